@@ -1,0 +1,3 @@
+"""AccessBot: controls who may use which AI models, from Slack."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,360 @@
+"""`accessbot`: the command-line entry point.
+
+Bad input gets one line on stderr and exit code 2; a command that reaches the database or Slack and
+fails gets one line and exit code 1. Only `serve` and `socket` need Slack secrets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
+from sqlmodel import col, select
+
+from bot import __version__
+from bot.config import ConfigError, Settings, load_settings
+from bot.domain.people import DirectoryError
+from bot.workflows import WorkflowError
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+class UsageError(Exception):
+    """Bad input from the person at the terminal: one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, not the usage dump
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="accessbot", description="Who may use which AI models, decided in Slack.")
+    parser.add_argument("--version", action="version", version=f"accessbot {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    serve = commands.add_parser(
+        "serve", help="run the Slack app over HTTP (POST /slack/events, GET /healthz)"
+    )
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="port (default: PORT, else 3000)")
+    serve.set_defaults(run=cmd_serve)
+
+    socket = commands.add_parser("socket", help="run the Slack app over Socket Mode (needs SLACK_APP_TOKEN)")
+    socket.set_defaults(run=cmd_socket)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
+    db_commands.required = True
+    db_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(run=cmd_db_upgrade)
+    db_commands.add_parser("current", help="show the schema revision").set_defaults(run=cmd_db_current)
+
+    directory = commands.add_parser("directory", help="the people directory")
+    dir_commands = directory.add_subparsers(dest="directory_command", metavar="ACTION", parser_class=_Parser)
+    dir_commands.required = True
+    imp = dir_commands.add_parser("import", help="import a directory CSV (all rows or none)")
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(run=cmd_directory_import)
+    show = dir_commands.add_parser("show", help="show one person (Slack user ID or email)")
+    show.add_argument("user")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(run=cmd_directory_show)
+
+    workflows = commands.add_parser("workflows", help="the model catalog, chains and policy (workflows/)")
+    wf_commands = workflows.add_subparsers(dest="workflows_command", metavar="ACTION", parser_class=_Parser)
+    wf_commands.required = True
+    wf_commands.add_parser("check", help="validate workflows/ and name each problem").set_defaults(
+        run=cmd_workflows_check
+    )
+
+    for noun, statuses in (
+        ("requests", ("pending", "approved", "denied", "cancelled", "expired")),
+        ("grants", ("active", "suspended", "expired", "revoked")),
+    ):
+        group = commands.add_parser(noun, help=f"access {noun}")
+        sub = group.add_subparsers(dest=f"{noun}_command", metavar="ACTION", parser_class=_Parser)
+        sub.required = True
+        lister = sub.add_parser("list", help=f"list {noun}")
+        lister.add_argument("--status", choices=statuses)
+        lister.add_argument("--limit", type=int)
+        lister.add_argument("--json", action="store_true", help="print a JSON array")
+        lister.set_defaults(run=cmd_requests_list if noun == "requests" else cmd_grants_list)
+
+    audit = commands.add_parser("audit", help="the audit trail")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=_Parser)
+    audit_commands.required = True
+    export = audit_commands.add_parser("export", help="export every audit event")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--output", type=Path, help="write to this file instead of standard output")
+    export.set_defaults(run=cmd_audit_export)
+
+    demo = commands.add_parser(
+        "demo", help="play a request through approval to a grant, with no Slack account"
+    )
+    demo.set_defaults(run=cmd_demo)
+    return parser
+
+
+# -- commands ------------------------------------------------------------------------------------------
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.runtime import build_runtime
+    from bot.server import serve
+
+    runtime = build_runtime(settings)
+    serve(runtime, args.host, args.port or settings.port, settings.http_threads)
+    return 0
+
+
+def cmd_socket(settings: Settings, args: argparse.Namespace) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(settings, socket_mode=True)
+    runtime.start_background()
+    try:
+        SocketModeHandler(runtime.app, settings.slack_app_token).start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop()
+    return 0
+
+
+def _database(settings: Settings) -> Any:
+    from bot.store.db import Database
+
+    return Database(settings.database_url)
+
+
+def _context(settings: Settings) -> Any:
+    from bot.runtime import build_context
+
+    return build_context(settings)
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.store import migrate
+
+    db = _database(settings)
+    migrate.upgrade(db)
+    print(f"database is at revision {migrate.current_revision(db)}")
+    return 0
+
+
+def cmd_db_current(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.store import migrate
+
+    db = _database(settings)
+    current, head = migrate.current_revision(db), migrate.head_revision()
+    state = "up to date" if current == head else f"behind (latest is {head}; run `accessbot db upgrade`)"
+    print(f"{current or 'empty'}: {state}")
+    return 0
+
+
+def _ready_database(settings: Settings) -> Any:
+    from bot.store import migrate
+
+    db = _database(settings)
+    if migrate.pending(db):
+        raise UsageError("the database schema is not up to date; run `accessbot db upgrade` first")
+    return db
+
+
+def cmd_directory_import(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.directory import import_directory
+
+    db = _ready_database(settings)
+    result = import_directory(db, args.file)
+    print(
+        f"imported {args.file}: {result.added} added, {result.changed} updated, {result.unchanged} unchanged"
+    )
+    return 0
+
+
+def cmd_directory_show(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.store.directory import find_person
+
+    db = _ready_database(settings)
+    with db.read() as session:
+        person = find_person(session, args.user)
+    if person is None:
+        raise UsageError(f"nobody in the directory matches '{args.user}'")
+    record = {
+        "slack_user_id": person.slack_user_id,
+        "email": person.email,
+        "name": person.name,
+        "manager_email": person.manager_email,
+        "department": person.department,
+        "work_country": person.work_country,
+        "citizenships": sorted(person.citizenships),
+        "us_person": {True: "yes", False: "no", None: "unknown"}[person.us_person],
+        "roles": sorted(person.roles),
+    }
+    if args.json:
+        print(json.dumps(record, indent=2))
+    else:
+        width = max(len(k) for k in record)
+        for key, value in record.items():
+            shown = ";".join(value) if isinstance(value, list) else (value if value is not None else "")
+            print(f"{key:<{width}}  {shown}")
+    return 0
+
+
+def cmd_workflows_check(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.workflows import load_catalog
+
+    catalog = load_catalog(settings.workflows_dir)
+    print(
+        f"{settings.workflows_dir}: OK ({len(catalog.models)} models, {len(catalog.chains)} chains, "
+        f"{len(catalog.policy.embargoed_countries)} embargoed countries)"
+    )
+    return 0
+
+
+def _print_records(records: list[dict[str, Any]], as_json: bool, columns: Sequence[str]) -> None:
+    if as_json:
+        print(json.dumps(records, indent=2))
+        return
+    if not records:
+        print("(none)")
+        return
+    rows = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in records]
+    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
+    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    for row in rows:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def cmd_requests_list(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.queries import request_record
+    from bot.store.requests import list_requests
+
+    db = _ready_database(settings)
+    with db.read() as session:
+        records = [request_record(r) for r in list_requests(session, args.status, args.limit)]
+    _print_records(
+        records,
+        args.json,
+        ("id", "slack_user_id", "model", "status", "current_step", "created_at", "decided_at"),
+    )
+    return 0
+
+
+def cmd_grants_list(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.queries import grant_record
+    from bot.store.requests import list_grants
+
+    db = _ready_database(settings)
+    with db.read() as session:
+        records = [grant_record(g) for g in list_grants(session, args.status, args.limit)]
+    _print_records(records, args.json, ("id", "slack_user_id", "model", "status", "created_at", "expires_at"))
+    return 0
+
+
+AUDIT_COLUMNS = ("id", "at", "actor", "action", "subject_type", "subject_id", "before", "after", "detail")
+
+
+def cmd_audit_export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.store.tables import AuditEvent
+
+    db = _ready_database(settings)
+    out = args.output.open("w", encoding="utf-8", newline="") if args.output else sys.stdout
+    try:
+        writer = csv.writer(out) if args.format == "csv" else None
+        if writer:
+            writer.writerow(AUDIT_COLUMNS)
+        count = 0
+        with db.read() as session:
+            for event in session.exec(
+                select(AuditEvent).order_by(col(AuditEvent.id)).execution_options(yield_per=1000)
+            ):
+                record = {
+                    "id": event.id,
+                    "at": event.at.isoformat(),
+                    "actor": event.actor,
+                    "action": event.action,
+                    "subject_type": event.subject_type,
+                    "subject_id": event.subject_id,
+                    "before": event.before,
+                    "after": event.after,
+                    "detail": event.detail,
+                }
+                if writer:
+                    writer.writerow(
+                        [json.dumps(v, sort_keys=True) if isinstance(v, dict) else v for v in record.values()]
+                    )
+                else:
+                    out.write(json.dumps(record, sort_keys=True) + "\n")
+                count += 1
+    finally:
+        if args.output:
+            out.close()
+    if args.output:
+        print(f"wrote {count} audit events to {args.output}")
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo()
+
+
+# -- entry point -----------------------------------------------------------------------------------------
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"accessbot: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+        if settings.log_level != "DEBUG":
+            logging.getLogger("alembic").setLevel(logging.WARNING)
+        run: Callable[[Settings, argparse.Namespace], int] = args.run
+        return run(settings, args)
+    except UsageError as error:
+        return _fail(EXIT_USAGE, str(error))
+    except ConfigError as error:
+        return _fail(EXIT_USAGE, str(error))
+    except WorkflowError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return _fail(EXIT_USAGE, f"workflows are not valid ({len(error.problems)} problem(s))")
+    except DirectoryError as error:
+        source = getattr(args, "file", "directory")
+        for line, message in error.problems:
+            print(f"{source}:{line}: {message}" if line else f"{source}: {message}", file=sys.stderr)
+        return _fail(EXIT_USAGE, f"nothing was imported ({len(error.problems)} problem(s))")
+    except (OperationalError, ProgrammingError) as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        return _fail(EXIT_FAILURE, f"database error: {reason} (check DATABASE_URL)")
+    except (ArgumentError, NoSuchModuleError):
+        return _fail(EXIT_USAGE, "DATABASE_URL is not a database URL I can use (e.g. sqlite:///accessbot.db)")
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""Rate limits and injected faults for the Slack emulator.
+
+Real Slack answers 429 with ``Retry-After`` when an app goes over a method's tier or posts faster
+than about one message per second into a channel, and it occasionally fails (5xx) or answers late.
+The bot has to survive all of that, so tests switch these behaviours on at run time. This module holds
+only the bookkeeping; the emulator calls it while holding its state lock, so nothing here locks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TokenBucket:
+    """Classic token bucket: ``capacity`` calls at once, refilled at ``rate`` calls per second."""
+
+    rate: float
+    capacity: float
+    clock: Callable[[], float] = time.monotonic
+    tokens: float = field(init=False)
+    updated: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0 or self.capacity < 1:
+            raise ValueError("a rate limit needs rate > 0 and capacity >= 1")
+        self.tokens = self.capacity
+        self.updated = self.clock()
+
+    def _refill(self) -> None:
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+
+    def available(self) -> bool:
+        self._refill()
+        return self.tokens >= 1
+
+    def take(self) -> bool:
+        if not self.available():
+            return False
+        self.tokens -= 1
+        return True
+
+
+@dataclass
+class MethodLimit:
+    """Workspace-wide limit for one Web API method (one bucket per configured window)."""
+
+    buckets: list[TokenBucket]
+    retry_after: int
+
+
+@dataclass
+class ChannelLimit:
+    """chat.postMessage limit applied to each channel separately."""
+
+    per_second: float
+    burst: int
+    retry_after: int
+    clock: Callable[[], float]
+    buckets: dict[str, TokenBucket] = field(default_factory=dict)
+
+    def bucket(self, channel: str) -> TokenBucket:
+        if channel not in self.buckets:
+            self.buckets[channel] = TokenBucket(self.per_second, self.burst, self.clock)
+        return self.buckets[channel]
+
+
+@dataclass
+class FailRule:
+    """``fail_next``: answer the next ``remaining`` matching calls with an error, without applying them."""
+
+    method: str
+    remaining: int
+    status: int
+    error: str
+    retry_after: int | None
+    target: str | None
+
+
+@dataclass
+class HangRule:
+    """``hang_next``: answer the next ``remaining`` calls ``seconds`` late (optionally not applying them)."""
+
+    method: str
+    remaining: int
+    seconds: float
+    apply: bool
+
+
+@dataclass(frozen=True)
+class Hang:
+    seconds: float
+    apply: bool
+
+
+class FaultPlan:
+    """Everything that makes the emulator misbehave on purpose."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.latency = 0.0
+        self.method_limits: dict[str, MethodLimit] = {}
+        self.channel_limit: ChannelLimit | None = None
+        self.fail_rules: list[FailRule] = []
+        self.hang_rules: list[HangRule] = []
+
+    def clear(self) -> None:
+        self.latency = 0.0
+        self.method_limits.clear()
+        self.channel_limit = None
+        self.fail_rules.clear()
+        self.hang_rules.clear()
+
+    # -- configuration ---------------------------------------------------------------------------
+
+    def set_rate_limit(
+        self,
+        method: str,
+        per_minute: float | None = None,
+        per_second: float | None = None,
+        retry_after: int = 1,
+        burst: int | None = None,
+    ) -> None:
+        """Limit ``method``; the burst defaults to one window's worth (``per_minute=3``: 3 calls, then 429).
+
+        Both windows may be given; a call then needs a token from each. Passing neither removes the limit.
+        """
+        buckets: list[TokenBucket] = []
+        if per_minute is not None:
+            capacity = burst if burst is not None else max(1, int(per_minute))
+            buckets.append(TokenBucket(per_minute / 60.0, capacity, self.clock))
+        if per_second is not None:
+            capacity = burst if burst is not None else max(1, int(per_second))
+            buckets.append(TokenBucket(per_second, capacity, self.clock))
+        if buckets:
+            self.method_limits[method] = MethodLimit(buckets, retry_after)
+        else:
+            self.method_limits.pop(method, None)
+
+    def set_channel_rate_limit(
+        self, per_second: float | None = 1.0, burst: int = 3, retry_after: int = 1
+    ) -> None:
+        self.channel_limit = (
+            None if per_second is None else ChannelLimit(per_second, burst, retry_after, self.clock)
+        )
+
+    def fail_next(
+        self,
+        method: str,
+        count: int = 1,
+        status: int = 500,
+        error: str = "internal_error",
+        retry_after: int | None = None,
+        target: str | None = None,
+    ) -> None:
+        self.fail_rules.append(FailRule(method, count, status, error, retry_after, target))
+
+    def hang_next(self, method: str, seconds: float, count: int = 1, apply: bool = True) -> None:
+        self.hang_rules.append(HangRule(method, count, seconds, apply))
+
+    # -- decisions (each consumes what it matches) ----------------------------------------------
+
+    def take_failure(self, method: str, targets: Collection[str]) -> FailRule | None:
+        for rule in self.fail_rules:
+            if rule.method == method and (rule.target is None or rule.target in targets):
+                rule.remaining -= 1
+                if rule.remaining <= 0:
+                    self.fail_rules.remove(rule)
+                return rule
+        return None
+
+    def take_rate(self, method: str, channel: str | None) -> int | None:
+        """Consume a token for the call; returns the Retry-After seconds when over a limit."""
+        limit = self.method_limits.get(method)
+        channel_bucket = None
+        if self.channel_limit is not None and method == "chat.postMessage" and channel:
+            channel_bucket = self.channel_limit.bucket(channel)
+        # Check everything before taking anything, so a refused call costs no tokens.
+        if limit is not None and not all(bucket.available() for bucket in limit.buckets):
+            return limit.retry_after
+        if channel_bucket is not None and not channel_bucket.available():
+            assert self.channel_limit is not None
+            return self.channel_limit.retry_after
+        if limit is not None:
+            for bucket in limit.buckets:
+                bucket.take()
+        if channel_bucket is not None:
+            channel_bucket.take()
+        return None
+
+    def take_hang(self, method: str) -> Hang | None:
+        for rule in self.hang_rules:
+            if rule.method == method:
+                rule.remaining -= 1
+                if rule.remaining <= 0:
+                    self.hang_rules.remove(rule)
+                return Hang(rule.seconds, rule.apply)
+        return None

@@ -1,0 +1,477 @@
+"""The state of the emulated Slack workspace: people, channels, messages, views, triggers, response URLs.
+
+Plain data plus the rules Slack applies when storing things (unique increasing ``ts``, generated
+``block_id``/``action_id``, DM channel per person, single-use triggers, five uses per response URL).
+Nothing here locks: ``SlackEmulator`` holds one lock around every call into this module.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+import string
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .limits import MESSAGE_TEXT_MAX, check_message
+from .walk import iter_elements
+
+RESPONSE_URL_MAX_USES = 5  # Slack: "up to 5 times within 30 minutes"
+_ID_CHARS = string.ascii_uppercase + string.digits
+
+
+class SlackError(Exception):
+    """A Slack-shaped failure: ``{"ok": false, "error": code, **extra}`` with the given HTTP status."""
+
+    def __init__(self, code: str, status: int = 200, **extra: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+        self.extra = extra
+
+
+def random_id(prefix: str, length: int = 10) -> str:
+    return prefix + "".join(secrets.choice(_ID_CHARS) for _ in range(length))
+
+
+def dm_channel_id(user_id: str) -> str:
+    """The emulator's DM channel id for a person: ``D`` + the user id without its first letter.
+
+    Real Slack ids are unrelated; bots must get DM ids from conversations.open or chat.postMessage's
+    ``channel`` in the response, never compute them.
+    """
+    return "D" + user_id[1:]
+
+
+@dataclass
+class User:
+    id: str
+    name: str
+    email: str
+    real_name: str
+    deleted: bool = False
+    messages_tab: bool = True
+    is_bot: bool = False
+
+    @property
+    def dm_id(self) -> str:
+        return dm_channel_id(self.id)
+
+
+@dataclass
+class Channel:
+    id: str
+    name: str
+    is_private: bool = False
+    is_archived: bool = False
+    bot_is_member: bool = True
+
+
+@dataclass
+class Trigger:
+    user_id: str
+    created: float
+    used: bool = False
+
+
+@dataclass
+class ResponseUrl:
+    id: str
+    user_id: str
+    channel_id: str
+    message_ts: str | None
+    ephemeral: bool
+    uses: int = 0
+    posts: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Workspace:
+    """Everything the emulated Slack remembers."""
+
+    def __init__(
+        self,
+        *,
+        team_id: str,
+        bot_user_id: str,
+        bot_id: str,
+        app_id: str,
+        trigger_ttl: float,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.team_id = team_id
+        self.team_name = "AccessBot Test"
+        self.team_domain = "accessbot-test"
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.app_id = app_id
+        self.trigger_ttl = trigger_ttl
+        self.clock = clock
+        self.monotonic = monotonic
+        self.users: dict[str, User] = {}
+        self.channels: dict[str, Channel] = {}
+        self.messages: dict[str, list[dict[str, Any]]] = {}
+        self.deleted_messages: list[dict[str, Any]] = []
+        self.ephemerals: list[dict[str, Any]] = []
+        self.views: dict[str, dict[str, Any]] = {}
+        self.modal_order: list[str] = []
+        self.home_by_user: dict[str, str] = {}
+        self.triggers: dict[str, Trigger] = {}
+        self.response_urls: dict[str, ResponseUrl] = {}
+        self.opened_dms: set[str] = set()
+        self.violations: list[str] = []
+        self.warnings: list[str] = []
+        self._last_ts_us = 0
+        self._counter = 0
+
+    # -- ids -------------------------------------------------------------------------------------
+
+    def next_ts(self) -> str:
+        """Slack-style ``seconds.micros`` timestamp, unique and strictly increasing workspace-wide."""
+        now_us = int(self.clock() * 1_000_000)
+        self._last_ts_us = max(now_us, self._last_ts_us + 1)
+        return f"{self._last_ts_us // 1_000_000}.{self._last_ts_us % 1_000_000:06d}"
+
+    def new_trigger(self, user_id: str) -> str:
+        self._counter += 1
+        trigger_id = f"{int(self.clock())}.{self._counter}.{secrets.token_hex(16)}"
+        self.triggers[trigger_id] = Trigger(user_id, self.monotonic())
+        return trigger_id
+
+    def check_trigger(self, trigger_id: Any) -> Trigger:
+        """Raise Slack's error for an unknown, used or expired trigger; does not consume it."""
+        trigger = self.triggers.get(trigger_id) if isinstance(trigger_id, str) else None
+        if trigger is None:
+            raise SlackError("invalid_trigger_id")
+        if trigger.used or self.monotonic() - trigger.created > self.trigger_ttl:
+            raise SlackError("expired_trigger_id")
+        return trigger
+
+    def new_response_url(
+        self, user_id: str, channel_id: str, message_ts: str | None = None, ephemeral: bool = False
+    ) -> str:
+        url_id = secrets.token_hex(12)
+        self.response_urls[url_id] = ResponseUrl(url_id, user_id, channel_id, message_ts, ephemeral)
+        return url_id
+
+    # -- people and channels --------------------------------------------------------------------
+
+    def user_by_dm(self, dm_id: str) -> User | None:
+        return next((u for u in self.users.values() if u.dm_id == dm_id), None)
+
+    def user_by_email(self, email: str) -> User | None:
+        wanted = email.strip().lower()
+        return next((u for u in self.users.values() if u.email.lower() == wanted), None)
+
+    def user_object(self, user: User) -> dict[str, Any]:
+        """Slack's ``users.info`` user shape (the fields the bot may read)."""
+        return {
+            "id": user.id,
+            "team_id": self.team_id,
+            "name": user.name,
+            "real_name": user.real_name,
+            "deleted": user.deleted,
+            "is_bot": user.is_bot,
+            "is_app_user": False,
+            "profile": {
+                "email": user.email,
+                "real_name": user.real_name,
+                "display_name": user.name,
+                "real_name_normalized": user.real_name,
+                "display_name_normalized": user.name,
+            },
+        }
+
+    def channel_for_user_or_id(self, channel_or_user: str) -> str:
+        """A user id means that person's DM; anything else is already a channel id."""
+        return dm_channel_id(channel_or_user) if channel_or_user[:1] in ("U", "W") else channel_or_user
+
+    def _check_dm_user(self, user: User) -> None:
+        if user.deleted:
+            raise SlackError("account_inactive")
+        if not user.messages_tab:
+            raise SlackError("messages_tab_disabled")
+
+    def post_target(self, channel: Any) -> str:
+        """Where chat.postMessage / postEphemeral puts a message, or Slack's error for ``channel``."""
+        if not isinstance(channel, str) or not channel:
+            raise SlackError("channel_not_found")
+        if channel[0] in ("U", "W"):
+            user = self.users.get(channel)
+            if user is None:
+                raise SlackError("channel_not_found")
+            self._check_dm_user(user)
+            return user.dm_id
+        if channel[0] == "D":
+            dm_user = self.user_by_dm(channel)
+            if dm_user is None:
+                raise SlackError("channel_not_found")
+            self._check_dm_user(dm_user)
+            return channel
+        found = self.channels.get(channel)
+        if found is None:
+            raise SlackError("channel_not_found")
+        if found.is_archived:
+            raise SlackError("is_archived")
+        # chat:write.public lets the bot post in any public channel; private ones need membership.
+        if found.is_private and not found.bot_is_member:
+            raise SlackError("not_in_channel")
+        return found.id
+
+    def readable_channel(self, channel: Any) -> str:
+        """A channel id the bot may read (conversations.history); user ids are not accepted."""
+        if not isinstance(channel, str) or not channel:
+            raise SlackError("channel_not_found")
+        if channel[0] == "D":
+            if self.user_by_dm(channel) is None:
+                raise SlackError("channel_not_found")
+            return channel
+        found = self.channels.get(channel)
+        if found is None:
+            raise SlackError("channel_not_found")
+        if found.is_private and not found.bot_is_member:
+            raise SlackError("not_in_channel")
+        return found.id
+
+    def targets(self, params: dict[str, Any]) -> set[str]:
+        """Every channel / user id a call is about, for ``fail_next(channel=...)`` matching."""
+        found: set[str] = set()
+        for key in ("channel", "user", "users", "user_id"):
+            value = params.get(key)
+            if isinstance(value, str) and value:
+                found.update(part.strip() for part in value.split(","))
+        for value in list(found):
+            if value[:1] in ("U", "W"):
+                found.add(dm_channel_id(value))
+            elif value[:1] == "D" and (user := self.user_by_dm(value)) is not None:
+                found.add(user.id)
+        return found
+
+    # -- messages --------------------------------------------------------------------------------
+
+    def with_generated_ids(self, blocks: Any) -> list[dict[str, Any]]:
+        """Copy of ``blocks`` with the ``block_id``/``action_id`` Slack generates when they are missing."""
+        if not isinstance(blocks, list):
+            return []
+        result = copy.deepcopy(blocks)
+        for block in result:
+            if isinstance(block, dict) and not block.get("block_id"):
+                block["block_id"] = random_id("", 5)
+        for found in iter_elements(result):
+            element = found.element
+            if isinstance(element, dict) and element.get("type") != "image" and not element.get("action_id"):
+                element["action_id"] = random_id("", 5)
+        return result
+
+    def clip_text(self, text: Any, where: str) -> Any:
+        """Slack truncates (rather than rejects) message text over 40,000 chars."""
+        if isinstance(text, str) and len(text) > MESSAGE_TEXT_MAX:
+            self.warnings.append(f"{where}: text of {len(text)} chars truncated to {MESSAGE_TEXT_MAX}")
+            return text[:MESSAGE_TEXT_MAX]
+        return text
+
+    def reject_invalid(self, where: str, message: dict[str, Any]) -> None:
+        problems = check_message(message)
+        if problems:
+            self.violations.extend(f"{where}: {problem}" for problem in problems)
+            raise SlackError(
+                "invalid_blocks",
+                errors=problems,
+                response_metadata={"messages": [f"[ERROR] {p}" for p in problems]},
+            )
+
+    def store_message(
+        self,
+        channel_id: str,
+        text: str | None,
+        blocks: Any,
+        metadata: dict[str, Any] | None = None,
+        thread_ts: str | None = None,
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "type": "message",
+            "channel": channel_id,
+            "ts": self.next_ts(),
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "app_id": self.app_id,
+            "team": self.team_id,
+            "text": text or "",
+            "blocks": self.with_generated_ids(blocks),
+            "thread_ts": thread_ts,
+            "edited": [],
+        }
+        if metadata is not None:
+            message["metadata"] = copy.deepcopy(metadata)
+        self.messages.setdefault(channel_id, []).append(message)
+        return message
+
+    def find_message(self, channel_id: str, ts: Any) -> dict[str, Any] | None:
+        return next((m for m in self.messages.get(channel_id, []) if m["ts"] == ts), None)
+
+    def edit(self, record: dict[str, Any], changes: dict[str, Any]) -> None:
+        """Apply ``changes`` to a message (or ephemeral) record, keeping the previous version."""
+        previous = {key: copy.deepcopy(record.get(key)) for key in ("text", "blocks", "metadata")}
+        previous["edited_ts"] = self.next_ts()
+        record["edited"].append(previous)
+        for key, value in changes.items():
+            record[key] = self.with_generated_ids(value) if key == "blocks" else copy.deepcopy(value)
+
+    def api_message(self, message: dict[str, Any], include_metadata: bool = True) -> dict[str, Any]:
+        """The message as the Web API shows it (internal bookkeeping stripped)."""
+        shown = {
+            key: copy.deepcopy(value)
+            for key, value in message.items()
+            if key not in ("channel", "edited", "metadata") and value is not None
+        }
+        if not shown.get("blocks"):
+            shown.pop("blocks", None)
+        if include_metadata and message.get("metadata") is not None:
+            shown["metadata"] = copy.deepcopy(message["metadata"])
+        if message.get("edited"):
+            shown["edited"] = {"user": self.bot_user_id, "ts": message["edited"][-1]["edited_ts"]}
+        return shown
+
+    def store_ephemeral(
+        self, channel_id: str, user_id: str, text: Any, blocks: Any, source: str, thread_ts: Any = None
+    ) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "type": "ephemeral",
+            "channel": channel_id,
+            "user": user_id,
+            "ts": self.next_ts(),
+            "text": text or "",
+            "blocks": self.with_generated_ids(blocks),
+            "thread_ts": thread_ts,
+            "source": source,
+            "edited": [],
+        }
+        self.ephemerals.append(record)
+        return record
+
+    # -- views -----------------------------------------------------------------------------------
+
+    def new_view_hash(self) -> str:
+        return f"{self.clock():.6f}.{secrets.token_hex(4)}"
+
+    def build_view(self, spec: dict[str, Any], user_id: str, view_id: str | None = None) -> dict[str, Any]:
+        """A stored view record from the caller's view JSON (Slack fills in the defaults)."""
+        return {
+            "id": view_id or random_id("V"),
+            "team_id": self.team_id,
+            "type": spec.get("type"),
+            "title": copy.deepcopy(spec.get("title")),
+            "submit": copy.deepcopy(spec.get("submit")),
+            "close": copy.deepcopy(spec.get("close")),
+            "blocks": self.with_generated_ids(spec.get("blocks")),
+            "private_metadata": spec.get("private_metadata") or "",
+            "callback_id": spec.get("callback_id") or "",
+            "external_id": spec.get("external_id") or "",
+            "state": {"values": {}},
+            "hash": self.new_view_hash(),
+            "clear_on_close": bool(spec.get("clear_on_close", False)),
+            "notify_on_close": bool(spec.get("notify_on_close", False)),
+            "root_view_id": None,
+            "previous_view_id": None,
+            "app_id": self.app_id,
+            "bot_id": self.bot_id,
+            "app_installed_team_id": self.team_id,
+            "user_id": user_id,
+            "closed": False,
+        }
+
+    def api_view(self, view: dict[str, Any]) -> dict[str, Any]:
+        return {k: copy.deepcopy(v) for k, v in view.items() if k not in ("user_id", "closed")}
+
+    def replace_view_content(self, view: dict[str, Any], spec: dict[str, Any]) -> None:
+        """views.update / response_action=update: new content, same id, new hash, fresh state."""
+        fresh = self.build_view(spec, view["user_id"], view_id=view["id"])
+        for key in ("root_view_id", "previous_view_id"):
+            fresh[key] = view[key]
+        # An update that does not mention external_id keeps the view findable by the old one.
+        fresh["external_id"] = fresh["external_id"] or view["external_id"]
+        view.update(fresh)
+
+    def open_stack(self, user_id: str) -> list[dict[str, Any]]:
+        """The user's open modals, bottom first (Slack allows a stack of three)."""
+        return [
+            self.views[view_id]
+            for view_id in self.modal_order
+            if self.views[view_id]["user_id"] == user_id and not self.views[view_id]["closed"]
+        ]
+
+    def close_view(self, view_id: str, whole_stack: bool = False) -> None:
+        view = self.views.get(view_id)
+        if view is None:
+            return
+        view["closed"] = True
+        if whole_stack:
+            root = view["root_view_id"]
+            for other in self.views.values():
+                if other["root_view_id"] == root:
+                    other["closed"] = True
+
+    # -- response URLs ---------------------------------------------------------------------------
+
+    def respond(self, url_id: str, raw: bytes) -> tuple[int, str]:
+        """A POST to a response URL: returns (HTTP status, text body) like hooks.slack.com."""
+        target = self.response_urls.get(url_id)
+        if target is None:
+            return 404, "no_service"
+        post: dict[str, Any] = {"url_id": url_id, "at": self.clock(), "raw": raw.decode("utf-8", "replace")}
+        target.posts.append(post)
+        status, text = self._respond(target, raw, post)
+        post["status"], post["answer"] = status, text
+        return status, text
+
+    def _respond(self, target: ResponseUrl, raw: bytes, post: dict[str, Any]) -> tuple[int, str]:
+        if target.uses >= RESPONSE_URL_MAX_USES:
+            return 404, "used_url"
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            return 400, "invalid_payload"
+        if not isinstance(body, dict):
+            return 400, "invalid_payload"
+        post["body"] = body
+        where = f"response_url ({target.user_id} in {target.channel_id})"
+        original = self._original(target)
+        if body.get("delete_original"):
+            target.uses += 1
+            if original is not None:
+                bucket = self.ephemerals if target.ephemeral else self.messages[target.channel_id]
+                bucket.remove(original)
+                self.deleted_messages.append(original)
+            post["result"] = "deleted" if original is not None else "nothing_to_delete"
+            return 200, "ok"
+        body["text"] = self.clip_text(body.get("text"), where)
+        problems = check_message(body)
+        if problems:
+            self.violations.extend(f"{where}: {problem}" for problem in problems)
+            return 400, "invalid_blocks: " + "; ".join(problems)
+        target.uses += 1
+        text, blocks = body.get("text"), body.get("blocks")
+        if body.get("replace_original") and original is not None:
+            self.edit(original, {"text": text or "", "blocks": blocks or []})
+            post["result"] = "replaced"
+        elif body.get("response_type") == "in_channel":
+            message = self.store_message(target.channel_id, text, blocks, thread_ts=body.get("thread_ts"))
+            post["result"], post["ts"] = "in_channel", message["ts"]
+        else:
+            record = self.store_ephemeral(target.channel_id, target.user_id, text, blocks, "response_url")
+            post["result"], post["ts"] = "ephemeral", record["ts"]
+        return 200, "ok"
+
+    def _original(self, target: ResponseUrl) -> dict[str, Any] | None:
+        """The message the interaction came from, if the emulator stored it."""
+        if target.message_ts is None:
+            return None
+        if target.ephemeral:
+            return next(
+                (e for e in self.ephemerals if e["ts"] == target.message_ts and e["user"] == target.user_id),
+                None,
+            )
+        return self.find_message(target.channel_id, target.message_ts)

@@ -1,0 +1,1 @@
+"""Outgoing Slack messages: the durable outbox and the sender that delivers it."""

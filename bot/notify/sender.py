@@ -1,0 +1,434 @@
+"""Delivers the outbox to Slack: in order within each channel, at Slack's pace, never losing a message
+and never sending one twice.
+
+- Claiming: a due item is claimed (status `sending`, a lease, a worker id) in a short transaction, with
+  `FOR UPDATE SKIP LOCKED` on PostgreSQL so that several servers never claim the same item. An item waits
+  while an earlier item of its lane (a channel, a DM, a response_url) is still undelivered.
+- Sending: posts carry the outbox id in message metadata. If an attempt may have reached Slack (timeout,
+  5xx, or a crash while `sending`, found when its lease runs out), the next attempt first looks for that
+  id in conversations.history and only sends if it is not there.
+- Pace: 429 pauses the method for Retry-After without counting as a failure; posts to one channel are
+  paced at about one per second (short bursts allowed); other errors back off exponentially; permanent
+  errors (channel_not_found, account_inactive, …) are recorded as failed at once.
+- The dispatcher never blocks request handling: listeners only insert rows and wake it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+from sqlalchemy import and_, exists, not_, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
+
+from bot.notify.outbox import POST, RESPOND, UPDATE
+from bot.notify.slack_errors import Failure, classify
+from bot.store.db import Database
+from bot.store.tables import DmChannel, OutboxMessage
+from bot.store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+METADATA_EVENT = "accessbot_outbox"
+METHOD_OF_KIND = {POST: "chat.postMessage", UPDATE: "chat.update", RESPOND: "response_url"}
+MAX_ATTEMPTS = 15  # transient failures, with backoff capped at 5 minutes: about an hour of trying
+MAX_BACKOFF = 300.0
+LANE_RATE = 1.0  # posts per second per channel
+LANE_BURST = 3.0
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class Sender:
+    def __init__(
+        self,
+        db: Database,
+        client: WebClient,
+        *,
+        workers: int = 8,
+        lease_seconds: float = 60.0,
+        poll_seconds: float = 1.0,
+        timeout: float = 10.0,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.db = db
+        self.client = client
+        self.workers = workers
+        self.lease = timedelta(seconds=lease_seconds)
+        self.poll_seconds = poll_seconds
+        self.timeout = timeout
+        self.clock = clock
+        self.worker_id = f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._inflight: set[int] = set()
+        self._paused_until: dict[str, float] = {}
+        self._buckets: dict[str, _Bucket] = {}
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outbox")
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="outbox-dispatcher", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                claimed = self.dispatch()
+            except Exception:
+                log.exception("outbox dispatch failed; retrying shortly")
+                claimed = 0
+            if claimed == 0 or self._free_slots() == 0:
+                self._wake.wait(self._idle_wait())
+                self._wake.clear()
+
+    def _idle_wait(self) -> float:
+        now = time.monotonic()
+        pauses = [until - now for until in self._paused_until.values() if until > now]
+        return max(0.01, min([self.poll_seconds, *pauses]))
+
+    def _free_slots(self) -> int:
+        with self._lock:
+            return self.workers - len(self._inflight)
+
+    # -- claiming -------------------------------------------------------------------------------------
+
+    def dispatch(self) -> int:
+        """Claim what can go now and hand it to the workers; returns how many were claimed."""
+        free = self._free_slots()
+        if free <= 0:
+            return 0
+        items = self.claim(free)
+        for item in items:
+            with self._lock:
+                self._inflight.add(item.id or 0)
+            self._pool.submit(self._deliver_and_release, item)
+        return len(items)
+
+    def claim(self, limit: int) -> list[OutboxMessage]:
+        now = self.clock()
+        paused_kinds = [
+            k for k, m in METHOD_OF_KIND.items() if self._paused_until.get(m, 0) > time.monotonic()
+        ]
+        busy_lanes = self._lanes_without_tokens()
+        with self._lock:
+            inflight = list(self._inflight)
+        earlier = aliased(OutboxMessage)
+        blocked_by_earlier = exists().where(
+            earlier.lane == OutboxMessage.lane,
+            earlier.id < OutboxMessage.id,
+            col(earlier.status).in_(("pending", "sending")),
+        )
+        due = or_(
+            and_(OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= now),
+            # A claim whose lease ran out: its worker died (or hung) mid-send.
+            and_(OutboxMessage.status == "sending", col(OutboxMessage.claimed_until) < now),
+        )
+        query = select(OutboxMessage).where(due, not_(blocked_by_earlier))
+        if paused_kinds:
+            query = query.where(col(OutboxMessage.kind).not_in(paused_kinds))
+        if busy_lanes:
+            query = query.where(col(OutboxMessage.lane).not_in(busy_lanes))
+        if inflight:
+            query = query.where(col(OutboxMessage.id).not_in(inflight))
+        query = query.order_by(col(OutboxMessage.id)).limit(limit).with_for_update(skip_locked=True)
+        with self.db.uow() as uow:
+            items = list(uow.session.exec(query))
+            for item in items:
+                if item.status == "sending":
+                    item.uncertain = True  # it may have been sent before its worker died
+                item.status = "sending"
+                item.claimed_by = self.worker_id
+                item.claimed_until = now + self.lease
+                item.attempts += 1
+                uow.session.add(item)
+            uow.commit()
+        return items
+
+    def _lanes_without_tokens(self) -> list[str]:
+        now = time.monotonic()
+        with self._lock:
+            return [
+                lane for lane, b in self._buckets.items() if b.tokens + (now - b.updated) * LANE_RATE < 1.0
+            ]
+
+    def _take_token(self, lane: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            bucket = self._buckets.get(lane) or _Bucket(LANE_BURST, now)
+            bucket.tokens = min(LANE_BURST, bucket.tokens + (now - bucket.updated) * LANE_RATE) - 1.0
+            bucket.updated = now
+            self._buckets[lane] = bucket
+            if len(self._buckets) > 10_000:  # forget lanes that have refilled
+                full = [
+                    k
+                    for k, b in self._buckets.items()
+                    if b.tokens + (now - b.updated) * LANE_RATE >= LANE_BURST
+                ]
+                for key in full:
+                    del self._buckets[key]
+
+    # -- delivering -----------------------------------------------------------------------------------
+
+    def _deliver_and_release(self, item: OutboxMessage) -> None:
+        try:
+            self.deliver(item)
+        except Exception:
+            log.exception("outbox item %s: unexpected failure", item.id)
+            self._record_failure(item, Failure("transient", "internal", maybe_sent=True))
+        finally:
+            with self._lock:
+                self._inflight.discard(item.id or 0)
+            self._wake.set()
+
+    def deliver(self, item: OutboxMessage) -> None:
+        try:
+            if item.kind == POST:
+                self._post(item)
+            elif item.kind == UPDATE:
+                self._update(item)
+            elif item.kind == RESPOND:
+                self._respond(item)
+            else:
+                self._finish(item, "failed", error=f"unknown kind {item.kind}")
+        except Exception as error:  # classified below: nothing here may kill the worker
+            failure = classify(error)
+            self._record_failure(item, failure)
+
+    def _post(self, item: OutboxMessage) -> None:
+        if item.uncertain:
+            found = self._find_posted(item)
+            if found is not None:
+                log.info("outbox item %s was already delivered; not sending it again", item.id)
+                self._finish(item, "sent", channel=found[0], ts=found[1])
+                return
+        self._take_token(item.lane)
+        payload = item.payload
+        response = self.client.chat_postMessage(
+            channel=item.address,
+            text=payload["text"],
+            blocks=payload.get("blocks"),
+            metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": item.id}},
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        channel, ts = str(response["channel"]), str(response["ts"])
+        self._finish(item, "sent", channel=channel, ts=ts)
+        if item.address[:1] in ("U", "W") and channel.startswith("D"):
+            self._remember_dm(item.address, channel)
+
+    def _update(self, item: OutboxMessage) -> None:
+        with self.db.read() as session:
+            original = session.get(OutboxMessage, item.ref_id) if item.ref_id else None
+        if original is None or original.status == "failed":
+            self._finish(item, "failed", error="the message to update was never delivered")
+            return
+        if original.status != "sent" or not original.sent_channel or not original.sent_ts:
+            # Lane order makes this rare (the post goes first); try again shortly.
+            self._retry(item, 1.0, "waiting for the original message", uncertain=False, count_attempt=False)
+            return
+        payload = item.payload
+        self.client.chat_update(
+            channel=original.sent_channel,
+            ts=original.sent_ts,
+            text=payload["text"],
+            blocks=payload.get("blocks"),
+        )
+        self._finish(item, "sent", channel=original.sent_channel, ts=original.sent_ts)
+
+    def _respond(self, item: OutboxMessage) -> None:
+        webhook = WebhookClient(item.address, timeout=int(max(1, self.timeout)), retry_handlers=[])
+        response = webhook.send_dict(item.payload)
+        if response.status_code == 200:
+            self._finish(item, "sent")
+            return
+        if response.status_code == 429:
+            retry = float(_header(response.headers, "retry-after") or 1)
+            self._record_failure(item, Failure("rate_limited", "ratelimited", retry_after=retry))
+        elif response.status_code >= 500:
+            self._record_failure(item, Failure("transient", f"http_{response.status_code}"))
+        else:
+            # An expired or used-up response_url will not start working again.
+            self._record_failure(
+                item, Failure("permanent", f"http_{response.status_code}: {response.body[:200]}")
+            )
+
+    def _find_posted(self, item: OutboxMessage) -> tuple[str, str] | None:
+        """Look for this item's metadata in the channel's recent history."""
+        channel = self._channel_for(item.address)
+        if channel is None:
+            return None
+        oldest = (item.created_at - timedelta(minutes=1)).timestamp()
+        cursor = None
+        for _ in range(20):  # at most 20 pages of recent history
+            response = self.client.conversations_history(
+                channel=channel, oldest=f"{oldest:.6f}", include_all_metadata=True, limit=200, cursor=cursor
+            )
+            for message in response.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                if (
+                    metadata.get("event_type") == METADATA_EVENT
+                    and (metadata.get("event_payload") or {}).get("outbox_id") == item.id
+                ):
+                    return channel, str(message["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not response.get("has_more") or not cursor:
+                return None
+        return None
+
+    def _channel_for(self, address: str) -> str | None:
+        if address[:1] not in ("U", "W"):
+            return address
+        with self.db.read() as session:
+            known = session.get(DmChannel, address)
+        if known is not None:
+            return known.channel_id
+        opened = self.client.conversations_open(users=address)
+        channel = str((opened.get("channel") or {}).get("id") or "")
+        if channel:
+            self._remember_dm(address, channel)
+        return channel or None
+
+    def _remember_dm(self, user_id: str, channel_id: str) -> None:
+        try:
+            with self.db.uow() as uow:
+                row = uow.session.get(DmChannel, user_id)
+                if row is None:
+                    uow.session.add(DmChannel(user_id=user_id, channel_id=channel_id))
+                elif row.channel_id != channel_id:
+                    row.channel_id = channel_id
+                    uow.session.add(row)
+                else:
+                    return
+                uow.commit()
+        except Exception:  # a cache: losing a race to another worker is fine
+            log.debug("dm channel cache write skipped", exc_info=True)
+
+    # -- recording results ----------------------------------------------------------------------------
+
+    def _record_failure(self, item: OutboxMessage, failure: Failure) -> None:
+        method = METHOD_OF_KIND.get(item.kind, item.kind)
+        if failure.kind == "rate_limited":
+            wait = failure.retry_after or 1.0
+            self._paused_until[method] = max(self._paused_until.get(method, 0), time.monotonic() + wait)
+            log.info("%s rate limited; pausing it for %.1fs", method, wait)
+            self._retry(item, wait, failure.error, uncertain=False, count_attempt=False)
+            return
+        if failure.kind == "permanent":
+            log.warning("outbox item %s failed permanently: %s", item.id, failure.error)
+            self._finish(item, "failed", error=failure.error)
+            return
+        if item.attempts >= MAX_ATTEMPTS:
+            log.warning("outbox item %s gave up after %s attempts: %s", item.id, item.attempts, failure.error)
+            self._finish(item, "failed", error=f"gave up after {item.attempts} attempts: {failure.error}")
+            return
+        backoff = min(MAX_BACKOFF, 2.0 ** max(0, item.attempts - 1)) * random.uniform(0.8, 1.2)
+        self._retry(item, backoff, failure.error, uncertain=failure.maybe_sent or item.uncertain)
+
+    def _retry(
+        self, item: OutboxMessage, delay: float, error: str, *, uncertain: bool, count_attempt: bool = True
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": "pending",
+            "next_attempt_at": self.clock() + timedelta(seconds=delay),
+            "claimed_until": None,
+            "claimed_by": None,
+            "last_error": error,
+            "uncertain": uncertain,
+        }
+        if not count_attempt:
+            values["attempts"] = OutboxMessage.attempts - 1
+        self._write(item, values)
+
+    def _finish(
+        self,
+        item: OutboxMessage,
+        status: str,
+        *,
+        channel: str | None = None,
+        ts: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"status": status, "claimed_until": None, "last_error": error}
+        if status == "sent":
+            values.update(sent_at=self.clock(), sent_channel=channel, sent_ts=ts, uncertain=False)
+        self._write(item, values)
+
+    def _write(self, item: OutboxMessage, values: dict[str, Any]) -> None:
+        # Only while this worker still holds the claim: if the lease ran out and another worker took
+        # the item over, that worker's result is the one that counts.
+        with self.db.uow() as uow:
+            uow.session.exec(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id) == item.id, col(OutboxMessage.claimed_by) == self.worker_id)
+                .values(**values)
+            )  # type: ignore[call-overload]
+            uow.commit()
+
+    # -- for the CLI and tests --------------------------------------------------------------------------
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Deliver everything due, in this thread's control; True when nothing is left pending."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.dispatch()
+            with self._lock:
+                busy = bool(self._inflight)
+            if not busy and self.pending_count() == 0:
+                return True
+            time.sleep(0.02)
+        return False
+
+    def pending_count(self) -> int:
+        with self.db.read() as session:
+            return len(
+                session.exec(
+                    select(OutboxMessage.id).where(col(OutboxMessage.status).in_(("pending", "sending")))
+                ).all()
+            )
+
+
+def _header(headers: Any, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if str(key).lower() == name:
+            return value[0] if isinstance(value, list) else str(value)
+    return None
+
+
+def sender_client(base_url: str, token: str, timeout: float) -> WebClient:
+    """A WebClient that never retries on its own: a blind retry of a post could send it twice."""
+    return WebClient(token=token, base_url=base_url, timeout=int(max(1, timeout)), retry_handlers=[])
+
+
+__all__ = ["METADATA_EVENT", "Sender", "SlackApiError", "sender_client"]

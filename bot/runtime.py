@@ -1,0 +1,104 @@
+"""Assembles the running bot from Settings: database, catalog, templates, services, Slack app, outbox
+sender and scheduler. The entry points (bot/cli.py) use this; nothing here runs at import time."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.config import ConfigError, Settings
+from bot.notify.sender import Sender, sender_client
+from bot.render import Renderer
+from bot.scheduler import Scheduler, default_jobs
+from bot.services.context import Context
+from bot.slack.app import build_app
+from bot.slack.responder import Responder
+from bot.slack.surfaces import Surfaces
+from bot.store import migrate
+from bot.store.db import Database
+from bot.workflows import load_catalog
+
+log = logging.getLogger(__name__)
+
+
+def build_context(settings: Settings, db: Database | None = None) -> Context:
+    if not settings.templates_dir.is_dir():
+        raise ConfigError(f"ACCESSBOT_TEMPLATES_DIR: {settings.templates_dir} is not a directory")
+    return Context(
+        db=db or Database(settings.database_url),
+        catalog=load_catalog(settings.workflows_dir),
+        renderer=Renderer(settings.templates_dir),
+    )
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    ctx: Context
+    app: App
+    sender: Sender
+    scheduler: Scheduler
+    responder: Responder
+    background: list[object] = field(default_factory=list)
+
+    def start_background(self) -> None:
+        self.ctx.db.on_outbox_commit.append(self.sender.wake)
+        self.sender.start()
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self.scheduler.stop()
+        self.responder.shutdown()
+        self.sender.stop()
+        self.ctx.db.dispose()
+
+
+def verify_token(client: WebClient) -> tuple[str | None, str | None]:
+    """auth.test at start: a rejected token stops the program; Slack being unreachable does not (the
+    outbox will deliver once it is back)."""
+    try:
+        response = client.auth_test()
+        return response.get("user_id"), response.get("team_id")
+    except SlackApiError as error:
+        code = error.response.get("error") if error.response is not None else "unknown"
+        if code in ("invalid_auth", "not_authed", "token_revoked", "account_inactive", "token_expired"):
+            raise ConfigError(f"SLACK_BOT_TOKEN was rejected by Slack ({code})") from None
+        log.warning("auth.test failed (%s); starting anyway", code)
+    except Exception as error:  # network trouble
+        log.warning("could not reach Slack for auth.test (%s); starting anyway", type(error).__name__)
+    return None, None
+
+
+def build_runtime(settings: Settings, *, socket_mode: bool = False, apply_migrations: bool = True) -> Runtime:
+    settings.require_slack(socket_mode=socket_mode)
+    ctx = build_context(settings)
+    if apply_migrations:
+        migrate.upgrade(ctx.db)
+    elif migrate.pending(ctx.db):
+        raise ConfigError("the database schema is not up to date; run `accessbot db upgrade`")
+    token = settings.slack_bot_token or ""
+    client = WebClient(token=token, base_url=settings.slack_api_url, timeout=int(settings.slack_timeout))
+    bot_user_id, team_id = verify_token(client)
+    responder = Responder(ctx)
+    surfaces = Surfaces(ctx, responder)
+    app = build_app(
+        bot_token=token,
+        signing_secret=settings.slack_signing_secret or "unused-in-socket-mode",
+        client=client,
+        surfaces=surfaces,
+        bot_user_id=bot_user_id,
+        team_id=team_id,
+    )
+    sender = Sender(
+        ctx.db,
+        sender_client(settings.slack_api_url, token, settings.slack_timeout),
+        workers=settings.outbox_workers,
+        lease_seconds=settings.outbox_lease,
+        timeout=settings.slack_timeout,
+    )
+    scheduler = Scheduler(default_jobs(ctx), settings.scheduler_interval)
+    return Runtime(settings, ctx, app, sender, scheduler, responder)

@@ -1,0 +1,68 @@
+"""HTTP mode: Bolt's WSGI adapter on waitress (a production server, not Bolt's development server).
+
+POST /slack/events receives commands, interactivity and events; GET /healthz says whether the database
+answers and how much of the outbox waits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+SLACK_PATH = "/slack/events"
+
+
+def wsgi_app(runtime: Runtime) -> Callable[..., Iterable[bytes]]:
+    slack = SlackRequestHandler(runtime.app, path=SLACK_PATH)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            return _health(runtime, start_response)
+        return slack(environ, start_response)
+
+    return application
+
+
+def _health(runtime: Runtime, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    try:
+        with runtime.ctx.db.read() as session:
+            session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        body, status = {"ok": True, "database": "ok"}, "200 OK"
+    except Exception as error:
+        log.warning("health check: database unavailable (%s)", type(error).__name__)
+        body, status = {"ok": False, "database": "unavailable"}, "503 Service Unavailable"
+    payload = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def serve(runtime: Runtime, host: str, port: int, threads: int) -> None:
+    from waitress import create_server
+
+    server = create_server(wsgi_app(runtime), host=host, port=port, threads=threads, ident="accessbot")
+
+    def shutdown(signum: int, _frame: Any) -> None:
+        log.info("signal %s: shutting down", signum)
+        server.close()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    runtime.start_background()
+    log.info("serving Slack on http://%s:%s%s", host, port, SLACK_PATH)
+    try:
+        server.run()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        runtime.stop()

@@ -1,0 +1,452 @@
+"""The approval chain in motion: starting a step, recording a decision, keeping every copy of the
+approval message up to date."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.domain.catalog import StepRule
+from bot.domain.chain import APPROVE, DENY, StepTally, apply_decision, assign_approvers
+from bot.domain.people import Person
+from bot.notify import outbox
+from bot.services.context import Context, Outcome, Refusal
+from bot.services.present import request_data, step_data
+from bot.store import audit
+from bot.store import directory as people
+from bot.store import requests as queries
+from bot.store.tables import AccessGrant, AccessRequest, ApprovalTask, Decision, RequestStep
+
+MAX_REASON = 3000
+# Outcome.status of a repeated click: nothing changed, but the person should hear why.
+UNCHANGED = "unchanged"
+
+
+def parse_button_value(value: str | None) -> tuple[int, int]:
+    """'<request_id>:<position>' from an Approve/Deny button. The value is user data: only its shape is
+    trusted here; every permission is checked again by decide()."""
+    try:
+        request_text, position_text = (value or "").split(":")
+        request_id, position = int(request_text), int(position_text)
+    except ValueError:
+        raise Refusal("That button is not one of mine, so nothing was changed.") from None
+    if request_id <= 0 or position < 0:
+        raise Refusal("That button is not one of mine, so nothing was changed.")
+    return request_id, position
+
+
+# -- starting a step -----------------------------------------------------------------------------------
+
+
+def start_step(
+    ctx: Context, session: Session, request: AccessRequest, position: int, requester: Person
+) -> bool:
+    """Make `position` the current step and ask its approvers. False when nobody can approve it: the
+    request is then denied with the reason (a request never waits on nobody)."""
+    now = ctx.clock()
+    step = queries.step_at(session, request.id or 0, position)
+    assert step is not None, "steps are created with the request"
+    step.status = "pending"
+    step.started_at = now
+    request.current_step = position
+    request.updated_at = now
+    rule = StepRule(step.name, step.approvers, step.quorum)
+    policy = ctx.catalog.policy
+    if rule.is_manager:
+        manager = people.person_by_email(session, requester.manager_email or "")
+        candidates = [manager.slack_user_id] if manager else []
+        missing = (
+            "The manager on file is not in the directory."
+            if requester.manager_email and not manager
+            else "No manager is on file for the requester."
+        )
+    else:
+        candidates = people.holders_of_role(session, rule.approvers)
+        missing = f"Nobody holds the {rule.approvers} role."
+    admins = people.holders_of_role(session, policy.admin_role)
+    earlier = {d.approver_id for d in queries.decisions_of(session, request.id or 0)}
+    assignment = assign_approvers(
+        rule,
+        candidates=candidates,
+        admins=admins,
+        excluded={request.requester_id, *earlier},
+        missing_reason=missing,
+    )
+    step.routed_reason = assignment.routed_reason
+    session.add(step)
+    if not assignment.approvers:
+        reason = (
+            f"Nobody can approve step {position + 1} ({step.name}): {assignment.routed_reason} "
+            f"and no access admin is available. Ask {policy.contact} to fix the directory, then ask again."
+        )
+        step.status = "cancelled"
+        finish_request(ctx, session, request, "denied", reason=reason, actor=audit.SYSTEM)
+        return False
+    via_admin = set(assignment.approvers) - set(candidates)
+    tasks = []
+    for approver in assignment.approvers:
+        task = ApprovalTask(
+            request_id=request.id or 0,
+            position=position,
+            approver_id=approver,
+            via_admin=approver in via_admin,
+        )
+        session.add(task)
+        tasks.append(task)
+    session.flush()
+    decisions = queries.decisions_of(session, request.id or 0)
+    for task in tasks:
+        message = approval_message(ctx, request, step, decisions, task)
+        task.outbox_id = outbox.post(session, task.approver_id, message).id
+        session.add(task)
+    audit.record(
+        session,
+        actor=audit.SYSTEM,
+        action="step.started",
+        subject_type="request",
+        subject_id=request.id or 0,
+        after={"step": position + 1, "name": step.name, "approvers": list(assignment.approvers)},
+        detail={"routed_reason": assignment.routed_reason} if assignment.routed_reason else None,
+    )
+    return True
+
+
+def approval_message(
+    ctx: Context,
+    request: AccessRequest,
+    step: RequestStep,
+    decisions: list[Decision],
+    task: ApprovalTask,
+    closing_note: str | None = None,
+) -> dict[str, object]:
+    """One approver's copy: buttons only while the step waits and this approver has not decided."""
+    mine = next((d for d in decisions if d.approver_id == task.approver_id), None)
+    open_for_me = request.status == "pending" and step.status == "pending" and mine is None
+    return ctx.render(
+        "approval_request",
+        request=request_data(ctx.catalog, request),
+        step=step_data(step, decisions),
+        viewer=task.approver_id,
+        via_admin=task.via_admin,
+        my_decision=({"verdict": mine.verdict, "at": mine.decided_at} if mine else None),
+        show_buttons=open_for_me,
+        button_value=f"{request.id}:{step.position}",
+        closing_note=closing_note,
+    )
+
+
+def refresh_step_messages(
+    ctx: Context, session: Session, request: AccessRequest, position: int, closing_note: str | None = None
+) -> None:
+    """Update every approver's copy of this step's message in place."""
+    step = queries.step_at(session, request.id or 0, position)
+    if step is None:
+        return
+    decisions = queries.decisions_of(session, request.id or 0)
+    originals = {
+        t.id: t for t in queries.tasks_at(session, request.id or 0, position) if t.outbox_id is not None
+    }
+    if not originals:
+        return
+    posts = {
+        row.id: row
+        for row in session.exec(
+            select(outbox.OutboxMessage).where(
+                outbox.OutboxMessage.id.in_([t.outbox_id for t in originals.values()])  # type: ignore[union-attr]
+            )
+        )
+    }
+    for task in originals.values():
+        post = posts.get(task.outbox_id)
+        if post is not None:
+            outbox.update(session, post, approval_message(ctx, request, step, decisions, task, closing_note))
+
+
+# -- ending a request ---------------------------------------------------------------------------------
+
+
+def finish_request(
+    ctx: Context,
+    session: Session,
+    request: AccessRequest,
+    status: str,
+    *,
+    reason: str | None,
+    actor: str,
+    grant: AccessGrant | None = None,
+    notify_requester: bool = True,
+) -> None:
+    now = ctx.clock()
+    before = {"status": request.status, "step": _step_number(request)}
+    request.status = status
+    request.outcome_reason = reason
+    request.decided_at = now
+    request.decided_by = actor
+    request.updated_at = now
+    session.add(request)
+    audit.record(
+        session,
+        actor=actor,
+        action=f"request.{status}",
+        subject_type="request",
+        subject_id=request.id or 0,
+        before=before,
+        after={"status": status, "grant_id": grant.id if grant else None},
+        detail={"reason": reason} if reason else None,
+    )
+    if notify_requester:
+        outbox.post(
+            session,
+            request.requester_id,
+            ctx.render(
+                "request_update",
+                event=status,
+                request=request_data(ctx.catalog, request),
+                grant=({"label": f"G{grant.id}", "expires_at": grant.expires_at} if grant else None),
+                step=None,
+                next_step=None,
+            ),
+        )
+
+
+def _step_number(request: AccessRequest) -> int | None:
+    return None if request.current_step is None else request.current_step + 1
+
+
+def create_grant(ctx: Context, session: Session, request: AccessRequest) -> AccessGrant:
+    now = ctx.clock()
+    grant = AccessGrant(
+        user_id=request.requester_id,
+        model=request.model,
+        request_id=request.id,
+        status="active",
+        starts_at=now,
+        expires_at=now + timedelta(seconds=request.duration_seconds),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(grant)
+    session.flush()
+    audit.record(
+        session,
+        actor=audit.SYSTEM,
+        action="grant.created",
+        subject_type="grant",
+        subject_id=grant.id or 0,
+        after={"status": "active", "user_id": grant.user_id, "model": grant.model, "request_id": request.id},
+        detail={"expires_at": grant.expires_at.isoformat()},
+    )
+    return grant
+
+
+# -- deciding -----------------------------------------------------------------------------------------
+
+
+def decide(
+    ctx: Context, *, request_id: int, position: int, approver_id: str, verdict: str, reason: str | None = None
+) -> Outcome:
+    """Record one approver's decision on one step. Safe against double clicks, Slack retries and two
+    approvers at once: the request row is locked, and the database allows one decision per person."""
+    if verdict not in (APPROVE, DENY):
+        raise Refusal("That is not a decision I understand, so nothing was changed.")
+    reason = (reason or "").strip() or None
+    if verdict == DENY and not reason:
+        raise Refusal("Please give a reason for denying: the requester will see it.")
+    if reason and len(reason) > MAX_REASON:
+        raise Refusal(f"The reason is too long ({len(reason):,} characters); the limit is {MAX_REASON:,}.")
+    try:
+        with ctx.db.uow() as uow:
+            outcome = _decide(ctx, uow.session, request_id, position, approver_id, verdict, reason)
+            uow.commit()
+            return outcome
+    except IntegrityError:
+        # The unique (request, approver) decision row: a concurrent click by the same person won.
+        return Outcome(ctx.notice(f"You have already decided on R{request_id}."), request_id, UNCHANGED)
+    except Refusal as refusal:
+        if refusal.audited:
+            record_refused_attempt(
+                ctx, approver_id, "decision.refused", "request", request_id, refusal.message
+            )
+        raise
+
+
+def record_refused_attempt(
+    ctx: Context, actor: str, action: str, subject_type: str, subject_id: int | str, reason: str
+) -> None:
+    """Refused attempts at privileged actions are part of the record too (in their own transaction:
+    the attempted change itself was rolled back)."""
+    with ctx.db.uow() as uow:
+        audit.record(
+            uow.session,
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            detail={"reason": reason},
+        )
+        uow.commit()
+
+
+def _decide(
+    ctx: Context,
+    session: Session,
+    request_id: int,
+    position: int,
+    approver_id: str,
+    verdict: str,
+    reason: str | None,
+) -> Outcome:
+    request = queries.lock_request(session, request_id)
+    if request is None:
+        raise Refusal(f"There is no request R{request_id}.")
+    label = f"R{request_id}"
+    earlier = next(
+        (d for d in queries.decisions_of(session, request_id) if d.approver_id == approver_id), None
+    )
+    if earlier is not None:
+        if earlier.position == position and earlier.verdict == verdict:
+            word = "approved" if verdict == APPROVE else "denied"
+            return Outcome(
+                ctx.notice(f"You already {word} step {position + 1} of {label}."), request_id, UNCHANGED
+            )
+        raise Refusal(
+            f"You already decided step {earlier.position + 1} of {label}; "
+            "one person cannot decide two steps of the same request."
+        )
+    if request.status != "pending":
+        raise Refusal(f"{label} is already {request.status}, so there is nothing left to decide.")
+    if request.current_step != position:
+        raise Refusal(
+            f"Step {position + 1} of {label} has already been decided; "
+            f"the request is now at step {(request.current_step or 0) + 1}."
+        )
+    task = queries.task_for(session, request_id, position, approver_id)
+    if task is None or approver_id == request.requester_id:
+        raise Refusal(
+            f"You are not an approver of step {position + 1} of {label}, so nothing was changed.",
+            audited=True,
+        )
+    step = queries.step_at(session, request_id, position)
+    assert step is not None
+    requester = people.load_person(session, request.requester_id)
+    _check_still_eligible(ctx, session, step, task, requester, label)
+
+    tally = StepTally(quorum=step.quorum, approvals=queries.approvals_at(session, request_id, position))
+    now = ctx.clock()
+    session.add(
+        Decision(
+            request_id=request_id,
+            position=position,
+            approver_id=approver_id,
+            verdict=verdict,
+            reason=reason,
+            decided_at=now,
+        )
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor=approver_id,
+        action="decision.recorded",
+        subject_type="request",
+        subject_id=request_id,
+        after={"step": position + 1, "verdict": verdict},
+        detail={"reason": reason} if reason else None,
+    )
+    effect = apply_decision(tally, verdict, position, request.step_count)
+    if effect.step_done:
+        step.status = effect.step_outcome or step.status
+        step.decided_at = now
+        session.add(step)
+    if effect.request_outcome == "approved":
+        grant = create_grant(ctx, session, request)
+        finish_request(ctx, session, request, "approved", reason=None, actor=approver_id, grant=grant)
+        refresh_step_messages(ctx, session, request, position)
+        return Outcome(ctx.notice(f"You approved {label}. Access granted as {f'G{grant.id}'}."), request_id)
+    if effect.request_outcome == "denied":
+        finish_request(ctx, session, request, "denied", reason=reason, actor=approver_id)
+        refresh_step_messages(ctx, session, request, position)
+        return Outcome(ctx.notice(f"You denied {label}. The requester has been told why."), request_id)
+    if effect.next_position is not None:
+        refresh_step_messages(ctx, session, request, position)
+        if requester is None:
+            finish_request(
+                ctx,
+                session,
+                request,
+                "denied",
+                reason="The requester is no longer in the directory.",
+                actor="system",
+            )
+            return Outcome(ctx.notice(f"You approved step {position + 1} of {label}."), request_id)
+        if start_step(ctx, session, request, effect.next_position, requester):
+            _tell_requester_step_done(ctx, session, request, step, effect.next_position)
+        return Outcome(ctx.notice(f"You approved step {position + 1} of {label}."), request_id)
+    # A quorum step still waiting for more approvals.
+    refresh_step_messages(ctx, session, request, position)
+    return Outcome(
+        ctx.notice(f"You approved step {position + 1} of {label}; it needs {step.quorum} approvals in all."),
+        request_id,
+    )
+
+
+def _check_still_eligible(
+    ctx: Context,
+    session: Session,
+    step: RequestStep,
+    task: ApprovalTask,
+    requester: Person | None,
+    label: str,
+) -> None:
+    """The directory may have changed since the step started: whoever decides must qualify *now*."""
+    approver = task.approver_id
+    if task.via_admin:
+        ok = people.has_role(session, approver, ctx.catalog.policy.admin_role)
+        why = f"you no longer hold the {ctx.catalog.policy.admin_role} role"
+    elif step.approvers == "manager":
+        manager = people.person_by_email(session, (requester.manager_email if requester else None) or "")
+        ok = manager is not None and manager.slack_user_id == approver
+        why = "you are no longer the requester's manager in the directory"
+    else:
+        ok = people.has_role(session, approver, step.approvers)
+        why = f"you no longer hold the {step.approvers} role"
+    if not ok:
+        raise Refusal(f"You cannot decide {label}: {why}. Nothing was changed.", audited=True)
+
+
+def _tell_requester_step_done(
+    ctx: Context, session: Session, request: AccessRequest, step: RequestStep, next_position: int
+) -> None:
+    decisions = queries.decisions_of(session, request.id or 0)
+    next_step = queries.step_at(session, request.id or 0, next_position)
+    assert next_step is not None
+    outbox.post(
+        session,
+        request.requester_id,
+        ctx.render(
+            "request_update",
+            event="step_approved",
+            request=request_data(ctx.catalog, request),
+            grant=None,
+            step=step_data(step, decisions),
+            next_step=_waiting_on(session, next_step, decisions),
+        ),
+    )
+
+
+def _waiting_on(session: Session, step: RequestStep, decisions: list[Decision]) -> dict[str, object]:
+    data = step_data(step, decisions)
+    data["waiting_on"] = [t.approver_id for t in queries.tasks_at(session, step.request_id, step.position)]
+    return data
+
+
+def waiting_on_data(session: Session, request: AccessRequest) -> dict[str, object] | None:
+    """The current step of a pending request and who it waits on, for messages to the requester."""
+    if request.status != "pending" or request.current_step is None:
+        return None
+    step = queries.step_at(session, request.id or 0, request.current_step)
+    if step is None:
+        return None
+    return _waiting_on(session, step, queries.decisions_of(session, request.id or 0))

@@ -1,0 +1,53 @@
+"""What every service needs, built once at the entry point and injected."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.domain.catalog import Catalog
+from bot.render import Renderer
+from bot.store.db import Database
+from bot.store.types import utcnow
+
+
+@dataclass
+class Context:
+    db: Database
+    catalog: Catalog
+    renderer: Renderer
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    def render(self, template: str, **data: Any) -> dict[str, Any]:
+        return self.renderer.render(template, **data)
+
+    def notice(self, text: str, *, title: str | None = None, tone: str = "info") -> dict[str, Any]:
+        """A short ephemeral message for the person who acted."""
+        return self.renderer.render("notice", title=title, body=text, tone=tone)
+
+
+class Refusal(Exception):
+    """The action is not allowed or not possible; the message says why in plain words (mrkdwn-safe text
+    written by us, never raw user input)."""
+
+    def __init__(
+        self, message: str, *, title: str | None = None, audited: bool = False, field: str | None = None
+    ):
+        super().__init__(message)
+        self.message = message
+        self.title = title
+        # Which input the problem is about (model, duration, justification), for errors shown in a form.
+        self.field = field
+        # A refused attempt at a privileged action, recorded in the audit trail by the service.
+        self.audited = audited
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the service tells the person who acted."""
+
+    message: dict[str, Any]
+    subject_id: int | None = None
+    status: str | None = None

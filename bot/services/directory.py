@@ -1,0 +1,122 @@
+"""Importing the directory CSV: every row or none, idempotent, audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.domain.people import DirectoryError, Person, check_header, parse_rows
+from bot.store import audit
+from bot.store import directory as people
+from bot.store.db import Database
+from bot.store.tables import Person as PersonRow
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    changed: int
+    unchanged: int
+
+
+def read_people(path: Path) -> list[Person]:
+    """Parse the file; raises DirectoryError with file:line problems (nothing is imported then)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise DirectoryError([(0, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")])
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise DirectoryError([(0, "file not found")]) from None
+    except UnicodeDecodeError as error:
+        raise DirectoryError([(0, f"not UTF-8 text ({error.reason} at byte {error.start})")]) from None
+    except OSError as error:
+        raise DirectoryError([(0, f"cannot be read ({error.strerror})")]) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if reader.fieldnames is None:
+        raise DirectoryError([(1, "the file is empty; the first line must be the header")])
+    header_problems = check_header(reader.fieldnames)
+    if header_problems:
+        raise DirectoryError([(1, p) for p in header_problems])
+
+    def rows() -> Any:
+        try:
+            for row in reader:
+                if not any((value or "").strip() for key, value in row.items() if key is not None):
+                    continue  # blank line
+                yield reader.line_num, row
+        except csv.Error as error:
+            raise DirectoryError([(reader.line_num, f"not valid CSV ({error})")]) from None
+
+    people_list = parse_rows(rows())
+    if not people_list:
+        raise DirectoryError([(1, "no people in the file")])
+    return people_list
+
+
+def import_directory(db: Database, path: Path, *, actor: str | None = None) -> ImportResult:
+    people_list = read_people(path)
+    actor = actor or f"cli:{_os_user()}"
+    with db.uow() as uow:
+        session = uow.session
+        incoming_ids = {p.slack_user_id for p in people_list}
+        owners = dict(
+            session.exec(
+                select(PersonRow.email, PersonRow.slack_user_id).where(
+                    col(PersonRow.email).in_([p.email for p in people_list])
+                )
+            ).all()
+        )
+        problems = []
+        for person in people_list:
+            owner = owners.get(person.email)
+            if owner and owner != person.slack_user_id and owner not in incoming_ids:
+                problems.append(
+                    (
+                        0,
+                        f"{person.slack_user_id}: email {person.email} already belongs to {owner}, "
+                        "who is not in this file",
+                    )
+                )
+        if problems:
+            raise DirectoryError(problems)
+        before = people.load_people(session, incoming_ids)
+        added, changed, unchanged = people.upsert_people(session, people_list)
+        for person in people_list:
+            previous = before.get(person.slack_user_id)
+            if previous == person:
+                continue
+            audit.record(
+                session,
+                actor=actor,
+                action="person.added" if previous is None else "person.updated",
+                subject_type="person",
+                subject_id=person.slack_user_id,
+                before=_person_record(previous) if previous else None,
+                after=_person_record(person),
+                detail={"source": path.name},
+            )
+        uow.commit()
+    return ImportResult(added, changed, unchanged)
+
+
+def _person_record(person: Person) -> dict[str, Any]:
+    data = asdict(person)
+    data["citizenships"] = sorted(person.citizenships)
+    data["roles"] = sorted(person.roles)
+    return data
+
+
+def _os_user() -> str:
+    try:
+        return os.getlogin()
+    except OSError:
+        return os.environ.get("USER", "unknown")

@@ -1,0 +1,124 @@
+"""Ending grants: revocation by an admin, relinquishing by the holder, and expiry on time."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from bot.notify import outbox
+from bot.services.approvals import record_refused_attempt
+from bot.services.context import Context, Outcome, Refusal
+from bot.services.present import grant_data, model_name
+from bot.store import audit
+from bot.store import directory as people
+from bot.store import requests as queries
+from bot.store.tables import HELD_GRANT_STATUSES, AccessGrant
+
+MAX_REASON = 3000
+
+
+def _end_grant(
+    ctx: Context, session: Session, grant: AccessGrant, status: str, *, actor: str, reason: str, notify: bool
+) -> None:
+    now = ctx.clock()
+    before = {"status": grant.status}
+    grant.status = status
+    grant.ended_at = now
+    grant.ended_by = actor
+    grant.end_reason = reason
+    grant.updated_at = now
+    session.add(grant)
+    audit.record(
+        session,
+        actor=actor,
+        action=f"grant.{status}",
+        subject_type="grant",
+        subject_id=grant.id or 0,
+        before=before,
+        after={"status": status},
+        detail={"reason": reason},
+    )
+    if notify:
+        outbox.post(session, grant.user_id, ctx.render("grant_update", grant=grant_data(ctx.catalog, grant)))
+
+
+def revoke_grant(ctx: Context, *, admin_id: str, grant_id: int, reason: str) -> Outcome:
+    reason = reason.strip()
+    admin_role = ctx.catalog.policy.admin_role
+    with ctx.db.read() as session:
+        allowed = people.has_role(session, admin_id, admin_role)
+    if not allowed:
+        message = f"Only people with the {admin_role} role can revoke grants. Nothing was changed."
+        record_refused_attempt(ctx, admin_id, "grant.revoke_refused", "grant", grant_id, message)
+        raise Refusal(message)
+    if not reason:
+        raise Refusal(
+            "Say why you are revoking it: `/access revoke G12 <reason>`. The holder will see the reason."
+        )
+    if len(reason) > MAX_REASON:
+        raise Refusal(f"The reason is too long ({len(reason):,} characters); the limit is {MAX_REASON:,}.")
+    with ctx.db.uow() as uow:
+        grant = queries.lock_grant(uow.session, grant_id)
+        if grant is None:
+            raise Refusal(f"There is no grant G{grant_id}.")
+        if grant.status not in HELD_GRANT_STATUSES:
+            raise Refusal(f"G{grant_id} is already {grant.status}.")
+        _end_grant(ctx, uow.session, grant, "revoked", actor=admin_id, reason=reason, notify=True)
+        uow.commit()
+    return Outcome(
+        ctx.notice(
+            f"Revoked G{grant_id} ({model_name(ctx.catalog, grant.model)}, held by <@{grant.user_id}>).",
+            tone="success",
+        ),
+        grant_id,
+        "revoked",
+    )
+
+
+def relinquish_grant(ctx: Context, *, holder_id: str, grant_id: int) -> Outcome:
+    with ctx.db.uow() as uow:
+        grant = queries.lock_grant(uow.session, grant_id)
+        if grant is None or grant.user_id != holder_id:
+            raise Refusal(f"You hold no grant G{grant_id}. `/access status` lists yours.")
+        if grant.status not in HELD_GRANT_STATUSES:
+            raise Refusal(f"G{grant_id} is already {grant.status}.")
+        _end_grant(
+            ctx,
+            uow.session,
+            grant,
+            "revoked",
+            actor=holder_id,
+            reason="Relinquished by the holder.",
+            notify=False,
+        )
+        uow.commit()
+    name = model_name(ctx.catalog, grant.model)
+    return Outcome(ctx.notice(f"You gave up G{grant_id} ({name}).", tone="success"), grant_id, "revoked")
+
+
+def expire_due_grants(ctx: Context, *, limit: int = 1000) -> int:
+    """Grants past their end expire, and their holders are told. Claims rows with SKIP LOCKED so that
+    several servers never expire (and announce) the same grant twice."""
+    now = ctx.clock()
+    with ctx.db.uow() as uow:
+        session = uow.session
+        due = list(
+            session.exec(
+                select(AccessGrant)
+                .where(col(AccessGrant.status).in_(HELD_GRANT_STATUSES), col(AccessGrant.expires_at) <= now)
+                .order_by(col(AccessGrant.expires_at))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        for grant in due:
+            _end_grant(
+                ctx,
+                session,
+                grant,
+                "expired",
+                actor=audit.SYSTEM,
+                reason="Reached its end time.",
+                notify=True,
+            )
+        uow.commit()
+    return len(due)

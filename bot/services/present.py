@@ -1,0 +1,82 @@
+"""Template data built from rows: the services decide, the templates only lay it out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain.catalog import Catalog
+from bot.domain.durations import format_duration
+from bot.domain.people import is_slack_user_id
+from bot.store.tables import AccessGrant, AccessRequest, Decision, RequestStep
+
+OUTCOME_MARKS = {"pass": "✅", "review": "⚠️", "deny": "⛔", "refuse": "⛔"}
+
+
+def model_name(catalog: Catalog, slug: str) -> str:
+    model = catalog.model(slug)
+    return model.name if model else slug
+
+
+def request_data(catalog: Catalog, request: AccessRequest) -> dict[str, Any]:
+    return {
+        "id": request.id,
+        "label": f"R{request.id}",
+        "requester": request.requester_id,
+        "model": request.model,
+        "model_name": model_name(catalog, request.model),
+        "duration": format_duration(request.duration_seconds),
+        "justification": request.justification,
+        "status": request.status,
+        "reason": request.outcome_reason,
+        # Who ended it: a person (a Slack user ID) or "policy" / "system".
+        "decided_by": request.decided_by,
+        "decided_by_person": is_slack_user_id(request.decided_by or ""),
+        "created_at": request.created_at,
+        "decided_at": request.decided_at,
+        "expires_at": request.expires_at,
+        "step_count": request.step_count,
+        "current_step": request.current_step,
+        "checks": [
+            {"mark": OUTCOME_MARKS.get(r["outcome"], "•"), "reason": r["reason"], "outcome": r["outcome"]}
+            for r in request.policy_results
+        ],
+    }
+
+
+def step_data(step: RequestStep, decisions: list[Decision]) -> dict[str, Any]:
+    mine = [d for d in decisions if d.position == step.position]
+    return {
+        "position": step.position,
+        "number": step.position + 1,
+        "name": step.name,
+        "approvers": step.approvers,
+        "quorum": step.quorum,
+        "note": step.note,
+        "routed_reason": step.routed_reason,
+        "status": step.status,
+        "approvals": [{"by": d.approver_id, "at": d.decided_at} for d in mine if d.verdict == "approve"],
+        "denial": next(
+            (
+                {"by": d.approver_id, "at": d.decided_at, "reason": d.reason}
+                for d in mine
+                if d.verdict == "deny"
+            ),
+            None,
+        ),
+    }
+
+
+def grant_data(catalog: Catalog, grant: AccessGrant) -> dict[str, Any]:
+    return {
+        "id": grant.id,
+        "label": f"G{grant.id}",
+        "holder": grant.user_id,
+        "model": grant.model,
+        "model_name": model_name(catalog, grant.model),
+        "status": grant.status,
+        "starts_at": grant.starts_at,
+        "expires_at": grant.expires_at,
+        "ended_at": grant.ended_at,
+        "ended_by": grant.ended_by,
+        "end_reason": grant.end_reason,
+    }

@@ -1,0 +1,235 @@
+"""Filing, cancelling and expiring access requests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.domain import policy as checks
+from bot.domain.chain import plan_steps
+from bot.domain.policy import Application
+from bot.notify import outbox
+from bot.render import escape_mrkdwn
+from bot.services import approvals
+from bot.services.context import Context, Outcome, Refusal
+from bot.services.present import request_data
+from bot.services.restrictions import model_status, restrictions_for
+from bot.store import audit
+from bot.store import directory as people
+from bot.store import requests as queries
+from bot.store.tables import AccessRequest, RequestStep
+
+
+def submit_request(
+    ctx: Context,
+    *,
+    requester_id: str,
+    model_slug: str,
+    duration: timedelta | None,
+    justification: str,
+) -> Outcome:
+    """Check and file a request. Raises Refusal when nothing is filed (bad input, duplicates, not in the
+    directory); a policy denial is filed and denied, and said so."""
+    slug = model_slug.strip().lower()
+    try:
+        with ctx.db.uow() as uow:
+            outcome = _submit(ctx, uow.session, requester_id, slug, duration, justification.strip())
+            uow.commit()
+            return outcome
+    except IntegrityError:
+        # Two submissions raced past the duplicate check; the partial unique index kept one.
+        with ctx.db.read() as session:
+            existing = queries.existing_for(session, requester_id, slug)
+        model = ctx.catalog.model(slug)
+        if model is not None and (existing.request_id or existing.grant_id):
+            raise Refusal(checks.check_duplicate(model, existing).reason, title="Request not filed") from None
+        raise
+
+
+_FIELD_OF_CHECK = {"duration": "duration", "justification": "justification"}
+
+
+def _submit(
+    ctx: Context,
+    session: Session,
+    requester_id: str,
+    slug: str,
+    duration: timedelta | None,
+    justification: str,
+) -> Outcome:
+    catalog = ctx.catalog
+    person = people.load_person(session, requester_id)
+    model = catalog.model(slug)
+    evaluation = checks.evaluate(
+        catalog,
+        Application(
+            model_slug=slug,
+            requester=person,
+            duration=duration,
+            justification=justification,
+            existing=queries.existing_for(session, requester_id, slug) if model else checks.Existing(),
+            model_status=model_status(session, catalog, model, ctx.clock()) if model else None,
+            restrictions=restrictions_for(session, person, model) if (model and person) else (),
+        ),
+    )
+    refusal = evaluation.refusal
+    if refusal is not None:
+        raise Refusal(
+            escape_mrkdwn(refusal.reason), title="Request not filed", field=_FIELD_OF_CHECK.get(refusal.check)
+        )
+    assert model is not None and person is not None and evaluation.duration is not None
+    now = ctx.clock()
+    request = AccessRequest(
+        requester_id=requester_id,
+        model=model.slug,
+        duration_seconds=int(evaluation.duration.total_seconds()),
+        justification=justification,
+        status="pending",
+        policy_results=[r.as_dict() for r in evaluation.results],
+        created_at=now,
+        updated_at=now,
+    )
+    denial = evaluation.denial
+    if denial is not None:
+        request.step_count = 0
+        session.add(request)
+        session.flush()
+        _audit_submitted(session, request)
+        request.directive_id = denial.directive_id
+        approvals.finish_request(ctx, session, request, "denied", reason=denial.reason, actor="policy")
+        return Outcome(
+            ctx.render("request_result", request=request_data(catalog, request), waiting_on=None),
+            request.id,
+            "denied",
+        )
+    planned = plan_steps(catalog.chain_for(model), evaluation.reviews, catalog.policy.compliance_role)
+    request.step_count = len(planned)
+    request.expires_at = now + catalog.policy.request_ttl
+    session.add(request)
+    session.flush()
+    _audit_submitted(session, request)
+    for position, planned_step in enumerate(planned):
+        session.add(
+            RequestStep(
+                request_id=request.id or 0,
+                position=position,
+                name=planned_step.rule.name,
+                approvers=planned_step.rule.approvers,
+                quorum=planned_step.rule.quorum,
+                note=planned_step.note,
+                status="waiting",
+            )
+        )
+    session.flush()
+    if approvals.start_step(ctx, session, request, 0, person):
+        waiting = approvals.waiting_on_data(session, request)
+        outbox.post(
+            session,
+            requester_id,
+            ctx.render(
+                "request_update",
+                event="filed",
+                request=request_data(catalog, request),
+                grant=None,
+                step=None,
+                next_step=waiting,
+            ),
+        )
+    else:
+        waiting = None
+    return Outcome(
+        ctx.render("request_result", request=request_data(catalog, request), waiting_on=waiting),
+        request.id,
+        request.status,
+    )
+
+
+def _audit_submitted(session: Session, request: AccessRequest) -> None:
+    audit.record(
+        session,
+        actor=request.requester_id,
+        action="request.submitted",
+        subject_type="request",
+        subject_id=request.id or 0,
+        after={
+            "status": "pending",
+            "model": request.model,
+            "duration_seconds": request.duration_seconds,
+            "steps": request.step_count,
+        },
+        detail={"checks": request.policy_results},
+    )
+
+
+def cancel_request(ctx: Context, *, actor_id: str, request_id: int) -> Outcome:
+    """The requester withdraws a pending request; every approver's copy says so."""
+    with ctx.db.uow() as uow:
+        session = uow.session
+        request = queries.lock_request(session, request_id)
+        if request is None or request.requester_id != actor_id:
+            # Same answer for "not yours" and "does not exist": ids are not secrets, but contents are.
+            raise Refusal(f"You have no request R{request_id}. `/access status` lists yours.")
+        if request.status != "pending":
+            raise Refusal(
+                f"R{request_id} is already {request.status}; only pending requests can be cancelled."
+            )
+        position = request.current_step
+        if position is not None and (step := queries.step_at(session, request_id, position)) is not None:
+            step.status = "cancelled"
+            session.add(step)
+        approvals.finish_request(
+            ctx,
+            session,
+            request,
+            "cancelled",
+            reason="Cancelled by the requester.",
+            actor=actor_id,
+            notify_requester=False,
+        )
+        if position is not None:
+            approvals.refresh_step_messages(
+                ctx, session, request, position, closing_note="The requester cancelled this request."
+            )
+        uow.commit()
+    model = ctx.catalog.model(request.model)
+    return Outcome(
+        ctx.notice(f"Cancelled R{request_id} ({model.name if model else request.model}).", tone="success"),
+        request_id,
+        "cancelled",
+    )
+
+
+def expire_stale_requests(ctx: Context, *, limit: int = 500) -> int:
+    """Pending requests past their deadline expire; requester and approvers are told. Returns how many."""
+    now = ctx.clock()
+    with ctx.db.uow() as uow:
+        session = uow.session
+        query = (
+            select(AccessRequest)
+            .where(AccessRequest.status == "pending", col(AccessRequest.expires_at) <= now)
+            .order_by(col(AccessRequest.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        stale = list(session.exec(query))
+        for request in stale:
+            position = request.current_step
+            if position is not None and (step := queries.step_at(session, request.id or 0, position)):
+                step.status = "cancelled"
+                session.add(step)
+            approvals.finish_request(
+                ctx,
+                session,
+                request,
+                "expired",
+                reason="No decision was made in time.",
+                actor=audit.SYSTEM,
+            )
+            if position is not None:
+                approvals.refresh_step_messages(
+                    ctx, session, request, position, closing_note="This request expired without a decision."
+                )
+        uow.commit()
+    return len(stale)

@@ -1,0 +1,1 @@
+"""The Slack surface: Bolt app factory and thin listeners grouped by surface."""

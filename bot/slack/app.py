@@ -1,0 +1,53 @@
+"""The Bolt app factory: builds the app and wires the listeners; nothing else happens here."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+
+from bot.slack import actions, commands, events, shortcuts, views
+from bot.slack.responder import RECEIVED_AT
+from bot.slack.surfaces import Surfaces
+
+
+def build_app(
+    *,
+    bot_token: str,
+    signing_secret: str,
+    client: WebClient,
+    surfaces: Surfaces,
+    bot_user_id: str | None = None,
+    team_id: str | None = None,
+) -> App:
+    def authorize(**_: Any) -> AuthorizeResult:
+        # A single-workspace app: the identity comes from auth.test at start, so that no request ever
+        # waits on a Slack call before it is acknowledged.
+        return AuthorizeResult(
+            enterprise_id=None, team_id=team_id, bot_user_id=bot_user_id, bot_token=bot_token
+        )
+
+    app = App(
+        signing_secret=signing_secret,
+        client=client,
+        authorize=authorize,
+        # Listeners ack first and may then wait on the database; a roomy pool keeps one slow click
+        # from delaying the next person's ack.
+        listener_executor=ThreadPoolExecutor(max_workers=64, thread_name_prefix="listener"),
+        logger=logging.getLogger("bot.slack.bolt"),
+    )
+
+    @app.middleware
+    def stamp_arrival(context: BoltContext, next: Callable[[], None]) -> None:
+        context[RECEIVED_AT] = time.monotonic()
+        next()
+
+    for module in (commands, actions, views, events, shortcuts):
+        module.register(app, surfaces)
+    return app

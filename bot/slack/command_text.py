@@ -1,0 +1,108 @@
+"""Reading `/access` command text. Pure: no Slack, no database."""
+
+from __future__ import annotations
+
+import difflib
+import html
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.domain.durations import DurationError, looks_like_duration, parse_duration
+from bot.render import escape_mrkdwn as esc
+
+SUBCOMMANDS = ("request", "status", "models", "cancel", "relinquish", "revoke", "help")
+_ID = re.compile(r"^#?([a-zA-Z]?)(\d{1,12})$")
+
+
+class CommandError(ValueError):
+    """Text that is not a valid command; the message tells the person what to type instead. It is
+    mrkdwn: whatever the person typed is escaped before it goes in."""
+
+
+@dataclass(frozen=True)
+class AccessCommand:
+    action: str  # form | request | status | models | cancel | relinquish | revoke | help
+    model: str | None = None
+    duration: timedelta | None = None
+    justification: str = ""
+    target_id: int | None = None
+    reason: str = ""
+
+
+def unescape(text: str) -> str:
+    """Slack sends command text with &, < and > entity-encoded; keep what the person typed. (It is
+    escaped again whenever it is shown.)"""
+    return html.unescape(text.replace("&nbsp;", " ")) if "&" in text else text
+
+
+def parse_id(token: str, prefix: str, noun: str, usage: str) -> int:
+    match = _ID.match(token.strip())
+    if not match:
+        raise CommandError(f"'{esc(token)}' is not a {noun} ID (like {prefix}12). Usage: `{usage}`")
+    given = match.group(1).upper()
+    if given and given != prefix:
+        other = {"R": "request", "G": "grant", "D": "directive"}.get(given, "different kind of")
+        raise CommandError(
+            f"{esc(token)} is a {other} ID; this needs a {noun} ID like {prefix}12. Usage: `{usage}`"
+        )
+    return int(match.group(2))
+
+
+def parse_access(text: str) -> AccessCommand:
+    words = unescape(text).strip().split(None, 1)
+    if not words:
+        return AccessCommand("form")
+    head, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
+    if head in ("help", "?", "-h", "--help"):
+        return AccessCommand("help")
+    if head in ("status", "mine", "me"):
+        return AccessCommand("status")
+    if head in ("models", "catalog", "list"):
+        return AccessCommand("models")
+    if head == "request":
+        return _parse_request(rest)
+    if head == "cancel":
+        if not rest:
+            raise CommandError("Which request? Usage: `/access cancel R12` (`/access status` lists yours).")
+        return AccessCommand(
+            "cancel", target_id=parse_id(rest.split()[0], "R", "request", "/access cancel R12")
+        )
+    if head == "relinquish":
+        if not rest:
+            raise CommandError("Which grant? Usage: `/access relinquish G7` (`/access status` lists yours).")
+        return AccessCommand(
+            "relinquish", target_id=parse_id(rest.split()[0], "G", "grant", "/access relinquish G7")
+        )
+    if head == "revoke":
+        parts = rest.split(None, 1)
+        if not parts:
+            raise CommandError("Usage: `/access revoke G7 <reason>` (the holder is told the reason).")
+        grant_id = parse_id(parts[0], "G", "grant", "/access revoke G7 <reason>")
+        return AccessCommand("revoke", target_id=grant_id, reason=parts[1].strip() if len(parts) > 1 else "")
+    close = difflib.get_close_matches(head, SUBCOMMANDS, n=1, cutoff=0.6)
+    hint = f" Did you mean `/access {close[0]}`?" if close else ""
+    raise CommandError(f"I don't know `/access {esc(head[:40])}`.{hint} `/access help` lists what I can do.")
+
+
+def _parse_request(rest: str) -> AccessCommand:
+    usage = "/access request <model> [duration] <why you need it>"
+    parts = rest.split(None, 1)
+    if not parts:
+        raise CommandError(f"Which model? Usage: `{usage}` (`/access models` lists them).")
+    model = parts[0].lower()
+    remainder = parts[1].strip() if len(parts) > 1 else ""
+    duration = None
+    pieces = remainder.split(None, 1)
+    if pieces and re.match(r"^\d+[a-zA-Z]+$", pieces[0]):
+        # A first word like "7d" is the duration; "7x" is a mistyped one, not a justification.
+        if not looks_like_duration(pieces[0]):
+            raise CommandError(
+                f"'{esc(pieces[0])}' is not a duration; write 30m, 8h, 7d or 2w. Usage: `{usage}`"
+            )
+        try:
+            duration = parse_duration(pieces[0])
+        except DurationError as error:
+            raise CommandError(f"{error}. Usage: `{usage}`") from None
+        remainder = pieces[1].strip() if len(pieces) > 1 else ""
+    return AccessCommand("request", model=model, duration=duration, justification=remainder)

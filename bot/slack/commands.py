@@ -1,0 +1,77 @@
+"""`/access`: every subcommand acks within Slack's deadline and calls one service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.services import grants, requests
+from bot.services.context import Outcome
+from bot.services.queries import catalog_entries, status_data
+from bot.slack import ids
+from bot.slack.command_text import AccessCommand, CommandError, parse_access
+from bot.slack.surfaces import Surfaces
+from bot.store import directory as people
+
+
+def register(app: App, surfaces: Surfaces) -> None:
+    ctx, responder = surfaces.ctx, surfaces.responder
+
+    @app.command(ids.ACCESS_COMMAND)
+    def access(ack: Ack, command: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
+        user_id = command["user_id"]
+        try:
+            parsed = parse_access(command.get("text", ""))
+        except CommandError as error:
+            notice = ctx.notice(str(error), tone="warning")
+            ack(response_type="ephemeral", text=notice["text"], blocks=notice["blocks"])
+            return
+        if parsed.action == "form":
+            # The modal must open straight away; an empty ack keeps the channel clean.
+            ack()
+            if not surfaces.open_request_form(client, command["trigger_id"]):
+                responder.respond_later(
+                    command["response_url"],
+                    ctx.notice(
+                        "I could not open the request form in time. Try again, or file directly with "
+                        "`/access request <model> <why you need it>`.",
+                        tone="warning",
+                    ),
+                )
+            return
+        responder.answer_command(ack, context, command["response_url"], lambda: run(parsed, user_id))
+
+    def run(parsed: AccessCommand, user_id: str) -> dict[str, Any]:
+        if parsed.action == "help":
+            with ctx.db.read() as session:
+                is_admin = people.has_role(session, user_id, ctx.catalog.policy.admin_role)
+            example = next(iter(sorted(ctx.catalog.models)), "model-name")
+            return ctx.render("help", is_admin=is_admin, example_model=example)
+        if parsed.action == "models":
+            with ctx.db.read() as session:
+                return ctx.render("models", models=catalog_entries(ctx, session))
+        if parsed.action == "status":
+            with ctx.db.read() as session:
+                return ctx.render("status", **status_data(ctx, session, user_id))
+        outcome: Outcome
+        if parsed.action == "request":
+            outcome = requests.submit_request(
+                ctx,
+                requester_id=user_id,
+                model_slug=parsed.model or "",
+                duration=parsed.duration,
+                justification=parsed.justification,
+            )
+        elif parsed.action == "cancel":
+            outcome = requests.cancel_request(ctx, actor_id=user_id, request_id=parsed.target_id or 0)
+        elif parsed.action == "relinquish":
+            outcome = grants.relinquish_grant(ctx, holder_id=user_id, grant_id=parsed.target_id or 0)
+        elif parsed.action == "revoke":
+            outcome = grants.revoke_grant(
+                ctx, admin_id=user_id, grant_id=parsed.target_id or 0, reason=parsed.reason
+            )
+        else:  # parse_access only returns the actions above
+            raise AssertionError(parsed.action)
+        return outcome.message

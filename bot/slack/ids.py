@@ -1,0 +1,31 @@
+"""action_id and callback_id values, shared by templates (via the `ids` global) and listener registration."""
+
+# Slash commands
+ACCESS_COMMAND = "/access"
+DIRECTIVE_COMMAND = "/directive"
+
+# Global shortcut
+REQUEST_SHORTCUT = "request_model_access"
+
+# Request modal
+REQUEST_VIEW = "access_request_modal"
+REQUEST_MODEL_BLOCK = "model"
+REQUEST_MODEL_ACTION = "model_select"
+REQUEST_DURATION_BLOCK = "duration"
+REQUEST_DURATION_ACTION = "duration_select"
+REQUEST_JUSTIFICATION_BLOCK = "justification"
+REQUEST_JUSTIFICATION_ACTION = "justification_input"
+
+# Approval message buttons; value is "<request_id>:<step position>" (re-checked on the server)
+APPROVE_ACTION = "approval_approve"
+DENY_ACTION = "approval_deny"
+
+# Deny-reason modal
+DENY_VIEW = "approval_deny_modal"
+DENY_REASON_BLOCK = "reason"
+DENY_REASON_ACTION = "reason_input"
+
+# App Home buttons
+HOME_REQUEST_ACTION = "home_request_access"
+HOME_CANCEL_ACTION = "home_cancel_request"
+HOME_RELINQUISH_ACTION = "home_relinquish_grant"

@@ -1,0 +1,110 @@
+"""Answering Slack within its 3-second deadline, whatever the database is doing.
+
+A listener hands the service call to a worker pool and waits for it only until the deadline nears:
+if it finishes in time, its answer goes in the ack (the fastest thing for the person); if not, the
+ack says "working on it" and the answer follows through the outbox once the service is done. Either
+way the HTTP response leaves well within Slack's deadline, and the service's own transaction decides
+whether anything changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any
+
+from bot.notify import outbox
+from bot.services.context import Context, Refusal
+
+log = logging.getLogger(__name__)
+
+RECEIVED_AT = "accessbot_received_at"
+# Answer within this many seconds of the request arriving, leaving margin below Slack's 3 s.
+ACK_BUDGET = 2.0
+
+Message = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A service's answer for the person who acted; `refusal` is set when nothing was done."""
+
+    message: Message
+    refusal: Refusal | None = None
+
+
+class Responder:
+    def __init__(self, ctx: Context, workers: int = 16):
+        self.ctx = ctx
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="service")
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=False)
+
+    def remaining(self, context: dict[str, Any]) -> float:
+        received = context.get(RECEIVED_AT, time.monotonic())
+        return max(0.05, ACK_BUDGET - (time.monotonic() - received))
+
+    def run(self, work: Callable[[], Message]) -> Future[Answer]:
+        """Run a service call in the pool; see attempt()."""
+        return self.pool.submit(self.attempt, work)
+
+    def attempt(self, work: Callable[[], Message]) -> Answer:
+        """Run a service call here; refusals and unexpected errors become a message for the person."""
+        try:
+            return Answer(work())
+        except Refusal as refusal:
+            return Answer(self.ctx.notice(refusal.message, title=refusal.title, tone="warning"), refusal)
+        except Exception:
+            log.exception("service call failed")
+            message = self.ctx.notice(
+                "Something went wrong on my side and nothing was changed. Please try again in a minute; "
+                "if it keeps happening, tell your access admins.",
+                tone="error",
+            )
+            return Answer(message, Refusal("internal error"))
+
+    def wait(self, future: Future[Answer], context: dict[str, Any]) -> Answer | None:
+        """The answer if it is ready before the ack deadline, else None."""
+        try:
+            return future.result(timeout=self.remaining(context))
+        except FutureTimeout:
+            return None
+
+    def answer_command(
+        self,
+        ack: Callable[..., None],
+        context: dict[str, Any],
+        response_url: str,
+        work: Callable[[], Message],
+    ) -> None:
+        """Ack a slash command with the service's answer, or with a holding reply and answer later."""
+        future = self.run(work)
+        answer = self.wait(future, context)
+        if answer is None:
+            ack(response_type="ephemeral", text="⏳ Working on it; I'll answer here in a moment.")
+            future.add_done_callback(lambda done: self.respond_later(response_url, done.result().message))
+            return
+        ack(response_type="ephemeral", text=answer.message["text"], blocks=answer.message.get("blocks"))
+
+    def respond_later(self, response_url: str, message: Message, *, replace_original: bool = False) -> None:
+        """Send an ephemeral reply through the outbox (durable, retried, rate-limited)."""
+        try:
+            with self.ctx.db.uow() as uow:
+                outbox.respond(uow.session, response_url, message, replace_original=replace_original)
+                uow.commit()
+        except Exception:
+            log.exception("could not queue a reply")
+
+    def tell(self, user_id: str, message: Message) -> None:
+        """A DM through the outbox, for answers that have no response_url (App Home, closed modals)."""
+        try:
+            with self.ctx.db.uow() as uow:
+                outbox.post(uow.session, user_id, message)
+                uow.commit()
+        except Exception:
+            log.exception("could not queue a message")

@@ -1,0 +1,120 @@
+"""Modal submissions: the request form and the deny-reason form."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.domain.durations import DurationError, parse_duration
+from bot.services import approvals, requests
+from bot.slack import ids
+from bot.slack.responder import Answer
+from bot.slack.surfaces import Surfaces
+
+log = logging.getLogger(__name__)
+
+_FIELD_BLOCKS = {
+    "model": ids.REQUEST_MODEL_BLOCK,
+    "duration": ids.REQUEST_DURATION_BLOCK,
+    "justification": ids.REQUEST_JUSTIFICATION_BLOCK,
+}
+
+
+def _state(view: dict[str, Any], block: str, action: str) -> dict[str, Any]:
+    return ((view.get("state") or {}).get("values") or {}).get(block, {}).get(action) or {}
+
+
+def _selected(view: dict[str, Any], block: str, action: str) -> str | None:
+    option = _state(view, block, action).get("selected_option")
+    return str(option["value"]) if option and option.get("value") else None
+
+
+def _form_error(text: str) -> str:
+    """Modal errors are plain text: drop our mrkdwn emphasis and entities, and keep them short."""
+    plain = (
+        text.replace("`", "").replace("*", "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    )
+    return plain if len(plain) <= 300 else plain[:299] + "…"
+
+
+def register(app: App, surfaces: Surfaces) -> None:
+    ctx, responder = surfaces.ctx, surfaces.responder
+
+    def finish(ack: Ack, context: dict[str, Any], user_id: str, work: Any, error_block: Any) -> None:
+        """Show a refusal in the form if the service answers in time; otherwise close it and DM later."""
+        future = responder.run(work)
+        answer = responder.wait(future, context)
+        if answer is None:
+            ack()
+
+            def later(done: Any) -> None:
+                result: Answer = done.result()
+                if result.refusal is not None:
+                    responder.tell(user_id, result.message)
+
+            future.add_done_callback(later)
+            return
+        if answer.refusal is not None:
+            ack(response_action="errors", errors={error_block(answer): _form_error(answer.refusal.message)})
+            return
+        ack()
+
+    @app.view(ids.REQUEST_VIEW)
+    def request_submitted(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        user_id = body["user"]["id"]
+        model = _selected(view, ids.REQUEST_MODEL_BLOCK, ids.REQUEST_MODEL_ACTION)
+        if not model:
+            ack(response_action="errors", errors={ids.REQUEST_MODEL_BLOCK: "Choose a model."})
+            return
+        duration: timedelta | None = None
+        chosen = _selected(view, ids.REQUEST_DURATION_BLOCK, ids.REQUEST_DURATION_ACTION)
+        if chosen:
+            try:
+                duration = parse_duration(chosen)
+            except DurationError as error:
+                ack(response_action="errors", errors={ids.REQUEST_DURATION_BLOCK: str(error)})
+                return
+        justification = str(
+            _state(view, ids.REQUEST_JUSTIFICATION_BLOCK, ids.REQUEST_JUSTIFICATION_ACTION).get("value") or ""
+        )
+
+        def work() -> dict[str, Any]:
+            outcome = requests.submit_request(
+                ctx, requester_id=user_id, model_slug=model, duration=duration, justification=justification
+            )
+            return outcome.message
+
+        finish(
+            ack,
+            context,
+            user_id,
+            work,
+            lambda answer: _FIELD_BLOCKS.get(answer.refusal.field or "model", ids.REQUEST_MODEL_BLOCK),
+        )
+
+    @app.view(ids.DENY_VIEW)
+    def deny_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
+        user_id = body["user"]["id"]
+        reason = str(_state(view, ids.DENY_REASON_BLOCK, ids.DENY_REASON_ACTION).get("value") or "").strip()
+        if not reason:
+            ack(response_action="errors", errors={ids.DENY_REASON_BLOCK: "Please give a reason."})
+            return
+        value = str(view.get("private_metadata") or "")
+
+        def work() -> dict[str, Any]:
+            request_id, position = approvals.parse_button_value(value)
+            return approvals.decide(
+                ctx,
+                request_id=request_id,
+                position=position,
+                approver_id=user_id,
+                verdict=approvals.DENY,
+                reason=reason,
+            ).message
+
+        finish(ack, context, user_id, work, lambda _answer: ids.DENY_REASON_BLOCK)

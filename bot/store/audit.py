@@ -1,0 +1,37 @@
+"""The audit trail: every state change appends one event in the same transaction as the change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.store.tables import AuditEvent
+from bot.store.types import utcnow
+
+SYSTEM = "system"
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: str | int,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        at=utcnow(),
+        actor=actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        before=before,
+        after=after,
+        detail=detail,
+    )
+    session.add(event)
+    return event

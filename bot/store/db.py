@@ -1,0 +1,116 @@
+"""Engine factory and unit of work. No module-level engine: the entry point builds one and injects it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session, create_engine
+
+_READONLY = "accessbot_readonly"
+# session.info key set by bot/notify/outbox.py when a transaction queues a message.
+OUTBOX_QUEUED = "outbox_queued"
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs people write for PostgreSQL and use the psycopg 3 driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, *, pool: bool = True) -> Engine:
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=None if pool else NullPool,
+        )
+        _configure_sqlite(engine)
+        return engine
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if pool:
+        options.update(pool_size=10, max_overflow=20)
+    else:
+        options["poolclass"] = NullPool
+    return create_engine(url, **options)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from pysqlite so that BEGIN IMMEDIATE can be issued below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        # A write transaction takes SQLite's write lock up front: two writers then queue instead of
+        # both reading, both deciding and one failing (or worse, both acting) at commit.
+        readonly = connection.get_execution_options().get(_READONLY, False)
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+class Database:
+    def __init__(self, url: str, *, pool: bool = True):
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url, pool=pool)
+        self._readonly_engine = self.engine.execution_options(**{_READONLY: True})
+        # Called after a commit that queued outgoing messages, so the sender need not wait for its poll.
+        self.on_outbox_commit: list[Callable[[], None]] = []
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, self.on_outbox_commit)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries only; it never commits."""
+        # Closing (not rolling back) ends the transaction but keeps loaded objects readable.
+        with Session(self._readonly_engine, expire_on_commit=False) as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class UnitOfWork:
+    """One transaction: `with db.uow() as uow: ...; uow.commit()`. Anything not committed rolls back."""
+
+    def __init__(self, engine: Engine, on_outbox_commit: list[Callable[[], None]] | None = None):
+        self._engine = engine
+        self._on_outbox_commit = on_outbox_commit or []
+        self.session: Session
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = Session(self._engine, expire_on_commit=False)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # close() rolls back whatever was not committed; loaded objects stay readable afterwards.
+        self.session.close()
+
+    def commit(self) -> None:
+        queued = self.session.info.pop(OUTBOX_QUEUED, False)
+        self.session.commit()
+        if queued:
+            for callback in self._on_outbox_commit:
+                callback()

@@ -1,0 +1,156 @@
+"""Queries about requests, their steps, approval tasks, decisions and grants."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from bot.domain.policy import Existing
+from bot.store.tables import (
+    HELD_GRANT_STATUSES,
+    AccessGrant,
+    AccessRequest,
+    ApprovalTask,
+    Decision,
+    RequestStep,
+)
+
+
+def lock_request(session: Session, request_id: int) -> AccessRequest | None:
+    """The request row, locked until the transaction ends (SELECT … FOR UPDATE on PostgreSQL; on SQLite
+    the write transaction already holds the database lock)."""
+    return session.exec(select(AccessRequest).where(AccessRequest.id == request_id).with_for_update()).first()
+
+
+def lock_grant(session: Session, grant_id: int) -> AccessGrant | None:
+    return session.exec(select(AccessGrant).where(AccessGrant.id == grant_id).with_for_update()).first()
+
+
+def steps_of(session: Session, request_id: int) -> list[RequestStep]:
+    return list(
+        session.exec(
+            select(RequestStep)
+            .where(RequestStep.request_id == request_id)
+            .order_by(col(RequestStep.position))
+        )
+    )
+
+
+def step_at(session: Session, request_id: int, position: int) -> RequestStep | None:
+    return session.exec(
+        select(RequestStep).where(RequestStep.request_id == request_id, RequestStep.position == position)
+    ).first()
+
+
+def decisions_of(session: Session, request_id: int) -> list[Decision]:
+    return list(
+        session.exec(select(Decision).where(Decision.request_id == request_id).order_by(col(Decision.id)))
+    )
+
+
+def tasks_at(session: Session, request_id: int, position: int) -> list[ApprovalTask]:
+    return list(
+        session.exec(
+            select(ApprovalTask)
+            .where(ApprovalTask.request_id == request_id, ApprovalTask.position == position)
+            .order_by(col(ApprovalTask.id))
+        )
+    )
+
+
+def task_for(session: Session, request_id: int, position: int, approver_id: str) -> ApprovalTask | None:
+    return session.exec(
+        select(ApprovalTask).where(
+            ApprovalTask.request_id == request_id,
+            ApprovalTask.position == position,
+            ApprovalTask.approver_id == approver_id,
+        )
+    ).first()
+
+
+def existing_for(session: Session, user_id: str, model: str) -> Existing:
+    grant = session.exec(
+        select(AccessGrant).where(
+            AccessGrant.user_id == user_id,
+            AccessGrant.model == model,
+            col(AccessGrant.status).in_(HELD_GRANT_STATUSES),
+        )
+    ).first()
+    request_id = session.exec(
+        select(AccessRequest.id).where(
+            AccessRequest.requester_id == user_id,
+            AccessRequest.model == model,
+            AccessRequest.status == "pending",
+        )
+    ).first()
+    return Existing(
+        grant_id=grant.id if grant else None,
+        grant_status=grant.status if grant else None,
+        request_id=request_id,
+    )
+
+
+def requests_of(session: Session, user_id: str, statuses: Sequence[str] | None = None) -> list[AccessRequest]:
+    query = select(AccessRequest).where(AccessRequest.requester_id == user_id)
+    if statuses:
+        query = query.where(col(AccessRequest.status).in_(statuses))
+    return list(session.exec(query.order_by(col(AccessRequest.id).desc())))
+
+
+def grants_of(session: Session, user_id: str, statuses: Sequence[str] | None = None) -> list[AccessGrant]:
+    query = select(AccessGrant).where(AccessGrant.user_id == user_id)
+    if statuses:
+        query = query.where(col(AccessGrant.status).in_(statuses))
+    return list(session.exec(query.order_by(col(AccessGrant.expires_at))))
+
+
+def waiting_on(session: Session, approver_id: str) -> list[tuple[AccessRequest, RequestStep]]:
+    """Pending requests whose current step asks this person and that they have not decided yet."""
+    decided = select(Decision.request_id).where(Decision.approver_id == approver_id)
+    query = (
+        select(AccessRequest, RequestStep)
+        .join(ApprovalTask, col(ApprovalTask.request_id) == col(AccessRequest.id))
+        .join(
+            RequestStep,
+            (col(RequestStep.request_id) == col(AccessRequest.id))
+            & (col(RequestStep.position) == col(AccessRequest.current_step)),
+        )
+        .where(
+            AccessRequest.status == "pending",
+            col(ApprovalTask.position) == col(AccessRequest.current_step),
+            ApprovalTask.approver_id == approver_id,
+            col(AccessRequest.id).not_in(decided),
+        )
+        .order_by(col(AccessRequest.id))
+    )
+    return [(request, step) for request, step in session.exec(query)]
+
+
+def list_requests(
+    session: Session, status: str | None = None, limit: int | None = None
+) -> list[AccessRequest]:
+    query = select(AccessRequest).order_by(col(AccessRequest.id))
+    if status:
+        query = query.where(AccessRequest.status == status)
+    if limit:
+        query = query.limit(limit)
+    return list(session.exec(query))
+
+
+def list_grants(session: Session, status: str | None = None, limit: int | None = None) -> list[AccessGrant]:
+    query = select(AccessGrant).order_by(col(AccessGrant.id))
+    if status:
+        query = query.where(AccessGrant.status == status)
+    if limit:
+        query = query.limit(limit)
+    return list(session.exec(query))
+
+
+def approvals_at(session: Session, request_id: int, position: int) -> int:
+    return session.exec(
+        select(func.count()).where(
+            Decision.request_id == request_id, Decision.position == position, Decision.verdict == "approve"
+        )
+    ).one()

@@ -1,0 +1,212 @@
+"""The database tables. Alembic (migrations/) owns the schema; these classes must match it.
+
+States are plain strings (see the *_STATUSES tuples) so that SQL stays readable in reports.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from bot.store.types import UTCDateTime, utcnow
+
+REQUEST_STATUSES = ("pending", "approved", "denied", "cancelled", "expired")
+GRANT_STATUSES = ("active", "suspended", "expired", "revoked")
+STEP_STATUSES = ("waiting", "pending", "approved", "denied", "cancelled")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+# Grants that count as "holding" a model: at most one per person and model.
+HELD_GRANT_STATUSES = ("active", "suspended")
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "person"
+
+    slack_user_id: str = Field(primary_key=True, max_length=32)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(max_length=200)
+    manager_email: str | None = Field(default=None, max_length=320, index=True)
+    department: str | None = Field(default=None, max_length=200)
+    work_country: str | None = Field(default=None, max_length=2)
+    us_person: bool | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PersonRole(SQLModel, table=True):
+    __tablename__ = "person_role"
+
+    slack_user_id: str = Field(foreign_key="person.slack_user_id", primary_key=True, max_length=32)
+    role: str = Field(primary_key=True, max_length=63, index=True)
+
+
+class PersonCitizenship(SQLModel, table=True):
+    __tablename__ = "person_citizenship"
+
+    slack_user_id: str = Field(foreign_key="person.slack_user_id", primary_key=True, max_length=32)
+    country: str = Field(primary_key=True, max_length=2, index=True)
+
+
+class AccessRequest(SQLModel, table=True):
+    __tablename__ = "access_request"
+    __table_args__ = (
+        # One pending request per person and model, enforced by the database so that two
+        # submissions racing each other cannot both be filed.
+        Index(
+            "uq_access_request_pending",
+            "requester_id",
+            "model",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    requester_id: str = Field(max_length=32, index=True)
+    model: str = Field(max_length=64, index=True)
+    duration_seconds: int
+    justification: str = Field(sa_type=Text)
+    status: str = Field(default="pending", max_length=16, index=True)
+    current_step: int | None = Field(default=None)
+    step_count: int = Field(default=0)
+    policy_results: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    outcome_reason: str | None = Field(default=None, sa_type=Text)
+    decided_by: str | None = Field(default=None, max_length=64)
+    directive_id: int | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+class RequestStep(SQLModel, table=True):
+    __tablename__ = "request_step"
+    __table_args__ = (UniqueConstraint("request_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="access_request.id", index=True)
+    position: int
+    name: str = Field(max_length=100)
+    approvers: str = Field(max_length=63)
+    quorum: int = Field(default=1)
+    note: str | None = Field(default=None, sa_type=Text)
+    routed_reason: str | None = Field(default=None, sa_type=Text)
+    status: str = Field(default="waiting", max_length=16)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApprovalTask(SQLModel, table=True):
+    """One approver asked to decide one step; remembers the DM so every copy can be updated."""
+
+    __tablename__ = "approval_task"
+    __table_args__ = (UniqueConstraint("request_id", "position", "approver_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="access_request.id", index=True)
+    position: int
+    approver_id: str = Field(max_length=32, index=True)
+    via_admin: bool = Field(default=False)
+    outbox_id: int | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Decision(SQLModel, table=True):
+    __tablename__ = "decision"
+    # One decision per person per request: nobody approves two steps, and a double click or a retry
+    # cannot record a second decision.
+    __table_args__ = (UniqueConstraint("request_id", "approver_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="access_request.id", index=True)
+    position: int
+    approver_id: str = Field(max_length=32)
+    verdict: str = Field(max_length=16)
+    reason: str | None = Field(default=None, sa_type=Text)
+    decided_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AccessGrant(SQLModel, table=True):
+    __tablename__ = "access_grant"
+    __table_args__ = (
+        Index(
+            "uq_access_grant_held",
+            "user_id",
+            "model",
+            unique=True,
+            sqlite_where=text("status IN ('active', 'suspended')"),
+            postgresql_where=text("status IN ('active', 'suspended')"),
+        ),
+        Index("ix_access_grant_status_expires", "status", "expires_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=32, index=True)
+    model: str = Field(max_length=64, index=True)
+    request_id: int | None = Field(default=None, foreign_key="access_request.id", unique=True)
+    status: str = Field(default="active", max_length=16)
+    starts_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    end_reason: str | None = Field(default=None, sa_type=Text)
+    ended_by: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64, index=True)
+    subject_type: str = Field(max_length=32)
+    subject_id: str = Field(max_length=64)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A Slack message to deliver (or a message to update), written in the same transaction as the
+    state change it reports, and delivered by bot/notify/sender.py."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_lane", "lane", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # post | update | respond
+    # Messages in one lane (a channel, a person's DM, a response_url) are delivered in order.
+    lane: str = Field(max_length=64)
+    address: str = Field(sa_type=Text)  # channel id, user id (a DM) or response_url
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    ref_id: int | None = Field(default=None)  # for an update: the post it edits
+    group_key: str | None = Field(default=None, max_length=64, index=True)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = Field(default=0)
+    # The last attempt may have reached Slack (a timeout, a 5xx): look before sending again.
+    uncertain: bool = Field(default=False)
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    sent_channel: str | None = Field(default=None, max_length=32)
+    sent_ts: str | None = Field(default=None, max_length=32)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DmChannel(SQLModel, table=True):
+    """A person's DM channel with the bot, learnt from chat.postMessage, for conversations.history."""
+
+    __tablename__ = "dm_channel"
+
+    user_id: str = Field(primary_key=True, max_length=32)
+    channel_id: str = Field(max_length=32)

@@ -1,0 +1,70 @@
+"""Fixtures for every test layer. e2e tests get a real `accessbot serve` process per test, a fresh
+database (SQLite, or PostgreSQL when TEST_DATABASE_URL is set) and the Slack emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.emulator import SlackDriver, SlackEmulator
+from tests.support.bot_server import BOT_TOKEN, BotServer
+from tests.support.databases import fresh_database, using_postgres
+from tests.support.seed import add_directory_users, prepare_database
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    with fresh_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(tmp_path: Path) -> Iterator[str]:
+    if not using_postgres():
+        pytest.skip(
+            "needs PostgreSQL: set TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres)"
+        )
+    with fresh_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def emulator() -> Iterator[SlackEmulator]:
+    emu = SlackEmulator(bot_token=BOT_TOKEN)
+    emu.start()
+    add_directory_users(emu)
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def start_server(
+    database_url: str, emulator: SlackEmulator, tmp_path: Path
+) -> Iterator[Callable[..., BotServer]]:
+    servers: list[BotServer] = []
+    prepare_database(database_url)
+
+    def start(**env: str) -> BotServer:
+        server = BotServer(database_url, emulator, tmp_path / f"server-{len(servers)}.log", **env)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
+    for server in servers:
+        print(f"--- {server.log_path.name} ---\n{server.log()[-20000:]}")
+
+
+@pytest.fixture
+def server(start_server: Callable[..., BotServer]) -> BotServer:
+    return start_server()
+
+
+@pytest.fixture
+def slack(server: BotServer, emulator: SlackEmulator) -> SlackDriver:
+    return server.driver(emulator)

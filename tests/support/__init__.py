@@ -1,0 +1,1 @@
+"""Shared test helpers: databases, a real `accessbot serve` process, the Slack emulator."""

@@ -1,0 +1,96 @@
+"""Runs `accessbot serve` as a real process, the way production does, pointed at the Slack emulator."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from bot.emulator import SlackDriver, SlackEmulator
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures"
+SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
+BOT_TOKEN = "xoxb-test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class BotServer:
+    def __init__(self, database_url: str, emulator: SlackEmulator, log_path: Path, **env: str):
+        self.port = free_port()
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "SLACK_API_URL": emulator.url,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "PORT": str(self.port),
+            "ACCESSBOT_WORKFLOWS_DIR": str(FIXTURES / "workflows"),
+            "ACCESSBOT_TEMPLATES_DIR": str(REPO / "templates"),
+            "ACCESSBOT_SCHEDULER_INTERVAL": "0.25",
+            "ACCESSBOT_LOG_LEVEL": "INFO",
+            **env,
+        }
+        self.env.pop("TEST_DATABASE_URL", None)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def events_url(self) -> str:
+        return f"{self.url}/slack/events"
+
+    def start(self, timeout: float = 30.0) -> BotServer:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"],
+            env=self.env,
+            cwd=str(self.log_path.parent),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"accessbot serve exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"accessbot serve did not become healthy:\n{self.log()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, as in a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def driver(self, emulator: SlackEmulator) -> SlackDriver:
+        return SlackDriver(self.events_url, SIGNING_SECRET, emulator)
