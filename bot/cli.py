@@ -89,6 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
         lister.add_argument("--json", action="store_true", help="print a JSON array")
         lister.set_defaults(run=cmd_requests_list if noun == "requests" else cmd_grants_list)
 
+    outbox = commands.add_parser("outbox", help="outgoing Slack messages")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", metavar="ACTION", parser_class=_Parser)
+    outbox_commands.required = True
+    outbox_list = outbox_commands.add_parser("list", help="list queued, sent and failed messages")
+    outbox_list.add_argument("--status", choices=("pending", "sending", "sent", "failed"))
+    outbox_list.add_argument("--limit", type=int, default=200)
+    outbox_list.add_argument("--json", action="store_true", help="print a JSON array")
+    outbox_list.set_defaults(run=cmd_outbox_list)
+    retry = outbox_commands.add_parser("retry", help="queue failed messages again (after fixing the cause)")
+    retry.add_argument("ids", nargs="+", type=int, metavar="ID")
+    retry.set_defaults(run=cmd_outbox_retry)
+
     audit = commands.add_parser("audit", help="the audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=_Parser)
     audit_commands.required = True
@@ -260,6 +272,29 @@ def cmd_grants_list(settings: Settings, args: argparse.Namespace) -> int:
     with db.read() as session:
         records = [grant_record(g) for g in list_grants(session, args.status, args.limit)]
     _print_records(records, args.json, ("id", "slack_user_id", "model", "status", "created_at", "expires_at"))
+    return 0
+
+
+def cmd_outbox_list(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.notify.outbox import describe, recent
+
+    db = _ready_database(settings)
+    with db.read() as session:
+        records = [describe(row) for row in recent(session, args.status, args.limit)]
+    _print_records(records, args.json, ("id", "kind", "to", "status", "attempts", "last_error", "created_at"))
+    return 0
+
+
+def cmd_outbox_retry(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.notify.outbox import requeue_failed
+    from bot.store.audit import cli_actor
+
+    db = _ready_database(settings)
+    queued = requeue_failed(db, args.ids, actor=cli_actor())
+    missing = sorted(set(args.ids) - set(queued))
+    if missing:
+        raise UsageError(f"not failed or not found: {', '.join(map(str, missing))} (queued {len(queued)})")
+    print(f"queued {len(queued)} message(s) again")
     return 0
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from bot.store.db import OUTBOX_QUEUED
+from bot.store import audit
+from bot.store.db import OUTBOX_QUEUED, Database
 from bot.store.tables import OutboxMessage
 from bot.store.types import utcnow
 
@@ -79,3 +80,52 @@ def _message_payload(message: dict[str, Any]) -> dict[str, Any]:
     if message.get("blocks"):
         payload["blocks"] = message["blocks"]
     return payload
+
+
+def describe(row: OutboxMessage) -> dict[str, Any]:
+    """The stable JSON shape of an outbox row for `accessbot outbox list --json` (no message bodies:
+    they can hold personal data)."""
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "to": "response_url" if row.kind == RESPOND else row.address,
+        "status": row.status,
+        "attempts": row.attempts,
+        "group": row.group_key,
+        "last_error": row.last_error,
+        "created_at": row.created_at.isoformat(),
+        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+    }
+
+
+def recent(session: Session, status: str | None, limit: int) -> list[OutboxMessage]:
+    query = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    return list(session.exec(query))
+
+
+def requeue_failed(db: Database, ids: list[int], *, actor: str) -> list[int]:
+    """Send failed messages again, e.g. after the bot was invited to a private channel."""
+    with db.uow() as uow:
+        rows = list(
+            uow.session.exec(
+                select(OutboxMessage).where(col(OutboxMessage.id).in_(ids), OutboxMessage.status == "failed")
+            )
+        )
+        for row in rows:
+            row.status = "pending"
+            row.attempts = 0
+            row.next_attempt_at = utcnow()
+            row.last_error = None
+            uow.session.add(row)
+            audit.record(
+                uow.session,
+                actor=actor,
+                action="outbox.requeued",
+                subject_type="outbox",
+                subject_id=row.id or 0,
+            )
+        uow.session.info[OUTBOX_QUEUED] = True
+        uow.commit()
+    return [row.id or 0 for row in rows]

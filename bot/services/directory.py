@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -64,7 +63,7 @@ def read_people(path: Path) -> list[Person]:
 
 def import_directory(db: Database, path: Path, *, actor: str | None = None) -> ImportResult:
     people_list = read_people(path)
-    actor = actor or f"cli:{_os_user()}"
+    actor = actor or audit.cli_actor()
     with db.uow() as uow:
         session = uow.session
         incoming_ids = {p.slack_user_id for p in people_list}
@@ -113,10 +112,3 @@ def _person_record(person: Person) -> dict[str, Any]:
     data["citizenships"] = sorted(person.citizenships)
     data["roles"] = sorted(person.roles)
     return data
-
-
-def _os_user() -> str:
-    try:
-        return os.getlogin()
-    except OSError:
-        return os.environ.get("USER", "unknown")

@@ -17,6 +17,11 @@ from bot.slack.responder import RECEIVED_AT
 from bot.slack.surfaces import Surfaces
 
 
+class _Quiet(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be ignored" not in record.getMessage() and "will be unused" not in record.getMessage()
+
+
 def build_app(
     *,
     bot_token: str,
@@ -33,6 +38,10 @@ def build_app(
             enterprise_id=None, team_id=team_id, bot_user_id=bot_user_id, bot_token=bot_token
         )
 
+    bolt_logger = logging.getLogger("bot.slack.bolt")
+    # Bolt warns that it ignores SLACK_BOT_TOKEN when `authorize` is given; that is intended here.
+    quiet = _Quiet()
+    bolt_logger.addFilter(quiet)
     app = App(
         signing_secret=signing_secret,
         client=client,
@@ -40,8 +49,9 @@ def build_app(
         # Listeners ack first and may then wait on the database; a roomy pool keeps one slow click
         # from delaying the next person's ack.
         listener_executor=ThreadPoolExecutor(max_workers=64, thread_name_prefix="listener"),
-        logger=logging.getLogger("bot.slack.bolt"),
+        logger=bolt_logger,
     )
+    bolt_logger.removeFilter(quiet)
 
     @app.middleware
     def stamp_arrival(context: BoltContext, next: Callable[[], None]) -> None:

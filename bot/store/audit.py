@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import Any
 
 from sqlmodel import Session
@@ -10,6 +11,14 @@ from bot.store.tables import AuditEvent
 from bot.store.types import utcnow
 
 SYSTEM = "system"
+
+
+def cli_actor() -> str:
+    """Who ran a CLI command, for the audit trail: `cli:<operating-system user>`."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name in a bare container
+        return "cli:unknown"
 
 
 def record(

@@ -22,3 +22,16 @@ def run_cli(
     if check and result.returncode != 0:
         raise AssertionError(f"accessbot {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
     return result
+
+
+def audit_events(server: BotServer) -> list[dict[str, object]]:
+    import json
+
+    output = run_cli(server, "audit", "export", "--format", "jsonl").stdout
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def listed(server: BotServer, noun: str) -> list[dict[str, object]]:
+    import json
+
+    return json.loads(run_cli(server, noun, "list", "--json").stdout)

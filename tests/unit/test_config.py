@@ -1,0 +1,276 @@
+"""Settings: defaults, .env and the environment, and one-line errors naming the variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_SLACK_API_URL,
+    PROJECT_ROOT,
+    ConfigError,
+    Settings,
+    load_settings,
+)
+
+BOT_TOKEN = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp"
+APP_TOKEN = "xapp-1-A0123-4567-0123456789abcdef"
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+SECRETS = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_APP_TOKEN": APP_TOKEN}
+
+
+def settings(env_file: str | None = None, **environ: str) -> Settings:
+    return load_settings(environ, env_file=env_file)
+
+
+def config_error(**environ: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        settings(**environ)
+    return str(caught.value)
+
+
+def slack_error(socket_mode: bool = False, **environ: str) -> str:
+    loaded = settings(**environ)
+    with pytest.raises(ConfigError) as caught:
+        loaded.require_slack(socket_mode=socket_mode)
+    return str(caught.value)
+
+
+# --- defaults and sources ------------------------------------------------------------------------
+
+
+def test_defaults() -> None:
+    loaded = settings()
+    assert loaded.slack_bot_token is None
+    assert loaded.slack_signing_secret is None
+    assert loaded.slack_app_token is None
+    assert loaded.slack_api_url == DEFAULT_SLACK_API_URL == "https://slack.com/api/"
+    assert loaded.database_url == DEFAULT_DATABASE_URL
+    assert loaded.port == 3000
+    assert loaded.log_level == "INFO"
+    assert loaded.scheduler_interval == 15.0
+    assert loaded.outbox_workers == 8
+    assert loaded.outbox_lease == 60.0
+    assert loaded.slack_timeout == 10.0
+    assert loaded.http_threads == 16
+
+
+def test_default_directories_are_the_projects_own_copies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no workflows/ or templates/ here
+    loaded = settings()
+    assert loaded.workflows_dir == PROJECT_ROOT / "workflows"
+    assert loaded.templates_dir == PROJECT_ROOT / "templates"
+
+
+def test_default_directories_prefer_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "workflows").mkdir()
+    monkeypatch.chdir(tmp_path)
+    loaded = settings()
+    assert loaded.workflows_dir.resolve() == (tmp_path / "workflows").resolve()
+    assert loaded.templates_dir == PROJECT_ROOT / "templates"
+
+
+def test_directories_from_the_environment(tmp_path: Path) -> None:
+    loaded = settings(ACCESSBOT_WORKFLOWS_DIR=f" {tmp_path}/wf ", ACCESSBOT_TEMPLATES_DIR="~/tpl")
+    assert loaded.workflows_dir == tmp_path / "wf"
+    assert loaded.templates_dir == Path("~/tpl").expanduser()
+
+
+def test_values_from_the_environment() -> None:
+    loaded = settings(
+        **SECRETS,
+        DATABASE_URL="postgresql+psycopg://bot@db/accessbot",
+        PORT="8080",
+        ACCESSBOT_LOG_LEVEL="debug",
+        ACCESSBOT_SCHEDULER_INTERVAL="0.5",
+        ACCESSBOT_OUTBOX_WORKERS="2",
+        ACCESSBOT_HTTP_THREADS="4",
+    )
+    assert loaded.slack_bot_token == BOT_TOKEN
+    assert loaded.slack_signing_secret == SIGNING_SECRET
+    assert loaded.database_url == "postgresql+psycopg://bot@db/accessbot"
+    assert loaded.port == 8080
+    assert loaded.log_level == "DEBUG"
+    assert loaded.scheduler_interval == 0.5
+    assert loaded.outbox_workers == 2
+    assert loaded.http_threads == 4
+
+
+def test_env_file_values_are_used_and_the_environment_overrides_them(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        f"SLACK_BOT_TOKEN={BOT_TOKEN}\nPORT=4000\nDATABASE_URL=sqlite:///from-file.db\n", encoding="utf-8"
+    )
+    loaded = settings(env_file=str(env_file), PORT="5000")
+    assert loaded.slack_bot_token == BOT_TOKEN
+    assert loaded.database_url == "sqlite:///from-file.db"
+    assert loaded.port == 5000
+
+
+def test_a_missing_env_file_is_fine(tmp_path: Path) -> None:
+    assert settings(env_file=str(tmp_path / "absent.env")).port == 3000
+
+
+def test_empty_values_mean_the_default() -> None:
+    loaded = settings(SLACK_API_URL=" ", DATABASE_URL="", PORT="", ACCESSBOT_LOG_LEVEL=" ", SLACK_BOT_TOKEN="")
+    assert loaded.slack_api_url == DEFAULT_SLACK_API_URL
+    assert loaded.database_url == DEFAULT_DATABASE_URL
+    assert loaded.port == 3000
+    assert loaded.log_level == "INFO"
+    assert loaded.slack_bot_token is None
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("http://127.0.0.1:8765/api", "http://127.0.0.1:8765/api/"),
+        ("https://slack-gov.com/api/", "https://slack-gov.com/api/"),
+    ],
+)
+def test_slack_api_url_gets_a_trailing_slash(given: str, expected: str) -> None:
+    assert settings(SLACK_API_URL=given).slack_api_url == expected
+
+
+# --- bad values ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["slack.com/api", "ftp://slack.com/api/", "localhost:8765"])
+def test_bad_slack_api_url(url: str) -> None:
+    assert config_error(SLACK_API_URL=url) == f"SLACK_API_URL must be an http(s) URL, not '{url}'"
+
+
+def test_port_that_is_not_a_number() -> None:
+    assert config_error(PORT="http") == "PORT must be a number, not 'http'"
+
+
+def test_port_that_is_not_whole() -> None:
+    assert config_error(PORT="3000.5") == "PORT must be a number, not '3000.5'"
+
+
+def test_port_below_one() -> None:
+    assert config_error(PORT="0") == "PORT must be at least 1, not 0"
+
+
+def test_port_above_65535() -> None:
+    assert config_error(PORT="70000") == "PORT must be at most 65535, not 70000"
+
+
+def test_port_extremes_are_allowed() -> None:
+    assert settings(PORT="1").port == 1
+    assert settings(PORT="65535").port == 65535
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("ACCESSBOT_SCHEDULER_INTERVAL", "soon", "ACCESSBOT_SCHEDULER_INTERVAL must be a number, not 'soon'"),
+        ("ACCESSBOT_SCHEDULER_INTERVAL", "0", "ACCESSBOT_SCHEDULER_INTERVAL must be at least 0.05, not 0"),
+        ("ACCESSBOT_OUTBOX_WORKERS", "1.5", "ACCESSBOT_OUTBOX_WORKERS must be a number, not '1.5'"),
+        ("ACCESSBOT_OUTBOX_WORKERS", "0", "ACCESSBOT_OUTBOX_WORKERS must be at least 1, not 0"),
+        ("ACCESSBOT_OUTBOX_LEASE", "0.5", "ACCESSBOT_OUTBOX_LEASE must be at least 1.0, not 0.5"),
+        ("ACCESSBOT_SLACK_TIMEOUT", "-1", "ACCESSBOT_SLACK_TIMEOUT must be at least 0.5, not -1"),
+        ("ACCESSBOT_HTTP_THREADS", "1", "ACCESSBOT_HTTP_THREADS must be at least 2, not 1"),
+    ],
+)
+def test_bad_numbers_name_the_variable(name: str, value: str, message: str) -> None:
+    assert config_error(**{name: value}) == message
+
+
+@pytest.mark.xfail(
+    reason="BUG: float('nan') and float('inf') pass the minimum check, so a NaN interval or infinite timeout "
+    "is accepted and only fails later (int(inf) in runtime.py)",
+    strict=True,
+)
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_numbers_must_be_finite(value: str) -> None:
+    with pytest.raises(ConfigError, match="ACCESSBOT_SLACK_TIMEOUT"):
+        settings(ACCESSBOT_SLACK_TIMEOUT=value)
+
+
+def test_bad_log_level() -> None:
+    assert config_error(ACCESSBOT_LOG_LEVEL="verbose") == (
+        "ACCESSBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not 'VERBOSE'"
+    )
+
+
+# --- Slack secrets -------------------------------------------------------------------------------
+
+
+def test_real_secrets_pass_in_http_mode() -> None:
+    settings(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET).require_slack()
+
+
+def test_real_secrets_pass_in_socket_mode_without_a_signing_secret() -> None:
+    settings(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN).require_slack(socket_mode=True)
+
+
+def test_secrets_are_only_checked_when_asked() -> None:
+    # Commands that do not talk to Slack (db, directory, workflows) run without secrets.
+    assert settings().slack_bot_token is None
+
+
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_missing_bot_token(value: str | None) -> None:
+    environ = {} if value is None else {"SLACK_BOT_TOKEN": value}
+    assert slack_error(**environ) == (
+        "SLACK_BOT_TOKEN is not set; put it in .env or the environment (see .env.example)"
+    )
+
+
+@pytest.mark.parametrize(
+    "value", ["xoxb-your-bot-token", "xoxb-CHANGEME", "xoxb-...", "<xoxb-token>", "xoxb-placeholder", "xxxx"]
+)
+def test_placeholder_bot_token(value: str) -> None:
+    assert slack_error(SLACK_BOT_TOKEN=value, SLACK_SIGNING_SECRET=SIGNING_SECRET) == (
+        "SLACK_BOT_TOKEN still holds a placeholder value; set the real secret from your Slack app"
+    )
+
+
+@pytest.mark.parametrize("value", ["xoxp-1234-5678-abcd", "xapp-1-A0123-4567", "1234-5678"])
+def test_bot_token_with_the_wrong_prefix(value: str) -> None:
+    assert slack_error(SLACK_BOT_TOKEN=value, SLACK_SIGNING_SECRET=SIGNING_SECRET) == (
+        "SLACK_BOT_TOKEN must start with 'xoxb-'"
+    )
+
+
+def test_http_mode_needs_the_signing_secret() -> None:
+    assert slack_error(SLACK_BOT_TOKEN=BOT_TOKEN).startswith("SLACK_SIGNING_SECRET is not set")
+
+
+def test_placeholder_signing_secret() -> None:
+    assert slack_error(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET="replace-me").startswith(
+        "SLACK_SIGNING_SECRET still holds a placeholder value"
+    )
+
+
+def test_socket_mode_needs_the_app_token() -> None:
+    message = slack_error(socket_mode=True, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET)
+    assert message == "SLACK_APP_TOKEN is not set; put it in .env or the environment (see .env.example)"
+
+
+def test_socket_mode_app_token_prefix() -> None:
+    message = slack_error(socket_mode=True, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=BOT_TOKEN)
+    assert message == "SLACK_APP_TOKEN must start with 'xapp-'"
+
+
+def test_the_example_env_file_is_refused_until_filled_in() -> None:
+    example = str(PROJECT_ROOT / ".env.example")
+    loaded = settings(env_file=example)
+    with pytest.raises(ConfigError, match="^SLACK_BOT_TOKEN still holds a placeholder"):
+        loaded.require_slack()
+    loaded = settings(env_file=example, SLACK_BOT_TOKEN=BOT_TOKEN)
+    with pytest.raises(ConfigError, match="^SLACK_SIGNING_SECRET still holds a placeholder"):
+        loaded.require_slack()
+    with pytest.raises(ConfigError, match="^SLACK_APP_TOKEN still holds a placeholder"):
+        loaded.require_slack(socket_mode=True)
+
+
+@pytest.mark.parametrize("name", ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"])
+def test_secret_errors_never_echo_the_secret(name: str) -> None:
+    environ = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+    environ[name] = "xoxq-your-real-looking-secret-123"
+    message = slack_error(**environ)
+    assert name in message
+    assert "real-looking" not in message
