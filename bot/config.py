@@ -5,6 +5,7 @@ A missing or placeholder secret stops the program with one line naming the varia
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -68,7 +69,7 @@ def _number(env: Mapping[str, str], name: str, default: float, minimum: float, k
         value = kind(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, not '{raw}'") from None
-    if value < minimum:
+    if not minimum <= value < math.inf:  # also refuses nan and inf
         raise ConfigError(f"{name} must be at least {minimum}, not {raw}")
     return value
 
@@ -112,6 +113,6 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         scheduler_interval=_number(env, "ACCESSBOT_SCHEDULER_INTERVAL", 15.0, 0.05),
         outbox_workers=int(_number(env, "ACCESSBOT_OUTBOX_WORKERS", 8, 1, int)),
         outbox_lease=_number(env, "ACCESSBOT_OUTBOX_LEASE", 60.0, 1.0),
-        slack_timeout=_number(env, "ACCESSBOT_SLACK_TIMEOUT", 10.0, 0.5),
+        slack_timeout=_number(env, "ACCESSBOT_SLACK_TIMEOUT", 10.0, 1.0),
         http_threads=int(_number(env, "ACCESSBOT_HTTP_THREADS", 16, 2, int)),
     )

@@ -29,10 +29,9 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
 
 
-def mrkdwn(text: str | None, limit: int | None = None) -> str:
-    """Escape user text for mrkdwn; with `limit`, clip the *escaped* text without cutting an entity."""
-    escaped = escape_mrkdwn(text or "")
-    if limit is None or len(escaped) <= limit:
+def _cut(escaped: str, limit: int) -> str:
+    """Clip already-escaped mrkdwn to `limit` characters without cutting an entity in half."""
+    if len(escaped) <= limit:
         return escaped
     cut = escaped[: limit - 1]
     amp = cut.rfind("&")
@@ -41,10 +40,17 @@ def mrkdwn(text: str | None, limit: int | None = None) -> str:
     return cut.rstrip() + ELLIPSIS
 
 
+def mrkdwn(text: str | None, limit: int | None = None) -> str:
+    """Escape user text for mrkdwn; with `limit`, clip the *escaped* text without cutting an entity."""
+    escaped = escape_mrkdwn(text or "")
+    return escaped if limit is None else _cut(escaped, limit)
+
+
 def quote(text: str | None, limit: int = 2800) -> str:
-    """User text as an mrkdwn block quote, escaped and clipped."""
-    escaped = mrkdwn(text, limit)
-    return "\n".join("&gt; " + line if line else "&gt;" for line in escaped.split("\n"))
+    """User text as an mrkdwn block quote, escaped, and clipped to `limit` characters in all."""
+    escaped = escape_mrkdwn(text or "")
+    quoted = "\n".join("&gt; " + line if line else "&gt;" for line in escaped.split("\n"))
+    return _cut(quoted, limit)
 
 
 def slack_date(value: datetime | None, style: str = "{date_short_pretty} at {time}") -> str:

@@ -114,7 +114,7 @@ def _read(directory: Path, name: str, problems: list[str]) -> Any:
         problems.append(f"{label}: file is missing")
         return None
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "?"
@@ -123,6 +123,9 @@ def _read(directory: Path, name: str, problems: list[str]) -> Any:
     except (OSError, UnicodeDecodeError) as error:
         problems.append(f"{label}: cannot be read ({error})")
         return None
+    if data is None:
+        problems.append(f"{label}: file is empty")
+    return data
 
 
 def load_catalog(directory: Path) -> Catalog:
@@ -159,11 +162,20 @@ def _policy(data: Any, check: _Checker) -> Policy:
     check.unknown_keys(settings, allowed, "policy")
     defaults = Policy()
     embargoed: set[str] = set()
-    countries = settings.get("embargoed_countries", [])
-    if not isinstance(countries, list):
+    countries = settings.get("embargoed_countries")
+    if countries is None:
+        # Fail closed: an omitted list must not silently mean "no embargo".
+        check.problem("policy.embargoed_countries", "is required (write [] if no country is embargoed)")
+    elif not isinstance(countries, list):
         check.problem("policy.embargoed_countries", "must be a list of ISO 3166-1 alpha-2 codes")
     else:
         for index, code in enumerate(countries):
+            if isinstance(code, bool):
+                check.problem(
+                    f"policy.embargoed_countries[{index}]",
+                    'YAML reads NO, YES, ON and OFF as true/false: quote the code, e.g. "NO"',
+                )
+                continue
             problem = country_problem(str(code))
             if problem:
                 check.problem(f"policy.embargoed_countries[{index}]", problem)
@@ -281,9 +293,10 @@ def _models(data: Any, check: _Checker, chains: dict[str, Chain]) -> dict[str, M
         status = spec.get("status", "available")
         if status not in MODEL_STATUSES:
             check.problem(f"{path}.status", f"must be one of {', '.join(MODEL_STATUSES)}, not '{status}'")
+        known = len(check.problems)
         default = check.duration(spec, "default_duration", path)
         maximum = check.duration(spec, "max_duration", path)
-        if default > maximum:
+        if len(check.problems) == known and default > maximum:
             check.problem(f"{path}.default_duration", "must not be longer than max_duration")
         chain = check.text(spec, "chain", path)
         if chain and chain not in chains:

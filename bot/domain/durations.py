@@ -6,7 +6,17 @@ import re
 from datetime import timedelta
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_PATTERN = re.compile(r"^\s*(\d{1,6})\s*([smhdw])\s*$", re.IGNORECASE)
+# Unit words people type ("7days", "2 weeks"), each mapped to its one-letter unit.
+_WORDS = {
+    **{w: "s" for w in ("sec", "secs", "second", "seconds")},
+    **{w: "m" for w in ("min", "mins", "minute", "minutes")},
+    **{w: "h" for w in ("hr", "hrs", "hour", "hours")},
+    **{w: "d" for w in ("day", "days")},
+    **{w: "w" for w in ("wk", "wks", "week", "weeks")},
+}
+_PATTERN = re.compile(
+    r"^\s*(\d{1,6})\s*([smhdw]|" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")\s*$", re.IGNORECASE
+)
 _NAMES = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
 
 
@@ -24,6 +34,7 @@ def parse_duration(text: str) -> timedelta:
     if not match:
         raise DurationError(f"'{text}' is not a duration; write a number and a unit, like 8h, 7d or 2w")
     amount, unit = int(match.group(1)), match.group(2).lower()
+    unit = _WORDS.get(unit, unit)
     if amount == 0:
         raise DurationError("a duration must be longer than zero")
     return timedelta(seconds=amount * _UNITS[unit])

@@ -83,6 +83,9 @@ def _split(value: str) -> list[str]:
 def parse_row(row: Mapping[str, str | None]) -> Person:
     """One CSV row (column -> text) to a Person; raises ValueError naming the column and the problem."""
 
+    # Header cells may carry spaces ("slack_user_id, email"); check_header accepts them, so match here too.
+    row = {key.strip(): value for key, value in row.items() if key is not None}
+
     def text(column: str) -> str:
         return (row.get(column) or "").strip()
 

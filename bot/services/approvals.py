@@ -370,19 +370,13 @@ def _decide(
         refresh_step_messages(ctx, session, request, position)
         return Outcome(ctx.notice(f"You denied {label}. The requester has been told why."), request_id)
     if effect.next_position is not None:
-        refresh_step_messages(ctx, session, request, position)
         if requester is None:
-            finish_request(
-                ctx,
-                session,
-                request,
-                "denied",
-                reason="The requester is no longer in the directory.",
-                actor="system",
-            )
-            return Outcome(ctx.notice(f"You approved step {position + 1} of {label}."), request_id)
-        if start_step(ctx, session, request, effect.next_position, requester):
+            reason = "The requester is no longer in the directory."
+            finish_request(ctx, session, request, "denied", reason=reason, actor=audit.SYSTEM)
+        elif start_step(ctx, session, request, effect.next_position, requester):
             _tell_requester_step_done(ctx, session, request, step, effect.next_position)
+        # After the next step has started, so that every copy says where the request is now.
+        refresh_step_messages(ctx, session, request, position)
         return Outcome(ctx.notice(f"You approved step {position + 1} of {label}."), request_id)
     # A quorum step still waiting for more approvals.
     refresh_step_messages(ctx, session, request, position)

@@ -52,7 +52,7 @@ def revoke_grant(ctx: Context, *, admin_id: str, grant_id: int, reason: str) -> 
         raise Refusal(message)
     if not reason:
         raise Refusal(
-            "Say why you are revoking it: `/access revoke G12 <reason>`. The holder will see the reason."
+            "Say why you are revoking it: `/access revoke G12 &lt;reason&gt;`. The holder will see the reason."
         )
     if len(reason) > MAX_REASON:
         raise Refusal(f"The reason is too long ({len(reason):,} characters); the limit is {MAX_REASON:,}.")

@@ -10,6 +10,17 @@ from bot.domain.people import is_slack_user_id
 from bot.store.tables import AccessGrant, AccessRequest, Decision, RequestStep
 
 OUTCOME_MARKS = {"pass": "✅", "review": "⚠️", "deny": "⛔", "refuse": "⛔"}
+# Short names for checks that passed: approvers read the exceptions in full and the rest at a glance.
+CHECK_LABELS = {
+    "model": "model open",
+    "directory": "in the directory",
+    "duplicate": "no duplicate",
+    "duration": "duration within limit",
+    "justification": "justification given",
+    "embargo": "no embargo",
+    "us_person": "US-person rule",
+    "directive": "no directive",
+}
 
 
 def model_name(catalog: Catalog, slug: str) -> str:
@@ -39,6 +50,10 @@ def request_data(catalog: Catalog, request: AccessRequest) -> dict[str, Any]:
         "checks": [
             {"mark": OUTCOME_MARKS.get(r["outcome"], "•"), "reason": r["reason"], "outcome": r["outcome"]}
             for r in request.policy_results
+            if r["outcome"] != "pass"
+        ],
+        "passed_checks": [
+            CHECK_LABELS.get(r["check"], r["check"]) for r in request.policy_results if r["outcome"] == "pass"
         ],
     }
 

@@ -77,8 +77,8 @@ def parse_access(text: str) -> AccessCommand:
     if head == "revoke":
         parts = rest.split(None, 1)
         if not parts:
-            raise CommandError("Usage: `/access revoke G7 <reason>` (the holder is told the reason).")
-        grant_id = parse_id(parts[0], "G", "grant", "/access revoke G7 <reason>")
+            raise CommandError("Usage: `/access revoke G7 &lt;reason&gt;` (the holder is told the reason).")
+        grant_id = parse_id(parts[0], "G", "grant", "/access revoke G7 &lt;reason&gt;")
         return AccessCommand("revoke", target_id=grant_id, reason=parts[1].strip() if len(parts) > 1 else "")
     close = difflib.get_close_matches(head, SUBCOMMANDS, n=1, cutoff=0.6)
     hint = f" Did you mean `/access {close[0]}`?" if close else ""
@@ -86,7 +86,7 @@ def parse_access(text: str) -> AccessCommand:
 
 
 def _parse_request(rest: str) -> AccessCommand:
-    usage = "/access request <model> [duration] <why you need it>"
+    usage = "/access request &lt;model&gt; [duration] &lt;why you need it&gt;"
     parts = rest.split(None, 1)
     if not parts:
         raise CommandError(f"Which model? Usage: `{usage}` (`/access models` lists them).")
@@ -94,8 +94,9 @@ def _parse_request(rest: str) -> AccessCommand:
     remainder = parts[1].strip() if len(parts) > 1 else ""
     duration = None
     pieces = remainder.split(None, 1)
-    if pieces and re.match(r"^\d+[a-zA-Z]+$", pieces[0]):
-        # A first word like "7d" is the duration; "7x" is a mistyped one, not a justification.
+    # A first word like "7d" or "2weeks" is the duration, and "7x" a mistyped one. Capitals mean a word
+    # of the justification ("3D rendering", "2FA rollout").
+    if pieces and (looks_like_duration(pieces[0]) or re.match(r"^\d+[a-z]$", pieces[0])) and pieces[0].islower():
         if not looks_like_duration(pieces[0]):
             raise CommandError(
                 f"'{esc(pieces[0])}' is not a duration; write 30m, 8h, 7d or 2w. Usage: `{usage}`"

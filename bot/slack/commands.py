@@ -36,7 +36,7 @@ def register(app: App, surfaces: Surfaces) -> None:
                     command["response_url"],
                     ctx.notice(
                         "I could not open the request form in time. Try again, or file directly with "
-                        "`/access request <model> <why you need it>`.",
+                        "`/access request &lt;model&gt; &lt;why you need it&gt;`.",
                         tone="warning",
                     ),
                 )

@@ -42,7 +42,7 @@ def test_models_shows_each_model_and_its_status(slack: SlackDriver) -> None:
         ("cancel banana", "is not a request ID"),
         ("request", "Which model?"),
         ("request mythos-5 7x " + WHY, "'7x' is not a duration"),
-        ("revoke", "Usage: `/access revoke G7 <reason>`"),
+        ("revoke", "Usage: `/access revoke G7 &lt;reason&gt;`"),
     ],
 )
 def test_bad_input_gets_a_specific_ephemeral_reply(slack: SlackDriver, text: str, expected: str) -> None:

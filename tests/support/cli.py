@@ -1,37 +1,39 @@
-"""Running the `accessbot` CLI as a separate process against a test server's database."""
+"""Running the `accessbot` CLI as a separate process, as a person or a script would."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 from tests.support.bot_server import BotServer
 
+Env = dict[str, str]
+
 
 def run_cli(
-    server: BotServer, *args: str, check: bool = True, env: dict[str, str] | None = None
+    target: BotServer | Env, *args: str, check: bool = True, env: Env | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """`accessbot ARGS` with a test server's environment (or the given one)."""
+    base = target.env if isinstance(target, BotServer) else target
+    cwd = str(target.log_path.parent) if isinstance(target, BotServer) else base.get("PWD")
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
-        env={**server.env, **(env or {})},
+        env={**base, **(env or {})},
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=str(server.log_path.parent),
+        cwd=cwd,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"accessbot {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
     return result
 
 
-def audit_events(server: BotServer) -> list[dict[str, object]]:
-    import json
-
-    output = run_cli(server, "audit", "export", "--format", "jsonl").stdout
+def audit_events(target: BotServer | Env) -> list[dict[str, object]]:
+    output = run_cli(target, "audit", "export", "--format", "jsonl").stdout
     return [json.loads(line) for line in output.splitlines() if line.strip()]
 
 
-def listed(server: BotServer, noun: str) -> list[dict[str, object]]:
-    import json
-
-    return json.loads(run_cli(server, noun, "list", "--json").stdout)
+def listed(target: BotServer | Env, noun: str) -> list[dict[str, object]]:
+    return json.loads(run_cli(target, noun, "list", "--json").stdout)

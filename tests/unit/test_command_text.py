@@ -58,7 +58,9 @@ def test_request_model_is_lower_cased_but_justification_is_kept_as_typed() -> No
     [
         ("7d", timedelta(days=7)),
         ("8h", timedelta(hours=8)),
-        ("2W", timedelta(weeks=2)),
+        ("2w", timedelta(weeks=2)),
+        ("2weeks", timedelta(weeks=2)),
+        ("7days", timedelta(days=7)),
         ("30m", timedelta(minutes=30)),
     ],
 )
@@ -90,17 +92,23 @@ def test_a_number_alone_is_part_of_the_justification() -> None:
     assert command.justification == "3 experiments need it"
 
 
-@pytest.mark.parametrize("token", ["7x", "7days", "12mo", "1234567d"])
+@pytest.mark.parametrize("word", ["3D", "2FA", "12mo", "3rd", "2W"])
+def test_number_words_that_are_not_durations_start_the_justification(word: str) -> None:
+    command = parse_access(f"request mythos-5 {word} rendering benchmarks for the launch")
+    assert command.duration is None
+    assert command.justification == f"{word} rendering benchmarks for the launch"
+
+
+@pytest.mark.parametrize("token", ["7x", "1234567d"])
 def test_a_mistyped_duration_is_an_error_not_a_justification(token: str) -> None:
-    assert error_for(f"request mythos-5 {token} Evaluating it for the tooling project") == (
-        f"'{token}' is not a duration; write 30m, 8h, 7d or 2w. "
-        "Usage: `/access request <model> [duration] <why you need it>`"
+    assert error_for(f"request mythos-5 {token} Evaluating it for the tooling project").startswith(
+        f"'{token}' is not a duration; write 30m, 8h, 7d or 2w. Usage: `/access request "
     )
 
 
 def test_a_zero_duration_is_an_error() -> None:
-    assert error_for("request mythos-5 0d Evaluating it") == (
-        "a duration must be longer than zero. Usage: `/access request <model> [duration] <why you need it>`"
+    assert error_for("request mythos-5 0d Evaluating it").startswith(
+        "a duration must be longer than zero. Usage: `/access request "
     )
 
 
@@ -172,7 +180,9 @@ def test_revoke_without_a_reason() -> None:
 
 
 def test_revoke_without_a_grant() -> None:
-    assert error_for("revoke") == "Usage: `/access revoke G7 <reason>` (the holder is told the reason)."
+    message = error_for("revoke")
+    assert message.startswith("Usage: `/access revoke G7 ")
+    assert message.endswith("` (the holder is told the reason).")
 
 
 def test_revoke_with_a_request_id() -> None:
@@ -267,11 +277,6 @@ def test_typed_mention_in_a_revoke_id_is_escaped() -> None:
     assert "<!here>" not in message
 
 
-@pytest.mark.xfail(
-    reason="BUG: usage placeholders like <model> and <reason> are written raw into mrkdwn, so Slack reads "
-    "them as links and shows 'revoke G7 reason'",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "text", ["request", "request lumen-3 7x why", "request lumen-3 0d why", "revoke", "revoke R3"]
 )

@@ -26,6 +26,11 @@ from bot.domain.durations import (
         ("7D", timedelta(days=7)),
         (" 7 d ", timedelta(days=7)),
         ("999999s", timedelta(seconds=999999)),
+        ("7days", timedelta(days=7)),
+        ("1 day", timedelta(days=1)),
+        ("2 weeks", timedelta(weeks=2)),
+        ("8hrs", timedelta(hours=8)),
+        ("90 minutes", timedelta(minutes=90)),
     ],
 )
 def test_parse_duration_reads_each_unit(text: str, expected: timedelta) -> None:
@@ -33,7 +38,7 @@ def test_parse_duration_reads_each_unit(text: str, expected: timedelta) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "   ", "7", "d", "7x", "7days", "1.5d", "-1d", "7d 2h", "1234567d", "week"]
+    "text", ["", "   ", "7", "d", "7x", "7dayz", "1.5d", "-1d", "7d 2h", "1234567d", "week"]
 )
 def test_parse_duration_rejects_text_that_is_not_a_duration(text: str) -> None:
     with pytest.raises(DurationError) as caught:
@@ -48,7 +53,7 @@ def test_parse_duration_of_none_is_a_duration_error_not_a_crash() -> None:
 
 @pytest.mark.parametrize("text", ["0d", "0s", "000h"])
 def test_parse_duration_refuses_zero(text: str) -> None:
-    with pytest.raises(DurationError, match="^a duration must be longer than zero$"):
+    with pytest.raises(DurationError, match=r"^a duration must be longer than zero$"):
         parse_duration(text)
 
 

@@ -202,7 +202,8 @@ def test_short_justification_is_refused_with_its_length() -> None:
     result = check_justification("  need it  ", 20, 3000)
     assert result.outcome == REFUSE
     assert result.reason == (
-        "Your justification is too short (7 characters); approvers need at least 20 characters of explanation."
+        "Your justification is too short (7 characters); "
+        "approvers need at least 20 characters of explanation."
     )
 
 

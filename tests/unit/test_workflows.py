@@ -136,12 +136,7 @@ def test_missing_default_duration(tmp_path: Path) -> None:
     assert problems == [f"{tmp_path}/models.yaml: models[0].default_duration: is required (like 7d)"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: a missing or unreadable max_duration is replaced by 1 day, so a second, false problem says "
-    "default_duration is longer than max_duration",
-    strict=True,
-)
-@pytest.mark.parametrize("line", ["", "    max_duration: 90x\n"])
+@pytest.mark.parametrize("line", ["", "    max_duration: 90x\n"], ids=["missing", "unreadable"])
 def test_missing_max_duration_is_reported_once(tmp_path: Path, line: str) -> None:
     problems = problems_of(copy_with(tmp_path, models=MODEL.replace("    max_duration: 90d\n", line)))
     assert len(problems) == 1
@@ -160,7 +155,9 @@ def test_bad_channel_id(tmp_path: Path, channel: str) -> None:
 def test_unknown_key_lists_the_known_ones(tmp_path: Path) -> None:
     models = edit("models.yaml", "chain: standard", "chain: standard\n    colour: blue")
     [problem] = problems_of(copy_with(tmp_path, models=models))
-    assert problem.startswith(f"{tmp_path}/models.yaml: models[2].colour: is not a known setting (expected one of: ")
+    assert problem.startswith(
+        f"{tmp_path}/models.yaml: models[2].colour: is not a known setting (expected one of: "
+    )
     assert "max_duration" in problem
 
 
@@ -177,11 +174,12 @@ def test_bad_yaml_reports_the_line(tmp_path: Path) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
+    m = tmp_path / "models.yaml"
     assert problems_of(copy_with(tmp_path, chains=None)) == [
         f"{tmp_path}/chains.yaml: file is missing",
-        f"{tmp_path}/models.yaml: models[0].chain: 'frontier' is not defined in chains.yaml (known: none defined)",
-        f"{tmp_path}/models.yaml: models[1].chain: 'frontier' is not defined in chains.yaml (known: none defined)",
-        f"{tmp_path}/models.yaml: models[2].chain: 'standard' is not defined in chains.yaml (known: none defined)",
+        f"{m}: models[0].chain: 'frontier' is not defined in chains.yaml (known: none defined)",
+        f"{m}: models[1].chain: 'frontier' is not defined in chains.yaml (known: none defined)",
+        f"{m}: models[2].chain: 'standard' is not defined in chains.yaml (known: none defined)",
     ]
 
 
@@ -199,20 +197,32 @@ def test_file_that_is_not_utf8(tmp_path: Path) -> None:
 
 
 def test_manager_step_with_quorum_2(tmp_path: Path) -> None:
-    chains = edit("chains.yaml", "      - name: Manager\n        approvers: manager\n",
-                  "      - name: Manager\n        approvers: manager\n        quorum: 2\n")
+    chains = edit(
+        "chains.yaml",
+        "      - name: Manager\n        approvers: manager\n",
+        "      - name: Manager\n        approvers: manager\n        quorum: 2\n",
+    )
     assert problems_of(copy_with(tmp_path, chains=chains)) == [
-        f"{tmp_path}/chains.yaml: chains.frontier.steps[0].quorum: a manager step has one approver; quorum must be 1"
+        f"{tmp_path}/chains.yaml: chains.frontier.steps[0].quorum: "
+        "a manager step has one approver; quorum must be 1"
     ]
 
 
 @pytest.mark.parametrize(
     ("quorum", "message"),
-    [("0", "must be between 1 and 10"), ("11", "must be between 1 and 10"), ("two", "must be a whole number, not text"),
-     ("true", "must be a whole number, not true/false")],
+    [
+        ("0", "must be between 1 and 10"),
+        ("11", "must be between 1 and 10"),
+        ("two", "must be a whole number, not text"),
+        ("true", "must be a whole number, not true/false"),
+    ],
 )
 def test_bad_quorum(tmp_path: Path, quorum: str, message: str) -> None:
-    chains = edit("chains.yaml", "approvers: model-owner\n        quorum: 1", f"approvers: model-owner\n        quorum: {quorum}")
+    chains = edit(
+        "chains.yaml",
+        "approvers: model-owner\n        quorum: 1",
+        f"approvers: model-owner\n        quorum: {quorum}",
+    )
     assert problems_of(copy_with(tmp_path, chains=chains)) == [
         f"{tmp_path}/chains.yaml: chains.frontier.steps[1].quorum: {message}"
     ]
@@ -227,17 +237,22 @@ def test_approvers_must_be_manager_or_a_role(tmp_path: Path) -> None:
 
 
 def test_chain_without_steps(tmp_path: Path) -> None:
-    chains = "chains:\n  standard:\n    description: Everyday models.\n    steps: []\n  frontier:\n    steps:\n" \
+    chains = (
+        "chains:\n  standard:\n    description: Everyday models.\n    steps: []\n  frontier:\n    steps:\n"
         "      - approvers: manager\n"
+    )
     assert problems_of(copy_with(tmp_path, chains=chains)) == [
         f"{tmp_path}/chains.yaml: chains.standard.steps: must be a non-empty list of steps",
-        f"{tmp_path}/models.yaml: models[2].chain: 'standard' is not defined in chains.yaml (known: frontier)",
+        f"{tmp_path}/models.yaml: models[2].chain: "
+        "'standard' is not defined in chains.yaml (known: frontier)",
     ]
 
 
 def test_step_names_default_from_the_approvers(tmp_path: Path) -> None:
-    chains = "chains:\n  standard:\n    steps:\n      - approvers: manager\n      - approvers: export-compliance\n" \
+    chains = (
+        "chains:\n  standard:\n    steps:\n      - approvers: manager\n      - approvers: export-compliance\n"
         "  frontier:\n    steps:\n      - approvers: manager\n"
+    )
     catalog = load_catalog(copy_with(tmp_path, chains=chains))
     assert [s.name for s in catalog.chains["standard"].steps] == ["Manager", "Export compliance"]
 
@@ -251,17 +266,14 @@ def test_step_names_default_from_the_approvers(tmp_path: Path) -> None:
     ],
 )
 def test_bad_embargo_code(tmp_path: Path, code: str, message: str) -> None:
-    policy = edit("policy.yaml", "embargoed_countries: [CU, IR, KP, SY]", f"embargoed_countries: [CU, {code}]")
+    policy = edit(
+        "policy.yaml", "embargoed_countries: [CU, IR, KP, SY]", f"embargoed_countries: [CU, {code}]"
+    )
     assert problems_of(copy_with(tmp_path, policy=policy)) == [
         f"{tmp_path}/policy.yaml: policy.embargoed_countries[1]: {message}"
     ]
 
 
-@pytest.mark.xfail(
-    reason="BUG: YAML reads an unquoted NO (Norway) as false, and the problem then says 'False' is not an ISO "
-    "code instead of telling the admin to quote it",
-    strict=True,
-)
 def test_embargoing_norway_unquoted_is_explained(tmp_path: Path) -> None:
     policy = edit("policy.yaml", "embargoed_countries: [CU, IR, KP, SY]", "embargoed_countries: [CU, NO]")
     [problem] = problems_of(copy_with(tmp_path, policy=policy))
@@ -280,7 +292,8 @@ def test_justification_minimum_over_maximum(tmp_path: Path) -> None:
     policy = edit("policy.yaml", "justification_min_chars: 20", "justification_min_chars: 3000")
     policy = policy.replace("justification_max_chars: 3000", "justification_max_chars: 100")
     assert problems_of(copy_with(tmp_path, policy=policy)) == [
-        f"{tmp_path}/policy.yaml: policy.justification_min_chars: must not be more than justification_max_chars"
+        f"{tmp_path}/policy.yaml: policy.justification_min_chars: "
+        "must not be more than justification_max_chars"
     ]
 
 
@@ -317,18 +330,30 @@ def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.xfail(
-    reason="BUG: an empty models.yaml loads as a catalog with no models, although 'models: []' is refused",
-    strict=True,
-)
 def test_empty_models_file_is_a_problem(tmp_path: Path) -> None:
     problems_of(copy_with(tmp_path, models=""))
 
 
-def test_empty_policy_file_means_the_defaults(tmp_path: Path) -> None:
-    catalog = load_catalog(copy_with(tmp_path, policy="# nothing set\n"))
-    assert catalog.policy.embargoed_countries == frozenset()
+def test_empty_policy_file_is_a_problem_not_a_silent_default(tmp_path: Path) -> None:
+    # An empty policy must not quietly mean "nothing is embargoed".
+    assert f"{tmp_path}/policy.yaml: file is empty" in problems_of(
+        copy_with(tmp_path, policy="# nothing set\n")
+    )
+
+
+def test_omitting_the_embargo_list_is_a_problem(tmp_path: Path) -> None:
+    problems = problems_of(copy_with(tmp_path, policy="policy:\n  justification_min_chars: 20\n"))
+    assert (
+        f"{tmp_path}/policy.yaml: policy.embargoed_countries: "
+        "is required (write [] if no country is embargoed)" in problems
+    )
+
+
+def test_policy_settings_default_when_not_given(tmp_path: Path) -> None:
+    catalog = load_catalog(copy_with(tmp_path, policy="policy:\n  embargoed_countries: []\n"))
     assert catalog.policy.justification_min_chars == 20
+    assert catalog.policy.admin_role == "access-admin"
+    assert catalog.policy.embargoed_countries == frozenset()
 
 
 # --- several problems at once --------------------------------------------------------------------
@@ -365,7 +390,7 @@ def test_a_minimal_valid_set_loads(tmp_path: Path) -> None:
     chains = "chains:\n  standard:\n    steps:\n      - approvers: manager\n"
     (tmp_path / "models.yaml").write_text(MODEL, encoding="utf-8")
     (tmp_path / "chains.yaml").write_text(chains, encoding="utf-8")
-    (tmp_path / "policy.yaml").write_text("", encoding="utf-8")
+    (tmp_path / "policy.yaml").write_text("policy:\n  embargoed_countries: []\n", encoding="utf-8")
     catalog = load_catalog(tmp_path)
     model = catalog.model("lumen-3")
     assert model is not None

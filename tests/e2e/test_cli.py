@@ -1,0 +1,219 @@
+"""The command line: configuration errors, directory import, workflows check, lists and exports.
+
+Bad input gets one line (or one line per problem) and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.support.bot_server import FIXTURES, REPO
+from tests.support.cli import Env, listed, run_cli
+from tests.support.seed import DIRECTORY
+
+HEADER = "slack_user_id,email,name,manager_email,department,work_country,citizenships,us_person,roles\n"
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str) -> Env:
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ACCESSBOT_", "TEST_DATABASE"))
+    }
+    return {
+        **base,
+        "PWD": str(tmp_path),
+        "DATABASE_URL": database_url,
+        "ACCESSBOT_WORKFLOWS_DIR": str(FIXTURES / "workflows"),
+        "ACCESSBOT_TEMPLATES_DIR": str(REPO / "templates"),
+    }
+
+
+@pytest.fixture
+def ready(env: Env) -> Env:
+    run_cli(env, "db", "upgrade")
+    return env
+
+
+def assert_usage_error(result: object, *needles: str) -> None:
+    assert result.returncode == 2, result.stderr  # type: ignore[attr-defined]
+    assert "Traceback" not in result.stderr  # type: ignore[attr-defined]
+    for needle in needles:
+        assert needle in result.stderr  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("variables", "command", "needle"),
+    [
+        ({}, ["serve"], "SLACK_BOT_TOKEN is not set"),
+        ({"SLACK_BOT_TOKEN": "xoxb-your-bot-token"}, ["serve"], "SLACK_BOT_TOKEN still holds a placeholder"),
+        ({"SLACK_BOT_TOKEN": "not-a-token"}, ["serve"], "SLACK_BOT_TOKEN must start with 'xoxb-'"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1-real"}, ["serve"], "SLACK_SIGNING_SECRET is not set"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1-real"}, ["socket"], "SLACK_APP_TOKEN is not set"),
+        ({"PORT": "eighty"}, ["serve"], "PORT must be a number"),
+    ],
+)
+def test_missing_or_placeholder_secrets_stop_with_one_line(
+    env: Env, variables: dict[str, str], command: list[str], needle: str
+) -> None:
+    result = run_cli({**env, **variables}, *command, check=False)
+    assert_usage_error(result, needle)
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_env_file_is_read_from_the_working_directory(env: Env, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-your-token\n")
+    result = run_cli(env, "serve", check=False)
+    assert_usage_error(result, "SLACK_BOT_TOKEN still holds a placeholder")
+
+
+def test_commands_without_slack_need_no_secrets(ready: Env) -> None:
+    assert run_cli(ready, "workflows", "check").returncode == 0
+    assert run_cli(ready, "requests", "list", "--json").stdout.strip() == "[]"
+    assert "up to date" in run_cli(ready, "db", "current").stdout
+
+
+def test_commands_refuse_an_old_schema(env: Env) -> None:
+    assert_usage_error(run_cli(env, "requests", "list", check=False), "run `accessbot db upgrade`")
+
+
+def test_bad_database_url(env: Env) -> None:
+    assert_usage_error(
+        run_cli({**env, "DATABASE_URL": "nonsense://x"}, "db", "upgrade", check=False), "DATABASE_URL"
+    )
+
+
+def test_directory_import_is_all_or_nothing_with_line_numbers(ready: Env, tmp_path: Path) -> None:
+    bad = tmp_path / "people.csv"
+    bad.write_text(
+        HEADER
+        + "U0GOOD001,good@example.com,Good Person,,,US,US,yes,\n"
+        + "U0BAD0001,not-an-email,Bad Email,,,US,US,yes,\n"
+        + "U0BAD0002,bad2@example.com,Bad Country,,,UK,US,yes,\n"
+        + "U0BAD0003,bad3@example.com,Bad Flag,,,US,US,maybe,\n"
+    )
+    result = run_cli(ready, "directory", "import", str(bad), check=False)
+    assert_usage_error(
+        result,
+        f"{bad}:3: email 'not-an-email' is not an email address",
+        f"{bad}:4: work_country 'UK' is not an ISO 3166-1 alpha-2 code; did you mean GB?",
+        f"{bad}:5: us_person must be yes, no or empty",
+        "nothing was imported",
+    )
+    assert_usage_error(
+        run_cli(ready, "directory", "show", "U0GOOD001", check=False), "nobody in the directory"
+    )
+
+
+def test_directory_header_problems(ready: Env, tmp_path: Path) -> None:
+    bad = tmp_path / "people.csv"
+    bad.write_text("slack_user_id,email,nickname\nU0X0001,x@example.com,x\n")
+    assert_usage_error(
+        run_cli(ready, "directory", "import", str(bad), check=False),
+        "missing column(s): name",
+        "unknown column(s): nickname",
+    )
+    assert_usage_error(
+        run_cli(ready, "directory", "import", str(tmp_path / "missing.csv"), check=False), "file not found"
+    )
+
+
+def test_directory_import_upserts_and_is_idempotent(ready: Env, tmp_path: Path) -> None:
+    first = run_cli(ready, "directory", "import", str(DIRECTORY)).stdout
+    assert "12 added, 0 updated, 0 unchanged" in first
+    assert "0 added, 0 updated, 12 unchanged" in run_cli(ready, "directory", "import", str(DIRECTORY)).stdout
+    # Columns in any order; one person changes.
+    rows = list(csv.DictReader(DIRECTORY.open()))
+    for row in rows:
+        if row["slack_user_id"] == "U0BORIS01":
+            row["us_person"] = "yes"
+            row["roles"] = "model-owner;access-admin"
+    shuffled = io.StringIO()
+    columns = list(reversed(list(rows[0])))
+    writer = csv.DictWriter(shuffled, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    changed = tmp_path / "changed.csv"
+    changed.write_text(shuffled.getvalue())
+    assert "0 added, 1 updated, 11 unchanged" in run_cli(ready, "directory", "import", str(changed)).stdout
+    shown = json.loads(run_cli(ready, "directory", "show", "boris@example.com", "--json").stdout)
+    assert shown["us_person"] == "yes" and shown["roles"] == ["access-admin", "model-owner"]
+    text = run_cli(ready, "directory", "show", "U0UMA0001").stdout
+    assert "us_person" in text and "unknown" in text
+
+
+def test_workflows_check_names_file_and_key(env: Env, tmp_path: Path) -> None:
+    broken = tmp_path / "workflows"
+    shutil.copytree(FIXTURES / "workflows", broken)
+    models = broken / "models.yaml"
+    models.write_text(
+        models.read_text().replace("chain: frontier", "chain: frontierr", 1).replace("30d", "30x", 1)
+    )
+    result = run_cli({**env, "ACCESSBOT_WORKFLOWS_DIR": str(broken)}, "workflows", "check", check=False)
+    assert_usage_error(
+        result,
+        f"{models}: models[0].chain: 'frontierr' is not defined in chains.yaml",
+        f"{models}: models[0].max_duration: '30x' is not a duration",
+    )
+    serve = run_cli(
+        {
+            **env,
+            "ACCESSBOT_WORKFLOWS_DIR": str(broken),
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "s3cret",
+        },
+        "serve",
+        check=False,
+    )
+    assert_usage_error(serve, "workflows are not valid")
+
+
+def test_shipped_workflows_are_valid(env: Env) -> None:
+    result = run_cli({**env, "ACCESSBOT_WORKFLOWS_DIR": str(REPO / "workflows")}, "workflows", "check")
+    assert "OK (3 models" in result.stdout
+
+
+def test_lists_and_audit_export_have_stable_keys(ready: Env, tmp_path: Path) -> None:
+    run_cli(ready, "directory", "import", str(DIRECTORY))
+    assert listed(ready, "requests") == [] and listed(ready, "grants") == []
+    jsonl = run_cli(ready, "audit", "export", "--format", "jsonl").stdout.splitlines()
+    events = [json.loads(line) for line in jsonl]
+    assert len(events) == 12 and {e["action"] for e in events} == {"person.added"}
+    assert set(events[0]) == {
+        "id",
+        "at",
+        "actor",
+        "action",
+        "subject_type",
+        "subject_id",
+        "before",
+        "after",
+        "detail",
+    }
+    out = tmp_path / "audit.csv"
+    assert (
+        "wrote 12 audit events"
+        in run_cli(ready, "audit", "export", "--format", "csv", "--output", str(out)).stdout
+    )
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 12 and rows[0]["action"] == "person.added"
+    assert json.loads(rows[0]["after"])["email"].endswith("@example.com")
+
+
+def test_unknown_command_is_one_line(env: Env) -> None:
+    assert_usage_error(run_cli(env, "frobnicate", check=False), "invalid choice")
+
+
+def test_demo_plays_the_whole_flow(env: Env) -> None:
+    result = run_cli(env, "demo")
+    out = result.stdout
+    assert "R1 filed" in out
+    assert "Maria gets a DM from AccessBot" in out and "[Approve] [Deny…]" in out
+    assert "access granted" in out and "you now have access to Mythos 5" in out
+    assert "R2 for Mythos 5 was denied" in out and "limited to US persons" in out
+    assert "Traceback" not in result.stderr
