@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from bot.notify import outbox
+from bot.render import escape_mrkdwn
 from bot.services.approvals import record_refused_attempt
 from bot.services.context import Context, Outcome, Refusal
 from bot.services.present import grant_data, model_name
@@ -52,7 +53,8 @@ def revoke_grant(ctx: Context, *, admin_id: str, grant_id: int, reason: str) -> 
         raise Refusal(message)
     if not reason:
         raise Refusal(
-            "Say why you are revoking it: `/access revoke G12 &lt;reason&gt;`. The holder will see the reason."
+            "Say why you are revoking it: `/access revoke G12 &lt;reason&gt;`. "
+            "The holder will see the reason."
         )
     if len(reason) > MAX_REASON:
         raise Refusal(f"The reason is too long ({len(reason):,} characters); the limit is {MAX_REASON:,}.")
@@ -66,7 +68,8 @@ def revoke_grant(ctx: Context, *, admin_id: str, grant_id: int, reason: str) -> 
         uow.commit()
     return Outcome(
         ctx.notice(
-            f"Revoked G{grant_id} ({model_name(ctx.catalog, grant.model)}, held by <@{grant.user_id}>).",
+            f"Revoked G{grant_id} ({escape_mrkdwn(model_name(ctx.catalog, grant.model))}, "
+            f"held by <@{grant.user_id}>).",
             tone="success",
         ),
         grant_id,
@@ -91,7 +94,7 @@ def relinquish_grant(ctx: Context, *, holder_id: str, grant_id: int) -> Outcome:
             notify=False,
         )
         uow.commit()
-    name = model_name(ctx.catalog, grant.model)
+    name = escape_mrkdwn(model_name(ctx.catalog, grant.model))
     return Outcome(ctx.notice(f"You gave up G{grant_id} ({name}).", tone="success"), grant_id, "revoked")
 
 

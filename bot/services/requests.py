@@ -14,7 +14,7 @@ from bot.notify import outbox
 from bot.render import escape_mrkdwn
 from bot.services import approvals
 from bot.services.context import Context, Outcome, Refusal
-from bot.services.present import request_data
+from bot.services.present import model_name, request_data
 from bot.services.restrictions import model_status, restrictions_for
 from bot.store import audit
 from bot.store import directory as people
@@ -193,9 +193,11 @@ def cancel_request(ctx: Context, *, actor_id: str, request_id: int) -> Outcome:
                 ctx, session, request, position, closing_note="The requester cancelled this request."
             )
         uow.commit()
-    model = ctx.catalog.model(request.model)
     return Outcome(
-        ctx.notice(f"Cancelled R{request_id} ({model.name if model else request.model}).", tone="success"),
+        ctx.notice(
+            f"Cancelled R{request_id} ({escape_mrkdwn(model_name(ctx.catalog, request.model))}).",
+            tone="success",
+        ),
         request_id,
         "cancelled",
     )

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.domain.catalog import AVAILABLE
 from bot.services import grants, requests
 from bot.services.context import Outcome
 from bot.services.queries import catalog_entries, status_data
@@ -47,7 +48,8 @@ def register(app: App, surfaces: Surfaces) -> None:
         if parsed.action == "help":
             with ctx.db.read() as session:
                 is_admin = people.has_role(session, user_id, ctx.catalog.policy.admin_role)
-            example = next(iter(sorted(ctx.catalog.models)), "model-name")
+            open_models = sorted(slug for slug, m in ctx.catalog.models.items() if m.status == AVAILABLE)
+            example = next(iter(open_models or sorted(ctx.catalog.models)), "model-name")
             return ctx.render("help", is_admin=is_admin, example_model=example)
         if parsed.action == "models":
             with ctx.db.read() as session:
