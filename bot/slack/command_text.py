@@ -96,7 +96,11 @@ def _parse_request(rest: str) -> AccessCommand:
     pieces = remainder.split(None, 1)
     # A first word like "7d" or "2weeks" is the duration, and "7x" a mistyped one. Capitals mean a word
     # of the justification ("3D rendering", "2FA rollout").
-    if pieces and (looks_like_duration(pieces[0]) or re.match(r"^\d+[a-z]$", pieces[0])) and pieces[0].islower():
+    if (
+        pieces
+        and (looks_like_duration(pieces[0]) or re.match(r"^\d+[a-z]$", pieces[0]))
+        and pieces[0].islower()
+    ):
         if not looks_like_duration(pieces[0]):
             raise CommandError(
                 f"'{esc(pieces[0])}' is not a duration; write 30m, 8h, 7d or 2w. Usage: `{usage}`"
