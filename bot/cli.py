@@ -89,6 +89,37 @@ def build_parser() -> argparse.ArgumentParser:
         lister.add_argument("--json", action="store_true", help="print a JSON array")
         lister.set_defaults(run=cmd_requests_list if noun == "requests" else cmd_grants_list)
 
+    directive = commands.add_parser("directive", help="orders that restrict models for a population")
+    d_commands = directive.add_subparsers(dest="directive_command", metavar="ACTION", parser_class=_Parser)
+    d_commands.required = True
+    issue = d_commands.add_parser("issue", help="issue a directive (now, or at --effective-at)")
+    issue.add_argument("--title", required=True)
+    issue.add_argument("--authority", required=True, help="who issued the order")
+    issue.add_argument("--reference", required=True, help="citation, e.g. 15 CFR 744.23")
+    issue.add_argument("--models", required=True, help="comma-separated model slugs, e.g. mythos-5,fable-5")
+    issue.add_argument(
+        "--population", required=True, help="everyone | non-us-persons | citizenship:XX;YY | users:U1;U2"
+    )
+    issue.add_argument("--action", required=True, help="suspend | require-licence | notice")
+    issue.add_argument("--notice-file", required=True, type=Path, help="file with the notice text")
+    issue.add_argument("--effective-at", help="ISO 8601 time with a zone (default: now)")
+    issue.add_argument("--dry-run", action="store_true", help="show the impact and change nothing")
+    issue.add_argument("--wait", action="store_true", help="show delivery progress until every notice is out")
+    issue.add_argument("--wait-timeout", type=float, default=900, help="seconds --wait gives up after (900)")
+    issue.add_argument("--json", action="store_true", help="print the result as JSON")
+    issue.set_defaults(run=cmd_directive_issue)
+    d_list = d_commands.add_parser("list", help="list directives")
+    d_list.add_argument("--json", action="store_true", help="print a JSON array")
+    d_list.set_defaults(run=cmd_directive_list)
+    d_lift = d_commands.add_parser("lift", help="lift a directive; suspended grants come back")
+    d_lift.add_argument("id", help="directive ID, e.g. D3")
+    d_lift.add_argument("--reason", help="why (told to the people affected)")
+    d_lift.set_defaults(run=cmd_directive_lift)
+    d_report = d_commands.add_parser("report", help="everyone a directive affected and what happened to them")
+    d_report.add_argument("id", help="directive ID, e.g. D3")
+    d_report.add_argument("--json", action="store_true", help="print JSON")
+    d_report.set_defaults(run=cmd_directive_report)
+
     outbox = commands.add_parser("outbox", help="outgoing Slack messages")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", metavar="ACTION", parser_class=_Parser)
     outbox_commands.required = True
@@ -175,12 +206,22 @@ def cmd_db_current(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _ready_database(settings: Settings) -> Any:
+def _grant_outcome(grant: dict[str, Any]) -> str:
+    if grant["released_at"] and grant["status_now"] == "active":
+        return "suspended, then reinstated"
+    return "suspended" if grant["status_now"] == "suspended" else f"suspended, now {grant['status_now']}"
+
+
+def _require_schema(db: Any) -> None:
     from bot.store import migrate
 
-    db = _database(settings)
     if migrate.pending(db):
         raise UsageError("the database schema is not up to date; run `accessbot db upgrade` first")
+
+
+def _ready_database(settings: Settings) -> Any:
+    db = _database(settings)
+    _require_schema(db)
     return db
 
 
@@ -272,6 +313,190 @@ def cmd_grants_list(settings: Settings, args: argparse.Namespace) -> int:
     with db.read() as session:
         records = [grant_record(g) for g in list_grants(session, args.status, args.limit)]
     _print_records(records, args.json, ("id", "slack_user_id", "model", "status", "created_at", "expires_at"))
+    return 0
+
+
+def _directive_id(text: str) -> int:
+    from bot.slack.command_text import CommandError, parse_id
+
+    try:
+        return parse_id(text, "D", "directive", "accessbot directive lift D3")
+    except CommandError as error:
+        raise UsageError(str(error).replace("`", "")) from None
+
+
+def cmd_directive_issue(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from bot.domain.directives import DirectiveError, check_draft
+    from bot.services import directives
+    from bot.store.audit import cli_actor
+
+    ctx = _context(settings)
+    _require_schema(ctx.db)
+    try:
+        notice = args.notice_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"--notice-file {args.notice_file}: cannot be read ({error})") from None
+    effective = None
+    if args.effective_at:
+        try:
+            effective = datetime.fromisoformat(args.effective_at)
+        except ValueError:
+            raise UsageError(f"--effective-at '{args.effective_at}' is not an ISO 8601 time") from None
+    try:
+        draft = check_draft(
+            title=args.title,
+            authority=args.authority,
+            reference=args.reference,
+            notice=notice,
+            models=args.models.split(","),
+            known_models=set(ctx.catalog.models),
+            population=args.population,
+            action=args.action,
+            effective_at=effective,
+            now=ctx.clock(),
+        )
+    except DirectiveError as error:
+        raise UsageError(str(error)) from None
+    if args.dry_run:
+        with ctx.db.read() as session:
+            impact = directives.measure(ctx, session, draft.models, draft.population, draft.action)
+        _print_impact(impact.as_dict(), None, args.json, dry_run=True)
+        return 0
+    issued = directives.issue(ctx, actor=cli_actor(), draft=draft)
+    directive_id = issued.directive.id or 0
+    _print_impact(issued.impact.as_dict(), issued.directive, args.json, dry_run=False)
+    if args.wait:
+        phase = directives.WARNING if issued.directive.status == "scheduled" else directives.ACTIVATION
+        return _wait_for_delivery(ctx, directives.group_key(directive_id, phase), args.wait_timeout)
+    return 0
+
+
+def _print_impact(impact: dict[str, Any], directive: Any, as_json: bool, *, dry_run: bool) -> None:
+    if as_json:
+        record = {"dry_run": dry_run, "impact": impact}
+        if directive is not None:
+            record["id"] = directive.id
+            record["status"] = directive.status
+        print(json.dumps(record, indent=2))
+        return
+    if directive is not None:
+        when = (
+            "in effect now"
+            if directive.status == "active"
+            else f"scheduled for {directive.effective_at.isoformat()}"
+        )
+        print(f"D{directive.id} issued: {when}")
+    else:
+        print("dry run: nothing was changed; issuing it now would do this:")
+    for model in impact["models"]:
+        line = f"  {model['model']}: {model['grants_suspended']} grant(s) suspended"
+        if model["grants_already_suspended"]:
+            line += f" ({model['grants_already_suspended']} already suspended)"
+        line += f", {model['requests_stopped']} pending request(s) stopped"
+        print(line)
+    channels = ", ".join(impact["channels_to_notify"]) or "none"
+    print(f"  people to notify: {impact['people_to_notify']}; channels: {channels}")
+
+
+def _wait_for_delivery(ctx: Any, group: str, timeout: float) -> int:
+    import time
+
+    from bot.services.directives import delivery_counts
+
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        with ctx.db.read() as session:
+            counts = delivery_counts(session, group)
+        if counts != last:
+            print(
+                f"  notices: {counts['sent']} sent of {counts['total']}, {counts['failed']} failed, "
+                f"{counts['pending']} on the way",
+                flush=True,
+            )
+            last = counts
+        if counts["pending"] == 0:
+            return 0 if counts["failed"] == 0 else EXIT_FAILURE
+        if time.monotonic() > deadline:
+            print(
+                f"accessbot: gave up waiting: {counts['pending']} notice(s) still on the way "
+                "(is `accessbot serve` running?)",
+                file=sys.stderr,
+            )
+            return EXIT_FAILURE
+        time.sleep(1.0)
+
+
+def cmd_directive_list(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.directives import list_directives
+
+    db = _ready_database(settings)
+    with db.read() as session:
+        records = list_directives(session)
+    if not args.json:
+        for record in records:
+            record["models"] = ",".join(record["models"])
+    _print_records(
+        records, args.json, ("id", "reference", "status", "action", "population", "models", "effective_at")
+    )
+    return 0
+
+
+def cmd_directive_lift(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services import directives
+    from bot.services.context import Refusal
+    from bot.store.audit import cli_actor
+
+    ctx = _context(settings)
+    _require_schema(ctx.db)
+    try:
+        lifted = directives.lift(
+            ctx, actor=cli_actor(), directive_id=_directive_id(args.id), reason=args.reason
+        )
+    except Refusal as refusal:
+        raise UsageError(refusal.message) from None
+    extra = (
+        f"; {lifted.still_suspended} stay suspended under other directives" if lifted.still_suspended else ""
+    )
+    print(f"D{lifted.directive.id} lifted: {lifted.reinstated} grant(s) reinstated{extra}")
+    return 0
+
+
+def cmd_directive_report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services import directives
+    from bot.services.context import Refusal
+
+    ctx = _context(settings)
+    _require_schema(ctx.db)
+    try:
+        report = directives.report(ctx, _directive_id(args.id))
+    except Refusal as refusal:
+        raise UsageError(refusal.message) from None
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    d, s = report["directive"], report["summary"]
+    print(f"D{d['id']} {d['reference']}: {d['title']} ({d['status']}, {d['action']}, {d['population']})")
+    print(
+        f"{s['people']} people affected; {s['grants_suspended']} grant(s) suspended, "
+        f"{s['grants_reinstated']} reinstated; {s['requests_stopped']} request(s) stopped, "
+        f"{s['requests_denied']} denied; "
+        f"{s['notices_failed']} notice(s) not delivered"
+    )
+    for person in report["people"]:
+        grants = ", ".join(f"G{g['grant_id']} {g['model']} {_grant_outcome(g)}" for g in person["grants"])
+        requests = ", ".join(f"R{r['request_id']} {r['model']} {r['what']}" for r in person["requests"])
+        notices = ", ".join(
+            f"{n['phase']}: {n['status']}" + (f" ({n['error']})" if n["error"] else "")
+            for n in person["notices"]
+        )
+        parts = [p for p in (grants, requests, f"notice {notices}" if notices else "") if p]
+        print(f"  {person['slack_user_id']} {person['name'] or '(not in directory)'}: {'; '.join(parts)}")
+    for channel in report["channels"]:
+        error = f" ({channel['error']})" if channel["error"] else ""
+        print(f"  channel {channel['channel']}: {channel['phase']} {channel['status']}{error}")
     return 0
 
 

@@ -69,6 +69,11 @@ def mention(user_id: str | None) -> str:
     return f"<@{user_id}>" if user_id and user_id.isalnum() else "someone"
 
 
+def recipient(address: str) -> str:
+    """A person (user ID) or a channel (channel ID) as a mention."""
+    return mention(address) if address[:1] in ("U", "W") else channel_link(address)
+
+
 def channel_link(channel_id: str) -> str:
     return f"<#{channel_id}>" if channel_id.isalnum() else escape_mrkdwn(channel_id)
 
@@ -83,6 +88,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            extensions=["jinja2.ext.do"],
         )
         self.env.filters.update(
             tojson=lambda value: json.dumps(value, ensure_ascii=False),
@@ -94,6 +100,7 @@ class Renderer:
             duration=format_duration,
             mention=mention,
             channel=channel_link,
+            recipient=recipient,
         )
         self.env.globals["ids"] = ids
 

@@ -14,6 +14,7 @@ from bot.config import ConfigError, Settings
 from bot.notify.sender import Sender, sender_client
 from bot.render import Renderer
 from bot.scheduler import Scheduler, default_jobs
+from bot.services.compose import Composer
 from bot.services.context import Context
 from bot.slack.app import build_app
 from bot.slack.responder import Responder
@@ -99,6 +100,7 @@ def build_runtime(settings: Settings, *, socket_mode: bool = False, apply_migrat
         workers=settings.outbox_workers,
         lease_seconds=settings.outbox_lease,
         timeout=settings.slack_timeout,
+        composer=Composer(ctx),
     )
-    scheduler = Scheduler(default_jobs(ctx), settings.scheduler_interval)
+    scheduler = Scheduler(default_jobs(ctx, settings.scheduler_interval))
     return Runtime(settings, ctx, app, sender, scheduler, responder)

@@ -1,29 +1,42 @@
-"""Background jobs in the server: expire grants and stale requests on time. Safe with several servers:
-each job claims its rows with SKIP LOCKED (PostgreSQL) or runs under SQLite's single writer."""
+"""Background jobs in the server: expire grants and stale requests, put scheduled directives into force,
+and keep directive progress messages current. Safe with several servers: each job claims its rows with
+SKIP LOCKED (PostgreSQL) or runs under SQLite's single writer."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from bot.services import grants, requests
+from bot.services import directives, grants, requests
 from bot.services.context import Context
 
 log = logging.getLogger(__name__)
+PROGRESS_INTERVAL = 2.0  # seconds between updates of an admin's directive progress message
 
 
-def default_jobs(ctx: Context) -> list[tuple[str, Callable[[], int]]]:
+@dataclass
+class Job:
+    name: str
+    run: Callable[[], int]
+    interval: float
+    due: float = 0.0
+
+
+def default_jobs(ctx: Context, interval: float) -> list[Job]:
     return [
-        ("expire grants", lambda: grants.expire_due_grants(ctx)),
-        ("expire requests", lambda: requests.expire_stale_requests(ctx)),
+        Job("activate directives", lambda: directives.activate_due(ctx), interval),
+        Job("expire grants", lambda: grants.expire_due_grants(ctx), interval),
+        Job("expire requests", lambda: requests.expire_stale_requests(ctx), interval),
+        Job("directive progress", lambda: directives.refresh_progress(ctx), min(interval, PROGRESS_INTERVAL)),
     ]
 
 
 class Scheduler:
-    def __init__(self, jobs: list[tuple[str, Callable[[], int]]], interval: float):
+    def __init__(self, jobs: list[Job]):
         self.jobs = jobs
-        self.interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -36,25 +49,23 @@ class Scheduler:
         if self._thread:
             self._thread.join(timeout)
 
-    def run_once(self) -> dict[str, int]:
+    def run_due(self) -> dict[str, int]:
         done = {}
-        for name, job in self.jobs:
+        for job in self.jobs:
+            if time.monotonic() < job.due:
+                continue
+            job.due = time.monotonic() + job.interval
             try:
-                # A job handles a batch at a time; keep going while it finds a full one.
-                total = 0
-                while not self._stop.is_set():
-                    count = job()
-                    total += count
-                    if count == 0 or count < 100:
-                        break
-                done[name] = total
-                if total:
-                    log.info("%s: %d", name, total)
+                count = job.run()
+                done[job.name] = count
+                if count:
+                    log.info("%s: %d", job.name, count)
             except Exception:
-                log.exception("scheduled job %r failed; it will run again", name)
+                log.exception("scheduled job %r failed; it will run again", job.name)
         return done
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.run_once()
-            self._stop.wait(self.interval)
+            self.run_due()
+            wait = min(job.due for job in self.jobs) - time.monotonic()
+            self._stop.wait(max(0.01, wait))

@@ -216,6 +216,11 @@ def evaluate(catalog: Catalog, application: Application) -> Evaluation:
     person = application.requester
     if person is None:
         return Evaluation(tuple(results), model, None)
+    # A directive in force is the most important thing to tell: it is checked (and cited) before anything
+    # the person could fix, and it decides the request on its own.
+    results.append(check_directives(model, application.restrictions))
+    if results[-1].outcome == DENY:
+        return Evaluation(tuple(results), model, application.duration or model.default_duration)
     results.append(check_duplicate(model, application.existing))
     results.append(check_duration(model, application.duration))
     results.append(
@@ -225,5 +230,4 @@ def evaluate(catalog: Catalog, application: Application) -> Evaluation:
     )
     results.append(check_embargo(person, policy.embargoed_countries))
     results.append(check_us_person(model, person))
-    results.append(check_directives(model, application.restrictions))
     return Evaluation(tuple(results), model, application.duration or model.default_duration)

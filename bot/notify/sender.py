@@ -68,6 +68,7 @@ class Sender:
         poll_seconds: float = 1.0,
         timeout: float = 10.0,
         clock: Callable[[], datetime] = utcnow,
+        composer: Callable[[OutboxMessage], dict[str, Any]] | None = None,
     ):
         self.db = db
         self.client = client
@@ -76,6 +77,8 @@ class Sender:
         self.poll_seconds = poll_seconds
         self.timeout = timeout
         self.clock = clock
+        # Builds the message for rows queued in bulk with a {"compose": ...} payload.
+        self.composer = composer
         self.worker_id = f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -213,6 +216,15 @@ class Sender:
             self._wake.set()
 
     def deliver(self, item: OutboxMessage) -> None:
+        if "compose" in item.payload:
+            try:
+                if self.composer is None:
+                    raise LookupError("no composer configured")
+                item.payload = {**item.payload, **self.composer(item)}
+            except Exception as error:  # its subject is gone or a template is broken: retrying won't help
+                log.exception("outbox item %s could not be composed", item.id)
+                self._finish(item, "failed", error=f"could not compose the message: {type(error).__name__}")
+                return
         try:
             if item.kind == POST:
                 self._post(item)
@@ -343,7 +355,8 @@ class Sender:
             wait = failure.retry_after or 1.0
             self._paused_until[method] = max(self._paused_until.get(method, 0), time.monotonic() + wait)
             log.info("%s rate limited; pausing it for %.1fs", method, wait)
-            self._retry(item, wait, failure.error, uncertain=False, count_attempt=False)
+            # Keep `uncertain`: a rate-limited look-up in history has not cleared the doubt.
+            self._retry(item, wait, failure.error, uncertain=item.uncertain, count_attempt=False)
             return
         if failure.kind == "permanent":
             log.warning("outbox item %s failed permanently: %s", item.id, failure.error)

@@ -11,12 +11,15 @@ from sqlmodel import Session, select
 from bot.domain.catalog import StepRule
 from bot.domain.chain import APPROVE, DENY, StepTally, apply_decision, assign_approvers
 from bot.domain.people import Person
+from bot.domain.policy import CheckResult, check_directives
 from bot.notify import outbox
 from bot.services.context import Context, Outcome, Refusal
 from bot.services.present import request_data, step_data
+from bot.services.restrictions import restrictions_for
 from bot.store import audit
 from bot.store import directory as people
 from bot.store import requests as queries
+from bot.store.locks import directive_barrier
 from bot.store.tables import AccessGrant, AccessRequest, ApprovalTask, Decision, RequestStep
 
 MAX_REASON = 3000
@@ -361,6 +364,12 @@ def _decide(
         step.decided_at = now
         session.add(step)
     if effect.request_outcome == "approved":
+        blocked = _restricted_now(ctx, session, request, requester)
+        if blocked is not None:
+            request.directive_id = blocked.directive_id
+            finish_request(ctx, session, request, "denied", reason=blocked.reason, actor="policy")
+            refresh_step_messages(ctx, session, request, position)
+            return Outcome(ctx.notice(f"You approved {label}, but {blocked.reason}"), request_id)
         grant = create_grant(ctx, session, request)
         finish_request(ctx, session, request, "approved", reason=None, actor=approver_id, grant=grant)
         refresh_step_messages(ctx, session, request, position)
@@ -384,6 +393,19 @@ def _decide(
         ctx.notice(f"You approved step {position + 1} of {label}; it needs {step.quorum} approvals in all."),
         request_id,
     )
+
+
+def _restricted_now(
+    ctx: Context, session: Session, request: AccessRequest, requester: Person | None
+) -> CheckResult | None:
+    """A directive may have come into force while the request waited: check again before granting.
+    The shared barrier makes this and a directive's activation take turns (see bot/store/locks.py)."""
+    directive_barrier(session, exclusive=False)
+    model = ctx.catalog.model(request.model)
+    if requester is None or model is None:
+        return CheckResult("directory", "deny", "the requester is no longer in the directory.")
+    result = check_directives(model, restrictions_for(session, requester, model))
+    return result if result.outcome == "deny" else None
 
 
 def _check_still_eligible(

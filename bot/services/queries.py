@@ -11,7 +11,7 @@ from bot.domain.durations import compact_duration, format_duration
 from bot.services.approvals import waiting_on_data
 from bot.services.context import Context
 from bot.services.present import grant_data, request_data
-from bot.services.restrictions import model_status
+from bot.services.restrictions import model_statuses
 from bot.store import directory as people
 from bot.store import requests as queries
 from bot.store.tables import HELD_GRANT_STATUSES, AccessGrant, AccessRequest
@@ -19,7 +19,7 @@ from bot.store.tables import HELD_GRANT_STATUSES, AccessGrant, AccessRequest
 
 def catalog_entries(ctx: Context, session: Session) -> list[dict[str, Any]]:
     catalog: Catalog = ctx.catalog
-    now = ctx.clock()
+    statuses = model_statuses(session, catalog)
     entries = []
     for model in sorted(catalog.models.values(), key=lambda m: m.name.lower()):
         chain = catalog.chain_for(model)
@@ -29,7 +29,7 @@ def catalog_entries(ctx: Context, session: Session) -> list[dict[str, Any]]:
                 "name": model.name,
                 "provider": model.provider,
                 "description": model.description,
-                "status": model_status(session, catalog, model, now),
+                "status": statuses[model.slug],
                 "default_duration": format_duration(model.default_duration),
                 "max_duration": format_duration(model.max_duration),
                 "durations": [

@@ -15,7 +15,7 @@ from bot.render import escape_mrkdwn
 from bot.services import approvals
 from bot.services.context import Context, Outcome, Refusal
 from bot.services.present import model_name, request_data
-from bot.services.restrictions import model_status, restrictions_for
+from bot.services.restrictions import restrictions_for
 from bot.store import audit
 from bot.store import directory as people
 from bot.store import requests as queries
@@ -70,7 +70,6 @@ def _submit(
             duration=duration,
             justification=justification,
             existing=queries.existing_for(session, requester_id, slug) if model else checks.Existing(),
-            model_status=model_status(session, catalog, model, ctx.clock()) if model else None,
             restrictions=restrictions_for(session, person, model) if (model and person) else (),
         ),
     )

@@ -12,7 +12,7 @@ from slack_bolt import App, BoltContext
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
-from bot.slack import actions, commands, events, shortcuts, views
+from bot.slack import actions, commands, directives, events, shortcuts, views
 from bot.slack.responder import RECEIVED_AT
 from bot.slack.surfaces import Surfaces
 
@@ -58,6 +58,6 @@ def build_app(
         context[RECEIVED_AT] = time.monotonic()
         next()
 
-    for module in (commands, actions, views, events, shortcuts):
+    for module in (commands, directives, actions, views, events, shortcuts):
         module.register(app, surfaces)
     return app

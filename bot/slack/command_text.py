@@ -111,3 +111,35 @@ def _parse_request(rest: str) -> AccessCommand:
             raise CommandError(f"{error}. Usage: `{usage}`") from None
         remainder = pieces[1].strip() if len(pieces) > 1 else ""
     return AccessCommand("request", model=model, duration=duration, justification=remainder)
+
+
+@dataclass(frozen=True)
+class DirectiveCommand:
+    action: str  # form | list | lift | report | help
+    target_id: int | None = None
+    reason: str = ""
+
+
+def parse_directive(text: str) -> DirectiveCommand:
+    words = unescape(text).strip().split(None, 1)
+    if not words:
+        return DirectiveCommand("form")
+    head, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
+    if head in ("help", "?", "-h", "--help"):
+        return DirectiveCommand("help")
+    if head in ("list", "ls"):
+        return DirectiveCommand("list")
+    if head in ("lift", "report"):
+        parts = rest.split(None, 1)
+        usage = f"/directive {head} D3" + (" [reason]" if head == "lift" else "")
+        if not parts:
+            raise CommandError(f"Which directive? Usage: `{usage}` (`/directive list` shows them).")
+        directive_id = parse_id(parts[0], "D", "directive", usage)
+        return DirectiveCommand(
+            head, target_id=directive_id, reason=parts[1].strip() if len(parts) > 1 else ""
+        )
+    close = difflib.get_close_matches(head, ("list", "lift", "report", "help"), n=1, cutoff=0.6)
+    hint = f" Did you mean `/directive {close[0]}`?" if close else ""
+    raise CommandError(
+        f"I don't know `/directive {esc(head[:40])}`.{hint} `/directive help` lists what I can do."
+    )

@@ -61,12 +61,11 @@ class Responder:
             return Answer(self.ctx.notice(refusal.message, title=refusal.title, tone="warning"), refusal)
         except Exception:
             log.exception("service call failed")
-            message = self.ctx.notice(
+            text = (
                 "Something went wrong on my side and nothing was changed. Please try again in a minute; "
-                "if it keeps happening, tell your access admins.",
-                tone="error",
+                "if it keeps happening, tell your access admins."
             )
-            return Answer(message, Refusal("internal error"))
+            return Answer(self.ctx.notice(text, tone="error"), Refusal(text))
 
     def wait(self, future: Future[Answer], context: dict[str, Any]) -> Answer | None:
         """The answer if it is ready before the ack deadline, else None."""

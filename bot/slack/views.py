@@ -32,7 +32,7 @@ def _selected(view: dict[str, Any], block: str, action: str) -> str | None:
     return str(option["value"]) if option and option.get("value") else None
 
 
-def _form_error(text: str) -> str:
+def form_error(text: str) -> str:
     """Modal errors are plain text: drop our mrkdwn emphasis and entities, and keep them short."""
     plain = (
         text.replace("`", "").replace("*", "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
@@ -58,7 +58,7 @@ def register(app: App, surfaces: Surfaces) -> None:
             future.add_done_callback(later)
             return
         if answer.refusal is not None:
-            ack(response_action="errors", errors={error_block(answer): _form_error(answer.refusal.message)})
+            ack(response_action="errors", errors={error_block(answer): form_error(answer.refusal.message)})
             return
         ack()
 

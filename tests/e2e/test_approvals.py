@@ -216,7 +216,7 @@ def test_unknown_us_person_status_adds_an_export_compliance_review(
 def test_us_persons_only_model_with_unknown_status_is_never_auto_approved(
     slack: SlackDriver, emulator: SlackEmulator
 ) -> None:
-    reply = slack.command(UMA, f"request mythos-5 {WHY}")
+    reply = slack.command(UMA, f"request fable-5 {WHY}")
     assert "step 1 of 3" in reply.body
     wait_dm(emulator, MARIA)
     slack.click_button_in_message(MARIA, MARIA, "approval_approve")

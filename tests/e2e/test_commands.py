@@ -96,7 +96,7 @@ def test_embargoed_citizenship_is_denied_with_the_reason(slack: SlackDriver, emu
 
 
 def test_us_persons_only_model_denies_a_non_us_person(slack: SlackDriver) -> None:
-    reply = slack.command(BORIS, "request mythos-5 " + WHY)
+    reply = slack.command(BORIS, "request fable-5 " + WHY)
     assert "was denied" in reply.body and "limited to US persons" in reply.body
 
 

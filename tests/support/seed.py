@@ -35,3 +35,29 @@ def add_directory_users(emulator: SlackEmulator, directory: Path = DIRECTORY) ->
             )
     for channel_id, name in CHANNELS.items():
         emulator.add_channel(channel_id, name)
+
+
+def add_grants(url: str, user_ids: list[str], model: str, days: int = 30) -> None:
+    """Active grants put straight into the database, for tests about what happens to many of them."""
+    from datetime import timedelta
+
+    from bot.store.tables import AccessGrant
+    from bot.store.types import utcnow
+
+    db = Database(url, pool=False)
+    now = utcnow()
+    try:
+        with db.uow() as uow:
+            uow.session.add_all(
+                AccessGrant(
+                    user_id=u,
+                    model=model,
+                    status="active",
+                    starts_at=now,
+                    expires_at=now + timedelta(days=days),
+                )
+                for u in user_ids
+            )
+            uow.commit()
+    finally:
+        db.dispose()

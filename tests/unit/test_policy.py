@@ -337,12 +337,12 @@ def test_a_good_application_passes_every_check_in_order() -> None:
     assert checks(evaluation.results) == [
         ("model", PASS),
         ("directory", PASS),
+        ("directive", PASS),
         ("duplicate", PASS),
         ("duration", PASS),
         ("justification", PASS),
         ("embargo", PASS),
         ("us_person", PASS),
-        ("directive", PASS),
     ]
     assert evaluation.refusal is None
     assert evaluation.denial is None
@@ -385,23 +385,37 @@ def test_every_problem_is_reported_and_the_first_refusal_wins() -> None:
             duration=timedelta(days=60),
             justification="because",
             requester=person(us_person=False, citizenships=frozenset({"IR"})),
-            restrictions=(DIRECTIVE,),
         ),
     )
     assert checks(evaluation.results) == [
         ("model", PASS),
         ("directory", PASS),
+        ("directive", PASS),
         ("duplicate", REFUSE),
         ("duration", REFUSE),
         ("justification", REFUSE),
         ("embargo", DENY),
         ("us_person", DENY),
-        ("directive", DENY),
     ]
     assert evaluation.refusal is not None
     assert evaluation.refusal.check == "duplicate"
     assert evaluation.denial is not None
     assert evaluation.denial.check == "embargo"
+
+
+def test_a_directive_decides_before_anything_the_person_could_fix() -> None:
+    # Even someone holding a (suspended) grant, asking badly, is told about the directive.
+    evaluation = evaluate(
+        CATALOG,
+        application(
+            existing=Existing(grant_id=4, grant_status="suspended"),
+            justification="x",
+            restrictions=(DIRECTIVE,),
+        ),
+    )
+    assert checks(evaluation.results) == [("model", PASS), ("directory", PASS), ("directive", DENY)]
+    assert evaluation.refusal is None
+    assert evaluation.denial is not None and evaluation.denial.directive_id == 4
 
 
 def test_denial_by_directive_carries_the_directive_id() -> None:

@@ -1,0 +1,77 @@
+"""Broadcasting a directive to hundreds of people: at Slack's pace, durable across a crash, exactly once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.emulator import SlackEmulator
+from tests.support.bot_server import BotServer
+from tests.support.cli import run_cli
+from tests.support.seed import add_grants
+
+RECIPIENTS = [f"U0BULK{n:04d}" for n in range(500)]
+
+
+def issue_directive(server: BotServer, tmp_path: Path) -> None:
+    notice = tmp_path / "notice.txt"
+    notice.write_text("Mythos 5 may no longer be used by foreign nationals.")
+    run_cli(
+        server,
+        "directive", "issue", "--title", "Frontier order", "--authority", "Commerce", "--reference", "EO-1",
+        "--models", "mythos-5", "--population", "non-us-persons", "--action", "suspend",
+        "--notice-file", str(notice),
+    )  # fmt: skip
+
+
+def delivered(emulator: SlackEmulator) -> dict[str, int]:
+    return {user: len(emulator.messages(user)) for user in RECIPIENTS}
+
+
+def prepare(emulator: SlackEmulator, database_url: str) -> None:
+    for user in RECIPIENTS:
+        emulator.add_user(user, name=user.lower(), email=f"{user.lower()}@example.com")
+    add_grants(database_url, RECIPIENTS, "mythos-5")
+
+
+def test_broadcast_finishes_close_to_the_rate_limit(
+    start_server: Callable[..., BotServer], emulator: SlackEmulator, database_url: str, tmp_path: Path
+) -> None:
+    prepare(emulator, database_url)
+    server = start_server()
+    emulator.set_rate_limit("chat.postMessage", per_second=50, retry_after=1)
+    started = time.monotonic()
+    issue_directive(server, tmp_path)
+    emulator.wait_for(lambda: all(delivered(emulator).values()), timeout=60)
+    elapsed = time.monotonic() - started
+    # 501 posts at 50 per second (after a first burst of 50) need at least 9 seconds; the sender must
+    # finish close to that, not wait out the limit more than it has to.
+    assert elapsed < 9 * 1.3 + 1.5, f"took {elapsed:.1f}s"
+    print(f"broadcast of {len(RECIPIENTS)} took {elapsed:.1f}s")
+    assert set(delivered(emulator).values()) == {1}
+    assert len(emulator.messages("C0MYTHOS5")) == 1
+    assert any(c.status == 429 for c in emulator.calls("chat.postMessage"))
+
+
+def test_sigkill_mid_broadcast_loses_nothing_and_sends_nothing_twice(
+    start_server: Callable[..., BotServer], emulator: SlackEmulator, database_url: str, tmp_path: Path
+) -> None:
+    prepare(emulator, database_url)
+    settings = {"ACCESSBOT_OUTBOX_LEASE": "3", "ACCESSBOT_SLACK_TIMEOUT": "2"}
+    server = start_server(**settings)
+    emulator.set_rate_limit("chat.postMessage", per_second=40, retry_after=1)
+    emulator.set_latency(0.02)
+    issue_directive(server, tmp_path)
+    emulator.wait_for(lambda: sum(delivered(emulator).values()) >= 120, timeout=60)
+    server.kill()
+    partial = sum(delivered(emulator).values())
+    assert partial < len(RECIPIENTS)
+    start_server(**settings)
+    emulator.wait_for(lambda: all(delivered(emulator).values()), timeout=90)
+    time.sleep(4)  # long enough for any wrongly re-claimed item to be sent a second time
+    counts = delivered(emulator)
+    assert [u for u, n in counts.items() if n != 1] == []
+    assert len(emulator.messages("C0MYTHOS5")) == 1
+    failed = run_cli(server, "outbox", "list", "--status", "failed", "--json").stdout
+    assert failed.strip() == "[]"

@@ -1,0 +1,255 @@
+"""Directives end to end: the seed scenario from Slack alone, scheduled and overlapping directives,
+refusals, and what channels and people are told."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.emulator import SlackDriver, SlackEmulator
+from tests.support.bot_server import BotServer
+from tests.support.cli import audit_events, listed, run_cli
+from tests.support.flows import WHY, grant_through_slack
+
+ALICE, BORIS, EVE, ADMIN, MARIA = "U0ALICE01", "U0BORIS01", "U0EVE0001", "U0ADMIN01", "U0MARIA01"
+NOTICE = "Under the order, Mythos 5 and Fable 5 may not be used by foreign nationals. Export needs a licence."
+
+
+def directive_form(slack: SlackDriver, emulator: SlackEmulator, user: str = ADMIN) -> dict[str, object]:
+    reply = slack.command(user, "", command="/directive")
+    assert reply.status == 200
+    return emulator.wait_for(lambda: [v for v in emulator.views_opened(user) if not v.get("closed")])[-1]
+
+
+def form_values(**overrides: object) -> dict[str, object]:
+    values: dict[str, object] = {
+        "d_title": "Frontier models barred to foreign nationals",
+        "d_authority": "US Department of Commerce",
+        "d_reference": "EO-2026-117",
+        "d_notice": NOTICE,
+        "d_models": ["mythos-5"],
+        "d_population": "non-us-persons",
+        "d_action": "suspend",
+    }
+    values.update(overrides)
+    return values
+
+
+def grant_status(server: BotServer, grant_id: int) -> str:
+    return next(str(g["status"]) for g in listed(server, "grants") if g["id"] == grant_id)
+
+
+def test_seed_scenario_from_slack_alone(
+    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+) -> None:
+    alice_grant = grant_through_slack(slack, emulator, server, ALICE, "mythos-5")
+    boris_grant = grant_through_slack(slack, emulator, server, BORIS, "mythos-5")
+    emulator.reset_calls()
+
+    # The admin fills the form and sees the impact before anything changes.
+    form = directive_form(slack, emulator)
+    preview = slack.submit_view(ADMIN, form["id"], form_values())
+    assert preview.json and preview.json["response_action"] == "update"
+    confirm = json.dumps(preview.json["view"])
+    assert "1 grant(s) suspended" in confirm and "1 people" in confirm
+    assert grant_status(server, boris_grant) == "active"
+    assert listed(server, "directive") == []  # a draft is not a directive yet
+
+    done = slack.submit_view(ADMIN, form["id"], {})
+    assert done.status == 200
+    emulator.wait_for(lambda: grant_status(server, boris_grant) == "suspended")
+    assert grant_status(server, alice_grant) == "active"  # US person: untouched
+
+    # Boris is told, by DM, what changed for him, with the reference and whom to ask.
+    notice = emulator.wait_for(lambda: [m for m in emulator.messages(BORIS) if "Directive D1" in m["text"]])[
+        -1
+    ]
+    body = json.dumps(notice["blocks"])
+    assert (
+        f"G{boris_grant}" in body
+        and "suspended" in body
+        and "EO-2026-117" in body
+        and "#ai-access-help" in body
+    )
+    assert not [m for m in emulator.messages(ALICE) if "Directive D1" in m["text"]]
+
+    # The model's channel is told, without naming anyone or anyone's nationality.
+    post = emulator.wait_for(lambda: emulator.messages("C0MYTHOS5"))[-1]
+    post_text = json.dumps(post)
+    assert "restricted for non-US persons" in post_text
+    for secret in (BORIS, "Boris", " DE", "German"):
+        assert secret not in post_text
+
+    # The admin's message shows delivery progress, updated in place until every notice is out.
+    def progress_done() -> bool:
+        message = emulator.messages(ADMIN)[-1]
+        return "2 sent of 2, 0 failed" in json.dumps(message["blocks"])
+
+    emulator.wait_for(progress_done, timeout=15)
+    assert emulator.calls("chat.update")
+
+    # The catalog shows the restriction; Boris asking again is denied, citing the directive.
+    assert "restricted" in slack.command(ALICE, "models").body
+    again = slack.command(BORIS, f"request mythos-5 {WHY}")
+    assert "was denied" in again.body and "Directive D1" in again.body and "EO-2026-117" in again.body
+    eve = slack.command(EVE, f"request mythos-5 {WHY}")
+    assert "Directive D1" in eve.body
+
+    # Lifting reinstates the grant and tells him.
+    lifted = slack.command(ADMIN, "lift D1 The order was rescinded", command="/directive")
+    assert "Lifted D1: 1 grant(s) reinstated" in lifted.body
+    assert grant_status(server, boris_grant) == "active"
+    emulator.wait_for(lambda: any("has been lifted" in m["text"] for m in emulator.messages(BORIS)))
+    lift_dm = next(m for m in emulator.messages(BORIS) if "has been lifted" in m["text"])
+    assert "is back" in json.dumps(lift_dm["blocks"])
+    emulator.wait_for(lambda: any("lifted" in m["text"] for m in emulator.messages("C0MYTHOS5")))
+    # The request it denied stays closed, and the directive no longer stands in his way.
+    assert listed(server, "requests")[-1]["status"] == "denied"
+    assert "already hold an active grant" in slack.command(BORIS, f"request mythos-5 {WHY}").body
+    actions = {e["action"] for e in audit_events(server)}
+    assert {"directive.issued", "grant.suspended", "directive.lifted", "grant.reinstated"} <= actions
+    assert not emulator.violations
+
+
+def test_pending_requests_of_covered_people_are_stopped(
+    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+) -> None:
+    slack.command(BORIS, f"request mythos-5 {WHY}")
+    slack.command(ALICE, f"request mythos-5 {WHY}")
+    emulator.wait_for(lambda: len(emulator.messages(MARIA)) == 2)
+    form = directive_form(slack, emulator)
+    slack.submit_view(ADMIN, form["id"], form_values())
+    slack.submit_view(ADMIN, form["id"], {})
+    emulator.wait_for(lambda: listed(server, "requests")[0]["status"] == "denied")
+    boris_request, alice_request = listed(server, "requests")
+    assert "Stopped by directive D1" in str(boris_request["reason"]) and boris_request["directive_id"] == 1
+    assert alice_request["status"] == "pending"
+    # Maria's copy of Boris's request loses its buttons and says why.
+    emulator.wait_for(
+        lambda: any(
+            "Stopped by directive D1" in json.dumps(m["blocks"])
+            and "approval_approve" not in json.dumps(m["blocks"])
+            for m in emulator.messages(MARIA)
+        )
+    )
+    notice = emulator.wait_for(lambda: [m for m in emulator.messages(BORIS) if "Directive D1" in m["text"]])[
+        -1
+    ]
+    assert "R1" in json.dumps(notice["blocks"]) and "was stopped" in json.dumps(notice["blocks"])
+
+
+def test_form_errors_are_shown_in_place(
+    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+) -> None:
+    form = directive_form(slack, emulator)
+    no_models = slack.submit_view(ADMIN, form["id"], form_values(d_models=[]))
+    assert no_models.json and "d_models" in no_models.json["errors"]
+    bad_country = slack.submit_view(
+        ADMIN, form["id"], form_values(d_population="citizenship", d_countries="UK")
+    )
+    assert bad_country.json and "did you mean GB" in bad_country.json["errors"]["d_countries"]
+    nobody = slack.submit_view(ADMIN, form["id"], form_values(d_population="users", d_users=[]))
+    assert nobody.json and "d_users" in nobody.json["errors"]
+    assert listed(server, "directive") == []
+
+
+def test_non_admins_are_refused_and_audited(
+    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+) -> None:
+    for text in ("", "list", "lift D1", "report D1"):
+        reply = slack.command(EVE, text, command="/directive")
+        assert "Only people with the access-admin role" in reply.body, text
+    assert emulator.views_opened(EVE) == []
+    # A forged form submission changes nothing either.
+    form = directive_form(slack, emulator)
+    forged = slack.submit_view(EVE, form["id"], form_values())
+    assert forged.json and "Only people with the access-admin role" in json.dumps(forged.json["errors"])
+    refused = [e for e in audit_events(server) if e["action"] == "directive.refused"]
+    assert len(refused) == 5 and {e["actor"] for e in refused} == {EVE}
+    assert listed(server, "directive") == []
+
+
+def test_scheduled_directive_warns_now_and_applies_on_time(
+    slack: SlackDriver, emulator: SlackEmulator, server: BotServer, tmp_path: Path
+) -> None:
+    boris_grant = grant_through_slack(slack, emulator, server, BORIS, "lumen-3")
+    notice = tmp_path / "notice.txt"
+    notice.write_text("Lumen 3 is withdrawn for non-US persons from the effective time.")
+    effective = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 4))
+    issued = run_cli(
+        server,
+        "directive", "issue", "--title", "Lumen withdrawal", "--authority", "Board", "--reference", "BR-9",
+        "--models", "lumen-3", "--population", "non-us-persons", "--action", "suspend",
+        "--notice-file", str(notice), "--effective-at", effective,
+    )  # fmt: skip
+    assert "D1 issued: scheduled for" in issued.stdout
+    assert listed(server, "directive")[0]["status"] == "scheduled"
+    warning = emulator.wait_for(lambda: [m for m in emulator.messages(BORIS) if "takes effect" in m["text"]])[
+        -1
+    ]
+    assert "will be suspended" in json.dumps(warning["blocks"])
+    assert grant_status(server, boris_grant) == "active"
+    emulator.wait_for(lambda: grant_status(server, boris_grant) == "suspended", timeout=15)
+    assert listed(server, "directive")[0]["status"] == "active"
+    emulator.wait_for(lambda: any("is in effect" in m["text"] for m in emulator.messages(BORIS)))
+
+
+def test_overlapping_directives_keep_a_grant_suspended_until_both_are_lifted(
+    slack: SlackDriver, emulator: SlackEmulator, server: BotServer, tmp_path: Path
+) -> None:
+    boris_grant = grant_through_slack(slack, emulator, server, BORIS, "mythos-5")
+    notice = tmp_path / "notice.txt"
+    notice.write_text("Restricted under the order.")
+
+    def issue(population: str, reference: str) -> None:
+        run_cli(
+            server,
+            "directive", "issue", "--title", "Order", "--authority", "Gov", "--reference", reference,
+            "--models", "mythos-5", "--population", population, "--action", "suspend",
+            "--notice-file", str(notice),
+        )  # fmt: skip
+
+    issue("non-us-persons", "ORDER-1")
+    issue("citizenship:DE", "ORDER-2")
+    assert grant_status(server, boris_grant) == "suspended"
+    assert "0 grant(s) reinstated" in run_cli(server, "directive", "lift", "D1").stdout
+    assert grant_status(server, boris_grant) == "suspended"
+    emulator.wait_for(lambda: any("stays suspended under directive D2" in json.dumps(m["blocks"])
+                                  for m in emulator.messages(BORIS)))  # fmt: skip
+    assert "1 grant(s) reinstated" in run_cli(server, "directive", "lift", "D2").stdout
+    assert grant_status(server, boris_grant) == "active"
+    report = json.loads(run_cli(server, "directive", "report", "D1", "--json").stdout)
+    assert report["summary"]["grants_suspended"] == 1
+    person = report["people"][0]
+    assert person["slack_user_id"] == BORIS and person["grants"][0]["status_now"] == "active"
+
+
+def test_permanent_delivery_failures_are_reported_to_the_admin(
+    start_server: Callable[..., BotServer], emulator: SlackEmulator
+) -> None:
+    server = start_server()
+    slack = server.driver(emulator)
+    eve_grant = grant_through_slack(slack, emulator, server, EVE, "lumen-3")
+    emulator.set_user(EVE, deleted=True)  # left the company: account_inactive
+    emulator.set_channel("C0AIMODELS", is_private=True, bot_is_member=False)  # not_in_channel
+    form = directive_form(slack, emulator)
+    slack.submit_view(ADMIN, form["id"], form_values(d_models=["lumen-3"]))
+    slack.submit_view(ADMIN, form["id"], {})
+    assert grant_status(server, eve_grant) == "suspended"
+
+    def reported() -> bool:
+        blocks = json.dumps(emulator.messages(ADMIN)[-1]["blocks"])
+        return (
+            "0 sent of 2, 2 failed" in blocks and "account_inactive" in blocks and "not_in_channel" in blocks
+        )
+
+    emulator.wait_for(reported, timeout=15)
+    time.sleep(1)
+    attempts = [
+        c for c in emulator.calls("chat.postMessage") if c.params.get("channel") == EVE and c.status == 200
+    ]
+    assert [c.response.get("error") for c in attempts][-2:] == [None, "account_inactive"]  # tried once only
+    report = run_cli(server, "directive", "report", "D1").stdout
+    assert "account_inactive" in report and "not_in_channel" in report

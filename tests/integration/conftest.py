@@ -1,0 +1,31 @@
+"""Fixtures for the store and delivery tests: a migrated database (SQLite, or PostgreSQL when
+TEST_DATABASE_URL is set) and a Slack emulator with a few people and channels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.emulator import SlackEmulator
+from bot.store.db import Database
+from tests.integration.workspace import ALICE, BORIS, GENERAL, RESEARCH, TOKEN, open_database
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = open_database(database_url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@pytest.fixture
+def emu() -> Iterator[SlackEmulator]:
+    with SlackEmulator(bot_token=TOKEN) as emulator:
+        emulator.add_user(ALICE, "alice", "alice@example.com", "Alice Chen")
+        emulator.add_user(BORIS, "boris", "boris@example.com", "Boris Ivanov")
+        emulator.add_channel(GENERAL, "general")
+        emulator.add_channel(RESEARCH, "research")
+        yield emulator
