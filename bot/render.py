@@ -30,7 +30,9 @@ def clip(text: str, limit: int) -> str:
 
 
 def _cut(escaped: str, limit: int) -> str:
-    """Clip already-escaped mrkdwn to `limit` characters without cutting an entity in half."""
+    """Clip already-escaped mrkdwn to `limit` characters without cutting an entity in half (`clip` is
+    for plain text)."""
+    escaped = str(escaped)
     if len(escaped) <= limit:
         return escaped
     cut = escaped[: limit - 1]
@@ -95,6 +97,7 @@ class Renderer:
             mrkdwn=mrkdwn,
             quote=quote,
             clip=clip,
+            cut=_cut,
             date=slack_date,
             plain_date=plain_date,
             duration=format_duration,

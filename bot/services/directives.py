@@ -23,6 +23,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     union,
     update,
 )
@@ -67,6 +68,7 @@ from bot.store.types import UTCDateTime
 
 # decided_by on requests a directive stopped (requests denied at submission say "policy").
 STOPPED_BY = "directive"
+MAX_REASON = 3000
 ACTIVATION, WARNING, LIFTING = "active", "warning", "lifted"
 
 
@@ -135,11 +137,13 @@ class Impact:
         }
 
 
-def _affected_people(models: tuple[str, ...], population: Population) -> Any:
-    """Everyone a directive speaks to: those it names, or those in its population who hold a grant or
-    have a pending request for one of its models."""
+def _affected_people(models: tuple[str, ...], population: Population, directive_id: int) -> Any:
+    """Everyone a directive speaks to: the people it names, or those in its population who hold a grant
+    or have a pending request for one of its models."""
     if population.kind == USERS:
-        return union(*[select(literal(u, String).label("user_id")) for u in sorted(population.users)])
+        return select(col(DirectiveUser.user_id).label("user_id")).where(
+            DirectiveUser.directive_id == directive_id
+        )
     return union(
         select(col(AccessGrant.user_id).label("user_id")).where(scope.held_grants(models, population)),
         select(col(AccessRequest.requester_id).label("user_id")).where(
@@ -178,8 +182,11 @@ def measure(
             .group_by(AccessRequest.model)
         ):
             impacts[slug].requests_stopped = count
-    affected = _affected_people(models, population).subquery()
-    people_count = session.exec(select(func.count()).select_from(affected)).one()
+    if population.kind == USERS:
+        people_count = len(population.users)
+    else:
+        affected = _affected_people(models, population, 0).subquery()
+        people_count = session.exec(select(func.count()).select_from(affected)).one()
     channels = sorted({c for m in impacts.values() for c in m.channels})
     return Impact([impacts[s] for s in models], int(people_count), channels, action)
 
@@ -519,7 +526,7 @@ def _broadcast(
             ),
         )
     else:
-        recipients = _affected_people(draft.models, draft.population)
+        recipients = _affected_people(draft.models, draft.population, directive_id)
     affected = recipients.subquery()
     session.exec(  # type: ignore[call-overload]
         insert(OutboxMessage).from_select(
@@ -576,6 +583,8 @@ def lift(ctx: Context, *, actor: str, directive_id: int, reason: str | None = No
     directive in force still covers them; requests it stopped stay stopped. Everyone it touched is told."""
     require_admin(ctx, actor, "lift directives")
     reason = (reason or "").strip() or None
+    if reason and len(reason) > MAX_REASON:
+        raise Refusal(f"The reason is too long ({len(reason):,} characters); the limit is {MAX_REASON:,}.")
     with ctx.db.uow() as uow:
         session = uow.session
         directive_barrier(session, exclusive=True)
@@ -637,6 +646,16 @@ def _release(session: Session, directive_id: int, now: datetime) -> tuple[int, i
         after={"status": "active"},
         detail={"directive_id": directive_id},
         where=comes_back,
+    )
+    session.exec(  # type: ignore[call-overload]
+        update(GrantSuspension)
+        .where(
+            GrantSuspension.directive_id == directive_id,
+            col(GrantSuspension.released_at).is_(None),
+            col(GrantSuspension.grant_id).in_(select(AccessGrant.id).where(comes_back)),
+        )
+        .values(reinstated=True)
+        .execution_options(synchronize_session=False)
     )
     session.exec(  # type: ignore[call-overload]
         update(AccessGrant)
@@ -752,11 +771,28 @@ def directive_data(ctx: Context, directive: Directive, draft: Draft) -> dict[str
         "population": draft.population.describe(),
         "everyone": draft.population.kind == EVERYONE,
         "models": [model_name(ctx.catalog, m) for m in draft.models],
+        "models_text": _names(model_name(ctx.catalog, m) for m in draft.models),
         "status": directive.status,
         "effective_at": directive.effective_at,
         "lifted_at": directive.lifted_at,
         "lift_reason": directive.lift_reason,
     }
+
+
+def _names(names: Any, shown: int = 8) -> str:
+    """'A, B and C', or the first few and how many more: lists in messages stay readable."""
+    names = list(names)
+    if len(names) > shown:
+        return f"{', '.join(names[:shown])} and {len(names) - shown} more"
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+
+
+def _names(names: Any, shown: int = 8) -> str:
+    """'A, B and C', or the first few and how many more: lists in messages stay readable."""
+    names = list(names)
+    if len(names) > shown:
+        return f"{', '.join(names[:shown])} and {len(names) - shown} more"
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def directive_record(directive: Directive, models: tuple[str, ...] | list[str]) -> dict[str, Any]:
@@ -827,6 +863,7 @@ def report(ctx: Context, directive_id: int) -> dict[str, Any]:
                     "model": grant.model,
                     "suspended_at": suspension.suspended_at.isoformat(),
                     "released_at": suspension.released_at.isoformat() if suspension.released_at else None,
+                    "reinstated": suspension.reinstated,
                     "status_now": grant.status,
                 }
             )
@@ -849,7 +886,10 @@ def report(ctx: Context, directive_id: int) -> dict[str, Any]:
         for row in session.exec(
             select(OutboxMessage)
             .where(
-                col(OutboxMessage.group_key).startswith(f"directive:{directive_id}"),
+                or_(
+                    OutboxMessage.group_key == group_key(directive_id, ACTIVATION),
+                    col(OutboxMessage.group_key).startswith(f"directive:{directive_id}:"),
+                ),
                 OutboxMessage.kind == outbox.POST,
             )
             .order_by(col(OutboxMessage.id))
@@ -874,12 +914,7 @@ def report(ctx: Context, directive_id: int) -> dict[str, Any]:
             "summary": {
                 "people": len(persons),
                 "grants_suspended": sum(len(p["grants"]) for p in persons.values()),
-                "grants_reinstated": sum(
-                    1
-                    for p in persons.values()
-                    for g in p["grants"]
-                    if g["released_at"] and g["status_now"] == "active"
-                ),
+                "grants_reinstated": sum(1 for p in persons.values() for g in p["grants"] if g["reinstated"]),
                 "requests_stopped": sum(
                     1 for p in persons.values() for r in p["requests"] if r["what"] == "stopped while pending"
                 ),

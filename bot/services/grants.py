@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.notify import outbox
@@ -12,7 +13,7 @@ from bot.services.present import grant_data, model_name
 from bot.store import audit
 from bot.store import directory as people
 from bot.store import requests as queries
-from bot.store.tables import HELD_GRANT_STATUSES, AccessGrant
+from bot.store.tables import HELD_GRANT_STATUSES, AccessGrant, GrantSuspension
 
 MAX_REASON = 3000
 
@@ -28,6 +29,12 @@ def _end_grant(
     grant.end_reason = reason
     grant.updated_at = now
     session.add(grant)
+    # An ended grant is held by no directive any more; lifting one later must not speak of it as held.
+    session.exec(  # type: ignore[call-overload]
+        update(GrantSuspension)
+        .where(col(GrantSuspension.grant_id) == grant.id, col(GrantSuspension.released_at).is_(None))
+        .values(released_at=now)
+    )
     audit.record(
         session,
         actor=actor,

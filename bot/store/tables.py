@@ -272,3 +272,5 @@ class GrantSuspension(SQLModel, table=True):
     user_id: str = Field(max_length=32, index=True)
     suspended_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set when lifting this directive gave the grant back (it had not expired, nothing else held it).
+    reinstated: bool = Field(default=False)

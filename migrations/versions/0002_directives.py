@@ -87,6 +87,7 @@ def upgrade() -> None:
         sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("suspended_at", bot.store.types.UTCDateTime(), nullable=False),
         sa.Column("released_at", bot.store.types.UTCDateTime(), nullable=True),
+        sa.Column("reinstated", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["directive_id"],
             ["directive.id"],

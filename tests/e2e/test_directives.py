@@ -53,7 +53,7 @@ def test_seed_scenario_from_slack_alone(
     preview = slack.submit_view(ADMIN, form["id"], form_values())
     assert preview.json and preview.json["response_action"] == "update"
     confirm = json.dumps(preview.json["view"])
-    assert "1 grant(s) suspended" in confirm and "1 people" in confirm
+    assert "1 grant(s) suspended" in confirm and "1 person" in confirm
     assert grant_status(server, boris_grant) == "active"
     assert listed(server, "directive") == []  # a draft is not a directive yet
 
@@ -177,7 +177,7 @@ def test_scheduled_directive_warns_now_and_applies_on_time(
     boris_grant = grant_through_slack(slack, emulator, server, BORIS, "lumen-3")
     notice = tmp_path / "notice.txt"
     notice.write_text("Lumen 3 is withdrawn for non-US persons from the effective time.")
-    effective = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 4))
+    effective = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 8))
     issued = run_cli(
         server,
         "directive", "issue", "--title", "Lumen withdrawal", "--authority", "Board", "--reference", "BR-9",
@@ -191,7 +191,7 @@ def test_scheduled_directive_warns_now_and_applies_on_time(
     ]
     assert "will be suspended" in json.dumps(warning["blocks"])
     assert grant_status(server, boris_grant) == "active"
-    emulator.wait_for(lambda: grant_status(server, boris_grant) == "suspended", timeout=15)
+    emulator.wait_for(lambda: grant_status(server, boris_grant) == "suspended", timeout=30)
     assert listed(server, "directive")[0]["status"] == "active"
     emulator.wait_for(lambda: any("is in effect" in m["text"] for m in emulator.messages(BORIS)))
 
@@ -253,3 +253,57 @@ def test_permanent_delivery_failures_are_reported_to_the_admin(
     assert [c.response.get("error") for c in attempts][-2:] == [None, "account_inactive"]  # tried once only
     report = run_cli(server, "directive", "report", "D1").stdout
     assert "account_inactive" in report and "not_in_channel" in report
+
+
+def test_everyone_suspension_expiry_while_suspended_and_wait(
+    slack: SlackDriver, emulator: SlackEmulator, server: BotServer, tmp_path: Path
+) -> None:
+    blink = grant_through_slack(slack, emulator, server, ALICE, "blink-1", "15s")
+    notice = tmp_path / "notice.txt"
+    notice.write_text("Blink 1 is withdrawn for everyone.")
+    issued = run_cli(
+        server,
+        "directive", "issue", "--title", "Withdrawal", "--authority", "Board", "--reference", "BR-1",
+        "--models", "blink-1", "--population", "everyone", "--action", "suspend",
+        "--notice-file", str(notice), "--wait",
+    )  # fmt: skip
+    assert "notices: 1 sent of 1, 0 failed, 0 on the way" in issued.stdout  # Alice's DM (no channel)
+    assert (
+        "Blink 1" in slack.command(ALICE, "models").body
+        and "suspended" in slack.command(ALICE, "models").body
+    )
+    listing = slack.command(ADMIN, "list", command="/directive").body
+    assert "D1" in listing and "Withdrawal" in listing and "active" in listing
+    emulator.wait_for(lambda: grant_status(server, blink) == "expired", timeout=30)  # expiry runs on
+    assert "0 grant(s) reinstated" in run_cli(server, "directive", "lift", "D1").stdout
+    emulator.wait_for(
+        lambda: any("does not come back" in json.dumps(m["blocks"]) for m in emulator.messages(ALICE))
+    )
+    assert "already lifted" in run_cli(server, "directive", "lift", "D1", check=False).stderr
+
+
+def test_cli_directive_input_errors(server: BotServer, tmp_path: Path) -> None:
+    notice = tmp_path / "notice.txt"
+    notice.write_text("Text.")
+    base = ["directive", "issue", "--title", "T", "--authority", "A", "--reference", "R",
+            "--notice-file", str(notice)]  # fmt: skip
+    everyone = ["--population", "everyone", "--action", "suspend"]
+    cases = [
+        (["--models", "nope-1", *everyone], "model 'nope-1' is not"),
+        (["--models", "mythos-5", "--population", "martians", "--action", "suspend"], "'martians' is not"),
+        (["--models", "mythos-5", "--population", "everyone", "--action", "ban"], "action 'ban' is not one"),
+        (["--models", "mythos-5", "--population", "citizenship:XX", "--action", "suspend"], "'XX' is not"),
+        (["--models", "mythos-5", *everyone, "--effective-at", "soon"], "is not an ISO 8601 time"),
+        (["--models", "mythos-5", *everyone, "--effective-at", "2099-01-01T00:00:00"], "needs a time zone"),
+    ]  # fmt: skip
+    for extra, needle in cases:
+        result = run_cli(server, *base, *extra, check=False)
+        assert result.returncode == 2 and needle in result.stderr and "Traceback" not in result.stderr, extra
+    missing = run_cli(server, *base[:-1], str(tmp_path / "none.txt"), "--models", "mythos-5",
+                      "--population", "everyone", "--action", "suspend", check=False)  # fmt: skip
+    assert missing.returncode == 2 and "cannot be read" in missing.stderr
+    dry = run_cli(server, *base, "--models", "mythos-5", "--population", "everyone", "--action", "suspend",
+                  "--dry-run", "--json")  # fmt: skip
+    assert json.loads(dry.stdout)["dry_run"] is True
+    assert listed(server, "directive") == []
+    assert "There is no directive D9" in run_cli(server, "directive", "report", "D9", check=False).stderr

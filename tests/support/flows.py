@@ -19,10 +19,10 @@ def _open_approval(emulator: SlackEmulator, user: str, request_id: int) -> bool:
 
 
 def grant_through_slack(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer, user: str, model: str
+    slack: SlackDriver, emulator: SlackEmulator, server: BotServer, user: str, model: str, duration: str = ""
 ) -> int:
     """File a request and have each step's approver click Approve until the grant exists; its id."""
-    reply = slack.command(user, f"request {model} {WHY}")
+    reply = slack.command(user, f"request {model} {duration} {WHY}")
     found = re.search(r"R(\d+) filed", reply.body)
     assert found, reply.body
     request_id = int(found.group(1))

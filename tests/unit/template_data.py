@@ -6,8 +6,14 @@ and App Home queries...) and record every template the services render, with the
 Where the data is put together inside a listener (help, models, status, home, the deny form), the flow
 repeats that listener's one-line call and says where it comes from.
 
+Directives are issued, activated, lifted and reported on the same way (bot/services/directives.py): the
+notices to people are composed by bot/services/compose.py from the outbox rows a directive queued, as the
+sender does just before delivering them, and delivery results are written to those rows as the sender
+writes them.
+
 A `Profile` decides what people and admins typed (justifications, reasons, model, provider and step
-names) and how long the lists are, so the same flows give realistic, worst-case and injection samples.
+names, directive titles, authorities, references, notices and lift reasons) and how long the lists are,
+so the same flows give realistic, worst-case and injection samples.
 """
 
 from __future__ import annotations
@@ -20,21 +26,25 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 
 from bot.config import PROJECT_ROOT
 from bot.domain.catalog import Catalog, Chain, Model, Policy, StepRule
+from bot.domain.directives import NOTICE, SUSPEND, Draft, check_draft
 from bot.domain.people import Person
+from bot.notify import outbox
 from bot.render import Renderer
-from bot.services import approvals, grants, requests
+from bot.services import approvals, directives, grants, requests
+from bot.services.compose import Composer
 from bot.services.context import Context
+from bot.services.directives import ACTIVATION, LIFTING, WARNING, directive_data, draft_of, group_key
 from bot.services.queries import catalog_entries, home_data, status_data
 from bot.slack.responder import Responder
 from bot.slack.surfaces import Surfaces
 from bot.store import directory
 from bot.store import requests as queries
 from bot.store.db import Database
-from bot.store.tables import AccessGrant, AccessRequest
+from bot.store.tables import AccessGrant, AccessRequest, Directive, GrantSuspension, OutboxMessage
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
@@ -75,6 +85,31 @@ TEMPLATE_VARIANTS: dict[str, tuple[str, ...]] = {
     "home": ("busy", "not_in_directory"),
     "request_modal": ("blank", "initial_model"),
     "deny_modal": ("deny",),
+    # A person's DM, per phase: what the directive did (or will do) to their grants and requests.
+    "directive_notice": (
+        "active_restricting",
+        "active_nothing_held",
+        "active_notice_only",
+        "warning",
+        "lifted",
+        "withdrawn",
+    ),
+    # A model channel's announcement, per phase and population.
+    "directive_channel": (
+        "active_restricted",
+        "active_everyone",
+        "active_named",
+        "active_notice_only",
+        "warning",
+        "lifted",
+        "withdrawn",
+    ),
+    # The issuing admin's DM, as issued and as refresh_progress updates it.
+    "directive_progress": ("issued", "warning", "delivered", "undelivered"),
+    "directive_modal": ("form",),
+    "directive_confirm": ("now", "scheduled", "notice_only"),
+    "directive_list": ("empty", "directives"),
+    "directive_report": ("lifted", "undelivered"),
 }
 
 # approval_request variants in which the viewer can still decide.
@@ -107,6 +142,16 @@ class Profile:
     approvers: int  # model owners, and access admins
     quorum: int  # approvals the quorum step needs
     items: int  # grants, pending requests and waiting approvals of one busy person
+    # Directives: what an access admin typed into the form and `/directive lift`, and how much there is.
+    title: str
+    authority: str
+    reference: str
+    notice: str
+    lift_reason: str
+    named_users: int  # people a `users:` population names
+    directives: int  # directives issued in all (the list shows the latest 40)
+    undelivered: int  # people whose notice could not be delivered
+    delivery_error: str  # the error the sender recorded for each of them
 
     def name_of(self, n: int) -> str:
         return self.model_name.format(n=n)
@@ -130,11 +175,27 @@ REALISTIC = Profile(
     approvers=3,
     quorum=2,
     items=3,
+    title="Frontier models barred pending licence review",
+    authority="Department of Commerce, Bureau of Industry and Security",
+    reference="15 CFR 744.23 / Order 2026-117",
+    notice=(
+        "Access to the models below is suspended for the people this directive covers until export "
+        "licences are on file. Your work and data are not deleted. If you believe this is a mistake, "
+        "write to the access team; do not share model outputs received before today."
+    ),
+    lift_reason="The licence review is complete; access may resume under the usual terms.",
+    named_users=3,
+    directives=12,
+    undelivered=1,
+    delivery_error="account_inactive",
 )
 
 # As much as the bot accepts: 3,000-character justifications and reasons (justification_max_chars,
 # MAX_REASON), 60-character model and provider names, 100-character step names and 64-character slugs
 # (workflows.py); one model more than a select can list; quorum 10 of 30 approvers; 50 of everything.
+# Directives: 150-character titles and authorities, 100-character references, 2,500-character notices
+# (bot/domain/directives.py), a 3,000-character lift reason (lift() sets no limit: the reason limit of the
+# other commands), 500 named people, 50 directives, and most notices undelivered after the sender gave up.
 WORST_CASE = Profile(
     justification=hostile(3000, line=100),
     reason=hostile(3000, line=100),
@@ -146,6 +207,15 @@ WORST_CASE = Profile(
     approvers=30,
     quorum=10,
     items=50,
+    title=hostile(150),
+    authority=hostile(150),
+    reference=hostile(100),
+    notice=hostile(2500, line=100),
+    lift_reason=hostile(3000, line=100),
+    named_users=500,
+    directives=50,
+    undelivered=450,
+    delivery_error="gave up after 15 attempts: restricted_action_non_threadable_channel",
 )
 
 # User-controlled fields, and the templates that show each one in mrkdwn.
@@ -161,11 +231,38 @@ INJECTION_FIELDS: dict[str, tuple[str, ...]] = {
         "status",
         "home",
         "notice",
+        "directive_notice",
+        "directive_channel",
+        "directive_progress",
+        "directive_confirm",
     ),
     "provider": ("models", "home"),
     "step_name": ("approval_request", "request_update", "request_result", "models", "status", "home"),
     "typed_model": ("notice",),
+    "title": ("directive_notice", "directive_channel", "directive_progress", "directive_list"),
+    "authority": ("directive_notice", "directive_channel", "directive_progress", "directive_confirm"),
+    "reference": (
+        "directive_notice",
+        "directive_channel",
+        "directive_progress",
+        "directive_confirm",
+        "directive_list",
+        "directive_report",
+    ),
+    "notice": ("directive_notice", "directive_channel", "directive_confirm"),
+    "lift_reason": ("directive_notice",),
 }
+# Fields an admin types into a directive; with the model names, the text of every directive template.
+DIRECTIVE_FIELDS = ("title", "authority", "reference", "notice", "lift_reason", "model_name")
+
+
+@dataclass(frozen=True)
+class Affected:
+    """Someone a directive affected, with what the directory knows about them."""
+
+    user_id: str
+    name: str | None
+    citizenships: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -173,6 +270,8 @@ class Sample:
     template: str
     variant: str
     data: dict[str, Any]
+    # Directive samples: everyone the directive affected (told, suspended or stopped), for privacy checks.
+    affected: tuple[Affected, ...] = ()
 
     @property
     def key(self) -> str:
@@ -203,6 +302,16 @@ COMPLIANCE = ("U0EXP1", "U0EXP2")
 
 FRONTIER, QUORUM, STRICT, STANDARD, SUSPENDED = "mythos-5", "quorum-7", "strict-2", "lumen-3", "legacy-2"
 
+# Directives: ERIK is another non-US person; NEWHIRE is named by a directive before they hold or ask for
+# anything, and is not in the directory yet.
+ERIK = "U0ERIK"
+NEWHIRE = "U0NEWHIRE"
+# Where each model is announced (workflows/models.yaml announce_channels).
+EXPORT_CHANNEL = "C0EXPORTS"
+ANNOUNCED = {FRONTIER: ("C0AIFRONT", EXPORT_CHANNEL), STANDARD: ("C0LUMEN",)}
+# Citizenships of the people a big named-users population adds to the directory.
+COUNTRIES = ("IN", "CN", "BR", "NG", "DE", "IR", "KP", "RU", "GB", "MX", "VN", "PK")
+
 
 def owner(i: int) -> str:
     return f"U0OWN{i:02d}"
@@ -214,6 +323,14 @@ def admin(i: int) -> str:
 
 def report(i: int) -> str:
     return f"U0REP{i:02d}"
+
+
+def named_person(i: int) -> str:
+    return f"U0N{i:04d}"
+
+
+ISSUER = admin(0)  # the access admin who issues and lifts directives
+WITHDRAWN = "withdrawn"  # the phase of a scheduled directive lifted before it took effect
 
 
 def build_catalog(profile: Profile) -> Catalog:
@@ -246,6 +363,11 @@ def build_catalog(profile: Profile) -> Catalog:
         (f"model-{i:03d}".ljust(width, "x"), "standard" if i % 2 else "owners", "available", False)
         for i in range(profile.models - len(fixed))
     ]
+
+    # A big catalog announces every model in a channel of its own and in the export-control channel.
+    def channels(n: int, slug: str) -> tuple[str, ...]:
+        return (f"C0MODEL{n:03d}", EXPORT_CHANNEL) if width else ANNOUNCED.get(slug, ())
+
     models = {
         slug: Model(
             slug=slug,
@@ -255,6 +377,7 @@ def build_catalog(profile: Profile) -> Catalog:
             default_duration=timedelta(days=30),
             max_duration=timedelta(days=90),
             chain=chain,
+            announce_channels=channels(n, slug),
             us_persons_only=us_only,
             description="A large language model.",
         )
@@ -315,6 +438,21 @@ def pick(
     return found[0]
 
 
+def pick_same(
+    calls: Calls, template: str, where: Callable[[dict[str, Any]], bool] = lambda _: True
+) -> dict[str, Any]:
+    """The data of the renders of `template` in `calls` that match `where`, one per channel: the same each
+    time."""
+    found = [data for name, data in calls if name == template and where(data)]
+    assert found, f"expected a {template} render, found none"
+    assert all(data == found[0] for data in found), f"{template} rendered differently per channel"
+    return found[0]
+
+
+def of_directive(directive_id: int) -> Callable[[dict[str, Any]], bool]:
+    return lambda data: data["directive"]["id"] == directive_id
+
+
 def about(request_id: int | None, viewer: str | None = None) -> Callable[[dict[str, Any]], bool]:
     def match(data: dict[str, Any]) -> bool:
         same_request = data["request"]["id"] == request_id
@@ -357,12 +495,12 @@ class World:
         assert variant in TEMPLATE_VARIANTS[template], f"{template}: unknown variant {variant}"
         self.samples[f"{template}:{variant}"] = Sample(template, variant, data)
 
-    def submit(self, requester: str, model: str) -> int:
+    def submit(self, requester: str, model: str, duration: timedelta | None = None) -> int:
         outcome = requests.submit_request(
             self.ctx,
             requester_id=requester,
             model_slug=model,
-            duration=None,
+            duration=duration,
             justification=self.profile.justification,
         )
         assert outcome.subject_id is not None
@@ -418,6 +556,7 @@ class World:
         self.busy_person()
         self.listings(frontier)
         self.grant_endings(frontier)
+        self.directive_flows()
         missing = [
             f"{t}:{v}"
             for t, variants in TEMPLATE_VARIANTS.items()
@@ -614,6 +753,281 @@ class World:
         expired = [data for name, data in calls if name == "grant_update"]
         assert expired, "no grant expired"
         self.keep("grant_update", "expired", expired[0])
+
+    # -- directives -------------------------------------------------------------------------------
+
+    def draft(
+        self, models: list[str], population: str, action: str = SUSPEND, effective_at: datetime | None = None
+    ) -> Draft:
+        """What the admin entered in the form, checked as the form's listener checks it."""
+        p = self.profile
+        return check_draft(
+            title=p.title,
+            authority=p.authority,
+            reference=p.reference,
+            notice=p.notice,
+            models=models,
+            known_models=set(self.ctx.catalog.models),
+            population=population,
+            action=action,
+            effective_at=effective_at,
+            now=self.now,
+        )
+
+    def issue(self, draft: Draft, *, progress: bool = True) -> int:
+        """Issue a directive at once, as `accessbot directive issue` does; with `progress`, the issuing
+        admin also gets the progress message, as when issued from the form."""
+        issued = directives.issue(
+            self.ctx, actor=ISSUER, draft=draft, progress_to=ISSUER if progress else None
+        )
+        return issued.directive.id or 0
+
+    def review(self, draft: Draft) -> tuple[int, dict[str, Any]]:
+        """The form's confirmation step (form_submitted in bot/slack/directives.py): the draft is kept and
+        its impact measured. Returns the draft's id and the confirm view's data."""
+        draft_id, impact = directives.save_draft(self.ctx, actor=ISSUER, draft=draft)
+        with self.db.read() as session:
+            stored = session.get(Directive, draft_id)
+            assert stored is not None
+            data = directive_data(self.ctx, stored, draft_of(session, stored))
+        view = {"directive": data, "impact": impact.as_dict(), "scheduled": draft.effective_at is not None}
+        return draft_id, view
+
+    def confirm(self, draft_id: int) -> None:
+        """The confirm view submitted (confirmed in bot/slack/directives.py)."""
+        directives.issue(self.ctx, actor=ISSUER, draft_id=draft_id, progress_to=ISSUER)
+
+    def lift(self, directive_id: int) -> None:
+        directives.lift(self.ctx, actor=ISSUER, directive_id=directive_id, reason=self.profile.lift_reason)
+
+    def notice_to(self, directive_id: int, phase: str, user: str) -> dict[str, Any]:
+        """The DM `user` gets in one phase, composed from its outbox row as the sender does."""
+        with self.db.read() as session:
+            row = session.exec(
+                select(OutboxMessage).where(
+                    OutboxMessage.group_key == group_key(directive_id, phase),
+                    OutboxMessage.kind == outbox.POST,
+                    OutboxMessage.address == user,
+                )
+            ).one()
+        with self.recording() as calls:
+            Composer(self.ctx)(row)
+        return pick(calls, "directive_notice", of_directive(directive_id))
+
+    def deliver(
+        self,
+        directive_id: int,
+        phase: str,
+        failed: dict[str, str] | None = None,
+        pending: tuple[str, ...] = (),
+    ) -> None:
+        """What the sender writes once a broadcast is out: each notice and post sent, or failed with the
+        error it gave up on (`failed`, by address); those in `pending` are still on the way."""
+        failed = failed or {}
+        with self.db.uow() as uow:
+            rows = uow.session.exec(
+                select(OutboxMessage).where(
+                    OutboxMessage.group_key == group_key(directive_id, phase),
+                    OutboxMessage.kind == outbox.POST,
+                )
+            ).all()
+            for row in rows:
+                if row.address in pending:
+                    continue
+                if row.address in failed:
+                    row.status, row.last_error, row.attempts = "failed", failed[row.address], 15
+                else:
+                    row.status, row.sent_at, row.attempts = "sent", self.now, 1
+                uow.session.add(row)
+            uow.commit()
+
+    def refresh_progress(self, directive_id: int) -> dict[str, Any]:
+        """The scheduler's refresh_progress job; the progress message it renders for `directive_id`."""
+        with self.recording() as calls:
+            directives.refresh_progress(self.ctx)
+        return pick(calls, "directive_progress", of_directive(directive_id))
+
+    def affected_by(self, directive_id: int) -> tuple[Affected, ...]:
+        """Everyone the directive told, suspended a grant of or stopped a request of, in any phase."""
+        groups = [group_key(directive_id, phase) for phase in (ACTIVATION, WARNING, LIFTING, WITHDRAWN)]
+        with self.db.read() as session:
+            told = session.exec(
+                select(OutboxMessage.address).where(
+                    col(OutboxMessage.group_key).in_(groups), OutboxMessage.kind == outbox.POST
+                )
+            ).all()
+            suspended = session.exec(
+                select(GrantSuspension.user_id).where(GrantSuspension.directive_id == directive_id)
+            ).all()
+            stopped = session.exec(
+                select(AccessRequest.requester_id).where(AccessRequest.directive_id == directive_id)
+            ).all()
+            users = sorted({u for u in (*told, *suspended, *stopped) if u[:1] in ("U", "W")})
+            known = directory.load_people(session, users)
+        return tuple(
+            Affected(u, known[u].name, tuple(sorted(known[u].citizenships)))
+            if u in known
+            else Affected(u, None, ())
+            for u in users
+        )
+
+    def directive_flows(self) -> None:
+        """Six directives, one after the other, as an access admin issues and lifts them; then more, up to
+        `directives`, and the list and the reports as an admin asks for them at the end."""
+        p, catalog = self.profile, self.ctx.catalog
+        with self.db.read() as session:
+            # As `/directive list` and `/directive` (the form) do (bot/slack/directives.py).
+            self.keep("directive_list", "empty", {"directives": directives.list_directives(session)})
+            self.keep("directive_modal", "form", {"models": catalog_entries(self.ctx, session)})
+        others = [named_person(i) for i in range(p.named_users - 3)]
+        with self.db.uow() as uow:
+            erik = Person(
+                ERIK,
+                email(ERIK),
+                "Erik",
+                manager_email=email(MANAGER),
+                work_country="DE",
+                citizenships=frozenset({"DE"}),
+                us_person=False,
+            )
+            people = [
+                Person(
+                    user,
+                    email(user),
+                    f"Named Person {i:04d}",
+                    manager_email=email(MANAGER),
+                    work_country=COUNTRIES[i % len(COUNTRIES)],
+                    citizenships=frozenset(
+                        {COUNTRIES[i % len(COUNTRIES)], COUNTRIES[(i + 5) % len(COUNTRIES)]}
+                    ),
+                    us_person=False,
+                )
+                for i, user in enumerate(others)
+            ]
+            directory.upsert_people(uow.session, [erik, *people])
+            uow.commit()
+
+        # Carol (not a US person) holds grants and waits on requests; two one-day grants end before the
+        # first directive is lifted. Erik holds one grant; Alice, a US person, holds one and waits on the
+        # frontier model.
+        fillers = [s for s in catalog.models if s.startswith("model-")]
+        short, short_too = [s for s in fillers if catalog.models[s].chain == "standard"][:2]
+        extras = [s for s in fillers if s not in (short, short_too)]
+        held = [STANDARD, QUORUM, short, short_too, *extras[: max(0, p.items - 4)]]
+        asked = [STRICT, *extras[max(0, p.items - 4) :][: max(0, p.items - 2)]]
+        for slug in held:
+            one_day = timedelta(days=1) if slug in (short, short_too) else None
+            self.approve_fully(self.submit(CAROL, slug, one_day))
+        for slug in asked:
+            self.submit(CAROL, slug)
+        self.approve_fully(self.submit(ERIK, STANDARD))
+        self.approve_fully(self.submit(ALICE, QUORUM))
+        self.submit(ALICE, FRONTIER)
+        # The models every directive names: in a big catalog, all the available ones.
+        available = [s for s, m in catalog.models.items() if m.status == "available"]
+        restricted = available if p.models > 50 else [FRONTIER, STANDARD, QUORUM, STRICT, short, short_too]
+
+        # D1: non-US persons lose access now.
+        with self.recording() as calls:
+            d1 = self.issue(self.draft(restricted, "non-us-persons"))
+        self.keep("directive_progress", "issued", pick(calls, "directive_progress"))
+        self.keep("directive_channel", "active_restricted", pick_same(calls, "directive_channel"))
+        self.keep("directive_notice", "active_restricting", self.notice_to(d1, ACTIVATION, CAROL))
+
+        # D2, through the form: French citizens, on every model but two. Carol's grants are suspended by
+        # D1 already; when D1 is lifted her grant of one of the two comes back, the one-day grant of the
+        # other has ended, and the rest stay suspended under D2 (one of them has ended too).
+        d2, view = self.review(
+            self.draft([s for s in restricted if s not in (QUORUM, short)], "citizenship:FR")
+        )
+        self.keep("directive_confirm", "now", view)
+        self.confirm(d2)
+        self.submit(ERIK, QUORUM)  # denied when asked: D1 covers him
+        self.now += timedelta(days=2)
+        grants.expire_due_grants(self.ctx)  # Carol's one-day grants end while suspended
+        with self.recording() as calls:
+            self.lift(d1)
+        self.keep("directive_channel", "lifted", pick_same(calls, "directive_channel"))
+        self.keep("directive_notice", "lifted", self.notice_to(d1, LIFTING, CAROL))
+
+        # D3, through the form: a notice to everyone, changing nothing; every notice arrives.
+        d3, view = self.review(self.draft(restricted, "everyone", NOTICE))
+        self.keep("directive_confirm", "notice_only", view)
+        with self.recording() as calls:
+            self.confirm(d3)
+        self.keep("directive_channel", "active_notice_only", pick_same(calls, "directive_channel"))
+        self.keep("directive_notice", "active_notice_only", self.notice_to(d3, ACTIVATION, CAROL))
+        self.deliver(d3, ACTIVATION)
+        self.keep("directive_progress", "delivered", self.refresh_progress(d3))
+
+        # D4, through the form: everyone, in a week. People are warned now; it takes effect on time.
+        d4, view = self.review(self.draft(restricted, "everyone", effective_at=self.now + timedelta(days=7)))
+        self.keep("directive_confirm", "scheduled", view)
+        with self.recording() as calls:
+            self.confirm(d4)
+        self.keep("directive_progress", "warning", pick(calls, "directive_progress"))
+        self.keep("directive_channel", "warning", pick_same(calls, "directive_channel"))
+        self.keep("directive_notice", "warning", self.notice_to(d4, WARNING, ALICE))
+
+        # D5: scheduled for next month, withdrawn before it takes effect.
+        d5 = self.issue(
+            self.draft(restricted, "non-us-persons", effective_at=self.now + timedelta(days=30)),
+            progress=False,
+        )
+        with self.recording() as calls:
+            self.lift(d5)
+        self.keep("directive_channel", "withdrawn", pick_same(calls, "directive_channel"))
+        self.keep("directive_notice", "withdrawn", self.notice_to(d5, WITHDRAWN, CAROL))
+
+        self.now += timedelta(days=8)
+        with self.recording() as calls:
+            assert directives.activate_due(self.ctx) == 1
+        self.keep(
+            "directive_channel", "active_everyone", pick_same(calls, "directive_channel", of_directive(d4))
+        )
+
+        # D6: named people, one of whom holds nothing yet. Some notices and a channel post fail.
+        population = [CAROL, ERIK, NEWHIRE, *others]
+        with self.recording() as calls:
+            d6 = self.issue(self.draft(restricted, "users:" + ";".join(population)))
+        self.keep("directive_channel", "active_named", pick_same(calls, "directive_channel"))
+        self.keep("directive_notice", "active_nothing_held", self.notice_to(d6, ACTIVATION, NEWHIRE))
+        failed = dict.fromkeys([ERIK, *others][: p.undelivered], p.delivery_error)
+        self.deliver(d6, ACTIVATION, failed={**failed, EXPORT_CHANNEL: "not_in_channel"}, pending=(NEWHIRE,))
+        self.keep("directive_progress", "undelivered", self.refresh_progress(d6))
+
+        # More directives, up to `directives`: notices, scheduled ones, and some lifted at once.
+        for i in range(p.directives - 6):
+            if i % 3 == 0:
+                self.issue(self.draft([QUORUM], "citizenship:FR;IR", NOTICE), progress=False)
+            elif i % 3 == 1:
+                later = self.now + timedelta(days=90 + i)
+                self.issue(self.draft(restricted, "non-us-persons", effective_at=later), progress=False)
+            else:
+                self.lift(self.issue(self.draft([STRICT], f"users:{BOB};{NEWHIRE}"), progress=False))
+
+        with self.db.read() as session:
+            listed = directives.list_directives(session)
+        assert len(listed) == p.directives
+        self.keep("directive_list", "directives", {"directives": listed})
+        # As `/directive report D1` does, once all of them are issued.
+        self.keep("directive_report", "lifted", {"report": directives.report(self.ctx, d1)})
+        self.keep("directive_report", "undelivered", {"report": directives.report(self.ctx, d6)})
+        about_directive = {
+            d1: (
+                "directive_channel:active_restricted",
+                "directive_channel:lifted",
+                "directive_report:lifted",
+            ),
+            d3: ("directive_channel:active_notice_only",),
+            d4: ("directive_channel:warning", "directive_channel:active_everyone"),
+            d5: ("directive_channel:withdrawn",),
+            d6: ("directive_channel:active_named", "directive_report:undelivered"),
+        }
+        for directive_id, keys in about_directive.items():
+            affected = self.affected_by(directive_id)
+            for key in keys:
+                self.samples[key] = replace(self.samples[key], affected=affected)
 
 
 def build_samples(path: Path, profile: Profile, templates_dir: Path = TEMPLATES_DIR) -> dict[str, Sample]:

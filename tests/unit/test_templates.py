@@ -10,11 +10,16 @@
   scope: Slack never parses them for mentions or links.
 - Approve / Deny buttons appear exactly when the approver can still decide, with the ids the listeners
   are registered for and the button value the service chose.
+- Directives (notices to people, channel posts, the admin's progress message, the form, its confirmation,
+  the list and the report), for every phase: what a directive admin typed never appears raw anywhere but
+  in plain_text; channel posts never name, mention or give the citizenship of anyone affected; and each
+  person, admin and report is told what really happened.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,6 +27,7 @@ from typing import Any
 import pytest
 
 from bot.domain.catalog import Policy
+from bot.domain.directives import MAX_AUTHORITY, MAX_NAMED_USERS, MAX_NOTICE, MAX_REFERENCE, MAX_TITLE
 from bot.emulator.limits import UPDATE_TEXT_MAX, check_message, check_update_text, check_view
 from bot.emulator.text import blocks_to_text, message_to_text
 from bot.render import Renderer, escape_mrkdwn
@@ -29,6 +35,7 @@ from bot.services.approvals import MAX_REASON, parse_button_value
 from bot.slack import ids
 from tests.unit.template_data import (
     BUTTON_VARIANTS,
+    DIRECTIVE_FIELDS,
     INJECTION,
     INJECTION_FIELDS,
     REALISTIC,
@@ -186,7 +193,7 @@ def test_realistic_payload_is_accepted_by_slack(realistic: dict[str, Sample], ke
     assert [(path, malformed(text)) for path, text in block_mrkdwn(payload) if malformed(text)] == []
 
 
-# Known failures would be listed here as {case id: reason}; none remain.
+# Known failures: {case id: reason}.
 WORST_CASE_BUGS: dict[str, str] = {}
 
 
@@ -353,6 +360,65 @@ SEES: dict[str, tuple[str, ...]] = {
     "status:not_in_directory": ("You are not in the AccessBot directory yet", "_None._", "_Nothing._"),
     "home:not_in_directory": ("You are not in the AccessBot directory yet", "You hold no grants."),
     "deny_modal:deny": ("You are denying *R1*.",),
+    "directive_notice:active_restricting": (
+        "⛔ *Directive D1: " + REALISTIC.title + "* is in effect.",
+        "*Your grants*\n• Your access to *Mythos 3* (G6) is *suspended*.",
+        "• Your pending request R21 for *Mythos 2* was stopped.",
+        "> " + REALISTIC.notice,
+        "Reference: " + REALISTIC.reference,
+    ),
+    "directive_notice:active_nothing_held": (
+        "• You cannot be granted Mythos 3, Mythos 6",
+        "while it is in force.",
+    ),
+    "directive_notice:active_notice_only": ("📣 *Directive D3: ", "• Your access does not change"),
+    "directive_notice:warning": (
+        "* takes effect 2026-04-06 09:31 UTC.",
+        "• Your access to *Mythos 1* (G11) will be suspended.",
+        "• Your pending request R25 for *Mythos 0* will be stopped if still pending.",
+    ),
+    "directive_notice:lifted": (
+        "* has been lifted.",
+        "• G6 (Mythos 3) stays suspended under directive D2.",
+        "• Your access to *Mythos 1* (G7) is back, until 2026-04-27 09:31 UTC.",
+        "• G8 (Mythos 6) is expired and does not come back.",
+        "• R21 (Mythos 2) stays closed; ask again with `/access` if you still need it.",
+        "*Why it was lifted*\n> " + REALISTIC.lift_reason,
+    ),
+    "directive_notice:withdrawn": ("* was withdrawn before it took effect; nothing changes for you.",),
+    "directive_channel:active_restricted": (
+        ": restricted for non-US persons (including anyone whose US-person status is not on file).",
+        "The people affected have been told directly.",
+    ),
+    "directive_channel:active_everyone": ("📣 *Directive D4: ", ": suspended for everyone."),
+    "directive_channel:active_named": (": restricted for 3 named people.",),
+    "directive_channel:active_notice_only": (": subject to a notice for everyone.",),
+    "directive_channel:warning": (
+        "* takes effect 2026-04-06 09:31 UTC. From then",
+        "suspended for everyone.",
+    ),
+    "directive_channel:lifted": ("* has been lifted. Access to Mythos 3,", "suspended by it is restored."),
+    "directive_channel:withdrawn": ("* was withdrawn before it took effect.",),
+    "directive_progress:issued": ("is in effect.", "⏳ *Notices:* 0 sent of 5, 0 failed, 5 on the way."),
+    "directive_progress:warning": ("is scheduled for 2026-04-06 09:31 UTC.", "*Warnings:* 0 sent of"),
+    "directive_progress:delivered": ("✅ *Notices:* ", " 0 failed."),
+    "directive_progress:undelivered": (
+        "⏳ *Notices:* 3 sent of 6, 2 failed, 1 on the way.",
+        "• @U0ERIK: `account_inactive`\n• #C0EXPORTS: `not_in_channel`",
+    ),
+    "directive_confirm:now": (
+        "Applies to citizens of FR (including anyone whose citizenship is not on file)",
+        "0 grant(s) suspended, 1 already suspended",
+        "· takes effect now",
+    ),
+    "directive_confirm:scheduled": (
+        "*Impact today (applied when it takes effect)*",
+        "will be told by DM now, and again when it takes effect",
+    ),
+    "directive_confirm:notice_only": ("• *Mythos 0*: no access changes · channels: #C0AIFRONT, #C0EXPORTS",),
+    "directive_list:empty": ("No directives yet.",),
+    "directive_list:directives": ("⚪ *D12* ", "🕒 *D11* ", "🔴 *D10* ", "⚪ *D1* "),
+    "directive_report:undelivered": ("• 3 people affected", "• 2 notice(s) not delivered"),
 }
 
 
@@ -423,3 +489,214 @@ def test_long_justification_is_cut_visibly(worst_case: dict[str, Sample]) -> Non
     section = next(text for _, text in block_mrkdwn(payload) if text.startswith("*Justification*"))
     assert section.endswith("…") and len(section) <= 3000
     assert section.startswith("*Justification*\n&gt; &amp;&amp;D &lt;team&gt;")
+
+
+# -- directives ----------------------------------------------------------------------------------------
+
+DIRECTIVE_TEMPLATES = tuple(t for t in TEMPLATE_VARIANTS if t.startswith("directive_"))
+
+
+def unparsed_excluded(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, string) of every string in `node` but the text of plain_text objects, which Slack shows as
+    it is and never reads as mrkdwn: the fallback text, mrkdwn, ids, values, metadata."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not (key == "text" and node.get("type") == "plain_text"):
+                yield from unparsed_excluded(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from unparsed_excluded(value, f"{path}[{index}]")
+    elif isinstance(node, str):
+        yield path, node
+
+
+def test_worst_case_directives_are_as_big_as_the_bot_accepts(worst_case: dict[str, Sample]) -> None:
+    directive = worst_case["directive_channel:active_restricted"].data["directive"]
+    sizes = [len(directive[key]) for key in ("title", "authority", "reference", "notice")]
+    assert sizes == [MAX_TITLE, MAX_AUTHORITY, MAX_REFERENCE, MAX_NOTICE] == [150, 150, 100, 2500]
+    assert sum(c in "&<>" for c in directive["notice"]) > 400
+    assert len(directive["models"]) == 100 and {len(name) for name in directive["models"]} == {60}
+    assert len(worst_case["directive_modal:form"].data["models"]) == 101
+    assert len(worst_case["directive_notice:lifted"].data["directive"]["lift_reason"]) == 3000
+    notice = worst_case["directive_notice:active_restricting"].data
+    assert (len(notice["grants"]), len(notice["requests"])) == (50, 49)
+    named = worst_case["directive_channel:active_named"]
+    assert named.data["directive"]["population"] == f"{MAX_NAMED_USERS} named people"
+    assert len(named.affected) == 500 and len({c for p in named.affected for c in p.citizenships}) >= 12
+    progress = worst_case["directive_progress:undelivered"].data
+    assert progress["counts"]["failed"] == 451 and len(progress["failures"]) == 20
+    assert len(worst_case["directive_list:directives"].data["directives"]) == 50
+    assert worst_case["directive_report:undelivered"].data["report"]["summary"]["people"] == 500
+
+
+# Known failures: {(field, template): reason}.
+DIRECTIVE_INJECTION_BUGS: dict[tuple[str, str], str] = {}
+
+
+def _directive_injection_cases() -> list[Any]:
+    cases = []
+    for field in DIRECTIVE_FIELDS:
+        for template in DIRECTIVE_TEMPLATES:
+            bug = DIRECTIVE_INJECTION_BUGS.get((field, template))
+            marks = [pytest.mark.xfail(reason=bug, raises=AssertionError, strict=True)] if bug else []
+            cases.append(pytest.param(field, template, marks=marks, id=f"{field}-{template}"))
+    return cases
+
+
+@pytest.mark.parametrize(("field", "template"), _directive_injection_cases())
+def test_directive_text_never_appears_raw(
+    injected: Callable[[str], dict[str, Sample]], field: str, template: str
+) -> None:
+    """Anywhere in the JSON, the fallback text included; only plain_text may carry it as typed."""
+    samples = [s for s in injected(field).values() if s.template == template]
+    assert samples
+    leaks = [
+        f"{sample.key} {path}: {token}"
+        for sample in samples
+        for path, text in unparsed_excluded(render(sample))
+        for token in RAW_TOKENS
+        if token.lower() in text.lower()
+    ]
+    assert leaks == []
+
+
+def _channel_cases() -> list[Any]:
+    return [
+        pytest.param(profile, variant, id=f"{profile}-{variant}")
+        for profile in ("realistic", "worst_case")
+        for variant in TEMPLATE_VARIANTS["directive_channel"]
+    ]
+
+
+@pytest.mark.parametrize(("profile", "variant"), _channel_cases())
+def test_channel_posts_never_say_who_is_affected(
+    request: pytest.FixtureRequest, profile: str, variant: str
+) -> None:
+    """No user id, name or citizenship of anyone the directive affected: the post states the rule only.
+    Country codes the rule itself names (citizens of FR, non-US persons) are the rule, not a person's."""
+    sample = request.getfixturevalue(profile)[f"directive_channel:{variant}"]
+    assert any(p.citizenships for p in sample.affected) and any(p.name for p in sample.affected)
+    posted = json.dumps(render(sample), ensure_ascii=False)
+    rule = set(re.findall(r"\b[A-Z]{2}\b", sample.data["directive"]["population"]))
+    found = ["a mention"] if "<@" in posted else []
+    for person in sample.affected:
+        found += [f"{person.user_id}: id"] if person.user_id in posted else []
+        found += [f"{person.user_id}: name"] if person.name and person.name in posted else []
+        found += [
+            f"{person.user_id}: citizenship {code}"
+            for code in sorted(set(person.citizenships) - rule)
+            if re.search(rf"\b{code}\b", posted)
+        ]
+    assert found == []
+
+
+# Known failures: {case id: reason}.
+REPORT_BUGS: dict[str, str] = {}
+
+
+def _report_cases() -> list[Any]:
+    cases = []
+    for profile in ("realistic", "worst_case"):
+        for variant in TEMPLATE_VARIANTS["directive_report"]:
+            case = f"{profile}-{variant}"
+            bug = REPORT_BUGS.get(case)
+            marks = [pytest.mark.xfail(reason=bug, raises=AssertionError, strict=True)] if bug else []
+            cases.append(pytest.param(profile, variant, marks=marks, id=case))
+    return cases
+
+
+@pytest.mark.parametrize(("profile", "variant"), _report_cases())
+def test_report_counts_the_people_its_directive_affected(
+    request: pytest.FixtureRequest, profile: str, variant: str
+) -> None:
+    sample = request.getfixturevalue(profile)[f"directive_report:{variant}"]
+    report = sample.data["report"]
+    assert sorted(p["slack_user_id"] for p in report["people"]) == [p.user_id for p in sample.affected]
+    assert report["summary"]["people"] == len(sample.affected)
+    assert f"• {len(sample.affected)} people affected" in visible(render(sample))
+
+
+LIFTED_GRANT_LINES: dict[str, tuple[Callable[[dict[str, Any]], bool], str]] = {
+    "reinstated": (lambda g: g["status"] == "active", "• Your access to *{model_name}* ({label}) is back"),
+    "held_elsewhere": (
+        lambda g: g["status"] == "suspended" and g["held_elsewhere"],
+        "• {label} ({model_name}) stays suspended under directive D2.",
+    ),
+    # Two grants expired while suspended, one of them while D2 held it too: ending a grant releases it
+    # from every directive, so neither is said to be held by one.
+    "expired": (
+        lambda g: g["status"] == "expired" and not g["held_elsewhere"],
+        "• {label} ({model_name}) is expired and does not come back.",
+    ),
+}
+LIFTED_GRANT_BUGS: dict[str, str] = {}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            case,
+            marks=[pytest.mark.xfail(reason=LIFTED_GRANT_BUGS[case], raises=AssertionError, strict=True)]
+            if case in LIFTED_GRANT_BUGS
+            else [],
+        )
+        for case in LIFTED_GRANT_LINES
+    ],
+)
+def test_lifted_notice_says_what_became_of_each_grant(realistic: dict[str, Sample], case: str) -> None:
+    sample = realistic["directive_notice:lifted"]
+    which, line = LIFTED_GRANT_LINES[case]
+    grants = [g for g in sample.data["grants"] if which(g)]
+    assert len(grants) == (2 if case == "expired" else 1), sample.data["grants"]
+    for grant in grants:
+        assert line.format(**grant) in visible(render(sample))
+
+
+def test_long_notice_lists_are_cut_and_say_so(worst_case: dict[str, Sample]) -> None:
+    sample = worst_case["directive_notice:active_restricting"]
+    shown = visible(render(sample))
+    # Ten of each, then how many more: nothing disappears without a word.
+    assert shown.count(") is *suspended*.") == 10 and shown.count(" was stopped.") == 10
+    assert "…and 40 more" in shown and "…and 39 more" in shown
+
+
+def test_progress_counts_every_failure_and_lists_the_first(worst_case: dict[str, Sample]) -> None:
+    sample = worst_case["directive_progress:undelivered"]
+    shown = visible(render(sample))
+    # 500 people and 101 channels: 450 people and a channel failed, one person's notice is on the way.
+    assert "⏳ *Notices:* 149 sent of 601, 451 failed, 1 on the way." in shown
+    assert shown.count(f": `{WORST_CASE.delivery_error}`") == 20
+
+
+def test_directive_form_matches_what_its_listener_reads(worst_case: dict[str, Sample]) -> None:
+    sample = worst_case["directive_modal:form"]
+    view = render(sample)
+    assert view["callback_id"] == ids.DIRECTIVE_VIEW
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert all(element["action_id"] == block + ids.INPUT_SUFFIX for block, element in inputs.items())
+    limits = {
+        ids.DIRECTIVE_TITLE_BLOCK: MAX_TITLE,
+        ids.DIRECTIVE_AUTHORITY_BLOCK: MAX_AUTHORITY,
+        ids.DIRECTIVE_REFERENCE_BLOCK: MAX_REFERENCE,
+        ids.DIRECTIVE_NOTICE_BLOCK: MAX_NOTICE,
+    }
+    assert {block: inputs[block]["max_length"] for block in limits} == limits
+    options = inputs[ids.DIRECTIVE_MODELS_BLOCK]["options"]
+    assert len(options) == 100 and len(sample.data["models"]) == 101
+    assert {o["value"] for o in options} <= {m["slug"] for m in sample.data["models"]}
+
+
+@pytest.mark.parametrize("variant", TEMPLATE_VARIANTS["directive_confirm"])
+def test_confirm_view_carries_its_draft(realistic: dict[str, Sample], variant: str) -> None:
+    sample = realistic[f"directive_confirm:{variant}"]
+    view = render(sample)
+    assert sample.data["directive"]["status"] == "draft"
+    assert view["callback_id"] == ids.DIRECTIVE_CONFIRM_VIEW
+    assert view["private_metadata"] == str(sample.data["directive"]["id"])
+
+
+def test_directive_list_shows_the_latest_40_and_says_so(worst_case: dict[str, Sample]) -> None:
+    shown = visible(render(worst_case["directive_list:directives"]))
+    assert re.findall(r"\*D(\d+)\*", shown) == [str(n) for n in range(50, 10, -1)]
+    assert "Showing the latest 40; `accessbot directive list` shows all." in shown
