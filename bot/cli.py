@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     socket = commands.add_parser("socket", help="run the Slack app over Socket Mode (needs SLACK_APP_TOKEN)")
     socket.set_defaults(run=cmd_socket)
 
+    worker = commands.add_parser(
+        "worker", help="deliver the outbox and run scheduled jobs, without serving Slack (for scale-out)"
+    )
+    worker.set_defaults(run=cmd_worker)
+
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
     db_commands.required = True
@@ -168,6 +173,26 @@ def cmd_socket(settings: Settings, args: argparse.Namespace) -> int:
     runtime.start_background()
     try:
         SocketModeHandler(runtime.app, settings.slack_app_token).start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop()
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from bot.runtime import build_worker
+
+    runtime = build_worker(settings)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    runtime.start_background()
+    logging.getLogger("bot.worker").info("delivering the outbox and running scheduled jobs")
+    try:
+        stopped.wait()
     except KeyboardInterrupt:
         pass
     finally:

@@ -43,9 +43,11 @@ class Settings:
     slack_timeout: float
     http_threads: int
 
-    def require_slack(self, socket_mode: bool = False) -> None:
+    def require_slack(self, socket_mode: bool = False, bot_token_only: bool = False) -> None:
         """Fail unless the secrets for talking to Slack are set and not placeholders."""
         _require_secret("SLACK_BOT_TOKEN", self.slack_bot_token, prefix="xoxb-")
+        if bot_token_only:
+            return
         if socket_mode:
             _require_secret("SLACK_APP_TOKEN", self.slack_app_token, prefix="xapp-")
         else:

@@ -4,7 +4,7 @@ sender and scheduler. The entry points (bot/cli.py) use this; nothing here runs 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -37,14 +37,13 @@ def build_context(settings: Settings, db: Database | None = None) -> Context:
 
 
 @dataclass
-class Runtime:
+class Worker:
+    """What runs in the background: the outbox sender and the scheduler."""
+
     settings: Settings
     ctx: Context
-    app: App
     sender: Sender
     scheduler: Scheduler
-    responder: Responder
-    background: list[object] = field(default_factory=list)
 
     def start_background(self) -> None:
         self.ctx.db.on_outbox_commit.append(self.sender.wake)
@@ -53,9 +52,28 @@ class Runtime:
 
     def stop(self) -> None:
         self.scheduler.stop()
-        self.responder.shutdown()
         self.sender.stop()
         self.ctx.db.dispose()
+
+
+@dataclass
+class Runtime:
+    """The Slack app, with a worker beside it."""
+
+    worker: Worker
+    app: App
+    responder: Responder
+
+    @property
+    def ctx(self) -> Context:
+        return self.worker.ctx
+
+    def start_background(self) -> None:
+        self.worker.start_background()
+
+    def stop(self) -> None:
+        self.responder.shutdown()
+        self.worker.stop()
 
 
 def verify_token(client: WebClient) -> tuple[str | None, str | None]:
@@ -72,6 +90,29 @@ def verify_token(client: WebClient) -> tuple[str | None, str | None]:
     except Exception as error:  # network trouble
         log.warning("could not reach Slack for auth.test (%s); starting anyway", type(error).__name__)
     return None, None
+
+
+def _background(settings: Settings, ctx: Context) -> tuple[Sender, Scheduler]:
+    sender = Sender(
+        ctx.db,
+        sender_client(settings.slack_api_url, settings.slack_bot_token or "", settings.slack_timeout),
+        workers=settings.outbox_workers,
+        lease_seconds=settings.outbox_lease,
+        timeout=settings.slack_timeout,
+        composer=Composer(ctx),
+    )
+    return sender, Scheduler(default_jobs(ctx, settings.scheduler_interval))
+
+
+def build_worker(settings: Settings) -> Worker:
+    """The background half on its own (`accessbot worker`): it needs the bot token, not the signing
+    secret, and never migrates (the servers do)."""
+    settings.require_slack(bot_token_only=True)
+    ctx = build_context(settings)
+    if migrate.pending(ctx.db):
+        raise ConfigError("the database schema is not up to date; run `accessbot db upgrade`")
+    sender, scheduler = _background(settings, ctx)
+    return Worker(settings, ctx, sender, scheduler)
 
 
 def build_runtime(settings: Settings, *, socket_mode: bool = False, apply_migrations: bool = True) -> Runtime:
@@ -94,13 +135,5 @@ def build_runtime(settings: Settings, *, socket_mode: bool = False, apply_migrat
         bot_user_id=bot_user_id,
         team_id=team_id,
     )
-    sender = Sender(
-        ctx.db,
-        sender_client(settings.slack_api_url, token, settings.slack_timeout),
-        workers=settings.outbox_workers,
-        lease_seconds=settings.outbox_lease,
-        timeout=settings.slack_timeout,
-        composer=Composer(ctx),
-    )
-    scheduler = Scheduler(default_jobs(ctx, settings.scheduler_interval))
-    return Runtime(settings, ctx, app, sender, scheduler, responder)
+    sender, scheduler = _background(settings, ctx)
+    return Runtime(Worker(settings, ctx, sender, scheduler), app, responder)

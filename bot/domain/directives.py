@@ -178,9 +178,8 @@ def check_draft(
         if not slug:
             continue
         if slug not in known_models:
-            raise DirectiveError(
-                f"model '{slug}' is not in the catalog (known: {', '.join(sorted(known_models))})"
-            )
+            known = ", ".join(sorted(known_models))
+            raise DirectiveError(f"model '{slug}' is not in the catalog (known: {known})", "models")
         if slug not in slugs:
             slugs.append(slug)
     if not slugs:

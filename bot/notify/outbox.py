@@ -4,14 +4,16 @@ only if the state change it reports is committed."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import JSON, Boolean, Integer, String, insert, literal
 from sqlmodel import Session, col, select
 
 from bot.store import audit
 from bot.store.db import OUTBOX_QUEUED, Database
 from bot.store.tables import OutboxMessage
-from bot.store.types import utcnow
+from bot.store.types import UTCDateTime, utcnow
 
 POST = "post"
 UPDATE = "update"
@@ -129,3 +131,43 @@ def requeue_failed(db: Database, ids: list[int], *, actor: str) -> list[int]:
         uow.session.info[OUTBOX_QUEUED] = True
         uow.commit()
     return [row.id or 0 for row in rows]
+
+
+_BULK_COLUMNS = (
+    "kind", "lane", "address", "ref_id", "payload", "group_key", "status", "attempts", "uncertain",
+    "next_attempt_at", "created_at",
+)  # fmt: skip
+
+
+def queue_selected(
+    session: Session,
+    kind: str,
+    rows: Any,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+    group_key: str | None = None,
+) -> None:
+    """Queue one message per row of `rows` (a SELECT of `lane`, `address` and `ref_id` columns) in a
+    single INSERT … SELECT, for broadcasts of any size. The payload is the same for every row, so it
+    names a composer (`{"compose": ...}`) that builds each message when it is sent."""
+    source = rows.subquery()
+    session.exec(  # type: ignore[call-overload]
+        insert(OutboxMessage).from_select(
+            list(_BULK_COLUMNS),
+            select(
+                literal(kind, String),
+                source.c.lane,
+                source.c.address,
+                source.c.ref_id,
+                literal(payload, JSON),
+                literal(group_key, String),
+                literal("pending", String),
+                literal(0, Integer),
+                literal(False, Boolean),
+                literal(now, UTCDateTime),
+                literal(now, UTCDateTime),
+            ).order_by(source.c.lane),
+        )
+    )
+    session.info[OUTBOX_QUEUED] = True

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     Integer,
     String,
     and_,
@@ -23,6 +22,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     or_,
     union,
     update,
@@ -43,13 +43,12 @@ from bot.domain.directives import (
     parse_population,
 )
 from bot.notify import outbox
-from bot.services.approvals import record_refused_attempt
+from bot.services import permissions
 from bot.services.context import Context, Refusal
 from bot.services.present import model_name
 from bot.store import audit
 from bot.store import directives as scope
 from bot.store import directory as people
-from bot.store.db import OUTBOX_QUEUED
 from bot.store.locks import directive_barrier
 from bot.store.tables import (
     AccessGrant,
@@ -89,13 +88,9 @@ def require_admin(ctx: Context, actor: str, attempted: str) -> None:
     the database credentials already. A refused attempt is audited."""
     if actor.startswith("cli:"):
         return
-    role = ctx.catalog.policy.admin_role
-    with ctx.db.read() as session:
-        allowed = people.has_role(session, actor, role)
-    if not allowed:
-        message = f"Only people with the {role} role can {attempted}. Nothing was changed."
-        record_refused_attempt(ctx, actor, "directive.refused", "directive", attempted, message)
-        raise Refusal(message, title="Not allowed")
+    permissions.require_admin(
+        ctx, actor, attempted, action="directive.refused", subject_type="directive", subject=attempted
+    )
 
 
 # -- impact --------------------------------------------------------------------------------------------
@@ -408,37 +403,16 @@ def _stop_requests(session: Session, directive: Directive, draft: Draft, now: da
     pending = scope.pending_requests(draft.models, draft.population)
     post = aliased(OutboxMessage)
     # Every approver's copy of a stopped request is updated (composed at send time, see compose.py).
-    session.exec(  # type: ignore[call-overload]
-        insert(OutboxMessage).from_select(
-            [
-                "kind",
-                "lane",
-                "address",
-                "payload",
-                "ref_id",
-                "status",
-                "attempts",
-                "uncertain",
-                "next_attempt_at",
-                "created_at",
-            ],
-            select(
-                literal(outbox.UPDATE, String),
-                post.lane,
-                post.address,
-                literal({"compose": "approval_copy"}, JSON),
-                post.id,
-                literal("pending", String),
-                literal(0, Integer),
-                literal(False, Boolean),
-                literal(now, UTCDateTime),
-                literal(now, UTCDateTime),
-            )
-            .select_from(ApprovalTask)
-            .join(AccessRequest, col(AccessRequest.id) == col(ApprovalTask.request_id))
-            .join(post, col(post.id) == col(ApprovalTask.outbox_id))
-            .where(pending, col(ApprovalTask.position) == col(AccessRequest.current_step)),
-        )
+    outbox.queue_selected(
+        session,
+        outbox.UPDATE,
+        select(post.lane.label("lane"), post.address.label("address"), post.id.label("ref_id"))
+        .select_from(ApprovalTask)
+        .join(AccessRequest, col(AccessRequest.id) == col(ApprovalTask.request_id))
+        .join(post, col(post.id) == col(ApprovalTask.outbox_id))
+        .where(pending, col(ApprovalTask.position) == col(AccessRequest.current_step)),
+        {"compose": "approval_copy"},
+        now=now,
     )
     reason = f"Stopped by directive D{directive_id} ({directive.reference}): {directive.title}."
     _audit_rows(
@@ -475,7 +449,6 @@ def _stop_requests(session: Session, directive: Directive, draft: Draft, now: da
         )
         .execution_options(synchronize_session=False)
     )
-    session.info[OUTBOX_QUEUED] = True
 
 
 def _audit_rows(
@@ -527,36 +500,15 @@ def _broadcast(
         )
     else:
         recipients = _affected_people(draft.models, draft.population, directive_id)
-    affected = recipients.subquery()
-    session.exec(  # type: ignore[call-overload]
-        insert(OutboxMessage).from_select(
-            [
-                "kind",
-                "lane",
-                "address",
-                "payload",
-                "group_key",
-                "status",
-                "attempts",
-                "uncertain",
-                "next_attempt_at",
-                "created_at",
-            ],
-            select(
-                literal(outbox.POST, String),
-                affected.c.user_id,
-                affected.c.user_id,
-                literal({"compose": "directive_notice", "directive_id": directive_id, "phase": phase}, JSON),
-                literal(group, String),
-                literal("pending", String),
-                literal(0, Integer),
-                literal(False, Boolean),
-                literal(now, UTCDateTime),
-                literal(now, UTCDateTime),
-            ).order_by(affected.c.user_id),
-        )
+    people = recipients.subquery()
+    outbox.queue_selected(
+        session,
+        outbox.POST,
+        select(people.c.user_id.label("lane"), people.c.user_id.label("address"), null().label("ref_id")),
+        {"compose": "directive_notice", "directive_id": directive_id, "phase": phase},
+        now=now,
+        group_key=group,
     )
-    session.info[OUTBOX_QUEUED] = True
     data = directive_data(ctx, directive, draft)
     channels = sorted(
         {c for slug in draft.models if (m := ctx.catalog.model(slug)) for c in m.announce_channels}

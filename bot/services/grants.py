@@ -7,11 +7,10 @@ from sqlmodel import Session, col, select
 
 from bot.notify import outbox
 from bot.render import escape_mrkdwn
-from bot.services.approvals import record_refused_attempt
+from bot.services import permissions
 from bot.services.context import Context, Outcome, Refusal
 from bot.services.present import grant_data, model_name
 from bot.store import audit
-from bot.store import directory as people
 from bot.store import requests as queries
 from bot.store.tables import HELD_GRANT_STATUSES, AccessGrant, GrantSuspension
 
@@ -51,13 +50,9 @@ def _end_grant(
 
 def revoke_grant(ctx: Context, *, admin_id: str, grant_id: int, reason: str) -> Outcome:
     reason = reason.strip()
-    admin_role = ctx.catalog.policy.admin_role
-    with ctx.db.read() as session:
-        allowed = people.has_role(session, admin_id, admin_role)
-    if not allowed:
-        message = f"Only people with the {admin_role} role can revoke grants. Nothing was changed."
-        record_refused_attempt(ctx, admin_id, "grant.revoke_refused", "grant", grant_id, message)
-        raise Refusal(message)
+    permissions.require_admin(
+        ctx, admin_id, "revoke grants", action="grant.revoke_refused", subject_type="grant", subject=grant_id
+    )
     if not reason:
         raise Refusal(
             "Say why you are revoking it: `/access revoke G12 &lt;reason&gt;`. "

@@ -13,6 +13,7 @@ from bot.services.context import Outcome
 from bot.services.queries import catalog_entries, status_data
 from bot.slack import ids
 from bot.slack.command_text import AccessCommand, CommandError, parse_access
+from bot.slack.responder import ack_ephemeral
 from bot.slack.surfaces import Surfaces
 from bot.store import directory as people
 
@@ -26,8 +27,7 @@ def register(app: App, surfaces: Surfaces) -> None:
         try:
             parsed = parse_access(command.get("text", ""))
         except CommandError as error:
-            notice = ctx.notice(str(error), tone="warning")
-            ack(response_type="ephemeral", text=notice["text"], blocks=notice["blocks"])
+            ack_ephemeral(ack, ctx.notice(str(error), tone="warning"))
             return
         if parsed.action == "form":
             # The modal must open straight away; an empty ack keeps the channel clean.

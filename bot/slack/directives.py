@@ -17,6 +17,7 @@ from bot.services.directives import directive_data, draft_of
 from bot.services.queries import catalog_entries
 from bot.slack import ids
 from bot.slack.command_text import CommandError, DirectiveCommand, parse_directive
+from bot.slack.responder import ack_ephemeral
 from bot.slack.surfaces import Surfaces
 from bot.slack.views import form_error
 from bot.store.tables import Directive
@@ -68,8 +69,7 @@ def register(app: App, surfaces: Surfaces) -> None:
         try:
             parsed = parse_directive(command.get("text", ""))
         except CommandError as error:
-            notice = ctx.notice(str(error), tone="warning")
-            ack(response_type="ephemeral", text=notice["text"], blocks=notice["blocks"])
+            ack_ephemeral(ack, ctx.notice(str(error), tone="warning"))
             return
         if parsed.action == "form":
             open_form(ack, client, command, context)
@@ -85,7 +85,7 @@ def register(app: App, surfaces: Surfaces) -> None:
 
         answer = responder.wait(responder.run(allowed), context)
         if answer is not None and answer.refusal is not None:
-            ack(response_type="ephemeral", text=answer.message["text"], blocks=answer.message.get("blocks"))
+            ack_ephemeral(ack, answer.message)
             return
         ack()
         if answer is None:  # the permission check is still running: trigger_id would expire meanwhile

@@ -88,7 +88,7 @@ class Responder:
             ack(response_type="ephemeral", text="⏳ Working on it; I'll answer here in a moment.")
             future.add_done_callback(lambda done: self.respond_later(response_url, done.result().message))
             return
-        ack(response_type="ephemeral", text=answer.message["text"], blocks=answer.message.get("blocks"))
+        ack_ephemeral(ack, answer.message)
 
     def respond_later(self, response_url: str, message: Message, *, replace_original: bool = False) -> None:
         """Send an ephemeral reply through the outbox (durable, retried, rate-limited)."""
@@ -107,3 +107,8 @@ class Responder:
                 uow.commit()
         except Exception:
             log.exception("could not queue a message")
+
+
+def ack_ephemeral(ack: Callable[..., None], message: Message) -> None:
+    """Answer a slash command with a message only the person who typed it sees."""
+    ack(response_type="ephemeral", text=message["text"], blocks=message.get("blocks"))

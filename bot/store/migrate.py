@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from bot.config import PROJECT_ROOT
 from bot.store.db import Database
@@ -23,9 +24,16 @@ def alembic_config(database_url: str, migrations_dir: Path = MIGRATIONS_DIR) -> 
     return config
 
 
+_MIGRATION_LOCK = 0x4163_6D69_6772  # PostgreSQL advisory lock key shared by every AccessBot process
+
+
 def upgrade(db: Database, revision: str = "head") -> None:
+    """Apply pending migrations. Several servers starting at once on PostgreSQL take turns (an advisory
+    lock held for the transaction), so each migration runs once."""
     config = alembic_config(db.url)
     with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

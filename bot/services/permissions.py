@@ -1,0 +1,21 @@
+"""Who may do the privileged things: the access-admin role, checked on the server every time."""
+
+from __future__ import annotations
+
+from bot.services.approvals import record_refused_attempt
+from bot.services.context import Context, Refusal
+from bot.store import directory as people
+
+
+def require_admin(
+    ctx: Context, actor: str, attempted: str, *, action: str, subject_type: str, subject: str | int
+) -> None:
+    """Refuse (and audit the attempt) unless `actor` holds the admin role. `attempted` completes
+    "Only people with the … role can …"."""
+    role = ctx.catalog.policy.admin_role
+    with ctx.db.read() as session:
+        allowed = people.has_role(session, actor, role)
+    if not allowed:
+        message = f"Only people with the {role} role can {attempted}. Nothing was changed."
+        record_refused_attempt(ctx, actor, action, subject_type, subject, message)
+        raise Refusal(message, title="Not allowed")

@@ -1,0 +1,77 @@
+"""Time-driven jobs, with the clock moved forward: stale requests and grants past their end."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from sqlmodel import select
+
+from bot.render import Renderer
+from bot.services import approvals, grants, requests
+from bot.services.context import Context
+from bot.services.directory import import_directory
+from bot.store.db import Database
+from bot.store.tables import AccessGrant, AccessRequest, OutboxMessage
+from bot.store.types import utcnow
+from bot.workflows import load_catalog
+from tests.support.bot_server import FIXTURES, REPO
+from tests.support.seed import DIRECTORY
+
+WHY = "Evaluating summarisation quality for the quarterly research report"
+
+
+def context(db: Database) -> Context:
+    import_directory(db, DIRECTORY, actor="test")
+    return Context(db=db, catalog=load_catalog(FIXTURES / "workflows"), renderer=Renderer(REPO / "templates"))
+
+
+def later(ctx: Context, delta: timedelta) -> Context:
+    moment = utcnow() + delta
+    return replace(ctx, clock=lambda: moment)
+
+
+def outbox_texts(db: Database, address: str) -> list[str]:
+    with db.read() as session:
+        rows = session.exec(select(OutboxMessage).where(OutboxMessage.address == address)).all()
+    return [str(row.payload.get("text", "")) for row in rows]
+
+
+def test_a_request_nobody_decides_expires_after_the_policy_ttl(db: Database) -> None:
+    ctx = context(db)
+    filed = requests.submit_request(
+        ctx, requester_id="U0ALICE01", model_slug="lumen-3", duration=None, justification=WHY
+    )
+    assert requests.expire_stale_requests(later(ctx, timedelta(days=13))) == 0
+    assert requests.expire_stale_requests(later(ctx, timedelta(days=15))) == 1
+    with db.read() as session:
+        request = session.get(AccessRequest, filed.subject_id)
+    assert request is not None and request.status == "expired"
+    assert any("expired without a decision" in text for text in outbox_texts(db, "U0ALICE01"))
+    # The manager's copy is updated, and their button no longer works.
+    assert any("expired" in text for text in outbox_texts(db, "U0MARIA01")[1:])
+    refusal = None
+    try:
+        approvals.decide(
+            ctx, request_id=request.id or 0, position=0, approver_id="U0MARIA01", verdict="approve"
+        )
+    except approvals.Refusal as error:
+        refusal = error.message
+    assert refusal is not None and "already expired" in refusal
+    assert requests.expire_stale_requests(later(ctx, timedelta(days=16))) == 0  # once only
+
+
+def test_grants_expire_at_their_end_and_only_then(db: Database) -> None:
+    ctx = context(db)
+    filed = requests.submit_request(
+        ctx, requester_id="U0ALICE01", model_slug="lumen-3", duration=timedelta(days=2), justification=WHY
+    )
+    approvals.decide(
+        ctx, request_id=filed.subject_id or 0, position=0, approver_id="U0MARIA01", verdict="approve"
+    )
+    assert grants.expire_due_grants(later(ctx, timedelta(days=1))) == 0
+    assert grants.expire_due_grants(later(ctx, timedelta(days=2, minutes=1))) == 1
+    with db.read() as session:
+        grant = session.exec(select(AccessGrant)).one()
+    assert grant.status == "expired" and grant.ended_by == "system"
+    assert any("has expired" in text for text in outbox_texts(db, "U0ALICE01"))
