@@ -166,6 +166,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_socket(settings: Settings, args: argparse.Namespace) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
     from bot.runtime import build_runtime
 
@@ -173,6 +174,11 @@ def cmd_socket(settings: Settings, args: argparse.Namespace) -> int:
     runtime.start_background()
     try:
         SocketModeHandler(runtime.app, settings.slack_app_token).start()
+    except SlackApiError as error:
+        code = error.response.get("error") if error.response is not None else "unknown"
+        return _fail(
+            EXIT_FAILURE, f"Slack refused the Socket Mode connection ({code}); check SLACK_APP_TOKEN"
+        )
     except KeyboardInterrupt:
         pass
     finally:

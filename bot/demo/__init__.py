@@ -26,6 +26,10 @@ from bot.store import migrate
 DIRECTORY = Path(__file__).with_name("directory.csv")
 SIGNING_SECRET = "demo-signing-secret-not-for-production"
 BOT_TOKEN = "xoxb-demo-token"
+ORDER = (
+    "Mythos 5 may no longer be used by foreign nationals. Export, re-export and in-country transfer need "
+    "a licence."
+)
 JUSTIFICATION = "Benchmarking Mythos 5 against our evaluation suite for the Q3 model review."
 
 
@@ -96,6 +100,7 @@ def run_demo(out: TextIO = sys.stdout) -> int:
         for model in runtime.ctx.catalog.models.values():
             for channel in model.announce_channels:
                 emu.add_channel(channel, model.slug)
+                demo.names[channel] = f"#{model.slug}"
         migrate.upgrade(runtime.ctx.db)
         result = import_directory(runtime.ctx.db, DIRECTORY, actor="demo")
         from waitress import create_server
@@ -114,7 +119,9 @@ def run_demo(out: TextIO = sys.stdout) -> int:
 
 
 def play(demo: Demo, slack: SlackDriver, emu: SlackEmulator, people: int, database_url: str) -> None:
-    alice, boris, maria, owen, carla = "U0ALICE01", "U0BORIS01", "U0MARIA01", "U0OWEN001", "U0CARLA01"
+    alice, boris, ian, maria, owen, carla, dana = (
+        "U0ALICE01", "U0BORIS01", "U0IAN0001", "U0MARIA01", "U0OWEN001", "U0CARLA01", "U0ADMIN01",
+    )  # fmt: skip
     say = demo.say
     say("AccessBot demo: a local Slack emulator, a temporary SQLite database, the example workflows")
     say(f"and a directory of {people} people. Everything below went over HTTP to the real server.")
@@ -127,30 +134,82 @@ def play(demo: Demo, slack: SlackDriver, emu: SlackEmulator, people: int, databa
     )
     demo.show_new(emu, alice, maria)
 
-    for step, (approver, role) in enumerate(
-        ((maria, "her manager"), (owen, "a model owner"), (carla, "export compliance")), 2
-    ):
+    approvers = ((maria, "her manager"), (owen, "a model owner"), (carla, "export compliance"))
+    for step, (approver, role) in enumerate(approvers, 2):
         if step > 2:
             demo.show_new(emu, approver)
         say(f"{step}. {demo.names[approver]} ({role}) clicks [Approve].")
-        slack.click_button_in_message(approver, approver, "approval_approve")
-        emu.wait_for(
-            lambda approver=approver: "approval_approve" not in str(emu.messages(approver)[-1]["blocks"])
-        )
-        time.sleep(0.3)
+        approve_latest(slack, emu, approver)
         updated = emu.messages(approver)[-1]
         demo.show(
             approver, "sees the buttons replaced, in place:", {"blocks": updated["blocks"][-1:], "text": ""}
         )
         demo.show_new(emu, alice)
 
-    say("5. Boris (not a US person) asks for Mythos 5; the policy check denies it at once:")
+    say("5. Ian (a citizen of an embargoed country) asks for Lumen 3; the policy check denies it at once:")
+    reply = slack.command(ian, f"request lumen-3 {JUSTIFICATION}")
+    demo.show(ian, "sees:", reply.json or {})
+    demo.new_messages(emu, ian)
+
+    say("6. Boris (a German national, not a US person) gets Mythos 5 the same way:")
+    slack.command(boris, f"request mythos-5 7d {JUSTIFICATION}")
+    for approver in (maria, owen, carla):
+        approve_latest(slack, emu, approver)
+    emu.wait_for(lambda: any("is approved" in m["text"] for m in emu.messages(boris)))
+    for who in (boris, maria, owen, carla, alice):
+        demo.new_messages(emu, who)
+    say("   Maria, Owen and Carla each clicked [Approve]; Boris now holds a grant for Mythos 5.")
+    say()
+
+    say("7. Overnight, an order bars foreign nationals from Mythos 5. Dana (access admin) types /directive,")
+    say("   fills in the form and clicks [Review impact]. Nothing has changed yet; she sees:")
+    slack.command(dana, "", command="/directive")
+    form = emu.wait_for(lambda: [v for v in emu.views_opened(dana) if not v.get("closed")])[-1]
+    preview = slack.submit_view(
+        dana,
+        form["id"],
+        {
+            "d_title": "Frontier models barred to foreign nationals",
+            "d_authority": "US Department of Commerce",
+            "d_reference": "EO-2026-117",
+            "d_notice": ORDER,
+            "d_models": ["mythos-5"],
+            "d_population": "non-us-persons",
+            "d_action": "suspend",
+        },
+    )
+    view = (preview.json or {}).get("view") or {}
+    demo.show(dana, "sees in the form:", {"blocks": view.get("blocks", [])[:4], "text": ""})
+
+    say("8. Dana clicks [Issue directive]. In one transaction Boris's grant is suspended; Alice's is not.")
+    slack.submit_view(dana, form["id"], {})
+    emu.wait_for(lambda: any("Directive D1" in m["text"] for m in emu.messages(boris)))
+    emu.wait_for(lambda: emu.messages("C0MYTHOS5"))
+    demo.show_new(emu, boris)
+    demo.show("C0MYTHOS5", "gets an announcement that names nobody:", emu.messages("C0MYTHOS5")[-1])
+    emu.wait_for(lambda: "2 sent of 2, 0 failed" in str(emu.messages(dana)[-1]["blocks"]), timeout=15)
+    demo.show(dana, "sees her message update in place as the notices go out:", emu.messages(dana)[-1])
+    demo.new_messages(emu, dana)
+
+    say("9. Boris asks for Mythos 5 again; the request is denied, citing the directive:")
+    seen = len(emu.messages(boris))
     reply = slack.command(boris, f"request mythos-5 {JUSTIFICATION}")
     demo.show(boris, "sees:", reply.json or {})
-    say()
-    say("6. Alice opens AccessBot's App Home tab:")
-    slack.app_home_opened(alice)
-    home = emu.wait_for(lambda: emu.home(alice))
-    demo.show(alice, "sees:", {"blocks": home["blocks"][:9], "text": ""})
-    say(f"Done. The grant, requests and audit trail were in {database_url} (deleted now).")
+    emu.wait_for(lambda: len(emu.messages(boris)) > seen)  # the same denial, by DM, for the record
+    demo.new_messages(emu, boris)
+
+    say("10. The order is rescinded: Dana types /directive lift D1 Order rescinded")
+    reply = slack.command(dana, "lift D1 Order rescinded", command="/directive")
+    demo.show(dana, "sees:", reply.json or {})
+    emu.wait_for(lambda: any("has been lifted" in m["text"] for m in emu.messages(boris)))
+    demo.show_new(emu, boris)
+    say(f"Done. The grants, requests, directive and audit trail were in {database_url} (deleted now).")
     say("Next: `accessbot --help`, and the README for connecting a real Slack workspace.")
+
+
+def approve_latest(slack: SlackDriver, emu: SlackEmulator, approver: str) -> None:
+    """Wait for the approver's newest request, click its Approve, and wait for the message to update."""
+    emu.wait_for(lambda: "approval_approve" in str(emu.messages(approver)[-1:]), timeout=15)
+    slack.click_button_in_message(approver, approver, "approval_approve")
+    emu.wait_for(lambda: "approval_approve" not in str(emu.messages(approver)[-1]["blocks"]), timeout=15)
+    time.sleep(0.3)  # let the follow-up messages land before printing them

@@ -215,5 +215,9 @@ def test_demo_plays_the_whole_flow(env: Env) -> None:
     assert "R1 filed" in out
     assert "Maria gets a DM from AccessBot" in out and "[Approve] [Deny…]" in out
     assert "access granted" in out and "you now have access to Mythos 5" in out
-    assert "R2 for Mythos 5 was denied" in out and "limited to US persons" in out
+    assert "R2 for Lumen 3 was denied" in out and "under an embargo" in out
+    assert "1 grant(s) suspended" in out and "is *suspended*" in out  # the directive, previewed then issued
+    assert "names nobody" in out and "Boris" not in out.split("names nobody:")[1].split("└")[0]
+    assert "2 sent of 2, 0 failed" in out
+    assert "restricts Mythos 5 for you" in out and "is back, until" in out
     assert "Traceback" not in result.stderr

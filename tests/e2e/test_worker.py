@@ -56,3 +56,28 @@ def test_worker_delivers_a_directive_issued_from_the_command_line(
         _, errors = worker.communicate(timeout=20)
     assert worker.returncode == 0, errors
     assert "Traceback" not in errors
+
+
+def test_socket_mode_reports_a_refused_connection_in_one_line(
+    emulator: SlackEmulator, database_url: str, tmp_path: Path
+) -> None:
+    prepare_database(database_url)
+    env = {
+        **{
+            k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ACCESSBOT_", "TEST_DATABASE"))
+        },
+        "DATABASE_URL": database_url,
+        "SLACK_API_URL": emulator.url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": "xapp-1-not-accepted-here",
+        "ACCESSBOT_WORKFLOWS_DIR": str(FIXTURES / "workflows"),
+        "ACCESSBOT_TEMPLATES_DIR": str(REPO / "templates"),
+        "PWD": str(tmp_path),
+    }
+    result = run_cli(env, "socket", check=False)
+    # The emulator does not offer Socket Mode, as a workspace without it would not: the app gets as far
+    # as asking for a connection and says so plainly.
+    assert result.returncode == 1
+    assert "Slack refused the Socket Mode connection" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert [c.method for c in emulator.calls() if c.method.startswith("apps.")] == ["apps.connections.open"]
