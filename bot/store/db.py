@@ -71,10 +71,6 @@ class Database:
         self.on_outbox_commit: list[Callable[[], None]] = []
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
-
-    @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 

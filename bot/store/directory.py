@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from bot.domain.people import Person
@@ -77,10 +77,6 @@ def has_role(session: Session, user_id: str, role: str) -> bool:
         select(PersonRole.slack_user_id).where(PersonRole.slack_user_id == user_id, PersonRole.role == role)
     ).first()
     return found is not None
-
-
-def count_people(session: Session) -> int:
-    return session.exec(select(func.count()).select_from(PersonRow)).one()
 
 
 def upsert_people(session: Session, people: Sequence[Person]) -> tuple[int, int, int]:

@@ -28,16 +28,6 @@ def lock_grant(session: Session, grant_id: int) -> AccessGrant | None:
     return session.exec(select(AccessGrant).where(AccessGrant.id == grant_id).with_for_update()).first()
 
 
-def steps_of(session: Session, request_id: int) -> list[RequestStep]:
-    return list(
-        session.exec(
-            select(RequestStep)
-            .where(RequestStep.request_id == request_id)
-            .order_by(col(RequestStep.position))
-        )
-    )
-
-
 def step_at(session: Session, request_id: int, position: int) -> RequestStep | None:
     return session.exec(
         select(RequestStep).where(RequestStep.request_id == request_id, RequestStep.position == position)
