@@ -116,5 +116,5 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         outbox_workers=int(_number(env, "ACCESSBOT_OUTBOX_WORKERS", 8, 1, int)),
         outbox_lease=_number(env, "ACCESSBOT_OUTBOX_LEASE", 60.0, 1.0),
         slack_timeout=_number(env, "ACCESSBOT_SLACK_TIMEOUT", 10.0, 1.0),
-        http_threads=int(_number(env, "ACCESSBOT_HTTP_THREADS", 16, 2, int)),
+        http_threads=int(_number(env, "ACCESSBOT_HTTP_THREADS", 32, 2, int)),
     )

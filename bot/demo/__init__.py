@@ -209,7 +209,10 @@ def play(demo: Demo, slack: SlackDriver, emu: SlackEmulator, people: int, databa
 
 def approve_latest(slack: SlackDriver, emu: SlackEmulator, approver: str) -> None:
     """Wait for the approver's newest request, click its Approve, and wait for the message to update."""
-    emu.wait_for(lambda: "approval_approve" in str(emu.messages(approver)[-1:]), timeout=15)
+    emu.wait_for(
+        lambda: emu.messages(approver) and "approval_approve" in str(emu.messages(approver)[-1]["blocks"]),
+        timeout=15,
+    )
     slack.click_button_in_message(approver, approver, "approval_approve")
     emu.wait_for(lambda: "approval_approve" not in str(emu.messages(approver)[-1]["blocks"]), timeout=15)
     time.sleep(0.3)  # let the follow-up messages land before printing them

@@ -397,7 +397,7 @@ class SlackEmulator:
     def wait_for(
         self,
         predicate: Callable[[], T],
-        timeout: float = 10.0,
+        timeout: float = 20.0,
         interval: float = 0.02,
         message: str | None = None,
     ) -> T:

@@ -89,6 +89,20 @@ def _ts(value: Any, name: str) -> Decimal:
         raise _invalid_arguments([f"{name} must be a Slack timestamp"]) from None
 
 
+def conversations_join(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
+    """The bot joins a public channel (channels:join); private ones need an invitation."""
+    found = ws.channels.get(str(params.get("channel") or ""))
+    if found is None:
+        raise SlackError("channel_not_found")
+    if found.is_archived:
+        raise SlackError("is_archived")
+    if found.is_private:
+        raise SlackError("method_not_supported_for_channel_type")
+    already = found.bot_is_member
+    found.bot_is_member = True
+    return {"channel": {"id": found.id, "name": found.name, "is_member": True}, "already_in_channel": already}
+
+
 def conversations_history(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
     channel = ws.readable_channel(params.get("channel"))
     try:
@@ -302,6 +316,7 @@ METHODS: dict[str, Handler] = {
     "chat.postEphemeral": chat_post_ephemeral,
     "conversations.open": conversations_open,
     "conversations.history": conversations_history,
+    "conversations.join": conversations_join,
     "views.open": views_open,
     "views.push": views_push,
     "views.update": views_update,

@@ -232,7 +232,9 @@ class Workspace:
         found = self.channels.get(channel)
         if found is None:
             raise SlackError("channel_not_found")
-        if found.is_private and not found.bot_is_member:
+        # Reading history needs membership even in public channels (chat:write.public only lets the bot
+        # post there); conversations.join makes the bot a member of a public channel.
+        if not found.bot_is_member:
             raise SlackError("not_in_channel")
         return found.id
 

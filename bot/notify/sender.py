@@ -32,6 +32,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy import and_, exists, not_, or_, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
@@ -140,6 +141,14 @@ class Sender:
         return len(items)
 
     def claim(self, limit: int) -> list[OutboxMessage]:
+        """Interactive messages (approvals, answers) first, then broadcasts: a directive to thousands of
+        people must not keep an approver waiting, nor let a response_url expire."""
+        items = self._claim(limit, broadcast=False)
+        if len(items) < limit:
+            items += self._claim(limit - len(items), broadcast=True)
+        return items
+
+    def _claim(self, limit: int, *, broadcast: bool) -> list[OutboxMessage]:
         now = self.clock()
         paused_kinds = [
             k for k, m in METHOD_OF_KIND.items() if self._paused_until.get(m, 0) > time.monotonic()
@@ -158,7 +167,10 @@ class Sender:
             # A claim whose lease ran out: its worker died (or hung) mid-send.
             and_(OutboxMessage.status == "sending", col(OutboxMessage.claimed_until) < now),
         )
-        query = select(OutboxMessage).where(due, not_(blocked_by_earlier))
+        kind = (
+            col(OutboxMessage.group_key).is_not(None) if broadcast else col(OutboxMessage.group_key).is_(None)
+        )
+        query = select(OutboxMessage).where(kind, due, not_(blocked_by_earlier))
         if paused_kinds:
             query = query.where(col(OutboxMessage.kind).not_in(paused_kinds))
         if busy_lanes:
@@ -221,6 +233,9 @@ class Sender:
                 if self.composer is None:
                     raise LookupError("no composer configured")
                 item.payload = {**item.payload, **self.composer(item)}
+            except SQLAlchemyError as error:  # the database blinked: try again later
+                self._record_failure(item, Failure("transient", f"compose: {type(error).__name__}"))
+                return
             except Exception as error:  # its subject is gone or a template is broken: retrying won't help
                 log.exception("outbox item %s could not be composed", item.id)
                 self._finish(item, "failed", error=f"could not compose the message: {type(error).__name__}")
@@ -245,6 +260,9 @@ class Sender:
                 log.info("outbox item %s was already delivered; not sending it again", item.id)
                 self._finish(item, "sent", channel=found[0], ts=found[1])
                 return
+        if not self._renew(item):
+            log.info("outbox item %s was taken over by another worker; leaving it to them", item.id)
+            return
         self._take_token(item.lane)
         payload = item.payload
         response = self.client.chat_postMessage(
@@ -297,16 +315,45 @@ class Sender:
             )
 
     def _find_posted(self, item: OutboxMessage) -> tuple[str, str] | None:
-        """Look for this item's metadata in the channel's recent history."""
-        channel = self._channel_for(item.address)
-        if channel is None:
+        """Look for this item's metadata in the channel's recent history. Rate limits and server errors
+        propagate (the item stays uncertain and is tried again); when the history cannot be read at all,
+        the message is sent again rather than risk losing it."""
+        try:
+            channel = self._channel_for(item.address)
+            if channel is None:
+                return None
+            return self._search_history(item, channel)
+        except SlackApiError as error:
+            failure = classify(error)
+            if failure.kind != "permanent":
+                raise
+            log.warning("outbox item %s: cannot read history (%s); sending it again", item.id, failure.error)
             return None
+
+    def _search_history(self, item: OutboxMessage, channel: str) -> tuple[str, str] | None:
         oldest = (item.created_at - timedelta(minutes=1)).timestamp()
+        # Stay well inside the lease: another worker may take the item over once it runs out.
+        deadline = time.monotonic() + self.lease.total_seconds() / 3
         cursor = None
-        for _ in range(20):  # at most 20 pages of recent history
-            response = self.client.conversations_history(
-                channel=channel, oldest=f"{oldest:.6f}", include_all_metadata=True, limit=200, cursor=cursor
-            )
+        joined = False
+        for _ in range(10):  # at most 10 pages (2,000 messages) of recent history
+            if time.monotonic() > deadline:  # not known either way: keep the doubt and look again later
+                raise TimeoutError("history lookup ran out of time")
+            try:
+                response = self.client.conversations_history(
+                    channel=channel,
+                    oldest=f"{oldest:.6f}",
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            except SlackApiError as error:
+                # The bot may post in public channels without being a member, but reads only as one.
+                if joined or (error.response.data or {}).get("error") != "not_in_channel":
+                    raise
+                self.client.conversations_join(channel=channel)
+                joined = True
+                continue
             for message in response.get("messages") or []:
                 metadata = message.get("metadata") or {}
                 if (
@@ -397,6 +444,21 @@ class Sender:
         if status == "sent":
             values.update(sent_at=self.clock(), sent_channel=channel, sent_ts=ts, uncertain=False)
         self._write(item, values)
+
+    def _renew(self, item: OutboxMessage) -> bool:
+        """Extend this worker's claim just before sending; False if another worker owns the item now."""
+        with self.db.uow() as uow:
+            result = uow.session.exec(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id) == item.id,
+                    col(OutboxMessage.claimed_by) == self.worker_id,
+                    OutboxMessage.status == "sending",
+                )
+                .values(claimed_until=self.clock() + self.lease)
+            )  # type: ignore[call-overload]
+            uow.commit()
+        return bool(result.rowcount)
 
     def _write(self, item: OutboxMessage, values: dict[str, Any]) -> None:
         # Only while this worker still holds the claim: if the lease ran out and another worker took

@@ -11,8 +11,18 @@ from sqlmodel import Session, select
 from bot.domain.catalog import StepRule
 from bot.domain.chain import APPROVE, DENY, StepTally, apply_decision, assign_approvers
 from bot.domain.people import Person
-from bot.domain.policy import CheckResult, check_directives
+from bot.domain.policy import DENY as DENY_OUTCOME
+from bot.domain.policy import (
+    REFUSE,
+    REVIEW,
+    CheckResult,
+    check_directives,
+    check_embargo,
+    check_model,
+    check_us_person,
+)
 from bot.notify import outbox
+from bot.render import escape_mrkdwn
 from bot.services.context import Context, Outcome, Refusal
 from bot.services.present import request_data, step_data
 from bot.services.restrictions import restrictions_for
@@ -301,6 +311,7 @@ def _decide(
     verdict: str,
     reason: str | None,
 ) -> Outcome:
+    directive_barrier(session, exclusive=False)
     request = queries.lock_request(session, request_id)
     if request is None:
         raise Refusal(f"There is no request R{request_id}.")
@@ -364,12 +375,13 @@ def _decide(
         step.decided_at = now
         session.add(step)
     if effect.request_outcome == "approved":
-        blocked = _restricted_now(ctx, session, request, requester)
+        blocked = _no_longer_allowed(ctx, session, request, requester)
         if blocked is not None:
             request.directive_id = blocked.directive_id
             finish_request(ctx, session, request, "denied", reason=blocked.reason, actor="policy")
             refresh_step_messages(ctx, session, request, position)
-            return Outcome(ctx.notice(f"You approved {label}, but {blocked.reason}"), request_id)
+            why = escape_mrkdwn(blocked.reason)
+            return Outcome(ctx.notice(f"You approved {label}, but it cannot be granted: {why}"), request_id)
         grant = create_grant(ctx, session, request)
         finish_request(ctx, session, request, "approved", reason=None, actor=approver_id, grant=grant)
         refresh_step_messages(ctx, session, request, position)
@@ -395,17 +407,31 @@ def _decide(
     )
 
 
-def _restricted_now(
+def _no_longer_allowed(
     ctx: Context, session: Session, request: AccessRequest, requester: Person | None
 ) -> CheckResult | None:
-    """A directive may have come into force while the request waited: check again before granting.
-    The shared barrier makes this and a directive's activation take turns (see bot/store/locks.py)."""
-    directive_barrier(session, exclusive=False)
+    """The facts may have changed while the request waited (a directive, a directory import, the model's
+    status): check them again before granting. A fact that became unknown fails closed too, unless an
+    export-compliance step already reviewed exactly that."""
     model = ctx.catalog.model(request.model)
     if requester is None or model is None:
-        return CheckResult("directory", "deny", "the requester is no longer in the directory.")
-    result = check_directives(model, restrictions_for(session, requester, model))
-    return result if result.outcome == "deny" else None
+        return CheckResult("directory", DENY_OUTCOME, "The requester is no longer in the directory.")
+    reviewed = {r["check"] for r in request.policy_results if r["outcome"] == REVIEW}
+    for result in (
+        check_model(ctx.catalog, model.slug, None),
+        check_directives(model, restrictions_for(session, requester, model, ctx.clock())),
+        check_embargo(requester, ctx.catalog.policy.embargoed_countries),
+        check_us_person(model, requester),
+    ):
+        if result.outcome in (DENY_OUTCOME, REFUSE):
+            return result
+        if result.outcome == REVIEW and result.check not in reviewed:
+            return CheckResult(
+                result.check,
+                DENY_OUTCOME,
+                f"The directory changed while the request waited. {result.reason} Please ask again.",
+            )
+    return None
 
 
 def _check_still_eligible(

@@ -312,6 +312,16 @@ def activate_due(ctx: Context, *, limit: int = 10) -> int:
     """Scheduler job: scheduled directives whose time has come take effect."""
     activated = 0
     for _ in range(limit):
+        # Look before taking the exclusive barrier: every server runs this job, and the barrier makes
+        # approvals wait.
+        with ctx.db.read() as session:
+            due = session.exec(
+                select(Directive.id).where(
+                    Directive.status == SCHEDULED, col(Directive.effective_at) <= ctx.clock()
+                )
+            ).first()
+        if due is None:
+            return activated
         with ctx.db.uow() as uow:
             session = uow.session
             directive_barrier(session, exclusive=True)
@@ -682,8 +692,11 @@ def refresh_progress(ctx: Context) -> int:
     updated = 0
     with ctx.db.uow() as uow:
         session = uow.session
+        # Unfinished ones only, each claimed by one server at a time.
         directives = session.exec(
-            select(Directive).where(col(Directive.progress_outbox_id).is_not(None), Directive.status != DRAFT)
+            select(Directive)
+            .where(col(Directive.progress_outbox_id).is_not(None), Directive.status != DRAFT)
+            .with_for_update(skip_locked=True)
         ).all()
         for directive in directives:
             reported = dict(directive.progress_reported or {})

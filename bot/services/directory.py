@@ -14,6 +14,7 @@ from bot.domain.people import DirectoryError, Person, check_header, parse_rows
 from bot.store import audit
 from bot.store import directory as people
 from bot.store.db import Database
+from bot.store.locks import directive_barrier
 from bot.store.tables import Person as PersonRow
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -66,6 +67,8 @@ def import_directory(db: Database, path: Path, *, actor: str | None = None) -> I
     actor = actor or audit.cli_actor()
     with db.uow() as uow:
         session = uow.session
+        # Who a directive covers depends on these facts: change them between directives, not during one.
+        directive_barrier(session, exclusive=False)
         incoming_ids = {p.slack_user_id for p in people_list}
         owners = dict(
             session.exec(

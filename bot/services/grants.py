@@ -12,6 +12,7 @@ from bot.services.context import Context, Outcome, Refusal
 from bot.services.present import grant_data, model_name
 from bot.store import audit
 from bot.store import requests as queries
+from bot.store.locks import directive_barrier
 from bot.store.tables import HELD_GRANT_STATUSES, AccessGrant, GrantSuspension
 
 MAX_REASON = 3000
@@ -61,6 +62,7 @@ def revoke_grant(ctx: Context, *, admin_id: str, grant_id: int, reason: str) -> 
     if len(reason) > MAX_REASON:
         raise Refusal(f"The reason is too long ({len(reason):,} characters); the limit is {MAX_REASON:,}.")
     with ctx.db.uow() as uow:
+        directive_barrier(uow.session, exclusive=False)
         grant = queries.lock_grant(uow.session, grant_id)
         if grant is None:
             raise Refusal(f"There is no grant G{grant_id}.")
@@ -81,6 +83,7 @@ def revoke_grant(ctx: Context, *, admin_id: str, grant_id: int, reason: str) -> 
 
 def relinquish_grant(ctx: Context, *, holder_id: str, grant_id: int) -> Outcome:
     with ctx.db.uow() as uow:
+        directive_barrier(uow.session, exclusive=False)
         grant = queries.lock_grant(uow.session, grant_id)
         if grant is None or grant.user_id != holder_id:
             raise Refusal(f"You hold no grant G{grant_id}. `/access status` lists yours.")
@@ -106,6 +109,7 @@ def expire_due_grants(ctx: Context, *, limit: int = 1000) -> int:
     now = ctx.clock()
     with ctx.db.uow() as uow:
         session = uow.session
+        directive_barrier(session, exclusive=False)
         due = list(
             session.exec(
                 select(AccessGrant)

@@ -19,7 +19,7 @@ from bot.store.tables import HELD_GRANT_STATUSES, AccessGrant, AccessRequest
 
 def catalog_entries(ctx: Context, session: Session) -> list[dict[str, Any]]:
     catalog: Catalog = ctx.catalog
-    statuses = model_statuses(session, catalog)
+    statuses = model_statuses(session, catalog, ctx.clock())
     entries = []
     for model in sorted(catalog.models.values(), key=lambda m: m.name.lower()):
         chain = catalog.chain_for(model)

@@ -19,6 +19,7 @@ from bot.services.restrictions import restrictions_for
 from bot.store import audit
 from bot.store import directory as people
 from bot.store import requests as queries
+from bot.store.locks import directive_barrier
 from bot.store.tables import AccessRequest, RequestStep
 
 
@@ -60,6 +61,9 @@ def _submit(
     justification: str,
 ) -> Outcome:
     catalog = ctx.catalog
+    # Take turns with a directive being put into force (bot/store/locks.py): the request is checked
+    # against it, or stopped by it, never neither.
+    directive_barrier(session, exclusive=False)
     person = people.load_person(session, requester_id)
     model = catalog.model(slug)
     evaluation = checks.evaluate(
@@ -70,7 +74,7 @@ def _submit(
             duration=duration,
             justification=justification,
             existing=queries.existing_for(session, requester_id, slug) if model else checks.Existing(),
-            restrictions=restrictions_for(session, person, model) if (model and person) else (),
+            restrictions=restrictions_for(session, person, model, ctx.clock()) if (model and person) else (),
         ),
     )
     refusal = evaluation.refusal
@@ -166,6 +170,7 @@ def cancel_request(ctx: Context, *, actor_id: str, request_id: int) -> Outcome:
     """The requester withdraws a pending request; every approver's copy says so."""
     with ctx.db.uow() as uow:
         session = uow.session
+        directive_barrier(session, exclusive=False)
         request = queries.lock_request(session, request_id)
         if request is None or request.requester_id != actor_id:
             # Same answer for "not yours" and "does not exist": ids are not secrets, but contents are.
@@ -207,6 +212,7 @@ def expire_stale_requests(ctx: Context, *, limit: int = 500) -> int:
     now = ctx.clock()
     with ctx.db.uow() as uow:
         session = uow.session
+        directive_barrier(session, exclusive=False)
         query = (
             select(AccessRequest)
             .where(AccessRequest.status == "pending", col(AccessRequest.expires_at) <= now)

@@ -70,7 +70,7 @@ def register(app: App, surfaces: Surfaces) -> None:
     @app.action(ids.APPROVE_ACTION)
     def approve(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        decide(body, client, approvals.APPROVE)
+        responder.later(lambda: decide(body, client, approvals.APPROVE))
 
     @app.action(ids.DENY_ACTION)
     def deny(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -107,7 +107,7 @@ def register(app: App, surfaces: Surfaces) -> None:
             )
             return outcome.message
 
-        reply(body, client, responder.attempt(work))
+        responder.later(lambda: reply(body, client, responder.attempt(work)))
 
     @app.action(ids.HOME_RELINQUISH_ACTION)
     def home_relinquish(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -119,4 +119,4 @@ def register(app: App, surfaces: Surfaces) -> None:
                 ctx, holder_id=user_id, grant_id=_int_value(body, "Relinquish")
             ).message
 
-        reply(body, client, responder.attempt(work))
+        responder.later(lambda: reply(body, client, responder.attempt(work)))

@@ -197,6 +197,9 @@ def register(app: App, surfaces: Surfaces) -> None:
             directives.issue(ctx, actor=user_id, draft_id=int(metadata), progress_to=user_id)
             return {}
 
-        answer = responder.attempt(confirm)
-        if answer.refusal is not None:
-            responder.tell(user_id, answer.message)
+        def run() -> None:
+            answer = responder.attempt(confirm)
+            if answer.refusal is not None:
+                responder.tell(user_id, answer.message)
+
+        responder.later(run)

@@ -15,4 +15,4 @@ def register(app: App, surfaces: Surfaces) -> None:
     def home_opened(event: dict[str, Any], client: WebClient) -> None:
         # Bolt acks events before this runs. Publishing is idempotent, so Slack's retries are harmless.
         if event.get("tab", "home") == "home":
-            surfaces.publish_home(client, event["user"])
+            surfaces.responder.later(lambda: surfaces.publish_home(client, event["user"]))

@@ -40,10 +40,25 @@ class Answer:
 class Responder:
     def __init__(self, ctx: Context, workers: int = 16):
         self.ctx = ctx
+        # Service calls an ack waits for (briefly), and work done after the ack: separate pools, so that
+        # slow after-ack work (a click on a busy database, a slow Slack) never holds up the next ack.
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="service")
+        self.background = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="after-ack")
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=False)
+        self.background.shutdown(wait=True, cancel_futures=False)
+
+    def later(self, work: Callable[[], None]) -> None:
+        """Run work after the ack, off the listener's thread."""
+
+        def guarded() -> None:
+            try:
+                work()
+            except Exception:
+                log.exception("work after the ack failed")
+
+        self.background.submit(guarded)
 
     def remaining(self, context: dict[str, Any]) -> float:
         received = context.get(RECEIVED_AT, time.monotonic())

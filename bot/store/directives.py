@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, true
@@ -13,6 +14,7 @@ from bot.domain.directives import (
     EVERYONE,
     NON_US_PERSONS,
     RESTRICTING,
+    SCHEDULED,
     USERS,
     InForce,
     Population,
@@ -76,9 +78,15 @@ def directive_models(session: Session, directive_id: int) -> list[str]:
     )
 
 
-def in_force(session: Session, model: str | None = None) -> list[tuple[Directive, InForce]]:
-    """Active directives (optionally only those naming `model`), with what the catalog needs of them."""
-    query = select(Directive).where(Directive.status == ACTIVE)
+def in_force(session: Session, now: datetime, model: str | None = None) -> list[tuple[Directive, InForce]]:
+    """Directives in force (optionally only those naming `model`), with what the catalog needs of them.
+    A scheduled directive whose time has come counts even before the scheduler has applied it."""
+    query = select(Directive).where(
+        or_(
+            Directive.status == ACTIVE,
+            and_(Directive.status == SCHEDULED, col(Directive.effective_at) <= now),
+        )
+    )
     if model is not None:
         query = query.where(
             exists().where(DirectiveModel.directive_id == Directive.id, DirectiveModel.model == model)
@@ -100,5 +108,5 @@ def in_force(session: Session, model: str | None = None) -> list[tuple[Directive
     ]
 
 
-def restricting_in_force(session: Session, model: str) -> list[tuple[Directive, InForce]]:
-    return [(d, f) for d, f in in_force(session, model) if f.action in RESTRICTING]
+def restricting_in_force(session: Session, model: str, now: datetime) -> list[tuple[Directive, InForce]]:
+    return [(d, f) for d, f in in_force(session, now, model) if f.action in RESTRICTING]

@@ -51,7 +51,6 @@ def test_broadcast_finishes_close_to_the_rate_limit(
     print(f"broadcast of {len(RECIPIENTS)} took {elapsed:.1f}s")
     assert set(delivered(emulator).values()) == {1}
     assert len(emulator.messages("C0MYTHOS5")) == 1
-    assert any(c.status == 429 for c in emulator.calls("chat.postMessage"))
 
 
 def test_sigkill_mid_broadcast_loses_nothing_and_sends_nothing_twice(

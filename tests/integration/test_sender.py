@@ -543,3 +543,59 @@ def test_two_senders_deliver_each_message_exactly_once(
         assert {r.claimed_by for r in rows} == {s.worker_id for s in senders}
     finally:
         database.dispose()
+
+
+def test_a_public_channel_the_bot_never_joined_is_joined_to_check_for_a_post(
+    db: Database, emu: SlackEmulator, sender: Sender
+) -> None:
+    emu.add_channel("C0OUTSIDE", "outside", bot_is_member=False)  # postable with chat:write.public only
+    outbox_id = post(db, "C0OUTSIDE", "Directive D1 is in effect")
+    abandon(db, outbox_id, lease_left=-1)
+    WebClient(base_url=emu.url, token=TOKEN).chat_postMessage(
+        channel="C0OUTSIDE",
+        text="Directive D1 is in effect",
+        metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": outbox_id}},
+    )
+    emu.reset_calls()
+
+    drained(sender)
+
+    assert [c.method for c in emu.calls() if c.method.startswith("conversations.")] == [
+        "conversations.history",
+        "conversations.join",
+        "conversations.history",
+    ]
+    assert emu.calls("chat.postMessage") == []
+    assert len(emu.messages("C0OUTSIDE")) == 1 and row(db, outbox_id).status == "sent"
+
+
+def test_a_history_that_cannot_be_read_does_not_lose_the_message(
+    db: Database, emu: SlackEmulator, sender: Sender
+) -> None:
+    emu.add_channel("C0PRIVATE", "private", is_private=True, bot_is_member=True)
+    outbox_id = post(db, "C0PRIVATE", "Directive D1 is in effect")
+    abandon(db, outbox_id, lease_left=-1)
+    emu.fail_next("conversations.history", status=200, error="missing_scope", channel="C0PRIVATE")
+
+    drained(sender)
+
+    # It could not tell whether the earlier attempt arrived, so it sends rather than risk losing it.
+    assert [m["text"] for m in emu.messages("C0PRIVATE")] == ["Directive D1 is in effect"]
+    assert row(db, outbox_id).status == "sent"
+
+
+def test_interactive_messages_go_before_a_broadcast_backlog(
+    db: Database, emu: SlackEmulator, make_sender: MakeSender
+) -> None:
+    with db.uow() as uow:
+        for n in range(40):
+            outbox.post(
+                uow.session, GENERAL if n % 2 else RESEARCH, {"text": f"notice {n}"}, group_key="directive:1"
+            )
+        uow.commit()
+    approval = post(db, ALICE, "Please approve R1")
+    sender = make_sender(db, workers=1)
+    sender.dispatch()  # one slot: it must go to the approval, not to the older broadcast rows
+    emu.wait_for(lambda: emu.messages(ALICE))
+    assert emu.calls("chat.postMessage")[0].params["channel"] == ALICE
+    assert row(db, approval).status == "sent"

@@ -34,7 +34,8 @@ def add_directory_users(emulator: SlackEmulator, directory: Path = DIRECTORY) ->
                 real_name=row["name"],
             )
     for channel_id, name in CHANNELS.items():
-        emulator.add_channel(channel_id, name)
+        # Public channels the bot was never invited to: it may post (chat:write.public), not read.
+        emulator.add_channel(channel_id, name, bot_is_member=False)
 
 
 def add_grants(url: str, user_ids: list[str], model: str, days: int = 30) -> None:

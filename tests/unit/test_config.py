@@ -54,7 +54,7 @@ def test_defaults() -> None:
     assert loaded.outbox_workers == 8
     assert loaded.outbox_lease == 60.0
     assert loaded.slack_timeout == 10.0
-    assert loaded.http_threads == 16
+    assert loaded.http_threads == 32
 
 
 def test_default_directories_are_the_projects_own_copies(
