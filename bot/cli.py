@@ -623,6 +623,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if settings.log_level != "DEBUG":
             logging.getLogger("alembic").setLevel(logging.WARNING)
+        # Slack's libraries log whole payloads (messages, justifications, tokens in URLs) at DEBUG.
+        for name in ("slack_sdk", "slack_bolt", "bot.slack.bolt"):
+            logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
         run: Callable[[Settings, argparse.Namespace], int] = args.run
         return run(settings, args)
     except UsageError as error:

@@ -64,7 +64,6 @@ class Application:
     duration: timedelta | None
     justification: str
     existing: Existing = Existing()
-    model_status: str | None = None  # effective status, after directives; None means as configured
     restrictions: tuple[Restriction, ...] = ()
 
 
@@ -87,12 +86,14 @@ class Evaluation:
         return tuple(r for r in self.results if r.outcome == REVIEW)
 
 
-def check_model(catalog: Catalog, slug: str, status: str | None) -> CheckResult:
+def check_model(catalog: Catalog, slug: str) -> CheckResult:
+    """The model exists and is not suspended in the catalog. (Directives restrict people, not the model:
+    see check_directives, so that a denial can cite the directive.)"""
     model = catalog.model(slug)
     if model is None:
         known = ", ".join(sorted(catalog.models)) or "none yet"
         return CheckResult("model", REFUSE, f"There is no model called '{slug}'. Models: {known}.")
-    if (status or model.status) == SUSPENDED:
+    if model.status == SUSPENDED:
         return CheckResult("model", REFUSE, f"{model.name} is suspended: no new access is being granted.")
     return CheckResult("model", PASS, f"{model.name} is open for requests.")
 
@@ -208,7 +209,7 @@ def check_directives(model: Model, restrictions: tuple[Restriction, ...]) -> Che
 def evaluate(catalog: Catalog, application: Application) -> Evaluation:
     """Run every check that applies, in order; stop early only where later checks would be meaningless."""
     policy = catalog.policy
-    results = [check_model(catalog, application.model_slug, application.model_status)]
+    results = [check_model(catalog, application.model_slug)]
     model = catalog.model(application.model_slug)
     if results[-1].outcome == REFUSE or model is None:
         return Evaluation(tuple(results), model, None)

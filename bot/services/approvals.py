@@ -313,9 +313,10 @@ def _decide(
 ) -> Outcome:
     directive_barrier(session, exclusive=False)
     request = queries.lock_request(session, request_id)
-    if request is None:
-        raise Refusal(f"There is no request R{request_id}.")
     label = f"R{request_id}"
+    # Say nothing about a request (not even whether it exists) to someone it never asked.
+    if request is None or not queries.is_assigned(session, request_id, approver_id):
+        raise Refusal(f"You are not an approver of {label}, so nothing was changed.", audited=True)
     earlier = next(
         (d for d in queries.decisions_of(session, request_id) if d.approver_id == approver_id), None
     )
@@ -418,7 +419,7 @@ def _no_longer_allowed(
         return CheckResult("directory", DENY_OUTCOME, "The requester is no longer in the directory.")
     reviewed = {r["check"] for r in request.policy_results if r["outcome"] == REVIEW}
     for result in (
-        check_model(ctx.catalog, model.slug, None),
+        check_model(ctx.catalog, model.slug),
         check_directives(model, restrictions_for(session, requester, model, ctx.clock())),
         check_embargo(requester, ctx.catalog.policy.embargoed_countries),
         check_us_person(model, requester),

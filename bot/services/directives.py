@@ -752,14 +752,6 @@ def _names(names: Any, shown: int = 8) -> str:
     return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
 
 
-def _names(names: Any, shown: int = 8) -> str:
-    """'A, B and C', or the first few and how many more: lists in messages stay readable."""
-    names = list(names)
-    if len(names) > shown:
-        return f"{', '.join(names[:shown])} and {len(names) - shown} more"
-    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
-
-
 def directive_record(directive: Directive, models: tuple[str, ...] | list[str]) -> dict[str, Any]:
     """The stable JSON shape of a directive for `accessbot directive list --json`."""
     return {

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.domain.durations import DurationError, looks_like_duration, parse_duration
+from bot.domain.people import is_slack_user_id
 from bot.render import escape_mrkdwn as esc
 
-SUBCOMMANDS = ("request", "status", "models", "cancel", "relinquish", "revoke", "help")
+SUBCOMMANDS = ("request", "status", "models", "cancel", "relinquish", "revoke", "grants", "help")
 _ID = re.compile(r"^#?([a-zA-Z]?)(\d{1,12})$")
 
 
@@ -22,12 +23,13 @@ class CommandError(ValueError):
 
 @dataclass(frozen=True)
 class AccessCommand:
-    action: str  # form | request | status | models | cancel | relinquish | revoke | help
+    action: str  # form | request | status | models | cancel | relinquish | revoke | grants | help
     model: str | None = None
     duration: timedelta | None = None
     justification: str = ""
     target_id: int | None = None
     reason: str = ""
+    user_id: str | None = None  # whose grants an admin looks at
 
 
 def unescape(text: str) -> str:
@@ -74,6 +76,12 @@ def parse_access(text: str) -> AccessCommand:
         return AccessCommand(
             "relinquish", target_id=parse_id(rest.split()[0], "G", "grant", "/access relinquish G7")
         )
+    if head == "grants":
+        # "@name" arrives as <@U123|name> (the command escapes mentions) or is typed as an ID.
+        target = rest.split()[0].strip("<>@").split("|")[0] if rest else ""
+        if not is_slack_user_id(target):
+            raise CommandError("Whose? Usage: `/access grants @person` (access admins).")
+        return AccessCommand("grants", user_id=target)
     if head == "revoke":
         parts = rest.split(None, 1)
         if not parts:

@@ -8,7 +8,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.domain.catalog import AVAILABLE
-from bot.services import grants, requests
+from bot.services import grants, permissions, requests
 from bot.services.context import Outcome
 from bot.services.queries import catalog_entries, status_data
 from bot.slack import ids
@@ -56,7 +56,15 @@ def register(app: App, surfaces: Surfaces) -> None:
                 return ctx.render("models", models=catalog_entries(ctx, session))
         if parsed.action == "status":
             with ctx.db.read() as session:
-                return ctx.render("status", **status_data(ctx, session, user_id))
+                return ctx.render("status", **status_data(ctx, session, user_id), subject=None)
+        if parsed.action == "grants":
+            subject = parsed.user_id or ""
+            permissions.require_admin(
+                ctx, user_id, "look at other people's access", action="grants.view_refused",
+                subject_type="person", subject=subject,
+            )  # fmt: skip
+            with ctx.db.read() as session:
+                return ctx.render("status", **status_data(ctx, session, subject), subject=subject)
         outcome: Outcome
         if parsed.action == "request":
             outcome = requests.submit_request(

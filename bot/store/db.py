@@ -32,10 +32,12 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             poolclass=None if pool else NullPool,
+            hide_parameters=True,
         )
         _configure_sqlite(engine)
         return engine
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: an error logged with its SQL must not carry justifications or directory facts.
+    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if pool:
         options.update(pool_size=10, max_overflow=20)
     else:

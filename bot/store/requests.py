@@ -60,6 +60,16 @@ def task_for(session: Session, request_id: int, position: int, approver_id: str)
     ).first()
 
 
+def is_assigned(session: Session, request_id: int, approver_id: str) -> bool:
+    """Whether any step of the request ever asked this person."""
+    found = session.exec(
+        select(ApprovalTask.id).where(
+            ApprovalTask.request_id == request_id, ApprovalTask.approver_id == approver_id
+        )
+    ).first()
+    return found is not None
+
+
 def existing_for(session: Session, user_id: str, model: str) -> Existing:
     grant = session.exec(
         select(AccessGrant).where(

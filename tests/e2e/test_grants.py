@@ -60,3 +60,15 @@ def test_holder_relinquishes_their_own_grant_only(
     assert "You hold no grant G1" in slack.command(EVE, "relinquish G1").body
     assert "You gave up G1" in slack.command(ALICE, "relinquish G1").body
     assert listed(server, "grants")[0]["status"] == "revoked"
+
+
+def test_admins_look_up_someones_grants_to_revoke_them(
+    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+) -> None:
+    grant_for(slack, emulator, server, "lumen-3")
+    shown = slack.command(ADMIN, f"grants <@{ALICE}|alice>").body
+    assert "Model access of" in shown and "G1" in shown and "Lumen 3" in shown
+    refused = slack.command(EVE, f"grants <@{ALICE}|alice>").body
+    assert "Only people with the access-admin role" in refused and "G1" not in refused
+    assert "Whose?" in slack.command(ADMIN, "grants").body
+    assert ("grants.view_refused", EVE) in [(e["action"], e["actor"]) for e in audit_events(server)]

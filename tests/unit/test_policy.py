@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain.catalog import RESTRICTED, SUSPENDED, Catalog, Chain, Model, Policy, StepRule
+from bot.domain.catalog import SUSPENDED, Catalog, Chain, Model, Policy, StepRule
 from bot.domain.people import Person
 from bot.domain.policy import (
     DENY,
@@ -89,40 +89,27 @@ def application(**changes: object) -> Application:
 
 
 def test_unknown_model_is_refused_and_the_models_are_listed() -> None:
-    result = check_model(CATALOG, "mythos-6", None)
+    result = check_model(CATALOG, "mythos-6")
     assert result.outcome == REFUSE
     assert result.reason == "There is no model called 'mythos-6'. Models: lumen-3, mythos-5, old-1."
 
 
 def test_unknown_model_in_an_empty_catalog() -> None:
-    assert check_model(Catalog(), "x", None).reason == "There is no model called 'x'. Models: none yet."
+    assert check_model(Catalog(), "x").reason == "There is no model called 'x'. Models: none yet."
 
 
 def test_model_slug_is_matched_whatever_the_case_and_spacing() -> None:
-    assert check_model(CATALOG, " Mythos-5 ", None).outcome == PASS
+    assert check_model(CATALOG, " Mythos-5 ").outcome == PASS
 
 
 def test_model_suspended_in_the_catalog_is_refused() -> None:
-    result = check_model(CATALOG, "old-1", None)
+    result = check_model(CATALOG, "old-1")
     assert result.outcome == REFUSE
     assert result.reason == "Old 1 is suspended: no new access is being granted."
 
 
-def test_model_suspended_by_a_directive_is_refused() -> None:
-    result = check_model(CATALOG, "mythos-5", SUSPENDED)
-    assert result.outcome == REFUSE
-    assert "Mythos 5 is suspended" in result.reason
-
-
-def test_restricted_model_is_open_for_requests() -> None:
-    # Restriction applies per person, through check_directives, not to the whole model.
-    assert check_model(CATALOG, "mythos-5", RESTRICTED).outcome == PASS
-
-
 def test_available_model_passes() -> None:
-    assert check_model(CATALOG, "lumen-3", None) == CheckResult(
-        "model", PASS, "Lumen 3 is open for requests."
-    )
+    assert check_model(CATALOG, "lumen-3") == CheckResult("model", PASS, "Lumen 3 is open for requests.")
 
 
 # --- check_directory ------------------------------------------------------------------------------
@@ -365,9 +352,9 @@ def test_unknown_model_stops_at_the_first_check() -> None:
 
 
 def test_suspended_model_stops_at_the_first_check() -> None:
-    evaluation = evaluate(CATALOG, application(model_status=SUSPENDED))
+    evaluation = evaluate(CATALOG, application(model_slug="old-1"))
     assert checks(evaluation.results) == [("model", REFUSE)]
-    assert evaluation.model == MYTHOS
+    assert evaluation.model is not None and evaluation.model.slug == "old-1"
 
 
 def test_requester_not_in_directory_stops_before_the_person_checks() -> None:

@@ -73,10 +73,17 @@ def test_frontier_models_go_through_manager_owner_and_export_compliance(
     model = shipped.model(slug)
     assert model is not None
     assert model.name == name
-    assert model.us_persons_only is True
     assert model.max_duration == timedelta(days=30)
     assert shipped.chain_for(model).steps == FRONTIER_STEPS
     assert len(model.announce_channels) == 1
+
+
+def test_the_example_shows_both_kinds_of_frontier_model(shipped: Catalog) -> None:
+    # Fable 5 is limited to US persons by configuration; Mythos 5 is open until a directive restricts it.
+    assert [m.us_persons_only for m in (shipped.models["fable-5"], shipped.models["mythos-5"])] == [
+        True,
+        False,
+    ]
 
 
 def test_an_ordinary_model_needs_only_the_manager(shipped: Catalog) -> None:
