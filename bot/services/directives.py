@@ -514,7 +514,11 @@ def _broadcast(
     outbox.queue_selected(
         session,
         outbox.POST,
-        select(people.c.user_id.label("lane"), people.c.user_id.label("address"), null().label("ref_id")),
+        select(
+            people.c.user_id.label("lane"),
+            people.c.user_id.label("address"),
+            cast(null(), Integer).label("ref_id"),
+        ),
         {"compose": "directive_notice", "directive_id": directive_id, "phase": phase},
         now=now,
         group_key=group,

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.domain.people import DirectoryError, Person, check_header, parse_rows
@@ -70,13 +71,13 @@ def import_directory(db: Database, path: Path, *, actor: str | None = None) -> I
         # Who a directive covers depends on these facts: change them between directives, not during one.
         directive_barrier(session, exclusive=False)
         incoming_ids = {p.slack_user_id for p in people_list}
-        owners = dict(
-            session.exec(
-                select(PersonRow.email, PersonRow.slack_user_id).where(
-                    col(PersonRow.email).in_([p.email for p in people_list])
-                )
-            ).all()
-        )
+        owners: dict[str, str] = {}
+        for part in people.chunks([p.email for p in people_list]):
+            owners.update(
+                session.exec(
+                    select(PersonRow.email, PersonRow.slack_user_id).where(col(PersonRow.email).in_(part))
+                ).all()
+            )
         problems = []
         for person in people_list:
             owner = owners.get(person.email)
@@ -91,7 +92,13 @@ def import_directory(db: Database, path: Path, *, actor: str | None = None) -> I
         if problems:
             raise DirectoryError(problems)
         before = people.load_people(session, incoming_ids)
-        added, changed, unchanged = people.upsert_people(session, people_list)
+        try:
+            added, changed, unchanged = people.upsert_people(session, people_list, before)
+        except IntegrityError:
+            # Emails are unique: two people swapping emails in one file collide mid-update.
+            raise DirectoryError(
+                [(0, "two people's emails collide (were emails swapped?); import the change in two steps")]
+            ) from None
         for person in people_list:
             previous = before.get(person.slack_user_id)
             if previous == person:

@@ -473,7 +473,9 @@ class World:
         )
         self.samples: dict[str, Sample] = {}
         with self.db.uow() as uow:
-            directory.upsert_people(uow.session, build_people(profile))
+            listed = build_people(profile)
+            existing = directory.load_people(uow.session, [p.slack_user_id for p in listed])
+            directory.upsert_people(uow.session, listed, existing)
             uow.commit()
 
     def clock(self) -> datetime:
@@ -904,7 +906,9 @@ class World:
                 )
                 for i, user in enumerate(others)
             ]
-            directory.upsert_people(uow.session, [erik, *people])
+            added = [erik, *people]
+            existing = directory.load_people(uow.session, [p.slack_user_id for p in added])
+            directory.upsert_people(uow.session, added, existing)
             uow.commit()
 
         # Carol (not a US person) holds grants and waits on requests; two one-day grants end before the
