@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.services import directives, grants, requests
+from bot.services import approvals, directives, grants, requests
 from bot.services.context import Context
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ def default_jobs(ctx: Context, interval: float) -> list[Job]:
         Job("activate directives", lambda: directives.activate_due(ctx), interval),
         Job("expire grants", lambda: grants.expire_due_grants(ctx), interval),
         Job("expire requests", lambda: requests.expire_stale_requests(ctx), interval),
+        Job("reroute stranded steps", lambda: approvals.reroute_stranded(ctx), interval),
         Job("directive progress", lambda: directives.refresh_progress(ctx), min(interval, PROGRESS_INTERVAL)),
     ]
 

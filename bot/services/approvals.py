@@ -493,3 +493,86 @@ def waiting_on_data(session: Session, request: AccessRequest) -> dict[str, objec
     if step is None:
         return None
     return _waiting_on(session, step, queries.decisions_of(session, request.id or 0))
+
+
+# -- requests that would otherwise wait on nobody -----------------------------------------------------
+
+STRANDED = (
+    "Nobody asked for this step can decide it any more (their Slack account cannot be reached, or the "
+    "directory no longer gives them the role), so it goes to the access admins."
+)
+
+
+def reroute_stranded(ctx: Context, *, limit: int = 50) -> int:
+    """Scheduler job: a step whose approvers all became unreachable or unqualified goes to the access
+    admins (or, if none can take it, the request is denied with the reason): a request never waits on
+    nobody."""
+    admin_role = ctx.catalog.policy.admin_role
+    with ctx.db.read() as session:
+        candidates = queries.stranded_requests(session, admin_role, limit)
+    handled = 0
+    for request_id in candidates:
+        with ctx.db.uow() as uow:
+            session = uow.session
+            directive_barrier(session, exclusive=False)
+            request = queries.lock_request(session, request_id)
+            if request is None or not queries.stranded_requests(session, admin_role, 1, request_id):
+                continue  # decided or rerouted meanwhile
+            _reroute(ctx, session, request)
+            uow.commit()
+            handled += 1
+    return handled
+
+
+def _reroute(ctx: Context, session: Session, request: AccessRequest) -> None:
+    position = request.current_step or 0
+    step = queries.step_at(session, request.id or 0, position)
+    assert step is not None
+    decisions = queries.decisions_of(session, request.id or 0)
+    asked = {t.approver_id for t in queries.tasks_at(session, request.id or 0, position)}
+    excluded = asked | {d.approver_id for d in decisions} | {request.requester_id}
+    admins = sorted(set(people.holders_of_role(session, ctx.catalog.policy.admin_role)) - excluded)
+    still_needed = step.quorum - queries.approvals_at(session, request.id or 0, position)
+    if len(admins) < still_needed:
+        step.status = "cancelled"
+        session.add(step)
+        reason = (
+            f"Nobody who can approve step {position + 1} ({step.name}) can be reached. "
+            f"Ask {ctx.catalog.policy.contact} to fix the directory, then ask again."
+        )
+        finish_request(ctx, session, request, "denied", reason=reason, actor=audit.SYSTEM)
+        return
+    step.routed_reason = STRANDED
+    session.add(step)
+    tasks = [
+        ApprovalTask(request_id=request.id or 0, position=position, approver_id=admin, via_admin=True)
+        for admin in admins
+    ]
+    session.add_all(tasks)
+    session.flush()
+    for task in tasks:
+        task.outbox_id = outbox.post(
+            session, task.approver_id, approval_message(ctx, request, step, decisions, task)
+        ).id
+        session.add(task)
+    audit.record(
+        session,
+        actor=audit.SYSTEM,
+        action="step.rerouted",
+        subject_type="request",
+        subject_id=request.id or 0,
+        after={"step": position + 1, "approvers": admins},
+        detail={"reason": STRANDED},
+    )
+    outbox.post(
+        session,
+        request.requester_id,
+        ctx.render(
+            "request_update",
+            event="rerouted",
+            request=request_data(ctx.catalog, request),
+            grant=None,
+            step=None,
+            next_step={**step_data(step, decisions), "waiting_on": admins},
+        ),
+    )

@@ -799,6 +799,66 @@ def get_directive(session: Session, directive_id: int) -> Directive:
     return directive
 
 
+def _broadcasts(directive_id: int) -> Any:
+    """Posts of every broadcast of this directive (activation, warning, lifting)."""
+    return and_(
+        or_(
+            OutboxMessage.group_key == group_key(directive_id, ACTIVATION),
+            col(OutboxMessage.group_key).startswith(f"directive:{directive_id}:"),
+        ),
+        OutboxMessage.kind == outbox.POST,
+    )
+
+
+def summary(session: Session, directive_id: int) -> dict[str, int]:
+    """The report's counts, in a few aggregate queries (for Slack, where the per-person list is too big)."""
+    suspensions = session.exec(
+        select(func.count(), func.count().filter(col(GrantSuspension.reinstated))).where(
+            GrantSuspension.directive_id == directive_id
+        )
+    ).one()
+    stopped = session.exec(
+        select(func.count()).where(
+            AccessRequest.directive_id == directive_id, AccessRequest.decided_by == STOPPED_BY
+        )
+    ).one()
+    denied = session.exec(
+        select(func.count()).where(
+            AccessRequest.directive_id == directive_id, AccessRequest.decided_by != STOPPED_BY
+        )
+    ).one()
+    everyone = union(
+        select(col(GrantSuspension.user_id).label("user_id")).where(
+            GrantSuspension.directive_id == directive_id
+        ),
+        select(col(AccessRequest.requester_id).label("user_id")).where(
+            AccessRequest.directive_id == directive_id
+        ),
+        select(col(OutboxMessage.address).label("user_id")).where(
+            _broadcasts(directive_id), func.substr(OutboxMessage.address, 1, 1).in_(("U", "W"))
+        ),
+    ).subquery()
+    return {
+        "people": int(session.exec(select(func.count()).select_from(everyone)).one()),
+        "grants_suspended": int(suspensions[0]),
+        "grants_reinstated": int(suspensions[1]),
+        "requests_stopped": int(stopped),
+        "requests_denied": int(denied),
+        "notices_failed": int(
+            session.exec(
+                select(func.count()).where(_broadcasts(directive_id), OutboxMessage.status == "failed")
+            ).one()
+        ),
+    }
+
+
+def report_summary(ctx: Context, directive_id: int) -> dict[str, Any]:
+    with ctx.db.read() as session:
+        directive = get_directive(session, directive_id)
+        models = scope.directive_models(session, directive_id)
+        return {"directive": directive_record(directive, models), "summary": summary(session, directive_id)}
+
+
 def report(ctx: Context, directive_id: int) -> dict[str, Any]:
     """Everyone the directive affected and what happened to them: grants suspended (and reinstated),
     requests stopped or denied, and whether each notice arrived."""
@@ -845,15 +905,7 @@ def report(ctx: Context, directive_id: int) -> dict[str, Any]:
             )
         channels: list[dict[str, Any]] = []
         for row in session.exec(
-            select(OutboxMessage)
-            .where(
-                or_(
-                    OutboxMessage.group_key == group_key(directive_id, ACTIVATION),
-                    col(OutboxMessage.group_key).startswith(f"directive:{directive_id}:"),
-                ),
-                OutboxMessage.kind == outbox.POST,
-            )
-            .order_by(col(OutboxMessage.id))
+            select(OutboxMessage).where(_broadcasts(directive_id)).order_by(col(OutboxMessage.id))
         ):
             phase = (
                 row.group_key.rsplit(":", 1)[-1]
@@ -872,19 +924,5 @@ def report(ctx: Context, directive_id: int) -> dict[str, Any]:
             "directive": directive_record(directive, models),
             "people": sorted(persons.values(), key=lambda p: p["slack_user_id"]),
             "channels": channels,
-            "summary": {
-                "people": len(persons),
-                "grants_suspended": sum(len(p["grants"]) for p in persons.values()),
-                "grants_reinstated": sum(1 for p in persons.values() for g in p["grants"] if g["reinstated"]),
-                "requests_stopped": sum(
-                    1 for p in persons.values() for r in p["requests"] if r["what"] == "stopped while pending"
-                ),
-                "requests_denied": sum(
-                    1 for p in persons.values() for r in p["requests"] if r["what"] == "denied when asked"
-                ),
-                "notices_failed": sum(
-                    1 for p in persons.values() for n in p["notices"] if n["status"] == "failed"
-                )
-                + sum(1 for c in channels if c["status"] == "failed"),
-            },
+            "summary": summary(session, directive_id),
         }

@@ -114,7 +114,9 @@ def register(app: App, surfaces: Surfaces) -> None:
                 return ctx.render("directive_list", directives=directives.list_directives(session))
         if parsed.action == "report":
             directives.require_admin(ctx, user_id, "see directive reports")
-            return ctx.render("directive_report", report=directives.report(ctx, parsed.target_id or 0))
+            return ctx.render(
+                "directive_report", report=directives.report_summary(ctx, parsed.target_id or 0)
+            )
         if parsed.action == "lift":
             lifted = directives.lift(
                 ctx, actor=user_id, directive_id=parsed.target_id or 0, reason=parsed.reason

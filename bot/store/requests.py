@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func
+from sqlalchemy import and_, case, exists, func, literal, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.domain.policy import Existing
@@ -14,6 +15,9 @@ from bot.store.tables import (
     AccessRequest,
     ApprovalTask,
     Decision,
+    OutboxMessage,
+    Person,
+    PersonRole,
     RequestStep,
 )
 
@@ -154,3 +158,57 @@ def approvals_at(session: Session, request_id: int, position: int) -> int:
             Decision.request_id == request_id, Decision.position == position, Decision.verdict == "approve"
         )
     ).one()
+
+
+def stranded_requests(
+    session: Session, admin_role: str, limit: int, request_id: int | None = None
+) -> list[int]:
+    """Pending requests whose current step nobody can decide any more: every approver asked either never
+    got the message (it failed permanently), no longer qualifies (the directory changed), or has decided
+    already (and the quorum still needs more)."""
+    task = aliased(ApprovalTask)
+    post = aliased(OutboxMessage)
+    requester = aliased(Person)
+    approver = aliased(Person)
+    reachable = or_(col(task.outbox_id).is_(None), col(post.status) != "failed")
+    holds = exists().where(
+        PersonRole.slack_user_id == task.approver_id,
+        PersonRole.role == case((col(task.via_admin), literal(admin_role)), else_=RequestStep.approvers),
+    )
+    is_manager = exists().where(
+        requester.slack_user_id == AccessRequest.requester_id,
+        approver.slack_user_id == task.approver_id,
+        requester.manager_email == approver.email,
+    )
+    qualifies = case(
+        (and_(RequestStep.approvers == "manager", ~col(task.via_admin)), is_manager),
+        else_=holds,
+    )
+    usable = (
+        select(task.id)
+        .outerjoin(post, col(post.id) == col(task.outbox_id))
+        .where(
+            task.request_id == AccessRequest.id,
+            task.position == AccessRequest.current_step,
+            reachable,
+            qualifies,
+            # Someone who already decided cannot make up the rest of a quorum.
+            ~exists().where(
+                Decision.request_id == AccessRequest.id, Decision.approver_id == task.approver_id
+            ),
+        )
+    )
+    query = (
+        select(AccessRequest.id)
+        .join(
+            RequestStep,
+            (col(RequestStep.request_id) == col(AccessRequest.id))
+            & (col(RequestStep.position) == col(AccessRequest.current_step)),
+        )
+        .where(AccessRequest.status == "pending", ~exists(usable))
+        .order_by(col(AccessRequest.id))
+        .limit(limit)
+    )
+    if request_id is not None:
+        query = query.where(AccessRequest.id == request_id)
+    return [int(i) for i in session.exec(query).all()]

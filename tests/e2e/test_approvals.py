@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 
 from bot.emulator import SlackDriver, SlackEmulator
-from tests.support.bot_server import BotServer
-from tests.support.cli import audit_events, listed
+from tests.support.bot_server import FIXTURES, BotServer
+from tests.support.cli import audit_events, listed, run_cli
 
 ALICE, MARIA, OWEN, OLGA, CARLA = "U0ALICE01", "U0MARIA01", "U0OWEN001", "U0OLGA001", "U0CARLA01"
 ADMIN, UMA, NICK, PETE, EVE = "U0ADMIN01", "U0UMA0001", "U0NICK001", "U0PETE001", "U0EVE0001"
@@ -224,3 +225,42 @@ def test_us_persons_only_model_with_unknown_status_is_never_auto_approved(
     slack.click_button_in_message(OWEN, OWEN, "approval_approve")
     review = wait_dm(emulator, CARLA)[-1]
     assert "US-person status is unknown" in json.dumps(review["blocks"])
+
+
+def test_an_unreachable_approver_does_not_leave_the_request_waiting_on_nobody(
+    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+) -> None:
+    emulator.set_user(MARIA, deleted=True)  # the manager left: her DM fails with account_inactive
+    slack.command(ALICE, f"request lumen-3 {WHY}")
+    message = wait_dm(emulator, ADMIN)[-1]
+    assert "cannot be reached" in json.dumps(message["blocks"])
+    emulator.wait_for(lambda: any("now goes to the access admins" in t for t in emulator.dm_texts(ALICE)))
+    slack.click_button_in_message(ADMIN, ADMIN, "approval_approve")
+    emulator.wait_for(lambda: listed(server, "grants"))
+    assert any(e["action"] == "step.rerouted" for e in audit_events(server))
+
+
+def test_approvers_who_lose_their_role_are_replaced_by_the_admins(
+    slack: SlackDriver, emulator: SlackEmulator, server: BotServer, tmp_path: Path
+) -> None:
+    slack.command(ALICE, f"request quorum-7 {WHY}")  # two model owners must approve
+    wait_dm(emulator, OWEN)
+    slack.click_button_in_message(OWEN, OWEN, "approval_approve")
+    # Olga is no longer a model owner; with her gone, only an admin can make up the quorum.
+    directory = (
+        (FIXTURES / "directory.csv")
+        .read_text()
+        .replace(
+            "U0OLGA001,olga@example.com,Olga Berg,,Platform,US,US,yes,model-owner",
+            "U0OLGA001,olga@example.com,Olga Berg,,Platform,US,US,yes,",
+        )
+    )
+    changed = tmp_path / "directory.csv"
+    changed.write_text(directory)
+    run_cli(server, "directory", "import", str(changed))
+    wait_dm(emulator, ADMIN)
+    stale = slack.click(OLGA, "approval_approve", value="1:0", message=emulator.messages(OLGA)[-1])
+    answer = emulator.wait_for(lambda: emulator.responses(stale.response_url))[-1]["body"]
+    assert "no longer hold the model-owner role" in answer["text"]
+    slack.click_button_in_message(ADMIN, ADMIN, "approval_approve")
+    emulator.wait_for(lambda: listed(server, "grants"))
