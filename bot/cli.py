@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, ProgrammingError
 from sqlmodel import col, select
 
 from bot import __version__
@@ -34,6 +34,16 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # one line, not the usage dump
         raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.required = True
         lister = sub.add_parser("list", help=f"list {noun}")
         lister.add_argument("--status", choices=statuses)
-        lister.add_argument("--limit", type=int)
+        lister.add_argument("--limit", type=_positive, help="at most this many")
         lister.add_argument("--json", action="store_true", help="print a JSON array")
         lister.set_defaults(run=cmd_requests_list if noun == "requests" else cmd_grants_list)
 
@@ -110,7 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--effective-at", help="ISO 8601 time with a zone (default: now)")
     issue.add_argument("--dry-run", action="store_true", help="show the impact and change nothing")
     issue.add_argument("--wait", action="store_true", help="show delivery progress until every notice is out")
-    issue.add_argument("--wait-timeout", type=float, default=900, help="seconds --wait gives up after (900)")
+    issue.add_argument(
+        "--wait-timeout", type=_positive, default=900, help="seconds --wait gives up after (900)"
+    )
     issue.add_argument("--json", action="store_true", help="print the result as JSON")
     issue.set_defaults(run=cmd_directive_issue)
     d_list = d_commands.add_parser("list", help="list directives")
@@ -130,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_commands.required = True
     outbox_list = outbox_commands.add_parser("list", help="list queued, sent and failed messages")
     outbox_list.add_argument("--status", choices=("pending", "sending", "sent", "failed"))
-    outbox_list.add_argument("--limit", type=int, default=200)
+    outbox_list.add_argument("--limit", type=_positive, default=200, help="at most this many (200)")
     outbox_list.add_argument("--json", action="store_true", help="print a JSON array")
     outbox_list.set_defaults(run=cmd_outbox_list)
     retry = outbox_commands.add_parser("retry", help="queue failed messages again (after fixing the cause)")
@@ -641,7 +653,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line, message in error.problems:
             print(f"{source}:{line}: {message}" if line else f"{source}: {message}", file=sys.stderr)
         return _fail(EXIT_USAGE, f"nothing was imported ({len(error.problems)} problem(s))")
-    except (OperationalError, ProgrammingError) as error:
+    except (OperationalError, ProgrammingError, DBAPIError) as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
         return _fail(EXIT_FAILURE, f"database error: {reason} (check DATABASE_URL)")
     except (ArgumentError, NoSuchModuleError):

@@ -23,6 +23,7 @@ from bot.domain.policy import (
 )
 from bot.notify import outbox
 from bot.render import escape_mrkdwn
+from bot.services import permissions
 from bot.services.context import Context, Outcome, Refusal
 from bot.services.present import request_data, step_data
 from bot.services.restrictions import restrictions_for
@@ -279,27 +280,10 @@ def decide(
         return Outcome(ctx.notice(f"You have already decided on R{request_id}."), request_id, UNCHANGED)
     except Refusal as refusal:
         if refusal.audited:
-            record_refused_attempt(
+            permissions.record_refused_attempt(
                 ctx, approver_id, "decision.refused", "request", request_id, refusal.message
             )
         raise
-
-
-def record_refused_attempt(
-    ctx: Context, actor: str, action: str, subject_type: str, subject_id: int | str, reason: str
-) -> None:
-    """Refused attempts at privileged actions are part of the record too (in their own transaction:
-    the attempted change itself was rolled back)."""
-    with ctx.db.uow() as uow:
-        audit.record(
-            uow.session,
-            actor=actor,
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            detail={"reason": reason},
-        )
-        uow.commit()
 
 
 def _decide(

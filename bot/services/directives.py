@@ -227,6 +227,18 @@ def save_draft(ctx: Context, *, actor: str, draft: Draft) -> tuple[int, Impact]:
     return directive.id or 0, impact
 
 
+def preview(ctx: Context, *, actor: str, draft: Draft) -> dict[str, Any]:
+    """Save a checked draft and return the confirmation view: its impact, before anything changes."""
+    draft_id, impact = save_draft(ctx, actor=actor, draft=draft)
+    with ctx.db.read() as session:
+        stored = session.get(Directive, draft_id)
+        assert stored is not None
+        data = directive_data(ctx, stored, draft_of(session, stored))
+    return ctx.render(
+        "directive_confirm", directive=data, impact=impact.as_dict(), scheduled=draft.effective_at is not None
+    )
+
+
 def draft_of(session: Session, directive: Directive) -> Draft:
     return Draft(
         title=directive.title,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.services.approvals import record_refused_attempt
 from bot.services.context import Context, Refusal
+from bot.store import audit
 from bot.store import directory as people
 
 
@@ -19,3 +19,25 @@ def require_admin(
         message = f"Only people with the {role} role can {attempted}. Nothing was changed."
         record_refused_attempt(ctx, actor, action, subject_type, subject, message)
         raise Refusal(message, title="Not allowed")
+
+
+def record_refused_attempt(
+    ctx: Context, actor: str, action: str, subject_type: str, subject_id: int | str, reason: str
+) -> None:
+    """Refused attempts at privileged actions are part of the record too (in their own transaction:
+    the attempted change itself was rolled back)."""
+    with ctx.db.uow() as uow:
+        audit.record(
+            uow.session,
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            detail={"reason": reason},
+        )
+        uow.commit()
+
+
+def is_admin(ctx: Context, user_id: str) -> bool:
+    with ctx.db.read() as session:
+        return people.has_role(session, user_id, ctx.catalog.policy.admin_role)

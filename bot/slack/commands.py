@@ -15,7 +15,6 @@ from bot.slack import ids
 from bot.slack.command_text import AccessCommand, CommandError, parse_access
 from bot.slack.responder import ack_ephemeral
 from bot.slack.surfaces import Surfaces
-from bot.store import directory as people
 
 
 def register(app: App, surfaces: Surfaces) -> None:
@@ -46,8 +45,7 @@ def register(app: App, surfaces: Surfaces) -> None:
 
     def run(parsed: AccessCommand, user_id: str) -> dict[str, Any]:
         if parsed.action == "help":
-            with ctx.db.read() as session:
-                is_admin = people.has_role(session, user_id, ctx.catalog.policy.admin_role)
+            is_admin = permissions.is_admin(ctx, user_id)
             open_models = sorted(slug for slug, m in ctx.catalog.models.items() if m.status == AVAILABLE)
             example = next(iter(open_models or sorted(ctx.catalog.models)), "model-name")
             return ctx.render("help", is_admin=is_admin, example_model=example)

@@ -13,14 +13,12 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.directives import CITIZENSHIP, USERS, DirectiveError, check_draft
 from bot.services import directives
 from bot.services.context import Refusal
-from bot.services.directives import directive_data, draft_of
 from bot.services.queries import catalog_entries
 from bot.slack import ids
 from bot.slack.command_text import CommandError, DirectiveCommand, parse_directive
 from bot.slack.responder import ack_ephemeral
 from bot.slack.surfaces import Surfaces
 from bot.slack.views import form_error
-from bot.store.tables import Directive
 
 log = logging.getLogger(__name__)
 
@@ -160,19 +158,9 @@ def register(app: App, surfaces: Surfaces) -> None:
             ack(response_action="errors", errors={block or ids.DIRECTIVE_TITLE_BLOCK: form_error(str(error))})
             return
 
-        def preview() -> dict[str, Any]:
-            draft_id, impact = directives.save_draft(ctx, actor=user_id, draft=draft)
-            with ctx.db.read() as session:
-                stored = session.get(Directive, draft_id)
-                data = directive_data(ctx, stored, draft_of(session, stored))
-            return ctx.render(
-                "directive_confirm",
-                directive=data,
-                impact=impact.as_dict(),
-                scheduled=draft.effective_at is not None,
-            )
-
-        answer = responder.wait(responder.run(preview), context)
+        answer = responder.wait(
+            responder.run(lambda: directives.preview(ctx, actor=user_id, draft=draft)), context
+        )
         if answer is None:
             ack(
                 response_action="errors",
