@@ -16,6 +16,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
 from bot.runtime import Runtime
+from bot.slack.responder import mark_arrival
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ def wsgi_app(runtime: Runtime) -> Callable[..., Iterable[bytes]]:
     slack = SlackRequestHandler(runtime.app, path=SLACK_PATH)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        mark_arrival()
         path = environ.get("PATH_INFO", "")
         if path == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             return _health(runtime, start_response)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -13,7 +12,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.slack import actions, commands, directives, events, shortcuts, views
-from bot.slack.responder import RECEIVED_AT
+from bot.slack.responder import RECEIVED_AT, arrival_time
 from bot.slack.surfaces import Surfaces
 
 
@@ -55,7 +54,7 @@ def build_app(
 
     @app.middleware
     def stamp_arrival(context: BoltContext, next: Callable[[], None]) -> None:
-        context[RECEIVED_AT] = time.monotonic()
+        context[RECEIVED_AT] = arrival_time()
         next()
 
     for module in (commands, directives, actions, views, events, shortcuts):

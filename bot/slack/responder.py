@@ -10,6 +10,7 @@ whether anything changed.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,6 +24,19 @@ from bot.services.context import Context, Refusal
 log = logging.getLogger(__name__)
 
 RECEIVED_AT = "accessbot_received_at"
+# When the HTTP server handed this thread its current request (see bot/server.py): the deadline counts
+# from there, not from when Bolt got round to it.
+_arrival = threading.local()
+
+
+def mark_arrival() -> None:
+    _arrival.at = time.monotonic()
+
+
+def arrival_time() -> float:
+    return getattr(_arrival, "at", None) or time.monotonic()
+
+
 # Answer within this many seconds of the request arriving, leaving margin below Slack's 3 s.
 ACK_BUDGET = 2.0
 
