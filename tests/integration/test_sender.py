@@ -598,4 +598,4 @@ def test_interactive_messages_go_before_a_broadcast_backlog(
     sender.dispatch()  # one slot: it must go to the approval, not to the older broadcast rows
     emu.wait_for(lambda: emu.messages(ALICE))
     assert emu.calls("chat.postMessage")[0].params["channel"] == ALICE
-    assert row(db, approval).status == "sent"
+    emu.wait_for(lambda: row(db, approval).status == "sent")
