@@ -3,6 +3,7 @@ approval message up to date."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -99,22 +100,7 @@ def start_step(
         finish_request(ctx, session, request, "denied", reason=reason, actor=audit.SYSTEM)
         return False
     via_admin = set(assignment.approvers) - set(candidates)
-    tasks = []
-    for approver in assignment.approvers:
-        task = ApprovalTask(
-            request_id=request.id or 0,
-            position=position,
-            approver_id=approver,
-            via_admin=approver in via_admin,
-        )
-        session.add(task)
-        tasks.append(task)
-    session.flush()
-    decisions = queries.decisions_of(session, request.id or 0)
-    for task in tasks:
-        message = approval_message(ctx, request, step, decisions, task)
-        task.outbox_id = outbox.post(session, task.approver_id, message).id
-        session.add(task)
+    _ask(ctx, session, request, step, assignment.approvers, via_admin)
     audit.record(
         session,
         actor=audit.SYSTEM,
@@ -125,6 +111,34 @@ def start_step(
         detail={"routed_reason": assignment.routed_reason} if assignment.routed_reason else None,
     )
     return True
+
+
+def _ask(
+    ctx: Context,
+    session: Session,
+    request: AccessRequest,
+    step: RequestStep,
+    approvers: Sequence[str],
+    via_admin: Collection[str],
+) -> None:
+    """Record who is asked to decide the step and DM each of them the request with its buttons."""
+    tasks = [
+        ApprovalTask(
+            request_id=request.id or 0,
+            position=step.position,
+            approver_id=approver,
+            via_admin=approver in via_admin,
+        )
+        for approver in approvers
+    ]
+    session.add_all(tasks)
+    session.flush()
+    decisions = queries.decisions_of(session, request.id or 0)
+    for task in tasks:
+        task.outbox_id = outbox.post(
+            session, task.approver_id, approval_message(ctx, request, step, decisions, task)
+        ).id
+        session.add(task)
 
 
 def approval_message(
@@ -528,17 +542,7 @@ def _reroute(ctx: Context, session: Session, request: AccessRequest) -> None:
         return
     step.routed_reason = STRANDED
     session.add(step)
-    tasks = [
-        ApprovalTask(request_id=request.id or 0, position=position, approver_id=admin, via_admin=True)
-        for admin in admins
-    ]
-    session.add_all(tasks)
-    session.flush()
-    for task in tasks:
-        task.outbox_id = outbox.post(
-            session, task.approver_id, approval_message(ctx, request, step, decisions, task)
-        ).id
-        session.add(task)
+    _ask(ctx, session, request, step, admins, via_admin=admins)
     audit.record(
         session,
         actor=audit.SYSTEM,
