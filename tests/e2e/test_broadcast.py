@@ -43,7 +43,11 @@ def test_broadcast_finishes_close_to_the_rate_limit(
     emulator.set_rate_limit("chat.postMessage", per_second=50, retry_after=1)
     started = time.monotonic()
     issue_directive(server, tmp_path)
-    emulator.wait_for(lambda: all(delivered(emulator).values()), timeout=60)
+    emulator.wait_for(
+        lambda: all(delivered(emulator).values()) and emulator.messages("C0MYTHOS5"),
+        timeout=60,
+        interval=0.05,
+    )
     elapsed = time.monotonic() - started
     # 501 posts at 50 per second (after a first burst of 50) need at least 9 seconds; the sender must
     # finish close to that, not wait out the limit more than it has to.
@@ -67,7 +71,9 @@ def test_sigkill_mid_broadcast_loses_nothing_and_sends_nothing_twice(
     partial = sum(delivered(emulator).values())
     assert partial < len(RECIPIENTS)
     start_server(**settings)
-    emulator.wait_for(lambda: all(delivered(emulator).values()), timeout=90)
+    emulator.wait_for(
+        lambda: all(delivered(emulator).values()) and emulator.messages("C0MYTHOS5"), timeout=90
+    )
     time.sleep(4)  # long enough for any wrongly re-claimed item to be sent a second time
     counts = delivered(emulator)
     assert [u for u, n in counts.items() if n != 1] == []
