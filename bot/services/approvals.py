@@ -225,18 +225,30 @@ def finish_request(
         detail={"reason": reason} if reason else None,
     )
     if notify_requester:
-        outbox.post(
-            session,
-            request.requester_id,
-            ctx.render(
-                "request_update",
-                event=status,
-                request=request_data(ctx.catalog, request),
-                grant=({"label": f"G{grant.id}", "expires_at": grant.expires_at} if grant else None),
-                step=None,
-                next_step=None,
-            ),
-        )
+        grant_data = {"label": f"G{grant.id}", "expires_at": grant.expires_at} if grant else None
+        tell_requester(ctx, session, request, status, grant=grant_data)
+
+
+def tell_requester(
+    ctx: Context,
+    session: Session,
+    request: AccessRequest,
+    event: str,
+    *,
+    grant: dict[str, object] | None = None,
+    step: dict[str, object] | None = None,
+    next_step: dict[str, object] | None = None,
+) -> None:
+    """DM the requester what just happened to their request (templates/request_update.json.j2)."""
+    message = ctx.render(
+        "request_update",
+        event=event,
+        request=request_data(ctx.catalog, request),
+        grant=grant,
+        step=step,
+        next_step=next_step,
+    )
+    outbox.post(session, request.requester_id, message)
 
 
 def _step_number(request: AccessRequest) -> int | None:
@@ -463,17 +475,13 @@ def _tell_requester_step_done(
     decisions = queries.decisions_of(session, request.id or 0)
     next_step = queries.step_at(session, request.id or 0, next_position)
     assert next_step is not None
-    outbox.post(
+    tell_requester(
+        ctx,
         session,
-        request.requester_id,
-        ctx.render(
-            "request_update",
-            event="step_approved",
-            request=request_data(ctx.catalog, request),
-            grant=None,
-            step=step_data(step, decisions),
-            next_step=_waiting_on(session, next_step, decisions),
-        ),
+        request,
+        "step_approved",
+        step=step_data(step, decisions),
+        next_step=_waiting_on(session, next_step, decisions),
     )
 
 
@@ -552,15 +560,6 @@ def _reroute(ctx: Context, session: Session, request: AccessRequest) -> None:
         after={"step": position + 1, "approvers": admins},
         detail={"reason": STRANDED},
     )
-    outbox.post(
-        session,
-        request.requester_id,
-        ctx.render(
-            "request_update",
-            event="rerouted",
-            request=request_data(ctx.catalog, request),
-            grant=None,
-            step=None,
-            next_step={**step_data(step, decisions), "waiting_on": admins},
-        ),
+    tell_requester(
+        ctx, session, request, "rerouted", next_step={**step_data(step, decisions), "waiting_on": admins}
     )

@@ -10,7 +10,6 @@ from sqlmodel import Session, col, select
 from bot.domain import policy as checks
 from bot.domain.chain import plan_steps
 from bot.domain.policy import Application
-from bot.notify import outbox
 from bot.render import escape_mrkdwn
 from bot.services import approvals
 from bot.services.context import Context, Outcome, Refusal
@@ -128,18 +127,7 @@ def _submit(
     session.flush()
     if approvals.start_step(ctx, session, request, 0, person):
         waiting = approvals.waiting_on_data(session, request)
-        outbox.post(
-            session,
-            requester_id,
-            ctx.render(
-                "request_update",
-                event="filed",
-                request=request_data(catalog, request),
-                grant=None,
-                step=None,
-                next_step=waiting,
-            ),
-        )
+        approvals.tell_requester(ctx, session, request, "filed", next_step=waiting)
     else:
         waiting = None
     return Outcome(
