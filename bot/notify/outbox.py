@@ -4,6 +4,7 @@ only if the state change it reports is committed."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -12,12 +13,14 @@ from sqlmodel import Session, col, select
 
 from bot.store import audit
 from bot.store.db import OUTBOX_QUEUED, Database
-from bot.store.tables import OutboxMessage
+from bot.store.tables import HomeTab, OutboxMessage
 from bot.store.types import UTCDateTime, utcnow
 
 POST = "post"
 UPDATE = "update"
 RESPOND = "respond"
+# Publish a person's App Home tab, rendered from the state at the moment it is sent.
+HOME = "home"
 
 
 def _queue(session: Session, message: OutboxMessage) -> OutboxMessage:
@@ -27,9 +30,15 @@ def _queue(session: Session, message: OutboxMessage) -> OutboxMessage:
 
 
 def post(
-    session: Session, address: str, message: dict[str, Any], *, group_key: str | None = None
+    session: Session,
+    address: str,
+    message: dict[str, Any],
+    *,
+    group_key: str | None = None,
+    check_account: bool = False,
 ) -> OutboxMessage:
-    """A new message to a channel (C…/G…) or to a person's DM (their user ID)."""
+    """A new message to a channel (C…/G…) or to a person's DM (their user ID). `check_account`: ask Slack
+    whether the person's account is still active before sending (approval requests)."""
     row = _queue(
         session,
         OutboxMessage(
@@ -39,6 +48,8 @@ def post(
             payload=_message_payload(message),
             group_key=group_key,
             next_attempt_at=utcnow(),
+            user_id=address if is_person(address) else None,
+            check_account=check_account,
         ),
     )
     session.flush()  # the id is needed by callers that remember which message to update later
@@ -62,9 +73,16 @@ def update(session: Session, original: OutboxMessage, message: dict[str, Any]) -
 
 
 def respond(
-    session: Session, response_url: str, message: dict[str, Any], *, replace_original: bool = False
+    session: Session,
+    response_url: str,
+    message: dict[str, Any],
+    *,
+    user_id: str | None,
+    replace_original: bool = False,
 ) -> OutboxMessage:
-    """An ephemeral reply through a slash command's or button's response_url."""
+    """An ephemeral reply through a slash command's or button's response_url. Slack lets a response_url
+    be used 5 times within 30 minutes; past that the reply goes to `user_id` by DM instead of being
+    dropped."""
     payload = _message_payload(message)
     payload["response_type"] = "ephemeral"
     payload["replace_original"] = replace_original
@@ -72,9 +90,42 @@ def respond(
     return _queue(
         session,
         OutboxMessage(
-            kind=RESPOND, lane=lane, address=response_url, payload=payload, next_attempt_at=utcnow()
+            kind=RESPOND,
+            lane=lane,
+            address=response_url,
+            payload=payload,
+            next_attempt_at=utcnow(),
+            user_id=user_id,
         ),
     )
+
+
+def refresh_homes(session: Session, user_ids: Iterable[str]) -> None:
+    """Queue a fresh App Home for each of these people who has opened it before. The view is rendered
+    when it is sent (payload `{"compose": "home"}`), and rows of one person's `home:` lane are sent in
+    order, so a slower, older publish can never overwrite a newer one."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return
+    known = session.exec(select(HomeTab.user_id).where(col(HomeTab.user_id).in_(wanted))).all()
+    for user_id in known:
+        _queue(
+            session,
+            OutboxMessage(
+                kind=HOME,
+                lane=f"home:{user_id}",
+                address=user_id,
+                payload={"compose": "home"},
+                next_attempt_at=utcnow(),
+                user_id=user_id,
+            ),
+        )
+
+
+def is_person(address: str) -> bool:
+    """Whether an outbox address is a person (their DM) rather than a channel: Slack user IDs start with U
+    or W, channel IDs with C, G or D."""
+    return address[:1] in ("U", "W")
 
 
 def _message_payload(message: dict[str, Any]) -> dict[str, Any]:

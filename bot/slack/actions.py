@@ -94,7 +94,7 @@ def register(app: App, surfaces: Surfaces) -> None:
     @app.action(ids.HOME_REQUEST_ACTION)
     def home_request(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        surfaces.open_request_form(client, body["trigger_id"])
+        surfaces.open_request_form(client, body["trigger_id"], user_id=body["user"]["id"])
 
     @app.action(ids.HOME_CANCEL_ACTION)
     def home_cancel(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

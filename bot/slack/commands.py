@@ -31,7 +31,7 @@ def register(app: App, surfaces: Surfaces) -> None:
         if parsed.action == "form":
             # The modal must open straight away; an empty ack keeps the channel clean.
             ack()
-            if not surfaces.open_request_form(client, command["trigger_id"]):
+            if not surfaces.open_request_form(client, command["trigger_id"], user_id=user_id):
                 responder.respond_later(
                     command["response_url"],
                     ctx.notice(

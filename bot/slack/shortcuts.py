@@ -15,4 +15,4 @@ def register(app: App, surfaces: Surfaces) -> None:
     @app.shortcut(ids.REQUEST_SHORTCUT)
     def request_shortcut(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        surfaces.open_request_form(client, body["trigger_id"])
+        surfaces.open_request_form(client, body["trigger_id"], user_id=body["user"]["id"])

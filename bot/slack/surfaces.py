@@ -39,7 +39,9 @@ class Surfaces:
             max_justification=policy.justification_max_chars,
         )
 
-    def open_request_form(self, client: WebClient, trigger_id: str, initial_model: str | None = None) -> bool:
+    def open_request_form(
+        self, client: WebClient, trigger_id: str, *, user_id: str, initial_model: str | None = None
+    ) -> bool:
         """Open the request modal now: trigger_id is single-use and lives about 3 seconds."""
         try:
             client.views_open(trigger_id=trigger_id, view=self.request_form(initial_model))

@@ -201,6 +201,48 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The person the message is for: a response_url reply goes to them by DM once the URL no longer
+    # works (Slack allows 5 uses in 30 minutes), and a DM to them is not sent while Slack says their
+    # account is deactivated.
+    user_id: str | None = Field(default=None, max_length=32)
+    # Ask Slack (users.info) whether the account is active before sending: approval requests, where a
+    # deactivated approver must not hold a step up.
+    check_account: bool = Field(default=False)
+
+
+class SeenRequest(SQLModel, table=True):
+    """A signed Slack request already taken in, remembered for as long as its signature would verify,
+    so that a replay, or Slack's retry of an event already handled, is answered without acting again.
+    In the database so that every replica sees it."""
+
+    __tablename__ = "seen_request"
+
+    key: str = Field(primary_key=True, max_length=80)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class SlackAccount(SQLModel, table=True):
+    """What Slack last said about a person's account: the `user_change` event and users.info. Slack still
+    accepts messages to a deactivated account, so a delivered DM says nothing about whether anyone
+    will read it."""
+
+    __tablename__ = "slack_account"
+
+    user_id: str = Field(primary_key=True, max_length=32)
+    deleted: bool = Field(default=False)
+    checked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class HomeTab(SQLModel, table=True):
+    """People who have opened the App Home, and the hash of the view last published there: a publish
+    passes it so that Slack refuses one rendered from older state (views.publish `hash`)."""
+
+    __tablename__ = "home_tab"
+
+    user_id: str = Field(primary_key=True, max_length=32)
+    view_hash: str | None = Field(default=None, max_length=64)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class DmChannel(SQLModel, table=True):
