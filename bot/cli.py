@@ -2,6 +2,11 @@
 
 Bad input gets one line on stderr and exit code 2; a command that reaches the database or Slack and
 fails gets one line and exit code 1. Only `serve` and `socket` need Slack secrets.
+
+Text rules (bot/domain/text.py): ids on the command line are ASCII digits within the database's integer
+range; free text (directive fields, the notice file, reasons) is stored as clean_text leaves it; every
+value from data printed in text mode goes through terminal_safe (--json output is JSON, whose escapes
+already cover control characters); every CSV cell goes through csv_safe.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from sqlmodel import col, select
 from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.people import DirectoryError
+from bot.domain.text import MAX_DB_ID, clean_text, csv_safe, parse_db_id, terminal_safe
 from bot.workflows import WorkflowError
 
 EXIT_USAGE = 2
@@ -37,12 +43,22 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    """A count or a number of seconds: ASCII digits from 1 to MAX_DB_ID (a limit goes into SQL, where
+    PostgreSQL refuses a bigger one). `int()` would also take other scripts' digits, signs and `_`."""
+    value = parse_db_id(text)
+    if value is not None:
+        return value
+    if text.isascii() and text.isdigit():
+        problem = "must be at least 1" if int(text) < 1 else f"must be at most {MAX_DB_ID}"
+        raise argparse.ArgumentTypeError(f"{problem}, not {text}")
+    raise argparse.ArgumentTypeError(f"'{text}' is not a whole number")
+
+
+def _message_id(text: str) -> int:
+    """An outbox message ID as `accessbot outbox list` shows it: ASCII digits (see parse_db_id)."""
+    value = parse_db_id(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a message ID (a whole number, like 12)")
     return value
 
 
@@ -146,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_list.add_argument("--json", action="store_true", help="print a JSON array")
     outbox_list.set_defaults(run=cmd_outbox_list)
     retry = outbox_commands.add_parser("retry", help="queue failed messages again (after fixing the cause)")
-    retry.add_argument("ids", nargs="+", type=int, metavar="ID")
+    retry.add_argument("ids", nargs="+", type=_message_id, metavar="ID")
     retry.set_defaults(run=cmd_outbox_retry)
 
     audit = commands.add_parser("audit", help="the audit trail")
@@ -235,7 +251,7 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
     db = _database(settings)
     migrate.upgrade(db)
-    print(f"database is at revision {migrate.current_revision(db)}")
+    print(f"database is at revision {_safe(migrate.current_revision(db))}")
     return 0
 
 
@@ -245,7 +261,7 @@ def cmd_db_current(settings: Settings, args: argparse.Namespace) -> int:
     db = _database(settings)
     current, head = migrate.current_revision(db), migrate.head_revision()
     state = "up to date" if current == head else f"behind (latest is {head}; run `accessbot db upgrade`)"
-    print(f"{current or 'empty'}: {state}")
+    print(f"{_safe(current or 'empty')}: {_safe(state)}")
     return 0
 
 
@@ -272,9 +288,10 @@ def cmd_directory_import(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services.directory import import_directory
 
     db = _ready_database(settings)
-    result = import_directory(db, args.file)
+    result = import_directory(db, args.file, actor=_actor())
     print(
-        f"imported {args.file}: {result.added} added, {result.changed} updated, {result.unchanged} unchanged"
+        f"imported {_safe(args.file)}: {result.added} added, {result.changed} updated, "
+        f"{result.unchanged} unchanged"
     )
     return 0
 
@@ -286,7 +303,7 @@ def cmd_directory_show(settings: Settings, args: argparse.Namespace) -> int:
     with db.read() as session:
         person = find_person(session, args.user)
     if person is None:
-        raise UsageError(f"nobody in the directory matches '{args.user}'")
+        raise UsageError(f"nobody in the directory matches '{args.user}'")  # _fail makes it printable
     record = {
         "slack_user_id": person.slack_user_id,
         "email": person.email,
@@ -304,29 +321,47 @@ def cmd_directory_show(settings: Settings, args: argparse.Namespace) -> int:
         width = max(len(k) for k in record)
         for key, value in record.items():
             shown = ";".join(value) if isinstance(value, list) else (value if value is not None else "")
-            print(f"{key:<{width}}  {shown}")
+            print(f"{key:<{width}}  {terminal_safe(shown)}")
     return 0
 
 
 def cmd_workflows_check(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.workflows import load_catalog
+    from bot.workflows import load_catalog, slack_warnings
 
     catalog = load_catalog(settings.workflows_dir)
+    for warning in slack_warnings(catalog, settings.workflows_dir):
+        print(f"warning: {_safe(warning)}", file=sys.stderr)
     print(
-        f"{settings.workflows_dir}: OK ({len(catalog.models)} models, {len(catalog.chains)} chains, "
+        f"{_safe(settings.workflows_dir)}: OK ({len(catalog.models)} models, {len(catalog.chains)} chains, "
         f"{len(catalog.policy.embargoed_countries)} embargoed countries)"
     )
     return 0
 
 
+def _safe(value: object) -> str:
+    """Any value, as text that can be printed on one terminal line (see terminal_safe)."""
+    return terminal_safe("" if value is None else str(value))
+
+
+def _actor() -> str:
+    """Who is running this command, for the audit trail: the operating-system user name comes from the
+    environment and may hold anything, so it is cleaned like other text and cut to the actor column's
+    64 characters (PostgreSQL would refuse a longer one and SQLite keep it)."""
+    from bot.store.audit import cli_actor
+
+    return clean_text(cli_actor())[:64]
+
+
 def _print_records(records: list[dict[str, Any]], as_json: bool, columns: Sequence[str]) -> None:
+    """A JSON array (json.dumps escapes control characters), or a table of `columns` whose cells are
+    made printable with terminal_safe (a newline in a cell would forge a row, an escape recolour it)."""
     if as_json:
         print(json.dumps(records, indent=2))
         return
     if not records:
         print("(none)")
         return
-    rows = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in records]
+    rows = [[_safe(r.get(c)) for c in columns] for r in records]
     widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
     print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
     for row in rows:
@@ -359,13 +394,18 @@ def cmd_grants_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _directive_id(text: str) -> int:
+def _directive_id(text: str, action: str) -> int:
+    """A directive ID argument: `D3`, `d3`, `#3` or `3`, the number as parse_db_id allows.
+
+    Raises UsageError naming the argument as typed (printed through terminal_safe by _fail)."""
     from bot.slack.command_text import CommandError, parse_id
 
+    usage = f"accessbot directive {action} D3"
     try:
-        return parse_id(text, "D", "directive", "accessbot directive lift D3")
-    except CommandError as error:
-        raise UsageError(str(error).replace("`", "")) from None
+        return parse_id(text, "D", "directive", usage)
+    except CommandError:
+        # Not the Slack message: that one is mrkdwn, with the typed text entity-escaped.
+        raise UsageError(f"'{text}' is not a directive ID (like D3); usage: {usage}") from None
 
 
 def cmd_directive_issue(settings: Settings, args: argparse.Namespace) -> int:
@@ -373,7 +413,6 @@ def cmd_directive_issue(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.domain.directives import DirectiveError, check_draft
     from bot.services import directives
-    from bot.store.audit import cli_actor
 
     ctx = _context(settings)
     _require_schema(ctx.db)
@@ -388,11 +427,13 @@ def cmd_directive_issue(settings: Settings, args: argparse.Namespace) -> int:
         except ValueError:
             raise UsageError(f"--effective-at '{args.effective_at}' is not an ISO 8601 time") from None
     try:
+        # Free text is stored as clean_text leaves it (a NUL in the notice file would otherwise be kept
+        # by SQLite and refused by PostgreSQL); check_draft then sees what will be stored.
         draft = check_draft(
-            title=args.title,
-            authority=args.authority,
-            reference=args.reference,
-            notice=notice,
+            title=clean_text(args.title),
+            authority=clean_text(args.authority),
+            reference=clean_text(args.reference),
+            notice=clean_text(notice),
             models=args.models.split(","),
             known_models=set(ctx.catalog.models),
             population=args.population,
@@ -407,7 +448,7 @@ def cmd_directive_issue(settings: Settings, args: argparse.Namespace) -> int:
             impact = directives.measure(ctx, session, draft.models, draft.population, draft.action)
         _print_impact(impact.as_dict(), None, args.json, dry_run=True)
         return 0
-    issued = directives.issue(ctx, actor=cli_actor(), draft=draft)
+    issued = directives.issue(ctx, actor=_actor(), draft=draft)
     directive_id = issued.directive.id or 0
     _print_impact(issued.impact.as_dict(), issued.directive, args.json, dry_run=False)
     if args.wait:
@@ -434,13 +475,19 @@ def _print_impact(impact: dict[str, Any], directive: Any, as_json: bool, *, dry_
     else:
         print("dry run: nothing was changed; issuing it now would do this:")
     for model in impact["models"]:
-        line = f"  {model['model']}: {model['grants_suspended']} grant(s) suspended"
+        line = f"  {_safe(model['model'])}: {model['grants_suspended']} grant(s) suspended"
         if model["grants_already_suspended"]:
             line += f" ({model['grants_already_suspended']} already suspended)"
         line += f", {model['requests_stopped']} pending request(s) stopped"
         print(line)
-    channels = ", ".join(impact["channels_to_notify"]) or "none"
+    channels = ", ".join(_safe(c) for c in impact["channels_to_notify"]) or "none"
     print(f"  people to notify: {impact['people_to_notify']}; channels: {channels}")
+    if impact["not_in_directory"]:
+        named = ", ".join(_safe(u) for u in impact["not_in_directory"])
+        print(
+            f"  not in the directory: {named} (Slack is asked about each before the DM; anyone it does "
+            "not know is reported as not notified)"
+        )
 
 
 def _wait_for_delivery(ctx: Any, group: str, timeout: float) -> int:
@@ -490,14 +537,13 @@ def cmd_directive_list(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_directive_lift(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services import directives
     from bot.services.context import Refusal
-    from bot.store.audit import cli_actor
 
+    directive_id = _directive_id(args.id, "lift")
+    reason = clean_text(args.reason) if args.reason is not None else None
     ctx = _context(settings)
     _require_schema(ctx.db)
     try:
-        lifted = directives.lift(
-            ctx, actor=cli_actor(), directive_id=_directive_id(args.id), reason=args.reason
-        )
+        lifted = directives.lift(ctx, actor=_actor(), directive_id=directive_id, reason=reason)
     except Refusal as refusal:
         raise UsageError(refusal.message) from None
     extra = (
@@ -511,23 +557,29 @@ def cmd_directive_report(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services import directives
     from bot.services.context import Refusal
 
+    directive_id = _directive_id(args.id, "report")
     ctx = _context(settings)
     _require_schema(ctx.db)
     try:
-        report = directives.report(ctx, _directive_id(args.id))
+        report = directives.report(ctx, directive_id)
     except Refusal as refusal:
         raise UsageError(refusal.message) from None
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
     d, s = report["directive"], report["summary"]
-    print(f"D{d['id']} {d['reference']}: {d['title']} ({d['status']}, {d['action']}, {d['population']})")
+    print(
+        f"D{d['id']} {_safe(d['reference'])}: {_safe(d['title'])} "
+        f"({_safe(d['status'])}, {_safe(d['action'])}, {_safe(d['population'])})"
+    )
     print(
         f"{s['people']} people affected; {s['grants_suspended']} grant(s) suspended, "
         f"{s['grants_reinstated']} reinstated; {s['requests_stopped']} request(s) stopped, "
         f"{s['requests_denied']} denied; "
         f"{s['notices_failed']} notice(s) not delivered"
     )
+    # Every line below is built from stored data (names, models, Slack's error strings): made printable
+    # as a whole, since a value with a newline or an escape could forge or hide a line.
     for person in report["people"]:
         grants = ", ".join(f"G{g['grant_id']} {g['model']} {_grant_outcome(g)}" for g in person["grants"])
         requests = ", ".join(f"R{r['request_id']} {r['model']} {r['what']}" for r in person["requests"])
@@ -536,10 +588,11 @@ def cmd_directive_report(settings: Settings, args: argparse.Namespace) -> int:
             for n in person["notices"]
         )
         parts = [p for p in (grants, requests, f"notice {notices}" if notices else "") if p]
-        print(f"  {person['slack_user_id']} {person['name'] or '(not in directory)'}: {'; '.join(parts)}")
+        name = person["name"] or "(not in directory)"
+        print(_safe(f"  {person['slack_user_id']} {name}: {'; '.join(parts)}"))
     for channel in report["channels"]:
         error = f" ({channel['error']})" if channel["error"] else ""
-        print(f"  channel {channel['channel']}: {channel['phase']} {channel['status']}{error}")
+        print(_safe(f"  channel {channel['channel']}: {channel['phase']} {channel['status']}{error}"))
     return 0
 
 
@@ -555,10 +608,9 @@ def cmd_outbox_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_outbox_retry(settings: Settings, args: argparse.Namespace) -> int:
     from bot.notify.outbox import requeue_failed
-    from bot.store.audit import cli_actor
 
     db = _ready_database(settings)
-    queued = requeue_failed(db, args.ids, actor=cli_actor())
+    queued = requeue_failed(db, args.ids, actor=_actor())
     missing = sorted(set(args.ids) - set(queued))
     if missing:
         raise UsageError(f"not failed or not found: {', '.join(map(str, missing))} (queued {len(queued)})")
@@ -567,6 +619,19 @@ def cmd_outbox_retry(settings: Settings, args: argparse.Namespace) -> int:
 
 
 AUDIT_COLUMNS = ("id", "at", "actor", "action", "subject_type", "subject_id", "before", "after", "detail")
+
+
+def audit_csv_row(record: dict[str, Any]) -> list[object]:
+    """One audit event as CSV cells, in AUDIT_COLUMNS order: JSON columns (before, after, detail) as
+    compact JSON text unless they hold a plain string, and every cell through csv_safe, so that an actor
+    or a detail starting with `=` reaches a spreadsheet as text, not a formula (OWASP CSV injection)."""
+    cells = []
+    for column in AUDIT_COLUMNS:
+        value = record[column]
+        if isinstance(value, dict | list):
+            value = json.dumps(value, sort_keys=True)
+        cells.append(csv_safe(value))
+    return cells
 
 
 def cmd_audit_export(settings: Settings, args: argparse.Namespace) -> int:
@@ -595,9 +660,7 @@ def cmd_audit_export(settings: Settings, args: argparse.Namespace) -> int:
                     "detail": event.detail,
                 }
                 if writer:
-                    writer.writerow(
-                        [json.dumps(v, sort_keys=True) if isinstance(v, dict) else v for v in record.values()]
-                    )
+                    writer.writerow(audit_csv_row(record))
                 else:
                     out.write(json.dumps(record, sort_keys=True) + "\n")
                 count += 1
@@ -605,7 +668,7 @@ def cmd_audit_export(settings: Settings, args: argparse.Namespace) -> int:
         if args.output:
             out.close()
     if args.output:
-        print(f"wrote {count} audit events to {args.output}")
+        print(f"wrote {count} audit events to {_safe(args.output)}")
     return 0
 
 
@@ -619,7 +682,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _fail(code: int, message: str) -> int:
-    print(f"accessbot: {message}", file=sys.stderr)
+    """One line on stderr. Messages quote what was typed and what files and the database hold, so the
+    line is made printable first (terminal_safe)."""
+    print(f"accessbot: {terminal_safe(message)}", file=sys.stderr)
     return code
 
 
@@ -646,12 +711,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(EXIT_USAGE, str(error))
     except WorkflowError as error:
         for problem in error.problems:
-            print(problem, file=sys.stderr)
+            print(terminal_safe(str(problem)), file=sys.stderr)
         return _fail(EXIT_USAGE, f"workflows are not valid ({len(error.problems)} problem(s))")
     except DirectoryError as error:
         source = getattr(args, "file", "directory")
         for line, message in error.problems:
-            print(f"{source}:{line}: {message}" if line else f"{source}: {message}", file=sys.stderr)
+            # The messages quote the file's cells: one printable line each.
+            shown = f"{source}:{line}: {message}" if line else f"{source}: {message}"
+            print(terminal_safe(shown), file=sys.stderr)
         return _fail(EXIT_USAGE, f"nothing was imported ({len(error.problems)} problem(s))")
     except (OperationalError, ProgrammingError, DBAPIError) as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__

@@ -10,11 +10,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.services import approvals, directives, grants, requests
+from bot.services import approvals, directives, grants, replays, requests
 from bot.services.context import Context
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 2.0  # seconds between updates of an admin's directive progress message
+REPLAY_SWEEP = 60.0  # seconds between sweeps of replay keys whose requests can no longer verify
 
 
 @dataclass
@@ -32,6 +33,7 @@ def default_jobs(ctx: Context, interval: float) -> list[Job]:
         Job("expire requests", lambda: requests.expire_stale_requests(ctx), interval),
         Job("reroute stranded steps", lambda: approvals.reroute_stranded(ctx), interval),
         Job("directive progress", lambda: directives.refresh_progress(ctx), min(interval, PROGRESS_INTERVAL)),
+        Job("forget old replay keys", lambda: replays.forget_expired(ctx), max(interval, REPLAY_SWEEP)),
     ]
 
 

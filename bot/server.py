@@ -16,7 +16,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
 from bot.runtime import Runtime
-from bot.slack.responder import mark_arrival
+from bot.slack.edge import MAX_BODY_BYTES, SlackEdge
+from bot.slack.responder import mark_arrival, mark_checked
 
 log = logging.getLogger(__name__)
 
@@ -24,16 +25,30 @@ SLACK_PATH = "/slack/events"
 
 
 def wsgi_app(runtime: Runtime) -> Callable[..., Iterable[bytes]]:
-    slack = SlackRequestHandler(runtime.app, path=SLACK_PATH)
+    bolt = SlackRequestHandler(runtime.app, path=SLACK_PATH)
+    slack = SlackEdge(
+        bolt,
+        runtime.worker.settings.slack_signing_secret or "",
+        on_checked=lambda checked: mark_checked(checked.replay_key, checked.remember_until),
+        clock=lambda: runtime.ctx.clock().timestamp(),
+    )
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         mark_arrival()
         path = environ.get("PATH_INFO", "")
-        if path == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        method = environ.get("REQUEST_METHOD")
+        if path == "/healthz" and method in ("GET", "HEAD"):
             return _health(runtime, start_response)
-        return slack(environ, start_response)
+        if path == SLACK_PATH and method == "POST":
+            return slack(environ, start_response)
+        return _not_found(start_response)
 
     return application
+
+
+def _not_found(start_response: Callable[..., Any]) -> Iterable[bytes]:
+    start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
+    return [b"Not Found"]
 
 
 def _health(runtime: Runtime, start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -52,7 +67,15 @@ def _health(runtime: Runtime, start_response: Callable[..., Any]) -> Iterable[by
 def serve(runtime: Runtime, host: str, port: int, threads: int) -> None:
     from waitress import create_server
 
-    server = create_server(wsgi_app(runtime), host=host, port=port, threads=threads, ident="accessbot")
+    server = create_server(
+        wsgi_app(runtime),
+        host=host,
+        port=port,
+        threads=threads,
+        ident="accessbot",
+        # waitress buffers a body before the app sees it (1 GB by default): refuse large ones up front.
+        max_request_body_size=MAX_BODY_BYTES,
+    )
 
     def shutdown(signum: int, _frame: Any) -> None:
         log.info("signal %s: shutting down", signum)

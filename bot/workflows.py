@@ -2,6 +2,10 @@
 
 Every problem is reported as `<file>: <key path>: <what is wrong>`, all at once, so an admin can fix the
 files in one go. `accessbot workflows check` prints them; `serve` refuses to start while any remain.
+
+`slack_warnings` names, in the same form, valid settings that run into a Slack limit (a menu holds 100
+options, an option label 75 characters): nothing breaks, but people will see something the admin may not
+expect, so `accessbot workflows check` prints them as warnings.
 """
 
 from __future__ import annotations
@@ -16,12 +20,17 @@ import yaml
 
 from bot.domain.catalog import MANAGER, MODEL_STATUSES, Catalog, Chain, Model, Policy, StepRule
 from bot.domain.countries import country_problem
-from bot.domain.durations import DurationError, parse_duration
+from bot.domain.durations import DurationError, compact_duration, parse_duration
+from bot.render import clip
+from bot.slack import ids
 
 FILES = ("models.yaml", "chains.yaml", "policy.yaml")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _ROLE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 _CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,20}$")
+# How many models `/access models` lists before "…and N more" (templates/models.json.j2): a message holds
+# 50 blocks (docs.slack.dev/reference/block-kit/blocks), and the header and footer need some.
+MODELS_LISTED = 45
 
 
 class WorkflowError(Exception):
@@ -328,3 +337,50 @@ def _models(data: Any, check: _Checker, chains: dict[str, Chain]) -> dict[str, M
             description=check.text(spec, "description", path, required=False, limit=500),
         )
     return models
+
+
+def slack_warnings(catalog: Catalog, directory: Path) -> list[str]:
+    """Where a valid catalog runs into a Slack limit, as `<file>: <key path>: <what people will see>`.
+
+    Limits (Block Kit reference, docs.slack.dev/reference/block-kit): a select menu holds 100 options,
+    option text is cut at 75 characters, a message holds 50 blocks. Slugs need no warning: they are
+    option values (150 characters at most) and the loader already refuses any longer than 64.
+    """
+    # The labels the forms really show; imported here so that loading workflows stays free of Slack.
+    from bot.slack.options import directive_label, request_label
+
+    models_file, policy_file = directory / "models.yaml", directory / "policy.yaml"
+    warnings: list[str] = []
+    count = len(catalog.models)
+    if count > ids.SELECT_OPTIONS_MAX:
+        warnings.append(
+            f"{models_file}: models: {count} models are more than a Slack menu holds "
+            f"({ids.SELECT_OPTIONS_MAX}): the request and directive forms show a search box instead of a "
+            "list, and people type part of a model's name or slug to find it"
+        )
+    if count > MODELS_LISTED:
+        warnings.append(
+            f"{models_file}: models: `/access models` lists the first {MODELS_LISTED} of {count} models "
+            "(a Slack message holds 50 blocks); the forms still offer every model"
+        )
+    # models keeps the order of models.yaml, so its position is the index an admin looks for.
+    for index, model in enumerate(catalog.models.values()):
+        for form, label in (("request", request_label(model)), ("directive", directive_label(model))):
+            if len(label) > ids.OPTION_TEXT_MAX:
+                warnings.append(
+                    f"{models_file}: models[{index}].name: the {form} form's label '{label}' is "
+                    f"{len(label)} characters; Slack shows at most {ids.OPTION_TEXT_MAX}, so it is cut "
+                    f"to '{clip(label, ids.OPTION_TEXT_MAX)}'"
+                )
+    offered = sorted({d for model in catalog.models.values() for d in catalog.durations_for(model)})
+    if len(offered) > ids.SELECT_OPTIONS_MAX:
+        dropped = offered[ids.SELECT_OPTIONS_MAX :]
+        shown = ", ".join(compact_duration(int(d.total_seconds())) for d in dropped[:5])
+        more = f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
+        warnings.append(
+            f"{policy_file}: policy.duration_choices: with each model's default_duration, the request "
+            f"form would offer {len(offered)} durations; a Slack menu holds {ids.SELECT_OPTIONS_MAX}, so "
+            f"the longest are left out ({shown}{more}); people can still ask for them with "
+            "`/access request <model> <duration> <why>`"
+        )
+    return warnings

@@ -14,6 +14,15 @@ from tests.support.databases import fresh_database, using_postgres
 from tests.support.seed import add_directory_users, prepare_database
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fuzz-examples",
+        type=int,
+        default=300,
+        help="how many signed fuzzed payloads tests/e2e/test_fuzz.py sends (the suite's seeded run: 300)",
+    )
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     with fresh_database(tmp_path) as url:

@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+# The longest query search() looks at: people type model names, not essays, and each extra character is
+# work done on every keystroke.
+SEARCH_QUERY_MAX = 100
+
 MANAGER = "manager"
 
 # Model status as configured in workflows/models.yaml. Directives can make the *effective* status
@@ -92,3 +96,30 @@ class Catalog:
         choices = {d for d in self.policy.duration_choices if d <= model.max_duration}
         choices.add(model.default_duration)
         return sorted(choices)
+
+    def search(self, query: str, limit: int) -> list[Model]:
+        """Models whose slug or name holds every word of `query` (case-insensitive), best matches first.
+
+        Ranking: exact slug, then slug or name starting with the query, then a word of the name starting
+        with it, then anywhere; ties in name order, as the catalog is listed. An empty query lists the
+        catalog from the top. The work is one pass over the in-memory catalog, so it is cheap enough to
+        run on every keystroke.
+        """
+        wanted = " ".join(query[:SEARCH_QUERY_MAX].casefold().split())
+        words = wanted.split()
+        found: list[tuple[int, str, str, Model]] = []
+        for model in self.models.values():
+            slug, name = model.slug.casefold(), model.name.casefold()
+            if not all(word in slug or word in name for word in words):
+                continue
+            if not wanted or slug == wanted:
+                rank = 0
+            elif slug.startswith(wanted) or name.startswith(wanted):
+                rank = 1
+            elif any(part.startswith(words[0]) for part in name.split()):
+                rank = 2
+            else:
+                rank = 3
+            found.append((rank, name, slug, model))
+        found.sort(key=lambda item: item[:3])
+        return [model for *_, model in found[: max(0, limit)]]

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bot.domain.countries import country_problem
+from bot.domain.text import clean_text
 
 CSV_COLUMNS = (
     "slack_user_id",
@@ -21,9 +22,10 @@ CSV_COLUMNS = (
 )
 REQUIRED_COLUMNS = ("slack_user_id", "email", "name")
 
-_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
-_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-_ROLE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+# Matched with fullmatch: `$` would also accept a trailing line feed.
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+_EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
+_ROLE = re.compile(r"[a-z][a-z0-9-]{0,62}")
 MAX_NAME = 200
 
 
@@ -53,11 +55,20 @@ class DirectoryError(ValueError):
 
 
 def is_slack_user_id(text: str) -> bool:
-    return bool(_SLACK_USER_ID.match(text))
+    """Whether the whole text is a Slack user ID: U or W, then 2 to 20 capitals or digits."""
+    return bool(_SLACK_USER_ID.fullmatch(text))
 
 
 def is_email(text: str) -> bool:
-    return bool(_EMAIL.match(text))
+    """Whether the whole text looks like one email address (no spaces, no angle brackets)."""
+    return bool(_EMAIL.fullmatch(text))
+
+
+def cell_text(value: str | None) -> str:
+    """A directory CSV cell as it is read: missing is empty, characters no database stores are dropped
+    (clean_text: a NUL must not work on SQLite and fail on PostgreSQL), then spaces around it go. A cell
+    of nothing but control characters is therefore empty, like a blank one."""
+    return clean_text(value or "").strip()
 
 
 def check_header(columns: Iterable[str]) -> list[str]:
@@ -81,13 +92,14 @@ def _split(value: str) -> list[str]:
 
 
 def parse_row(row: Mapping[str, str | None]) -> Person:
-    """One CSV row (column -> text) to a Person; raises ValueError naming the column and the problem."""
+    """One CSV row (column -> text, as csv.DictReader gives it) to a Person; every cell goes through
+    cell_text first. Raises ValueError naming the column and the problem."""
 
     # Header cells may carry spaces ("slack_user_id, email"); check_header accepts them, so match here too.
     row = {key.strip(): value for key, value in row.items() if key is not None}
 
     def text(column: str) -> str:
-        return (row.get(column) or "").strip()
+        return cell_text(row.get(column))
 
     user_id = text("slack_user_id")
     if not user_id:
@@ -120,7 +132,7 @@ def parse_row(row: Mapping[str, str | None]) -> Person:
     us_person = None if not us_person_text else us_person_text == "yes"
     roles = _split(text("roles"))
     for role in roles:
-        if not _ROLE.match(role):
+        if not _ROLE.fullmatch(role):
             raise ValueError(f"role '{role}' must be lower-case letters, digits and dashes")
     return Person(
         slack_user_id=user_id,

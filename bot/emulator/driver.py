@@ -431,6 +431,65 @@ class SlackDriver:
             event["view"] = self.emulator.api_view(home)
         return self.event(event, event_id=event_id, retry_num=retry_num, sign=sign, timestamp=timestamp)
 
+    def user_change(
+        self,
+        user_id: str,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        *,
+        sign: bool = True,
+        timestamp: int | None = None,
+    ) -> Reply:
+        """Slack's ``user_change`` event for a person as the emulator has them now (``users:read``).
+
+        Change the person first (``emulator.set_user(user_id, deleted=True)`` for a deactivation); the
+        event carries the whole users.info user object, with ``deleted``.
+        """
+        user = self.emulator.user_info(user_id)
+        if user is None:
+            raise AssertionError(f"no user {user_id} in the emulator")
+        event: dict[str, Any] = {
+            "type": "user_change",
+            "user": user,
+            "cache_ts": int(time.time()),
+            "event_ts": _action_ts(),
+        }
+        return self.event(event, event_id=event_id, retry_num=retry_num, sign=sign, timestamp=timestamp)
+
+    def options(
+        self,
+        user_id: str,
+        action_id: str,
+        value: Any = "",
+        *,
+        view: dict[str, Any] | None = None,
+        block_id: str = "b",
+        sign: bool = True,
+        timestamp: int | None = None,
+    ) -> Reply:
+        """Type ``value`` into the external select ``action_id``: Slack's ``block_suggestion`` request to
+        the options load URL. ``view`` is the stored modal holding the menu (Slack sends it along);
+        ``value`` goes out as given, so a test can send junk. The bot answers ``{"options": [...]}``
+        in ``reply.json``.
+        """
+        payload: dict[str, Any] = {
+            "type": "block_suggestion",
+            "token": VERIFICATION_TOKEN,
+            "team": self._team(),
+            "user": self._user(user_id),
+            "api_app_id": self.api_app_id,
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "action_id": action_id,
+            "block_id": block_id,
+            "value": value,
+            "action_ts": _action_ts(),
+        }
+        if view is not None:
+            payload["container"] = {"type": "view", "view_id": view["id"]}
+            payload["view"] = self.emulator.api_view(view)
+        return self._interaction(payload, sign=sign, timestamp=timestamp, reply_extras={})
+
 
 def build_state(view: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     """Slack's ``view.state`` for ``values``: every input block appears, filled or empty."""

@@ -186,11 +186,23 @@ class SlackEmulator:
         """A response URL for an interaction by ``user_id`` in ``channel_id``.
 
         ``message_ts`` names the message the interaction came from, so ``replace_original`` /
-        ``delete_original`` act on it (an ephemeral one when ``ephemeral``).
+        ``delete_original`` act on it (an ephemeral one when ``ephemeral``). Like Slack's, it works 5
+        times within 30 minutes (see ``advance``); after that it answers HTTP 404 ``used_url`` or
+        ``expired_url``, and an unknown one 404 ``no_service``.
         """
         with self._lock:
             url_id = self._state.new_response_url(user_id, channel_id, message_ts, ephemeral)
         return f"{self.root_url}response/{url_id}"
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulator's clock forward by ``seconds``, as if that much time had passed.
+
+        Trigger ids (``trigger_ttl``) and response URLs (30 minutes, 5 uses) expire by this clock, so a
+        test reaches "31 minutes later" without sleeping. Message ``ts`` values and rate limits keep
+        following real time.
+        """
+        with self._lock:
+            self._state.advance(seconds)
 
     def new_trigger_id(self, user_id: str) -> str:
         """A trigger id valid once, for ``trigger_ttl`` seconds (like the one in a slash command)."""
@@ -305,7 +317,8 @@ class SlackEmulator:
 
     @property
     def warnings(self) -> list[str]:
-        """Things Slack accepts but changes (e.g. text truncated at 40,000 chars)."""
+        """Things Slack accepts but changes or nobody will see (text truncated at 40,000 chars, a DM to
+        a deactivated person)."""
         with self._lock:
             return list(self._state.warnings)
 

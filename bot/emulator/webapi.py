@@ -48,6 +48,7 @@ def auth_test(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def users_info(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
+    """A deactivated person is still found, with ``deleted: true`` (how a bot learns someone left)."""
     user = ws.users.get(params.get("user") or "")
     if user is None:
         raise SlackError("user_not_found")
@@ -75,7 +76,8 @@ def conversations_open(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
     if user is None:
         raise SlackError("user_not_found")
     if user.deleted:
-        raise SlackError("account_inactive")
+        # Documented for conversations.open: "user_disabled - A specified user has been disabled."
+        raise SlackError("user_disabled")
     already_open = user.dm_id in ws.opened_dms
     ws.opened_dms.add(user.dm_id)
     return {"no_op": already_open, "already_open": already_open, "channel": {"id": user.dm_id}}
@@ -215,12 +217,14 @@ def chat_update(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def chat_post_ephemeral(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
-    channel = ws.post_target(params.get("channel"))
     user = ws.users.get(params.get("user") or "")
     if user is None:
         raise SlackError("user_not_found")
     if user.deleted:
-        raise SlackError("account_inactive")
+        # Deactivation removes a person from every conversation, and an ephemeral message needs its
+        # recipient there: "user_not_in_channel - Intended recipient is not in the specified channel."
+        raise SlackError("user_not_in_channel")
+    channel = ws.post_target(params.get("channel"))
     if not _has_content(params):
         raise SlackError("no_text")
     where = f"chat.postEphemeral ({params.get('channel')} -> {user.id})"

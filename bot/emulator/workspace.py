@@ -1,8 +1,10 @@
 """The state of the emulated Slack workspace: people, channels, messages, views, triggers, response URLs.
 
 Plain data plus the rules Slack applies when storing things (unique increasing ``ts``, generated
-``block_id``/``action_id``, DM channel per person, single-use triggers, five uses per response URL).
-Nothing here locks: ``SlackEmulator`` holds one lock around every call into this module.
+``block_id``/``action_id``, DM channel per person, single-use triggers that expire, response URLs good
+for five uses within 30 minutes). Expiry runs on the workspace's own clock (``now()``), which tests move
+forward with ``advance()`` instead of sleeping. Nothing here locks: ``SlackEmulator`` holds one lock
+around every call into this module.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from typing import Any
 from .limits import MESSAGE_TEXT_MAX, check_message
 from .walk import iter_elements
 
-RESPONSE_URL_MAX_USES = 5  # Slack: "up to 5 times within 30 minutes"
+# Slack: a response_url may be used "up to 5 times within 30 minutes" of the interaction
+# (api.slack.com/interactivity/handling#message_responses).
+RESPONSE_URL_MAX_USES = 5
+RESPONSE_URL_TTL = 30 * 60.0  # seconds
 _ID_CHARS = string.ascii_uppercase + string.digits
 
 
@@ -84,6 +89,7 @@ class ResponseUrl:
     channel_id: str
     message_ts: str | None
     ephemeral: bool
+    created: float  # on the workspace clock (``Workspace.now()``), seconds
     uses: int = 0
     posts: list[dict[str, Any]] = field(default_factory=list)
 
@@ -111,6 +117,8 @@ class Workspace:
         self.trigger_ttl = trigger_ttl
         self.clock = clock
         self.monotonic = monotonic
+        # How far ``advance()`` has moved the expiry clock past the real one, in seconds.
+        self.offset = 0.0
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}
@@ -127,6 +135,18 @@ class Workspace:
         self._last_ts_us = 0
         self._counter = 0
 
+    # -- time ------------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The clock trigger ids and response URLs expire by: monotonic seconds plus ``advance()``."""
+        return self.monotonic() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the expiry clock forward (message ``ts`` values keep following the wall clock)."""
+        if seconds < 0:
+            raise ValueError("the emulator's clock only moves forward")
+        self.offset += seconds
+
     # -- ids -------------------------------------------------------------------------------------
 
     def next_ts(self) -> str:
@@ -138,15 +158,21 @@ class Workspace:
     def new_trigger(self, user_id: str) -> str:
         self._counter += 1
         trigger_id = f"{int(self.clock())}.{self._counter}.{secrets.token_hex(16)}"
-        self.triggers[trigger_id] = Trigger(user_id, self.monotonic())
+        self.triggers[trigger_id] = Trigger(user_id, self.now())
         return trigger_id
 
     def check_trigger(self, trigger_id: Any) -> Trigger:
-        """Raise Slack's error for an unknown, used or expired trigger; does not consume it."""
+        """Raise Slack's error for an unknown, used or expired trigger; does not consume it.
+
+        views.open documents ``invalid_trigger_id``, ``exchanged_trigger_id`` ("already exchanged in a
+        previous call") and ``expired_trigger_id``.
+        """
         trigger = self.triggers.get(trigger_id) if isinstance(trigger_id, str) else None
         if trigger is None:
             raise SlackError("invalid_trigger_id")
-        if trigger.used or self.monotonic() - trigger.created > self.trigger_ttl:
+        if trigger.used:
+            raise SlackError("exchanged_trigger_id")
+        if self.now() - trigger.created > self.trigger_ttl:
             raise SlackError("expired_trigger_id")
         return trigger
 
@@ -154,7 +180,9 @@ class Workspace:
         self, user_id: str, channel_id: str, message_ts: str | None = None, ephemeral: bool = False
     ) -> str:
         url_id = secrets.token_hex(12)
-        self.response_urls[url_id] = ResponseUrl(url_id, user_id, channel_id, message_ts, ephemeral)
+        self.response_urls[url_id] = ResponseUrl(
+            url_id, user_id, channel_id, message_ts, ephemeral, created=self.now()
+        )
         return url_id
 
     # -- people and channels --------------------------------------------------------------------
@@ -189,11 +217,14 @@ class Workspace:
         """A user id means that person's DM; anything else is already a channel id."""
         return dm_channel_id(channel_or_user) if channel_or_user[:1] in ("U", "W") else channel_or_user
 
-    def _check_dm_user(self, user: User) -> None:
-        if user.deleted:
-            raise SlackError("account_inactive")
+    def _check_dm_user(self, user: User, where: str) -> None:
         if not user.messages_tab:
             raise SlackError("messages_tab_disabled")
+        if user.deleted:
+            # Slack accepts a message to a deactivated person: their conversations still exist (a Slack
+            # engineer in python-slack-sdk issue 1156). Nobody will read it, so the emulator notes it.
+            # (``account_inactive`` means the calling token's own account is gone, not the recipient.)
+            self.warnings.append(f"{where}: {user.id} is deactivated; Slack accepts it but nobody reads it")
 
     def post_target(self, channel: Any) -> str:
         """Where chat.postMessage / postEphemeral puts a message, or Slack's error for ``channel``."""
@@ -203,13 +234,13 @@ class Workspace:
             user = self.users.get(channel)
             if user is None:
                 raise SlackError("channel_not_found")
-            self._check_dm_user(user)
+            self._check_dm_user(user, f"message to {channel}")
             return user.dm_id
         if channel[0] == "D":
             dm_user = self.user_by_dm(channel)
             if dm_user is None:
                 raise SlackError("channel_not_found")
-            self._check_dm_user(dm_user)
+            self._check_dm_user(dm_user, f"message to {channel}")
             return channel
         found = self.channels.get(channel)
         if found is None:
@@ -430,6 +461,10 @@ class Workspace:
         return status, text
 
     def _respond(self, target: ResponseUrl, raw: bytes, post: dict[str, Any]) -> tuple[int, str]:
+        # Slack documents the limits (5 uses, 30 minutes) but not the refusal's body; hooks.slack.com
+        # refuses a dead URL with HTTP 404 and a short code, as it does an unknown one (no_service).
+        if self.now() - target.created > RESPONSE_URL_TTL:
+            return 404, "expired_url"
         if target.uses >= RESPONSE_URL_MAX_USES:
             return 404, "used_url"
         try:

@@ -186,7 +186,7 @@ def requeue_failed(db: Database, ids: list[int], *, actor: str) -> list[int]:
 
 _BULK_COLUMNS = (
     "kind", "lane", "address", "ref_id", "payload", "group_key", "status", "attempts", "uncertain",
-    "next_attempt_at", "created_at",
+    "next_attempt_at", "created_at", "check_account",
 )  # fmt: skip
 
 
@@ -199,10 +199,12 @@ def queue_selected(
     now: datetime,
     group_key: str | None = None,
 ) -> None:
-    """Queue one message per row of `rows` (a SELECT of `lane`, `address` and `ref_id` columns) in a
-    single INSERT … SELECT, for broadcasts of any size. The payload is the same for every row, so it
-    names a composer (`{"compose": ...}`) that builds each message when it is sent."""
+    """Queue one message per row of `rows` (a SELECT of `lane`, `address` and `ref_id` columns, and
+    optionally a boolean `check_account`: ask Slack about the person before sending) in a single
+    INSERT … SELECT, for broadcasts of any size. The payload is the same for every row, so it names a
+    composer (`{"compose": ...}`) that builds each message when it is sent."""
     source = rows.subquery()
+    check_account = source.c.check_account if "check_account" in source.c else literal(False, Boolean)
     session.exec(  # type: ignore[call-overload]
         insert(OutboxMessage).from_select(
             list(_BULK_COLUMNS),
@@ -218,6 +220,7 @@ def queue_selected(
                 literal(False, Boolean),
                 literal(now, UTCDateTime),
                 literal(now, UTCDateTime),
+                check_account,
             ).order_by(source.c.lane),
         )
     )

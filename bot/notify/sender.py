@@ -9,7 +9,15 @@ and never sending one twice.
   id in conversations.history and only sends if it is not there.
 - Pace: 429 pauses the method for Retry-After without counting as a failure; posts to one channel are
   paced at about one per second (short bursts allowed); other errors back off exponentially; permanent
-  errors (channel_not_found, account_inactive, …) are recorded as failed at once.
+  errors (channel_not_found, user_disabled, …; see slack_errors.py) are recorded as failed at once.
+- People who left: Slack still accepts a DM to a deactivated account, so a DM is not sent when
+  `slack_account` says the person is deactivated, and rows with `check_account` ask users.info first
+  (at most every 10 minutes per person). Such rows end `failed` with `account_deactivated`.
+- Replies through a response_url (5 uses within 30 minutes) go to the person by DM once the URL is too
+  old or Slack refuses it as expired or used up.
+- App Home rows are rendered at send time and published with views.publish, passing the hash of the
+  view last published so that Slack refuses to overwrite a newer one; on `hash_conflict` the view is
+  rendered again and published without the stale hash.
 - The dispatcher never blocks request handling: listeners only insert rows and wake it.
 """
 
@@ -36,16 +44,29 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
-from bot.notify.outbox import POST, RESPOND, UPDATE
-from bot.notify.slack_errors import Failure, classify
+from bot.notify.outbox import HOME, POST, RESPOND, UPDATE, is_person
+from bot.notify.slack_errors import Failure, classify, classify_http, error_code, response_url_gone
+from bot.store import accounts
 from bot.store.db import Database
-from bot.store.tables import DmChannel, OutboxMessage
+from bot.store.tables import DmChannel, HomeTab, OutboxMessage, SlackAccount
 from bot.store.types import utcnow
 
 log = logging.getLogger(__name__)
 
 METADATA_EVENT = "accessbot_outbox"
-METHOD_OF_KIND = {POST: "chat.postMessage", UPDATE: "chat.update", RESPOND: "response_url"}
+# The Web API method each kind of row calls, paused as a whole when Slack rate-limits it.
+METHOD_OF_KIND = {
+    POST: "chat.postMessage",
+    UPDATE: "chat.update",
+    RESPOND: "response_url",
+    HOME: "views.publish",
+}
+# Slack: a response_url works "up to 5 times within 30 minutes" of the interaction.
+RESPONSE_URL_LIFETIME = timedelta(minutes=30)
+# How long what users.info said about an account is trusted before a `check_account` row asks again.
+ACCOUNT_CHECK_MAX_AGE = timedelta(minutes=10)
+# The outbox error of a DM not sent because the person's Slack account is deactivated.
+ACCOUNT_DEACTIVATED = "account_deactivated"
 MAX_ATTEMPTS = 15  # transient failures, with backoff capped at 5 minutes: about an hour of trying
 MAX_BACKOFF = 300.0
 LANE_RATE = 1.0  # posts per second per channel
@@ -59,6 +80,10 @@ class _Bucket:
 
 
 class Sender:
+    """Delivers outbox rows (see the module docstring). `clock` gives aware UTC datetimes and is the only
+    source of time for database timestamps and age checks; `composer(row)` builds the message (for
+    `{"compose": ...}` payloads: `{"text", "blocks"}`, or `{"view"}` for App Home rows)."""
+
     def __init__(
         self,
         db: Database,
@@ -228,18 +253,12 @@ class Sender:
             self._wake.set()
 
     def deliver(self, item: OutboxMessage) -> None:
+        """Send one claimed row and record the outcome on it; never raises."""
         if "compose" in item.payload:
-            try:
-                if self.composer is None:
-                    raise LookupError("no composer configured")
-                item.payload = {**item.payload, **self.composer(item)}
-            except SQLAlchemyError as error:  # the database blinked: try again later
-                self._record_failure(item, Failure("transient", f"compose: {type(error).__name__}"))
+            composed = self._compose(item)
+            if composed is None:
                 return
-            except Exception as error:  # its subject is gone or a template is broken: retrying won't help
-                log.exception("outbox item %s could not be composed", item.id)
-                self._finish(item, "failed", error=f"could not compose the message: {type(error).__name__}")
-                return
+            item.payload = {**item.payload, **composed}
         try:
             if item.kind == POST:
                 self._post(item)
@@ -247,15 +266,44 @@ class Sender:
                 self._update(item)
             elif item.kind == RESPOND:
                 self._respond(item)
+            elif item.kind == HOME:
+                self._publish_home(item)
             else:
                 self._finish(item, "failed", error=f"unknown kind {item.kind}")
         except Exception as error:  # classified below: nothing here may kill the worker
             failure = classify(error)
-            self._record_failure(item, failure)
+            self._record_failure(item, failure, method=_method_of(error))
+
+    def _compose(self, item: OutboxMessage) -> dict[str, Any] | None:
+        """The composer's output for the row, or None once the failure has been recorded."""
+        try:
+            if self.composer is None:
+                raise LookupError("no composer configured")
+            return self.composer(item)
+        except SQLAlchemyError as error:  # the database blinked: try again later
+            self._record_failure(item, Failure("transient", f"compose: {type(error).__name__}"))
+            return None
+        except Exception as error:  # its subject is gone or a template is broken: retrying won't help
+            log.exception("outbox item %s could not be composed", item.id)
+            self._finish(item, "failed", error=f"could not compose the message: {type(error).__name__}")
+            return None
 
     def _post(self, item: OutboxMessage) -> None:
+        # Rows queued in bulk (queue_selected) carry no user_id: a DM's address is the person.
+        person = item.user_id or (item.address if is_person(item.address) else None)
+        if person:
+            refusal = self._account_refusal(person, check=item.check_account)
+            if refusal is not None:
+                log.info("outbox item %s not sent: %s", item.id, refusal)
+                self._finish(item, "failed", error=refusal)
+                return
+        self._send_post(item, item.address, item.payload, lane=item.lane)
+
+    def _send_post(self, item: OutboxMessage, address: str, payload: dict[str, Any], *, lane: str) -> None:
+        """chat.postMessage of `payload` to `address`, tagged with the row's id in message metadata; if
+        an earlier attempt may have reached Slack, look for that tag first and only send if absent."""
         if item.uncertain:
-            found = self._find_posted(item)
+            found = self._find_posted(item, address)
             if found is not None:
                 log.info("outbox item %s was already delivered; not sending it again", item.id)
                 self._finish(item, "sent", channel=found[0], ts=found[1])
@@ -263,10 +311,9 @@ class Sender:
         if not self._renew(item):
             log.info("outbox item %s was taken over by another worker; leaving it to them", item.id)
             return
-        self._take_token(item.lane)
-        payload = item.payload
+        self._take_token(lane)
         response = self.client.chat_postMessage(
-            channel=item.address,
+            channel=address,
             text=payload["text"],
             blocks=payload.get("blocks"),
             metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": item.id}},
@@ -275,8 +322,78 @@ class Sender:
         )
         channel, ts = str(response["channel"]), str(response["ts"])
         self._finish(item, "sent", channel=channel, ts=ts)
-        if item.address[:1] in ("U", "W") and channel.startswith("D"):
-            self._remember_dm(item.address, channel)
+        if address[:1] in ("U", "W") and channel.startswith("D"):
+            self._remember_dm(address, channel)
+
+    # -- people who left ------------------------------------------------------------------------------
+
+    def _account_refusal(self, user_id: str, *, check: bool) -> str | None:
+        """Why a DM to `user_id` must not be sent (`account_deactivated`, `user_not_found`), or None.
+
+        Slack accepts messages to deactivated accounts (python-slack-sdk issue 1156), so this asks what
+        Slack last said (`slack_account`, kept by the user_change event and by this check). With `check`,
+        an answer older than ACCOUNT_CHECK_MAX_AGE, or none, is refreshed with users.info first; its
+        rate limits and server errors propagate and the row is retried like any other.
+        """
+        with self.db.read() as session:
+            known = session.get(SlackAccount, user_id)
+        if check and (known is None or self.clock() - known.checked_at > ACCOUNT_CHECK_MAX_AGE):
+            try:
+                response = self.client.users_info(user=user_id)
+            except SlackApiError as error:
+                if error_code(error) == "user_not_found":
+                    return "user_not_found"
+                raise
+            deleted = bool((response.get("user") or {}).get("deleted"))
+            self._record_account(user_id, deleted)
+            return ACCOUNT_DEACTIVATED if deleted else None
+        if known is not None and known.deleted:
+            return ACCOUNT_DEACTIVATED
+        return None
+
+    def _record_account(self, user_id: str, deleted: bool) -> None:
+        """Upsert what users.info said; `changed_at` moves only when the deleted flag changes."""
+        now = self.clock()
+        with self.db.uow() as uow:
+            accounts.record(uow.session, user_id, deleted=deleted, now=now)
+            uow.commit()
+
+    # -- App Home -------------------------------------------------------------------------------------
+
+    def _publish_home(self, item: OutboxMessage) -> None:
+        """views.publish of the freshly rendered Home tab, guarded by the hash of the last one we
+        published. A `hash_conflict` means someone published in between (another replica answering
+        app_home_opened): this row's view was rendered from current state, so render once more and
+        publish without the stale hash."""
+        user_id = item.address
+        view = item.payload.get("view")
+        if not isinstance(view, dict):
+            self._finish(item, "failed", error="could not compose the message: no view")
+            return
+        with self.db.read() as session:
+            known = session.get(HomeTab, user_id)
+        try:
+            if known is not None and known.view_hash:
+                response = self.client.views_publish(user_id=user_id, view=view, hash=known.view_hash)
+            else:
+                response = self.client.views_publish(user_id=user_id, view=view)
+        except SlackApiError as error:
+            if error_code(error) != "hash_conflict":
+                raise
+            log.info("outbox item %s: Home tab changed since our last publish; rendering it again", item.id)
+            fresh = self._compose(item)
+            if fresh is None:
+                return
+            if not isinstance(fresh.get("view"), dict):
+                self._finish(item, "failed", error="could not compose the message: no view")
+                return
+            response = self.client.views_publish(user_id=user_id, view=fresh["view"])
+        published = response.get("view") or {}
+        now = self.clock()
+        with self.db.uow() as uow:
+            accounts.record_home(uow.session, user_id, view_hash=published.get("hash"), now=now)
+            uow.commit()
+        self._finish(item, "sent")
 
     def _update(self, item: OutboxMessage) -> None:
         with self.db.read() as session:
@@ -298,28 +415,47 @@ class Sender:
         self._finish(item, "sent", channel=original.sent_channel, ts=original.sent_ts)
 
     def _respond(self, item: OutboxMessage) -> None:
+        """Reply through the response_url; once it is older than 30 minutes, or Slack answers that it is
+        expired, used up or unknown, send the same message to `item.user_id` by DM instead (without a
+        user_id the row fails, as there is nobody to send it to)."""
+        if item.user_id and self.clock() - item.created_at >= RESPONSE_URL_LIFETIME:
+            log.info("outbox item %s: response_url too old; sending the reply by DM", item.id)
+            self._respond_by_dm(item)
+            return
         webhook = WebhookClient(item.address, timeout=int(max(1, self.timeout)), retry_handlers=[])
         response = webhook.send_dict(item.payload)
-        if response.status_code == 200:
+        failure = classify_http(response.status_code, response.body or "", response.headers)
+        if failure is None:
             self._finish(item, "sent")
             return
-        if response.status_code == 429:
-            retry = float(_header(response.headers, "retry-after") or 1)
-            self._record_failure(item, Failure("rate_limited", "ratelimited", retry_after=retry))
-        elif response.status_code >= 500:
-            self._record_failure(item, Failure("transient", f"http_{response.status_code}"))
-        else:
-            # An expired or used-up response_url will not start working again.
-            self._record_failure(
-                item, Failure("permanent", f"http_{response.status_code}: {response.body[:200]}")
+        if (
+            failure.kind == "permanent"
+            and item.user_id
+            and response_url_gone(response.status_code, response.body or "")
+        ):
+            log.info(
+                "outbox item %s: response_url refused (%s); sending the reply by DM", item.id, failure.error
             )
+            self._respond_by_dm(item)
+            return
+        self._record_failure(item, failure, method=METHOD_OF_KIND[RESPOND])
 
-    def _find_posted(self, item: OutboxMessage) -> tuple[str, str] | None:
-        """Look for this item's metadata in the channel's recent history. Rate limits and server errors
-        propagate (the item stays uncertain and is tried again); when the history cannot be read at all,
-        the message is sent again rather than risk losing it."""
+    def _respond_by_dm(self, item: OutboxMessage) -> None:
+        user_id = item.user_id or ""
+        refusal = self._account_refusal(user_id, check=False)
+        if refusal is not None:
+            self._finish(item, "failed", error=refusal)
+            return
+        # Only the message: response_type and replace_original mean nothing in a DM.
+        payload = {key: item.payload[key] for key in ("text", "blocks") if key in item.payload}
+        self._send_post(item, user_id, payload, lane=user_id)
+
+    def _find_posted(self, item: OutboxMessage, address: str) -> tuple[str, str] | None:
+        """Look for this item's metadata in the recent history of `address` (a channel, or a person's
+        DM). Rate limits and server errors propagate (the item stays uncertain and is tried again); when
+        the history cannot be read at all, the message is sent again rather than risk losing it."""
         try:
-            channel = self._channel_for(item.address)
+            channel = self._channel_for(address)
             if channel is None:
                 return None
             return self._search_history(item, channel)
@@ -396,8 +532,10 @@ class Sender:
 
     # -- recording results ----------------------------------------------------------------------------
 
-    def _record_failure(self, item: OutboxMessage, failure: Failure) -> None:
-        method = METHOD_OF_KIND.get(item.kind, item.kind)
+    def _record_failure(self, item: OutboxMessage, failure: Failure, *, method: str | None = None) -> None:
+        """Retry, pause or fail the row. `method` is the Web API method that failed (the one a rate
+        limit pauses); by default the one the row's kind calls."""
+        method = method or METHOD_OF_KIND.get(item.kind, item.kind)
         if failure.kind == "rate_limited":
             wait = failure.retry_after or 1.0
             self._paused_until[method] = max(self._paused_until.get(method, 0), time.monotonic() + wait)
@@ -494,10 +632,12 @@ class Sender:
             )
 
 
-def _header(headers: Any, name: str) -> str | None:
-    for key, value in (headers or {}).items():
-        if str(key).lower() == name:
-            return value[0] if isinstance(value, list) else str(value)
+def _method_of(error: BaseException) -> str | None:
+    """The Web API method a SlackApiError came from (`.../api/users.info` -> `users.info`), or None."""
+    if isinstance(error, SlackApiError):
+        url = str(getattr(error.response, "api_url", "") or "")
+        if "/api/" in url:
+            return url.rsplit("/api/", 1)[1].split("?", 1)[0] or None
     return None
 
 
@@ -506,4 +646,13 @@ def sender_client(base_url: str, token: str, timeout: float) -> WebClient:
     return WebClient(token=token, base_url=base_url, timeout=int(max(1, timeout)), retry_handlers=[])
 
 
-__all__ = ["METADATA_EVENT", "Sender", "SlackApiError", "sender_client"]
+__all__ = [
+    "ACCOUNT_CHECK_MAX_AGE",
+    "ACCOUNT_DEACTIVATED",
+    "METADATA_EVENT",
+    "METHOD_OF_KIND",
+    "RESPONSE_URL_LIFETIME",
+    "Sender",
+    "SlackApiError",
+    "sender_client",
+]

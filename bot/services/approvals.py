@@ -3,6 +3,7 @@ approval message up to date."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from sqlmodel import Session, select
 
 from bot.domain.catalog import StepRule
 from bot.domain.chain import APPROVE, DENY, StepTally, apply_decision, assign_approvers
+from bot.domain.durations import format_duration
 from bot.domain.people import Person
 from bot.domain.policy import DENY as DENY_OUTCOME
 from bot.domain.policy import (
@@ -22,34 +24,34 @@ from bot.domain.policy import (
     check_model,
     check_us_person,
 )
+from bot.domain.text import parse_db_id
 from bot.notify import outbox
 from bot.render import escape_mrkdwn
 from bot.services import permissions
 from bot.services.context import Context, Outcome, Refusal
 from bot.services.present import request_data, step_data
 from bot.services.restrictions import restrictions_for
-from bot.store import audit
+from bot.store import accounts, audit
 from bot.store import directory as people
 from bot.store import requests as queries
 from bot.store.locks import directive_barrier
 from bot.store.tables import AccessGrant, AccessRequest, ApprovalTask, Decision, RequestStep
 
 MAX_REASON = 3000
+_POSITION = re.compile(r"[0-9]{1,3}", re.ASCII)  # a step's position in its chain (chains are short)
 # Outcome.status of a repeated click: nothing changed, but the person should hear why.
 UNCHANGED = "unchanged"
 
 
 def parse_button_value(value: str | None) -> tuple[int, int]:
-    """'<request_id>:<position>' from an Approve/Deny button. The value is user data: only its shape is
-    trusted here; every permission is checked again by decide()."""
-    try:
-        request_text, position_text = (value or "").split(":")
-        request_id, position = int(request_text), int(position_text)
-    except ValueError:
-        raise Refusal("That button is not one of mine, so nothing was changed.") from None
-    if request_id <= 0 or position < 0:
+    """'<request_id>:<position>' from an Approve/Deny button (position counts from 0). The value is user
+    data: only its shape is trusted here (ASCII digits within the database's range, bot/domain/text.py);
+    every permission is checked again by decide(). Raises Refusal for anything else."""
+    request_text, _, position_text = (value or "").partition(":")
+    request_id = parse_db_id(request_text)
+    if request_id is None or not _POSITION.fullmatch(position_text):
         raise Refusal("That button is not one of mine, so nothing was changed.")
-    return request_id, position
+    return request_id, int(position_text)
 
 
 # -- starting a step -----------------------------------------------------------------------------------
@@ -81,6 +83,12 @@ def start_step(
         candidates = people.holders_of_role(session, rule.approvers)
         missing = f"Nobody holds the {rule.approvers} role."
     admins = people.holders_of_role(session, policy.admin_role)
+    # Slack accepts DMs to deactivated accounts, so nobody would notice a step waiting on one.
+    gone = accounts.deactivated(session, {*candidates, *admins})
+    if candidates and set(candidates) <= gone:
+        missing = "Slack reports that everyone this step would ask has a deactivated account."
+    candidates = [c for c in candidates if c not in gone]
+    admins = [a for a in admins if a not in gone]
     earlier = {d.approver_id for d in queries.decisions_of(session, request.id or 0)}
     assignment = assign_approvers(
         rule,
@@ -136,9 +144,13 @@ def _ask(
     decisions = queries.decisions_of(session, request.id or 0)
     for task in tasks:
         task.outbox_id = outbox.post(
-            session, task.approver_id, approval_message(ctx, request, step, decisions, task)
+            session,
+            task.approver_id,
+            approval_message(ctx, request, step, decisions, task),
+            check_account=True,  # a deactivated approver is found out before the request waits on them
         ).id
         session.add(task)
+    outbox.refresh_homes(session, [t.approver_id for t in tasks])
 
 
 def approval_message(
@@ -227,6 +239,9 @@ def finish_request(
     if notify_requester:
         grant_data = {"label": f"G{grant.id}", "expires_at": grant.expires_at} if grant else None
         tell_requester(ctx, session, request, status, grant=grant_data)
+    # Every App Home that shows this request (the requester's, and each approver's list of requests
+    # waiting on them) must stop offering buttons for it.
+    outbox.refresh_homes(session, [request.requester_id, *queries.approvers_of(session, request.id or 0)])
 
 
 def tell_requester(
@@ -281,7 +296,27 @@ def create_grant(ctx: Context, session: Session, request: AccessRequest) -> Acce
     return grant
 
 
+def expire_request(ctx: Context, session: Session, request: AccessRequest) -> None:
+    """End a pending request that reached its deadline (`expires_at`) undecided; requester and approvers
+    are told, and every approver's copy loses its buttons."""
+    position = request.current_step
+    if position is not None and (step := queries.step_at(session, request.id or 0, position)):
+        step.status = "cancelled"
+        session.add(step)
+    finish_request(
+        ctx, session, request, "expired", reason="No decision was made in time.", actor=audit.SYSTEM
+    )
+    if position is not None:
+        refresh_step_messages(
+            ctx, session, request, position, closing_note="This request expired without a decision."
+        )
+
+
 # -- deciding -----------------------------------------------------------------------------------------
+
+
+class _PastDeadline(Exception):
+    """The request reached its deadline before this decision: it expires instead of being decided."""
 
 
 def decide(
@@ -301,6 +336,13 @@ def decide(
             outcome = _decide(ctx, uow.session, request_id, position, approver_id, verdict, reason)
             uow.commit()
             return outcome
+    except _PastDeadline:
+        _expire_now(ctx, request_id)
+        raise Refusal(
+            f"R{request_id} expired before it was decided (requests wait "
+            f"{_ttl_words(ctx)} at most), so nothing was approved or denied. "
+            "The requester can ask again."
+        ) from None
     except IntegrityError:
         # The unique (request, approver) decision row: a concurrent click by the same person won.
         return Outcome(ctx.notice(f"You have already decided on R{request_id}."), request_id, UNCHANGED)
@@ -327,6 +369,10 @@ def _decide(
     # Say nothing about a request (not even whether it exists) to someone it never asked.
     if request is None or not queries.is_assigned(session, request_id, approver_id):
         raise Refusal(f"You are not an approver of {label}, so nothing was changed.", audited=True)
+    # A click on a stale copy (an old message, an App Home not yet refreshed) hears what became of the
+    # request, whatever this person did earlier.
+    if request.status != "pending":
+        raise Refusal(f"{label} is already {request.status}, so there is nothing left to decide.")
     earlier = next(
         (d for d in queries.decisions_of(session, request_id) if d.approver_id == approver_id), None
     )
@@ -340,8 +386,9 @@ def _decide(
             f"You already decided step {earlier.position + 1} of {label}; "
             "one person cannot decide two steps of the same request."
         )
-    if request.status != "pending":
-        raise Refusal(f"{label} is already {request.status}, so there is nothing left to decide.")
+    # The expiry sweep runs every few seconds; a decision must not slip in between the deadline and it.
+    if request.expires_at is not None and request.expires_at <= ctx.clock():
+        raise _PastDeadline()
     if request.current_step != position:
         raise Refusal(
             f"Step {position + 1} of {label} has already been decided; "
@@ -416,6 +463,19 @@ def _decide(
         ctx.notice(f"You approved step {position + 1} of {label}; it needs {step.quorum} approvals in all."),
         request_id,
     )
+
+
+def _expire_now(ctx: Context, request_id: int) -> None:
+    with ctx.db.uow() as uow:
+        directive_barrier(uow.session, exclusive=False)
+        request = queries.lock_request(uow.session, request_id)
+        if request is not None and request.status == "pending":
+            expire_request(ctx, uow.session, request)
+            uow.commit()
+
+
+def _ttl_words(ctx: Context) -> str:
+    return format_duration(ctx.catalog.policy.request_ttl)
 
 
 def _no_longer_allowed(
@@ -504,8 +564,8 @@ def waiting_on_data(session: Session, request: AccessRequest) -> dict[str, objec
 # -- requests that would otherwise wait on nobody -----------------------------------------------------
 
 STRANDED = (
-    "Nobody asked for this step can decide it any more (their Slack account cannot be reached, or the "
-    "directory no longer gives them the role), so it goes to the access admins."
+    "Nobody asked for this step can decide it any more (Slack reports their account deactivated or "
+    "unreachable, or the directory no longer gives them the role), so it goes to the access admins."
 )
 
 
@@ -538,6 +598,7 @@ def _reroute(ctx: Context, session: Session, request: AccessRequest) -> None:
     asked = {t.approver_id for t in queries.tasks_at(session, request.id or 0, position)}
     excluded = asked | {d.approver_id for d in decisions} | {request.requester_id}
     admins = sorted(set(people.holders_of_role(session, ctx.catalog.policy.admin_role)) - excluded)
+    admins = [a for a in admins if a not in accounts.deactivated(session, admins)]
     still_needed = step.quorum - queries.approvals_at(session, request.id or 0, position)
     if len(admins) < still_needed:
         step.status = "cancelled"

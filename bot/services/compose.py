@@ -16,6 +16,7 @@ from bot.services.approvals import approval_message
 from bot.services.context import Context
 from bot.services.directives import ACTIVATION, LIFTING, STOPPED_BY, directive_data, draft_of
 from bot.services.present import model_name
+from bot.services.queries import home_data
 from bot.store import requests as queries
 from bot.store.directives import directive_models
 from bot.store.tables import (
@@ -46,6 +47,9 @@ class Composer:
                 )
             if kind == "approval_copy":
                 return self.approval_copy(session, row.ref_id or 0)
+            if kind == "home":
+                # The person's App Home as it stands now: {"view": <Block Kit home view>}.
+                return {"view": self.ctx.render("home", **home_data(self.ctx, session, row.address))}
         raise ComposeError(f"unknown message kind {kind!r}")
 
     def directive_notice(

@@ -15,10 +15,12 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Integer,
     String,
     and_,
     cast,
+    exists,
     func,
     insert,
     literal,
@@ -61,6 +63,7 @@ from bot.store.tables import (
     DirectiveUser,
     GrantSuspension,
     OutboxMessage,
+    Person,
     RequestStep,
 )
 from bot.store.types import UTCDateTime
@@ -112,11 +115,15 @@ class Impact:
     people: int
     channels: list[str]
     action: str
+    # People a `users:` population names who are not in the directory: each is told only if Slack
+    # knows them (asked before the DM), and otherwise reported as not notified.
+    not_in_directory: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "action": self.action,
             "people_to_notify": self.people,
+            "not_in_directory": self.not_in_directory,
             "channels_to_notify": self.channels,
             "models": [
                 {
@@ -177,13 +184,16 @@ def measure(
             .group_by(AccessRequest.model)
         ):
             impacts[slug].requests_stopped = count
+    outside: list[str] = []
     if population.kind == USERS:
         people_count = len(population.users)
+        listed = people.load_people(session, sorted(population.users))
+        outside = sorted(population.users - set(listed))
     else:
         affected = _affected_people(models, population, 0).subquery()
         people_count = session.exec(select(func.count()).select_from(affected)).one()
     channels = sorted({c for m in impacts.values() for c in m.channels})
-    return Impact([impacts[s] for s in models], int(people_count), channels, action)
+    return Impact([impacts[s] for s in models], int(people_count), channels, action, outside)
 
 
 # -- issuing -------------------------------------------------------------------------------------------
@@ -530,6 +540,13 @@ def _broadcast(
             people.c.user_id.label("lane"),
             people.c.user_id.label("address"),
             cast(null(), Integer).label("ref_id"),
+            # Someone a `users:` population names who is not in the directory may not exist at all:
+            # Slack is asked before the DM, so an unknown id is reported as not notified
+            # (user_not_found) rather than as sent. Other populations come from grants and requests.
+            and_(
+                literal(draft.population.kind == USERS, Boolean),
+                ~exists().where(Person.slack_user_id == people.c.user_id),
+            ).label("check_account"),
         ),
         {"compose": "directive_notice", "directive_id": directive_id, "phase": phase},
         now=now,

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from bot.domain.people import DirectoryError, Person, check_header, parse_rows
+from bot.domain.people import DirectoryError, Person, cell_text, check_header, parse_rows
+from bot.domain.text import clean_text
 from bot.store import audit
 from bot.store import directory as people
 from bot.store.db import Database
@@ -29,7 +30,10 @@ class ImportResult:
 
 
 def read_people(path: Path) -> list[Person]:
-    """Parse the file; raises DirectoryError with file:line problems (nothing is imported then)."""
+    """Parse the directory CSV at `path` (UTF-8, optional BOM, header row; see DESIGN.md) into people,
+    in file order. Cells are cleaned as parse_row says (control characters dropped, so a NUL is read
+    the same for SQLite and PostgreSQL). Raises DirectoryError with (line, message) problems for a
+    missing, oversized or non-UTF-8 file, a bad header, bad rows or no rows (nothing is imported then)."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -51,8 +55,9 @@ def read_people(path: Path) -> list[Person]:
     def rows() -> Any:
         try:
             for row in reader:
-                if not any((value or "").strip() for key, value in row.items() if key is not None):
-                    continue  # blank line
+                # Blank, or nothing but control characters (which cell_text drops): not a person.
+                if not any(cell_text(value) for key, value in row.items() if key is not None):
+                    continue
                 yield reader.line_num, row
         except csv.Error as error:
             raise DirectoryError([(reader.line_num, f"not valid CSV ({error})")]) from None
@@ -64,6 +69,9 @@ def read_people(path: Path) -> list[Person]:
 
 
 def import_directory(db: Database, path: Path, *, actor: str | None = None) -> ImportResult:
+    """Add or update everyone in the file at `path` in one transaction, with an audit event per person
+    added or changed (`actor`, default the CLI user). Raises DirectoryError (nothing changed) when the
+    file cannot be read or parsed, or an email belongs to someone not in the file."""
     people_list = read_people(path)
     actor = actor or audit.cli_actor()
     with db.uow() as uow:
@@ -111,7 +119,9 @@ def import_directory(db: Database, path: Path, *, actor: str | None = None) -> I
                 subject_id=person.slack_user_id,
                 before=_person_record(previous) if previous else None,
                 after=_person_record(person),
-                detail={"source": path.name},
+                # A file name may hold any bytes (undecodable ones arrive as lone surrogates, which
+                # PostgreSQL's JSON refuses): store it as any other text.
+                detail={"source": clean_text(path.name)},
             )
         uow.commit()
     return ImportResult(added, changed, unchanged)

@@ -47,6 +47,7 @@ def _end_grant(
     )
     if notify:
         outbox.post(session, grant.user_id, ctx.render("grant_update", grant=grant_data(ctx.catalog, grant)))
+    outbox.refresh_homes(session, [grant.user_id])
 
 
 def revoke_grant(ctx: Context, *, admin_id: str, grant_id: int, reason: str) -> Outcome:

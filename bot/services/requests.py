@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from bot.domain import policy as checks
 from bot.domain.chain import plan_steps
 from bot.domain.policy import Application
+from bot.notify import outbox
 from bot.render import escape_mrkdwn
 from bot.services import approvals
 from bot.services.context import Context, Outcome, Refusal
@@ -128,6 +129,7 @@ def _submit(
     if approvals.start_step(ctx, session, request, 0, person):
         waiting = approvals.waiting_on_data(session, request)
         approvals.tell_requester(ctx, session, request, "filed", next_step=waiting)
+        outbox.refresh_homes(session, [requester_id])
     else:
         waiting = None
     return Outcome(
@@ -210,21 +212,6 @@ def expire_stale_requests(ctx: Context, *, limit: int = 500) -> int:
         )
         stale = list(session.exec(query))
         for request in stale:
-            position = request.current_step
-            if position is not None and (step := queries.step_at(session, request.id or 0, position)):
-                step.status = "cancelled"
-                session.add(step)
-            approvals.finish_request(
-                ctx,
-                session,
-                request,
-                "expired",
-                reason="No decision was made in time.",
-                actor=audit.SYSTEM,
-            )
-            if position is not None:
-                approvals.refresh_step_messages(
-                    ctx, session, request, position, closing_note="This request expired without a decision."
-                )
+            approvals.expire_request(ctx, session, request)
         uow.commit()
     return len(stale)

@@ -9,11 +9,14 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 
-from bot.slack import actions, commands, directives, events, shortcuts, views
-from bot.slack.responder import RECEIVED_AT, arrival_time
+from bot.slack import actions, commands, directives, events, options, shortcuts, views
+from bot.slack.responder import RECEIVED_AT, REPLAY, arrival_replay, arrival_time
 from bot.slack.surfaces import Surfaces
+
+log = logging.getLogger(__name__)
 
 
 class _Quiet(logging.Filter):
@@ -49,14 +52,30 @@ def build_app(
         # from delaying the next person's ack.
         listener_executor=ThreadPoolExecutor(max_workers=64, thread_name_prefix="listener"),
         logger=bolt_logger,
+        # The HTTP edge (bot/slack/edge.py) verifies every request on its raw bytes before Bolt sees it;
+        # Bolt's own check would parse the body first and log all of it when the check fails.
+        request_verification_enabled=False,
+        # Unhandled requests go to on_error below (one line) instead of Bolt's multi-line suggestion.
+        raise_error_for_unhandled_request=True,
     )
     bolt_logger.removeFilter(quiet)
 
     @app.middleware
     def stamp_arrival(context: BoltContext, next: Callable[[], None]) -> None:
         context[RECEIVED_AT] = arrival_time()
+        replay = arrival_replay()
+        if replay is not None:
+            context[REPLAY] = replay
         next()
 
-    for module in (commands, directives, actions, views, events, shortcuts):
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        if isinstance(error, BoltUnhandledRequestError):
+            # A verified request nothing here listens for (a retired button, a new Slack feature).
+            log.warning("no listener for a Slack %s request", str(body.get("type") or "command")[:40])
+            return
+        log.error("a listener failed (%s)", type(error).__name__, exc_info=error)
+
+    for module in (commands, directives, actions, views, events, shortcuts, options):
         module.register(app, surfaces)
     return app

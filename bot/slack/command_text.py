@@ -10,10 +10,13 @@ from datetime import timedelta
 
 from bot.domain.durations import DurationError, looks_like_duration, parse_duration
 from bot.domain.people import is_slack_user_id
+from bot.domain.text import clean_text, parse_db_id
 from bot.render import escape_mrkdwn as esc
 
 SUBCOMMANDS = ("request", "status", "models", "cancel", "relinquish", "revoke", "grants", "help")
-_ID = re.compile(r"^#?([a-zA-Z]?)(\d{1,12})$")
+# An optional "#", an optional one-letter kind (R, G, D) and the number. The number is only split off
+# here; parse_db_id decides whether it is one (ASCII digits, within the database's integer range).
+_ID = re.compile(r"#?([A-Za-z]?)(.+)", re.DOTALL)
 
 
 class CommandError(ValueError):
@@ -39,8 +42,18 @@ def unescape(text: str) -> str:
 
 
 def parse_id(token: str, prefix: str, noun: str, usage: str) -> int:
-    match = _ID.match(token.strip())
-    if not match:
+    """The number in an id as people write it: `R12`, `r12`, `#R12`, `#12` or `12` (for prefix "R").
+
+    `token` is one word exactly as typed, with nothing trimmed: " 12" is not an id. The number must be
+    1 to 10 ASCII digits within the database's integer range (see parse_db_id), so `G\\u0661` (an
+    Arabic-Indic one), `G\\uff11` (fullwidth), `G+1`, `G1_000`, `G0` and `G2147483648` are refused.
+
+    Raises CommandError (mrkdwn, the token escaped, ending with the usage line) when the token is not an
+    id, or names another kind of id (`G7` where a request is wanted).
+    """
+    match = _ID.fullmatch(token)
+    number = parse_db_id(match.group(2)) if match else None
+    if match is None or number is None:
         raise CommandError(f"'{esc(token)}' is not a {noun} ID (like {prefix}12). Usage: `{usage}`")
     given = match.group(1).upper()
     if given and given != prefix:
@@ -48,7 +61,13 @@ def parse_id(token: str, prefix: str, noun: str, usage: str) -> int:
         raise CommandError(
             f"{esc(token)} is a {other} ID; this needs a {noun} ID like {prefix}12. Usage: `{usage}`"
         )
-    return int(match.group(2))
+    return number
+
+
+def _free_text(rest: list[str]) -> str:
+    """The free text after the words a command reads (a reason, a justification), as it will be stored:
+    cleaned of characters no database keeps (see clean_text), then trimmed; "" when there is none."""
+    return clean_text(rest[0]).strip() if rest else ""
 
 
 def parse_access(text: str) -> AccessCommand:
@@ -87,7 +106,7 @@ def parse_access(text: str) -> AccessCommand:
         if not parts:
             raise CommandError("Usage: `/access revoke G7 &lt;reason&gt;` (the holder is told the reason).")
         grant_id = parse_id(parts[0], "G", "grant", "/access revoke G7 &lt;reason&gt;")
-        return AccessCommand("revoke", target_id=grant_id, reason=parts[1].strip() if len(parts) > 1 else "")
+        return AccessCommand("revoke", target_id=grant_id, reason=_free_text(parts[1:]))
     close = difflib.get_close_matches(head, SUBCOMMANDS, n=1, cutoff=0.6)
     hint = f" Did you mean `/access {close[0]}`?" if close else ""
     raise CommandError(f"I don't know `/access {esc(head[:40])}`.{hint} `/access help` lists what I can do.")
@@ -118,7 +137,7 @@ def _parse_request(rest: str) -> AccessCommand:
         except DurationError as error:
             raise CommandError(f"{error}. Usage: `{usage}`") from None
         remainder = pieces[1].strip() if len(pieces) > 1 else ""
-    return AccessCommand("request", model=model, duration=duration, justification=remainder)
+    return AccessCommand("request", model=model, duration=duration, justification=_free_text([remainder]))
 
 
 @dataclass(frozen=True)
@@ -143,9 +162,7 @@ def parse_directive(text: str) -> DirectiveCommand:
         if not parts:
             raise CommandError(f"Which directive? Usage: `{usage}` (`/directive list` shows them).")
         directive_id = parse_id(parts[0], "D", "directive", usage)
-        return DirectiveCommand(
-            head, target_id=directive_id, reason=parts[1].strip() if len(parts) > 1 else ""
-        )
+        return DirectiveCommand(head, target_id=directive_id, reason=_free_text(parts[1:]))
     close = difflib.get_close_matches(head, ("list", "lift", "report", "help"), n=1, cutoff=0.6)
     hint = f" Did you mean `/directive {close[0]}`?" if close else ""
     raise CommandError(

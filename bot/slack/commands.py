@@ -13,8 +13,14 @@ from bot.services.context import Outcome
 from bot.services.queries import catalog_entries, status_data
 from bot.slack import ids
 from bot.slack.command_text import AccessCommand, CommandError, parse_access
+from bot.slack.payloads import Command, parse
 from bot.slack.responder import ack_ephemeral
 from bot.slack.surfaces import Surfaces
+
+UNREADABLE_COMMAND = (
+    "I could not read that command: Slack sent it without the person, trigger or reply address it "
+    "always carries. Nothing was done; please try again."
+)
 
 
 def register(app: App, surfaces: Surfaces) -> None:
@@ -22,26 +28,31 @@ def register(app: App, surfaces: Surfaces) -> None:
 
     @app.command(ids.ACCESS_COMMAND)
     def access(ack: Ack, command: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
-        user_id = command["user_id"]
+        got = parse(Command, command, "/access command")
+        if got is None:
+            ack_ephemeral(ack, ctx.notice(UNREADABLE_COMMAND, tone="warning"))
+            return
+        user_id = got.user_id
         try:
-            parsed = parse_access(command.get("text", ""))
+            parsed = parse_access(got.text)
         except CommandError as error:
             ack_ephemeral(ack, ctx.notice(str(error), tone="warning"))
             return
         if parsed.action == "form":
             # The modal must open straight away; an empty ack keeps the channel clean.
             ack()
-            if not surfaces.open_request_form(client, command["trigger_id"], user_id=user_id):
+            if not surfaces.open_request_form(client, got.trigger_id, user_id=user_id, tell_by_dm=False):
                 responder.respond_later(
-                    command["response_url"],
+                    got.response_url,
                     ctx.notice(
                         "I could not open the request form in time. Try again, or file directly with "
                         "`/access request &lt;model&gt; &lt;why you need it&gt;`.",
                         tone="warning",
                     ),
+                    user_id=user_id,
                 )
             return
-        responder.answer_command(ack, context, command["response_url"], lambda: run(parsed, user_id))
+        responder.answer_command(ack, context, got.response_url, user_id, lambda: run(parsed, user_id))
 
     def run(parsed: AccessCommand, user_id: str) -> dict[str, Any]:
         if parsed.action == "help":

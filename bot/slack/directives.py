@@ -11,14 +11,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.directives import CITIZENSHIP, USERS, DirectiveError, check_draft
+from bot.domain.text import parse_db_id
 from bot.services import directives
 from bot.services.context import Refusal
 from bot.services.queries import catalog_entries
 from bot.slack import ids
 from bot.slack.command_text import CommandError, DirectiveCommand, parse_directive
+from bot.slack.commands import UNREADABLE_COMMAND
+from bot.slack.payloads import Command, Submission, parse
 from bot.slack.responder import ack_ephemeral
 from bot.slack.surfaces import Surfaces
-from bot.slack.views import form_error
+from bot.slack.views import UNREADABLE_FORM, form_error
 
 log = logging.getLogger(__name__)
 
@@ -41,21 +44,47 @@ _BLOCKS = {
 }
 
 
-def _value(view: dict[str, Any], block: str) -> dict[str, Any]:
-    values = (view.get("state") or {}).get("values") or {}
-    return values.get(block, {}).get(block + ids.INPUT_SUFFIX) or {}
+# The datetimepicker sends seconds since the epoch; anything outside these years is not a date a person
+# picked (Slack's picker itself offers nothing like it).
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 31, tzinfo=UTC)
 
 
-def _population(view: dict[str, Any]) -> tuple[str, str]:
+def _field(form: Submission, block: str) -> dict[str, Any]:
+    return form.field(block, block + ids.INPUT_SUFFIX)
+
+
+def _text(form: Submission, block: str) -> str:
+    return form.text(block, block + ids.INPUT_SUFFIX)
+
+
+def _choice(form: Submission, block: str) -> str:
+    return form.selected(block, block + ids.INPUT_SUFFIX) or ""
+
+
+def _population(form: Submission) -> tuple[str, str]:
     """The population text and the block to blame if it is wrong."""
-    choice = ((_value(view, ids.DIRECTIVE_POPULATION_BLOCK).get("selected_option") or {}).get("value")) or ""
+    choice = _choice(form, ids.DIRECTIVE_POPULATION_BLOCK)
     if choice == CITIZENSHIP:
-        countries = _value(view, ids.DIRECTIVE_COUNTRIES_BLOCK).get("value") or ""
-        return f"{CITIZENSHIP}:{countries}", ids.DIRECTIVE_COUNTRIES_BLOCK
+        return f"{CITIZENSHIP}:{_text(form, ids.DIRECTIVE_COUNTRIES_BLOCK)}", ids.DIRECTIVE_COUNTRIES_BLOCK
     if choice == USERS:
-        users = _value(view, ids.DIRECTIVE_USERS_BLOCK).get("selected_users") or []
+        picked = _field(form, ids.DIRECTIVE_USERS_BLOCK).get("selected_users")
+        users = [u for u in picked if isinstance(u, str)] if isinstance(picked, list) else []
         return f"{USERS}:{';'.join(users)}", ids.DIRECTIVE_USERS_BLOCK
     return choice, ids.DIRECTIVE_POPULATION_BLOCK
+
+
+def _effective(form: Submission) -> datetime | None:
+    """The picked effective time, or None when none was picked. Raises DirectiveError for a value that is
+    not a time (a number of seconds between 2000 and 9999)."""
+    picked = _field(form, ids.DIRECTIVE_EFFECTIVE_BLOCK).get("selected_date_time")
+    if picked is None:
+        return None
+    if isinstance(picked, bool) or not isinstance(picked, int):
+        raise DirectiveError("Pick the effective date and time with the picker.", field="effective")
+    if not _EARLIEST.timestamp() <= picked <= _LATEST.timestamp():
+        raise DirectiveError("Pick an effective date and time between 2000 and 9999.", field="effective")
+    return datetime.fromtimestamp(picked, UTC)
 
 
 def register(app: App, surfaces: Surfaces) -> None:
@@ -63,44 +92,50 @@ def register(app: App, surfaces: Surfaces) -> None:
 
     @app.command(ids.DIRECTIVE_COMMAND)
     def directive(ack: Ack, command: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
-        user_id = command["user_id"]
+        got = parse(Command, command, "/directive command")
+        if got is None:
+            ack_ephemeral(ack, ctx.notice(UNREADABLE_COMMAND, tone="warning"))
+            return
         try:
-            parsed = parse_directive(command.get("text", ""))
+            parsed = parse_directive(got.text)
         except CommandError as error:
             ack_ephemeral(ack, ctx.notice(str(error), tone="warning"))
             return
         if parsed.action == "form":
-            open_form(ack, client, command, context)
+            open_form(ack, client, got, context)
             return
-        responder.answer_command(ack, context, command["response_url"], lambda: run(parsed, user_id))
+        responder.answer_command(
+            ack, context, got.response_url, got.user_id, lambda: run(parsed, got.user_id)
+        )
 
-    def open_form(ack: Ack, client: WebClient, command: dict[str, Any], context: dict[str, Any]) -> None:
-        user_id = command["user_id"]
+    def open_form(ack: Ack, client: WebClient, command: Command, context: dict[str, Any]) -> None:
+        user_id = command.user_id
 
         def allowed() -> dict[str, Any]:
             directives.require_admin(ctx, user_id, "issue directives")
             return {}
 
-        answer = responder.wait(responder.run(allowed), context)
+        answer = responder.wait(responder.run(allowed, context), context)
         if answer is not None and answer.refusal is not None:
             ack_ephemeral(ack, answer.message)
             return
         ack()
         if answer is None:  # the permission check is still running: trigger_id would expire meanwhile
             message = ctx.notice("I am busy right now; please run `/directive` again.", tone="warning")
-            responder.respond_later(command["response_url"], message)
+            responder.respond_later(command.response_url, message, user_id=user_id)
             return
         with ctx.db.read() as session:
             view = ctx.render("directive_modal", models=catalog_entries(ctx, session))
         try:
-            client.views_open(trigger_id=command["trigger_id"], view=view)
+            client.views_open(trigger_id=command.trigger_id, view=view)
         except SlackApiError as error:
             log.warning("views.open for the directive form failed: %s", error.response.get("error"))
             responder.respond_later(
-                command["response_url"],
+                command.response_url,
                 ctx.notice(
                     "I could not open the form in time; please run `/directive` again.", tone="warning"
                 ),
+                user_id=user_id,
             )
 
     def run(parsed: DirectiveCommand, user_id: str) -> dict[str, Any]:
@@ -133,24 +168,26 @@ def register(app: App, surfaces: Surfaces) -> None:
         raise AssertionError(parsed.action)
 
     @app.view(ids.DIRECTIVE_VIEW)
-    def form_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
-        user_id = body["user"]["id"]
-        population, population_block = _population(view)
-        picked = _value(view, ids.DIRECTIVE_EFFECTIVE_BLOCK).get("selected_date_time")
+    def form_submitted(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+        form = parse(Submission, body, "directive form")
+        if form is None:
+            ack(response_action="errors", errors={ids.DIRECTIVE_TITLE_BLOCK: UNREADABLE_FORM})
+            return
+        user_id = form.user.id
+        population, population_block = _population(form)
         try:
             draft = check_draft(
-                title=_value(view, ids.DIRECTIVE_TITLE_BLOCK).get("value") or "",
-                authority=_value(view, ids.DIRECTIVE_AUTHORITY_BLOCK).get("value") or "",
-                reference=_value(view, ids.DIRECTIVE_REFERENCE_BLOCK).get("value") or "",
-                notice=_value(view, ids.DIRECTIVE_NOTICE_BLOCK).get("value") or "",
-                models=[
-                    o["value"] for o in _value(view, ids.DIRECTIVE_MODELS_BLOCK).get("selected_options") or []
-                ],
+                title=_text(form, ids.DIRECTIVE_TITLE_BLOCK),
+                authority=_text(form, ids.DIRECTIVE_AUTHORITY_BLOCK),
+                reference=_text(form, ids.DIRECTIVE_REFERENCE_BLOCK),
+                notice=_text(form, ids.DIRECTIVE_NOTICE_BLOCK),
+                models=form.selected_many(
+                    ids.DIRECTIVE_MODELS_BLOCK, ids.DIRECTIVE_MODELS_BLOCK + ids.INPUT_SUFFIX
+                ),
                 known_models=set(ctx.catalog.models),
                 population=population,
-                action=((_value(view, ids.DIRECTIVE_ACTION_BLOCK).get("selected_option") or {}).get("value"))
-                or "",
-                effective_at=datetime.fromtimestamp(int(picked), UTC) if picked else None,
+                action=_choice(form, ids.DIRECTIVE_ACTION_BLOCK),
+                effective_at=_effective(form),
                 now=ctx.clock(),
             )
         except DirectiveError as error:
@@ -159,7 +196,7 @@ def register(app: App, surfaces: Surfaces) -> None:
             return
 
         answer = responder.wait(
-            responder.run(lambda: directives.preview(ctx, actor=user_id, draft=draft)), context
+            responder.run(lambda: directives.preview(ctx, actor=user_id, draft=draft), context), context
         )
         if answer is None:
             ack(
@@ -175,21 +212,24 @@ def register(app: App, surfaces: Surfaces) -> None:
             ack(response_action="update", view=answer.message)
 
     @app.view(ids.DIRECTIVE_CONFIRM_VIEW)
-    def confirmed(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
+    def confirmed(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
         # Close the form at once; the admin's DM shows the result and delivery progress.
         ack()
-        user_id = body["user"]["id"]
-        metadata = str(view.get("private_metadata") or "")
+        form = parse(Submission, body, "directive confirmation")
+        if form is None:
+            return
+        user_id = form.user.id
+        draft_id = parse_db_id(form.view.private_metadata)
 
         def confirm() -> dict[str, Any]:
-            if not metadata.isdigit():
+            if draft_id is None:
                 raise Refusal("That form is not one of mine, so nothing was changed.")
-            directives.issue(ctx, actor=user_id, draft_id=int(metadata), progress_to=user_id)
+            directives.issue(ctx, actor=user_id, draft_id=draft_id, progress_to=user_id)
             return {}
 
         def run() -> None:
-            answer = responder.attempt(confirm)
-            if answer.refusal is not None:
+            answer = responder.attempt(confirm, context)
+            if answer.refusal is not None and not answer.repeat:
                 responder.tell(user_id, answer.message)
 
-        responder.later(run)
+        responder.background.submit(run)

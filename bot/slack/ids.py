@@ -45,3 +45,18 @@ DIRECTIVE_ACTION_BLOCK = "d_action"
 DIRECTIVE_EFFECTIVE_BLOCK = "d_effective"
 # Each directive input block holds one element whose action_id is the block_id plus "_input".
 INPUT_SUFFIX = "_input"
+# The directive form's model multi-select (static or external, by catalog size).
+DIRECTIVE_MODELS_ACTION = DIRECTIVE_MODELS_BLOCK + INPUT_SUFFIX
+
+# Slack's Block Kit limits that shape the model pickers, shared by templates (via `ids`), the options
+# listener and `accessbot workflows check`. Block Kit reference, "Select menu element" and "Option
+# object" (docs.slack.dev/reference/block-kit/block-elements/select-menu-element,
+# docs.slack.dev/reference/block-kit/composition-objects/option-object): a static select holds at most
+# 100 options, and an external data source may answer at most 100; option text is at most 75
+# characters and an option value at most 150.
+SELECT_OPTIONS_MAX = 100
+OPTION_TEXT_MAX = 75
+OPTION_VALUE_MAX = 150
+# Characters typed before Slack asks for options. 0: the list loads as soon as the menu opens, so
+# people can browse the first page before they know what to type.
+MODEL_SEARCH_MIN_QUERY = 0

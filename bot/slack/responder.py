@@ -16,26 +16,43 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.notify import outbox
+from bot.services import replays
 from bot.services.context import Context, Refusal
 
 log = logging.getLogger(__name__)
 
 RECEIVED_AT = "accessbot_received_at"
+# The replay key of the request (bot/slack/edge.py): (key, remember until). Absent in Socket Mode, where
+# Slack's own connection stands for the signature.
+REPLAY = "accessbot_replay"
+_CLAIMED = "accessbot_replay_claimed"
 # When the HTTP server handed this thread its current request (see bot/server.py): the deadline counts
-# from there, not from when Bolt got round to it.
+# from there, not from when Bolt got round to it. The edge adds the replay key in the same thread.
 _arrival = threading.local()
 
 
 def mark_arrival() -> None:
     _arrival.at = time.monotonic()
+    _arrival.replay = None
+
+
+def mark_checked(replay_key: str, remember_until: datetime) -> None:
+    _arrival.replay = (replay_key, remember_until)
 
 
 def arrival_time() -> float:
     return getattr(_arrival, "at", None) or time.monotonic()
 
+
+def arrival_replay() -> tuple[str, datetime] | None:
+    return getattr(_arrival, "replay", None)
+
+
+ALREADY_HANDLED = "I already received this exact request and acted on it, so nothing was done again."
 
 # Answer within this many seconds of the request arriving, leaving margin below Slack's 3 s.
 ACK_BUDGET = 2.0
@@ -49,6 +66,8 @@ class Answer:
 
     message: Message
     refusal: Refusal | None = None
+    # The request was a repeat of one already handled: the person has had their answer already.
+    repeat: bool = False
 
 
 class Responder:
@@ -63,28 +82,45 @@ class Responder:
         self.pool.shutdown(wait=True, cancel_futures=False)
         self.background.shutdown(wait=True, cancel_futures=False)
 
-    def later(self, work: Callable[[], None]) -> None:
-        """Run work after the ack, off the listener's thread."""
+    def later(self, work: Callable[[], None], context: dict[str, Any]) -> None:
+        """Run work after the ack, off the listener's thread, unless this request was handled before."""
 
         def guarded() -> None:
             try:
-                work()
+                if self.first_time(context):
+                    work()
             except Exception:
                 log.exception("work after the ack failed")
 
         self.background.submit(guarded)
 
+    def first_time(self, context: dict[str, Any]) -> bool:
+        """Whether this request is new: its replay key is recorded once, in the database, so a replay to
+        any replica is recognised (bot/services/replays.py). Asked again in the same request, the first
+        answer stands."""
+        if _CLAIMED in context:
+            return bool(context[_CLAIMED])
+        replay = context.get(REPLAY)
+        fresh = replay is None or replays.first_time(self.ctx, replay[0], replay[1])
+        if not fresh:
+            log.info("a repeated Slack request was answered without acting again")
+        context[_CLAIMED] = fresh
+        return fresh
+
     def remaining(self, context: dict[str, Any]) -> float:
         received = context.get(RECEIVED_AT, time.monotonic())
         return max(0.05, ACK_BUDGET - (time.monotonic() - received))
 
-    def run(self, work: Callable[[], Message]) -> Future[Answer]:
+    def run(self, work: Callable[[], Message], context: dict[str, Any]) -> Future[Answer]:
         """Run a service call in the pool; see attempt()."""
-        return self.pool.submit(self.attempt, work)
+        return self.pool.submit(self.attempt, work, context)
 
-    def attempt(self, work: Callable[[], Message]) -> Answer:
-        """Run a service call here; refusals and unexpected errors become a message for the person."""
+    def attempt(self, work: Callable[[], Message], context: dict[str, Any]) -> Answer:
+        """Run a service call here, once per request; refusals and unexpected errors become a message for
+        the person."""
         try:
+            if not self.first_time(context):
+                return Answer(self.ctx.notice(ALREADY_HANDLED), Refusal(ALREADY_HANDLED), repeat=True)
             return Answer(work())
         except Refusal as refusal:
             return Answer(self.ctx.notice(refusal.message, title=refusal.title, tone="warning"), refusal)
@@ -108,22 +144,30 @@ class Responder:
         ack: Callable[..., None],
         context: dict[str, Any],
         response_url: str,
+        user_id: str,
         work: Callable[[], Message],
     ) -> None:
         """Ack a slash command with the service's answer, or with a holding reply and answer later."""
-        future = self.run(work)
+        future = self.run(work, context)
         answer = self.wait(future, context)
         if answer is None:
             ack(response_type="ephemeral", text="⏳ Working on it; I'll answer here in a moment.")
-            future.add_done_callback(lambda done: self.respond_later(response_url, done.result().message))
+            future.add_done_callback(
+                lambda done: self.respond_later(response_url, done.result().message, user_id=user_id)
+            )
             return
         ack_ephemeral(ack, answer.message)
 
-    def respond_later(self, response_url: str, message: Message, *, replace_original: bool = False) -> None:
-        """Send an ephemeral reply through the outbox (durable, retried, rate-limited)."""
+    def respond_later(
+        self, response_url: str, message: Message, *, user_id: str, replace_original: bool = False
+    ) -> None:
+        """Send an ephemeral reply through the outbox (durable, retried, rate-limited); once the
+        response_url no longer works, it reaches the person by DM instead."""
         try:
             with self.ctx.db.uow() as uow:
-                outbox.respond(uow.session, response_url, message, replace_original=replace_original)
+                outbox.respond(
+                    uow.session, response_url, message, user_id=user_id, replace_original=replace_original
+                )
                 uow.commit()
         except Exception:
             log.exception("could not queue a reply")

@@ -1,4 +1,4 @@
-"""Things several listeners do: open the request form, publish the App Home tab."""
+"""Things several listeners do: build and open the request form, and say so when it cannot open."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.durations import parse_duration
 from bot.services.context import Context
-from bot.services.queries import catalog_entries, home_data
+from bot.services.queries import catalog_entries
 from bot.slack.responder import Responder
 
 log = logging.getLogger(__name__)
@@ -40,25 +40,41 @@ class Surfaces:
         )
 
     def open_request_form(
-        self, client: WebClient, trigger_id: str, *, user_id: str, initial_model: str | None = None
+        self,
+        client: WebClient,
+        trigger_id: str,
+        *,
+        user_id: str,
+        initial_model: str | None = None,
+        tell_by_dm: bool = True,
     ) -> bool:
-        """Open the request modal now: trigger_id is single-use and lives about 3 seconds."""
+        """Open the request modal now: trigger_id is single-use and lives about 3 seconds.
+
+        Returns whether the form opened. If Slack refuses (views.open: `expired_trigger_id` when the
+        listener was slow, or any other failure), the person clicked and saw nothing; with `tell_by_dm`
+        they get a DM saying how to file without the form. Callers that can answer in place (the slash
+        command has a response_url) pass False and explain there instead, so nobody is told twice.
+        """
         try:
             client.views_open(trigger_id=trigger_id, view=self.request_form(initial_model))
             return True
         except SlackApiError as error:
-            log.warning("views.open failed: %s", error.response.get("error"))
-            return False
+            log.warning("views.open for the request form failed: %s", error.response.get("error"))
+        except Exception:  # a timeout, a dropped connection or a form that failed to build: same outcome
+            log.exception("views.open for the request form failed")
+        if tell_by_dm:
+            self.responder.tell(user_id, self._form_failed_notice())
+        return False
 
-    def publish_home(self, client: WebClient, user_id: str) -> None:
-        try:
-            with self.ctx.db.read() as session:
-                view = self.ctx.render("home", **home_data(self.ctx, session, user_id))
-            client.views_publish(user_id=user_id, view=view)
-        except SlackApiError as error:
-            log.warning("views.publish failed: %s", error.response.get("error"))
-        except Exception:
-            log.exception("could not publish the home tab")
+    def _form_failed_notice(self) -> dict[str, Any]:
+        """What to do when the request form did not open: try again, or file with the slash command."""
+        return self.ctx.notice(
+            "Slack did not let me open the request form just now. Click the button or run the shortcut "
+            "again, or file directly with "
+            "`/access request &lt;model&gt; &lt;why you need it&gt;` (`/access models` lists the models).",
+            title="The request form did not open",
+            tone="warning",
+        )
 
 
 def _seconds(compact: str) -> int:

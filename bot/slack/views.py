@@ -11,6 +11,7 @@ from slack_bolt import Ack, App
 from bot.domain.durations import DurationError, parse_duration
 from bot.services import approvals, requests
 from bot.slack import ids
+from bot.slack.payloads import Submission, parse
 from bot.slack.responder import Answer
 from bot.slack.surfaces import Surfaces
 
@@ -23,15 +24,6 @@ _FIELD_BLOCKS = {
 }
 
 
-def _state(view: dict[str, Any], block: str, action: str) -> dict[str, Any]:
-    return ((view.get("state") or {}).get("values") or {}).get(block, {}).get(action) or {}
-
-
-def _selected(view: dict[str, Any], block: str, action: str) -> str | None:
-    option = _state(view, block, action).get("selected_option")
-    return str(option["value"]) if option and option.get("value") else None
-
-
 def form_error(text: str) -> str:
     """Modal errors are plain text: drop our mrkdwn emphasis and entities, and keep them short."""
     plain = (
@@ -40,48 +32,51 @@ def form_error(text: str) -> str:
     return plain if len(plain) <= 300 else plain[:299] + "…"
 
 
+UNREADABLE_FORM = "I could not read this form as sent. Nothing was done; please submit it again."
+
+
 def register(app: App, surfaces: Surfaces) -> None:
     ctx, responder = surfaces.ctx, surfaces.responder
 
     def finish(ack: Ack, context: dict[str, Any], user_id: str, work: Any, error_block: Any) -> None:
         """Show a refusal in the form if the service answers in time; otherwise close it and DM later."""
-        future = responder.run(work)
+        future = responder.run(work, context)
         answer = responder.wait(future, context)
         if answer is None:
             ack()
 
             def later(done: Any) -> None:
                 result: Answer = done.result()
-                if result.refusal is not None:
+                if result.refusal is not None and not result.repeat:
                     responder.tell(user_id, result.message)
 
             future.add_done_callback(later)
             return
-        if answer.refusal is not None:
+        if answer.refusal is not None and not answer.repeat:
             ack(response_action="errors", errors={error_block(answer): form_error(answer.refusal.message)})
             return
         ack()
 
     @app.view(ids.REQUEST_VIEW)
-    def request_submitted(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
-    ) -> None:
-        user_id = body["user"]["id"]
-        model = _selected(view, ids.REQUEST_MODEL_BLOCK, ids.REQUEST_MODEL_ACTION)
+    def request_submitted(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+        form = parse(Submission, body, "request form")
+        if form is None:
+            ack(response_action="errors", errors={ids.REQUEST_MODEL_BLOCK: UNREADABLE_FORM})
+            return
+        user_id = form.user.id
+        model = form.selected(ids.REQUEST_MODEL_BLOCK, ids.REQUEST_MODEL_ACTION)
         if not model:
             ack(response_action="errors", errors={ids.REQUEST_MODEL_BLOCK: "Choose a model."})
             return
         duration: timedelta | None = None
-        chosen = _selected(view, ids.REQUEST_DURATION_BLOCK, ids.REQUEST_DURATION_ACTION)
+        chosen = form.selected(ids.REQUEST_DURATION_BLOCK, ids.REQUEST_DURATION_ACTION)
         if chosen:
             try:
                 duration = parse_duration(chosen)
             except DurationError as error:
                 ack(response_action="errors", errors={ids.REQUEST_DURATION_BLOCK: str(error)})
                 return
-        justification = str(
-            _state(view, ids.REQUEST_JUSTIFICATION_BLOCK, ids.REQUEST_JUSTIFICATION_ACTION).get("value") or ""
-        )
+        justification = form.text(ids.REQUEST_JUSTIFICATION_BLOCK, ids.REQUEST_JUSTIFICATION_ACTION)
 
         def work() -> dict[str, Any]:
             outcome = requests.submit_request(
@@ -98,13 +93,17 @@ def register(app: App, surfaces: Surfaces) -> None:
         )
 
     @app.view(ids.DENY_VIEW)
-    def deny_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
-        user_id = body["user"]["id"]
-        reason = str(_state(view, ids.DENY_REASON_BLOCK, ids.DENY_REASON_ACTION).get("value") or "").strip()
+    def deny_submitted(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+        form = parse(Submission, body, "deny form")
+        if form is None:
+            ack(response_action="errors", errors={ids.DENY_REASON_BLOCK: UNREADABLE_FORM})
+            return
+        user_id = form.user.id
+        reason = form.text(ids.DENY_REASON_BLOCK, ids.DENY_REASON_ACTION).strip()
         if not reason:
             ack(response_action="errors", errors={ids.DENY_REASON_BLOCK: "Please give a reason."})
             return
-        value = str(view.get("private_metadata") or "")
+        value = form.view.private_metadata
 
         def work() -> dict[str, Any]:
             request_id, position = approvals.parse_button_value(value)

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
@@ -14,6 +15,12 @@ from sqlmodel import Session, create_engine
 _READONLY = "accessbot_readonly"
 # session.info key set by bot/notify/outbox.py when a transaction queues a message.
 OUTBOX_QUEUED = "outbox_queued"
+
+
+def dialect_insert(session: Session) -> Any:
+    """The dialect's INSERT construct: both PostgreSQL's and SQLite's support ON CONFLICT, for inserts and
+    upserts that race safely between replicas."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def normalise_url(url: str) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, delete, insert, update
 from sqlmodel import Session, col, select
 
 from bot.domain.people import Person
+from bot.domain.text import clean_text
 from bot.store.tables import Person as PersonRow
 from bot.store.tables import PersonCitizenship, PersonRole
 from bot.store.types import utcnow
@@ -64,8 +65,15 @@ def load_person(session: Session, user_id: str) -> Person | None:
 
 
 def find_person(session: Session, key: str) -> Person | None:
-    """A person by Slack user ID or email address."""
+    """A person by Slack user ID or email address (any case, spaces around it ignored), else None.
+
+    Stored directory text never holds the characters clean_text drops, so a key with one (a NUL, an
+    escape, a lone surrogate from an undecodable command-line byte) matches nobody; it is answered here
+    rather than sent to the database, where PostgreSQL would refuse a NUL or a surrogate outright.
+    """
     key = key.strip()
+    if not key or clean_text(key) != key:
+        return None
     if "@" in key:
         user_id = session.exec(select(PersonRow.slack_user_id).where(PersonRow.email == key.lower())).first()
         return load_person(session, user_id) if user_id else None

@@ -19,6 +19,7 @@ from bot.store.tables import (
     Person,
     PersonRole,
     RequestStep,
+    SlackAccount,
 )
 
 
@@ -62,6 +63,13 @@ def task_for(session: Session, request_id: int, position: int, approver_id: str)
             ApprovalTask.approver_id == approver_id,
         )
     ).first()
+
+
+def approvers_of(session: Session, request_id: int) -> list[str]:
+    """Everyone any step of the request has asked."""
+    return list(
+        session.exec(select(ApprovalTask.approver_id).where(ApprovalTask.request_id == request_id).distinct())
+    )
 
 
 def is_assigned(session: Session, request_id: int, approver_id: str) -> bool:
@@ -164,13 +172,18 @@ def stranded_requests(
     session: Session, admin_role: str, limit: int, request_id: int | None = None
 ) -> list[int]:
     """Pending requests whose current step nobody can decide any more: every approver asked either never
-    got the message (it failed permanently), no longer qualifies (the directory changed), or has decided
-    already (and the quorum still needs more)."""
+    got the message (it failed permanently), has a deactivated Slack account, no longer qualifies (the
+    directory changed), or has decided already (and the quorum still needs more)."""
     task = aliased(ApprovalTask)
     post = aliased(OutboxMessage)
     requester = aliased(Person)
     approver = aliased(Person)
-    reachable = or_(col(task.outbox_id).is_(None), col(post.status) != "failed")
+    # Reachable: the request reached them (or is on its way), and Slack has not told us their account is
+    # deactivated (Slack still accepts DMs to deactivated accounts, so delivery alone proves nothing).
+    reachable = and_(
+        or_(col(task.outbox_id).is_(None), col(post.status) != "failed"),
+        ~exists().where(SlackAccount.user_id == task.approver_id, col(SlackAccount.deleted)),
+    )
     holds = exists().where(
         PersonRole.slack_user_id == task.approver_id,
         PersonRole.role == case((col(task.via_admin), literal(admin_role)), else_=RequestStep.approvers),

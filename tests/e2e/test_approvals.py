@@ -230,10 +230,13 @@ def test_us_persons_only_model_with_unknown_status_is_never_auto_approved(
 def test_an_unreachable_approver_does_not_leave_the_request_waiting_on_nobody(
     slack: SlackDriver, emulator: SlackEmulator, server: BotServer
 ) -> None:
-    emulator.set_user(MARIA, deleted=True)  # the manager left: her DM fails with account_inactive
+    # The manager left. Slack would still accept a DM to her; users.info, asked before her approval
+    # request goes out, says the account is deactivated.
+    emulator.set_user(MARIA, deleted=True)
     slack.command(ALICE, f"request lumen-3 {WHY}")
     message = wait_dm(emulator, ADMIN)[-1]
-    assert "cannot be reached" in json.dumps(message["blocks"])
+    assert "deactivated" in json.dumps(message["blocks"])
+    assert emulator.messages(MARIA) == []
     emulator.wait_for(lambda: any("now goes to the access admins" in t for t in emulator.dm_texts(ALICE)))
     slack.click_button_in_message(ADMIN, ADMIN, "approval_approve")
     emulator.wait_for(lambda: listed(server, "grants"))
@@ -262,5 +265,25 @@ def test_approvers_who_lose_their_role_are_replaced_by_the_admins(
     stale = slack.click(OLGA, "approval_approve", value="1:0", message=emulator.messages(OLGA)[-1])
     answer = emulator.wait_for(lambda: emulator.responses(stale.response_url))[-1]["body"]
     assert "no longer hold the model-owner role" in answer["text"]
+    slack.click_button_in_message(ADMIN, ADMIN, "approval_approve")
+    emulator.wait_for(lambda: listed(server, "grants"))
+
+
+def test_an_approver_deactivated_after_being_asked_hands_the_step_to_the_admins(
+    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+) -> None:
+    slack.command(ALICE, f"request lumen-3 {WHY}")
+    wait_dm(emulator, MARIA)  # asked while her account was active
+    emulator.set_user(MARIA, deleted=True)
+    assert slack.user_change(MARIA).status == 200  # Slack tells the bot
+    message = wait_dm(emulator, ADMIN)[-1]
+    assert "deactivated" in json.dumps(message["blocks"])
+    emulator.wait_for(lambda: any("now goes to the access admins" in t for t in emulator.dm_texts(ALICE)))
+    # Reactivation is recorded too, and nothing was recorded twice.
+    emulator.set_user(MARIA, deleted=False)
+    slack.user_change(MARIA)
+    emulator.wait_for(lambda: any(e["action"] == "account.reactivated" for e in audit_events(server)))
+    actions = [e["action"] for e in audit_events(server) if e["subject_id"] == MARIA]
+    assert actions.count("account.deactivated") == 1
     slack.click_button_in_message(ADMIN, ADMIN, "approval_approve")
     emulator.wait_for(lambda: listed(server, "grants"))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -18,26 +17,6 @@ from tests.support.cli import Env, listed, run_cli
 from tests.support.seed import DIRECTORY
 
 HEADER = "slack_user_id,email,name,manager_email,department,work_country,citizenships,us_person,roles\n"
-
-
-@pytest.fixture
-def env(tmp_path: Path, database_url: str) -> Env:
-    base = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ACCESSBOT_", "TEST_DATABASE"))
-    }
-    return {
-        **base,
-        "PWD": str(tmp_path),
-        "DATABASE_URL": database_url,
-        "ACCESSBOT_WORKFLOWS_DIR": str(FIXTURES / "workflows"),
-        "ACCESSBOT_TEMPLATES_DIR": str(REPO / "templates"),
-    }
-
-
-@pytest.fixture
-def ready(env: Env) -> Env:
-    run_cli(env, "db", "upgrade")
-    return env
 
 
 def assert_usage_error(result: object, *needles: str) -> None:

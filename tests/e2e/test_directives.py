@@ -232,8 +232,16 @@ def test_permanent_delivery_failures_are_reported_to_the_admin(
     server = start_server()
     slack = server.driver(emulator)
     eve_grant = grant_through_slack(slack, emulator, server, EVE, "lumen-3")
-    emulator.set_user(EVE, deleted=True)  # left the company: account_inactive
+    # Eve left the company: Slack still accepts DMs to her, but tells the bot with a user_change event.
+    emulator.set_user(EVE, deleted=True)
+    slack.user_change(EVE)
+    emulator.wait_for(lambda: any(e["action"] == "account.deactivated" for e in audit_events(server)))
     emulator.set_channel("C0AIMODELS", is_private=True, bot_is_member=False)  # not_in_channel
+
+    def posts_to_eve() -> int:
+        return len([c for c in emulator.calls("chat.postMessage") if c.params.get("channel") == EVE])
+
+    before = posts_to_eve()
     form = directive_form(slack, emulator)
     slack.submit_view(ADMIN, form["id"], form_values(d_models=["lumen-3"]))
     slack.submit_view(ADMIN, form["id"], {})
@@ -242,17 +250,17 @@ def test_permanent_delivery_failures_are_reported_to_the_admin(
     def reported() -> bool:
         blocks = json.dumps(emulator.messages(ADMIN)[-1]["blocks"])
         return (
-            "0 sent of 2, 2 failed" in blocks and "account_inactive" in blocks and "not_in_channel" in blocks
+            "0 sent of 2, 2 failed" in blocks
+            and "account_deactivated" in blocks
+            and "not_in_channel" in blocks
         )
 
     emulator.wait_for(reported, timeout=15)
     time.sleep(1)
-    attempts = [
-        c for c in emulator.calls("chat.postMessage") if c.params.get("channel") == EVE and c.status == 200
-    ]
-    assert [c.response.get("error") for c in attempts][-2:] == [None, "account_inactive"]  # tried once only
+    # Nothing was sent to the deactivated account, and nothing is retried.
+    assert posts_to_eve() == before
     report = run_cli(server, "directive", "report", "D1").stdout
-    assert "account_inactive" in report and "not_in_channel" in report
+    assert "account_deactivated" in report and "not_in_channel" in report
 
 
 def test_everyone_suspension_expiry_while_suspended_and_wait(
@@ -307,3 +315,37 @@ def test_cli_directive_input_errors(server: BotServer, tmp_path: Path) -> None:
     assert json.loads(dry.stdout)["dry_run"] is True
     assert listed(server, "directive") == []
     assert "There is no directive D9" in run_cli(server, "directive", "report", "D9", check=False).stderr
+
+
+def test_named_people_unknown_to_the_directory_and_slack_are_named_and_never_counted_as_told(
+    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+) -> None:
+    # Dana is in Slack but not in the directory (a contractor); U0NOBODY1 exists nowhere.
+    emulator.add_user("U0DANA001", "dana", "dana@contractor.example")
+    named = [ALICE, "U0DANA001", "U0NOBODY1"]
+    form = directive_form(slack, emulator)
+    preview = slack.submit_view(
+        ADMIN,
+        form["id"],
+        form_values(d_population="users", d_users=named, d_action="notice"),
+    )
+    assert preview.json and preview.json["response_action"] == "update"
+    confirm = json.dumps(preview.json["view"])
+    assert "2 of them are not in the AccessBot directory" in confirm
+    assert "`U0DANA001`" in confirm and "`U0NOBODY1`" in confirm
+    slack.submit_view(ADMIN, form["id"], {})
+
+    emulator.wait_for(lambda: any("Directive D1" in m["text"] for m in emulator.messages("U0DANA001")))
+    emulator.wait_for(lambda: any("Directive D1" in m["text"] for m in emulator.messages(ALICE)))
+
+    def progress() -> str:
+        return json.dumps(emulator.messages(ADMIN)[-1]["blocks"])
+
+    # Three DMs and the model's announcement channel: everything arrived but the DM to nobody.
+    emulator.wait_for(lambda: "3 sent of 4, 1 failed" in progress() and "user_not_found" in progress())
+    report = json.loads(run_cli(server, "directive", "report", "D1", "--json").stdout)
+    notices = {p["slack_user_id"]: [n["status"] for n in p["notices"]] for p in report["people"]}
+    assert notices == {ALICE: ["sent"], "U0DANA001": ["sent"], "U0NOBODY1": ["failed"]}
+    assert report["summary"]["notices_failed"] == 1
+    # Slack was never asked to deliver anything to the unknown id.
+    assert not [c for c in emulator.calls("chat.postMessage") if c.params.get("channel") == "U0NOBODY1"]

@@ -118,18 +118,17 @@ def test_timed_out_post_that_reached_slack_is_not_sent_again(
 def test_permanent_delivery_failure_is_recorded_not_retried(
     slack: SlackDriver, emulator: SlackEmulator, server: BotServer
 ) -> None:
-    emulator.set_user(MARIA, deleted=True)
+    # Slack accepts a DM to a deactivated account, so force an error that never clears instead.
+    emulator.fail_next("chat.postMessage", status=200, error="user_disabled", channel=MARIA)
     slack.command(ALICE, f"request lumen-3 {WHY}")
     emulator.wait_for(
-        lambda: [
-            c for c in emulator.calls("chat.postMessage") if c.response.get("error") == "account_inactive"
-        ]
+        lambda: [c for c in emulator.calls("chat.postMessage") if c.response.get("error") == "user_disabled"]
     )
     time.sleep(1.5)
     attempts = [c for c in emulator.calls("chat.postMessage") if c.params.get("channel") == MARIA]
     assert len(attempts) == 1
     failed = run_cli(server, "outbox", "list", "--status", "failed", "--json").stdout
-    assert "account_inactive" in failed
+    assert "user_disabled" in failed
 
 
 def test_kill_during_delivery_loses_nothing_and_sends_nothing_twice(

@@ -105,3 +105,39 @@ def test_home_buttons_cancel_relinquish_and_approve(
     emulator.wait_for(lambda: listed(server, "grants")[0]["status"] == "revoked")
     assert listed(server, "grants")[0]["end_reason"] == "Relinquished by the holder."
     emulator.wait_for(lambda: "You hold no grants" in home_text(emulator, ALICE))
+
+
+def test_a_decision_from_any_surface_refreshes_every_home_that_shows_the_request(
+    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+) -> None:
+    for person in (ALICE, MARIA):
+        slack.app_home_opened(person)
+        emulator.wait_for(lambda person=person: emulator.home(person))
+    slack.command(ALICE, f"request lumen-3 {WHY}")
+    emulator.wait_for(lambda: "approval_approve" in home_text(emulator, MARIA))
+    emulator.wait_for(lambda: "R1" in home_text(emulator, ALICE))
+    stale_home = emulator.home(MARIA)
+    assert stale_home is not None
+
+    # Maria denies from her App Home: the Deny button opens the reason form, and she submits it.
+    slack.click_button_in_view(MARIA, "home", "approval_deny")
+    form = emulator.wait_for(lambda: [v for v in emulator.views_opened(MARIA) if not v.get("closed")])[-1]
+    slack.submit_view(MARIA, form["id"], {"reason": "Not needed for this quarter"})
+    emulator.wait_for(lambda: listed(server, "requests")[0]["status"] == "denied")
+
+    # Both Home tabs stop offering anything for R1, without anyone reopening them.
+    emulator.wait_for(lambda: "approval_approve" not in home_text(emulator, MARIA))
+    emulator.wait_for(
+        lambda: "Cancel" not in home_text(emulator, ALICE) or "R1" not in home_text(emulator, ALICE)
+    )
+
+    # A click on the stale copy of her Home says plainly what happened.
+    approve = next(b for b in _buttons(stale_home, "approval_approve"))
+    slack.click(MARIA, "approval_approve", approve["value"], view=stale_home)
+    emulator.wait_for(lambda: any("R1 is already denied" in t for t in emulator.dm_texts(MARIA)))
+
+
+def _buttons(view: dict[str, object], action_id: str) -> list[dict[str, str]]:
+    from bot.emulator.walk import find_buttons
+
+    return [{"value": b.value or ""} for b in find_buttons(view.get("blocks"), action_id)]  # type: ignore[arg-type]

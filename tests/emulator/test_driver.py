@@ -370,3 +370,16 @@ def test_events_and_retries(driver: SlackDriver, emu: SlackEmulator, client: Web
         "D0ALICE",
     )
     assert opened["view"]["type"] == "home"
+
+
+def test_user_change_carries_the_person_as_users_info_shows_them(
+    driver: SlackDriver, emu: SlackEmulator, client: WebClient
+) -> None:
+    emu.set_user("U0ALICE", deleted=True)
+    delivered = echoed(driver.user_change("U0ALICE", event_id="EvGone"))["payload"]
+    event = delivered["event"]
+    assert (delivered["event_id"], event["type"]) == ("EvGone", "user_change")
+    assert event["user"] == client.users_info(user="U0ALICE")["user"]
+    assert event["user"]["deleted"] is True
+    with pytest.raises(AssertionError):
+        driver.user_change("U0NOBODY")

@@ -1,4 +1,5 @@
-"""Response URLs: recording, validation, replace/delete of the original, and the five-use limit."""
+"""Response URLs: recording, validation, replace/delete of the original, and Slack's limits: five uses
+within 30 minutes."""
 
 from __future__ import annotations
 
@@ -84,3 +85,30 @@ def test_five_uses_per_url(emu: SlackEmulator) -> None:
     assert [post(url, {"text": str(i)})[0] for i in range(5)] == [200] * 5
     assert post(url, {"text": "sixth"}) == (404, "used_url")
     assert post(emu.root_url + "response/unknown", {"text": "x"}) == (404, "no_service")
+
+
+def test_a_url_works_for_30_minutes_then_answers_expired(emu: SlackEmulator) -> None:
+    url = emu.new_response_url("U0ALICE", "C0GENERAL")
+    emu.advance(29 * 60)
+    assert post(url, {"text": "still in time"}) == (200, "ok")
+    emu.advance(61)
+    assert post(url, {"text": "too late"}) == (404, "expired_url")
+    assert [e["text"] for e in emu.ephemerals("U0ALICE")] == ["still in time"]
+    assert [(r["status"], r["answer"]) for r in emu.responses(url)] == [(200, "ok"), (404, "expired_url")]
+
+
+def test_a_url_made_later_gets_its_own_30_minutes(emu: SlackEmulator) -> None:
+    early = emu.new_response_url("U0ALICE", "C0GENERAL")
+    emu.advance(20 * 60)
+    late = emu.new_response_url("U0ALICE", "C0GENERAL")
+    emu.advance(15 * 60)
+    assert post(early, {"text": "x"}) == (404, "expired_url")
+    assert post(late, {"text": "y"}) == (200, "ok")
+
+
+def test_a_used_up_url_stays_used_up(emu: SlackEmulator) -> None:
+    url = emu.new_response_url("U0ALICE", "C0GENERAL")
+    for n in range(5):
+        post(url, {"text": str(n)})
+    assert post(url, {"text": "sixth"}) == (404, "used_url")
+    assert [e["text"] for e in emu.ephemerals("U0ALICE")] == ["0", "1", "2", "3", "4"]

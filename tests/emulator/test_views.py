@@ -59,8 +59,9 @@ def test_views_open_returns_and_stores_the_view(client: WebClient, emu: SlackEmu
 def test_trigger_ids_are_single_use(client: WebClient, emu: SlackEmulator) -> None:
     trigger = emu.new_trigger_id("U0ALICE")
     client.views_open(trigger_id=trigger, view=modal())
+    # views.open documents exchanged_trigger_id: "The trigger_id was already exchanged in a previous call."
     assert error_of(lambda: client.views_open(trigger_id=trigger, view=modal())).response["error"] == (
-        "expired_trigger_id"
+        "exchanged_trigger_id"
     )
     assert error_of(lambda: client.views_open(trigger_id="123.456.nope", view=modal())).response["error"] == (
         "invalid_trigger_id"
@@ -74,6 +75,19 @@ def test_trigger_ids_expire() -> None:
         time.sleep(0.15)
         error = error_of(lambda: client.views_open(trigger_id=trigger, view=modal()))
         assert error.response["error"] == "expired_trigger_id"
+
+
+def test_trigger_ids_expire_on_the_emulators_clock(client: WebClient, emu: SlackEmulator) -> None:
+    fresh = emu.new_trigger_id("U0ALICE")
+    stale = emu.new_trigger_id("U0ALICE")
+    emu.advance(2.0)
+    client.views_open(trigger_id=fresh, view=modal())  # 2 s old: still inside the 3 s
+    emu.advance(1.5)
+    assert error_of(lambda: client.views_open(trigger_id=stale, view=modal())).response["error"] == (
+        "expired_trigger_id"
+    )
+    with pytest.raises(ValueError):
+        emu.advance(-1)
 
 
 def test_invalid_view_is_rejected_slack_style(client: WebClient, emu: SlackEmulator) -> None:

@@ -73,11 +73,31 @@ def test_ts_is_unique_and_increasing(client: WebClient) -> None:
 def test_post_errors(client: WebClient) -> None:
     assert error_code(lambda: client.chat_postMessage(channel="C0NOPE", text="x")) == "channel_not_found"
     assert error_code(lambda: client.chat_postMessage(channel="U0NOPE", text="x")) == "channel_not_found"
-    assert error_code(lambda: client.chat_postMessage(channel="U0GONE", text="x")) == "account_inactive"
     assert error_code(lambda: client.chat_postMessage(channel="U0NOTAB", text="x")) == "messages_tab_disabled"
     assert error_code(lambda: client.chat_postMessage(channel="C0OLD", text="x")) == "is_archived"
     assert error_code(lambda: client.chat_postMessage(channel="C0SECRET", text="x")) == "not_in_channel"
     assert error_code(lambda: client.chat_postMessage(channel="C0GENERAL", text="")) == "no_text"
+
+
+def test_a_deactivated_persons_dm_accepts_messages_like_slack(client: WebClient, emu: SlackEmulator) -> None:
+    # Slack keeps a deactivated person's conversations, so posting there succeeds (python-slack-sdk
+    # issue 1156); only users.info (deleted: true) tells the bot that nobody will read it.
+    by_user = client.chat_postMessage(channel="U0GONE", text="Your access ends today")
+    by_channel = client.chat_postMessage(channel=emu.dm_channel_id("U0GONE"), text="Reminder")
+    assert by_user["channel"] == by_channel["channel"] == emu.dm_channel_id("U0GONE")
+    assert emu.dm_texts("U0GONE") == ["Your access ends today", "Reminder"]
+    assert len([w for w in emu.warnings if "U0GONE is deactivated" in w]) == 2
+    assert client.users_info(user="U0GONE")["user"]["deleted"] is True
+
+
+def test_a_person_deactivated_mid_conversation_still_gets_posts(
+    client: WebClient, emu: SlackEmulator
+) -> None:
+    client.chat_postMessage(channel="U0ALICE", text="before")
+    emu.set_user("U0ALICE", deleted=True)
+    client.chat_postMessage(channel="U0ALICE", text="after")
+    assert emu.dm_texts("U0ALICE") == ["before", "after"]
+    assert error_code(lambda: client.conversations_open(users="U0ALICE")) == "user_disabled"
 
 
 def test_public_channel_without_membership_is_fine(client: WebClient, emu: SlackEmulator) -> None:
@@ -217,6 +237,11 @@ def test_post_ephemeral(client: WebClient, emu: SlackEmulator) -> None:
     assert error_code(lambda: client.chat_postEphemeral(channel="C0OLD", user="U0ALICE", text="x")) == (
         "is_archived"
     )
+    # A deactivated person is in no conversation any more, and an ephemeral needs its recipient there.
+    assert error_code(lambda: client.chat_postEphemeral(channel="C0GENERAL", user="U0GONE", text="x")) == (
+        "user_not_in_channel"
+    )
+    assert emu.ephemerals("U0GONE") == []
 
 
 def test_conversations_open(client: WebClient) -> None:
@@ -224,7 +249,8 @@ def test_conversations_open(client: WebClient) -> None:
     assert first["channel"]["id"] == "D0ALICE"
     assert client.conversations_open(users="U0ALICE")["already_open"] is True
     assert error_code(lambda: client.conversations_open(users="U0NOPE")) == "user_not_found"
-    assert error_code(lambda: client.conversations_open(users="U0GONE")) == "account_inactive"
+    # Documented for conversations.open: user_disabled, "A specified user has been disabled".
+    assert error_code(lambda: client.conversations_open(users="U0GONE")) == "user_disabled"
 
 
 def test_users_info_and_lookup(client: WebClient) -> None:

@@ -75,3 +75,46 @@ def test_grants_expire_at_their_end_and_only_then(db: Database) -> None:
         grant = session.exec(select(AccessGrant)).one()
     assert grant.status == "expired" and grant.ended_by == "system"
     assert any("has expired" in text for text in outbox_texts(db, "U0ALICE01"))
+
+
+def test_a_decision_after_the_deadline_expires_the_request_instead_of_granting(db: Database) -> None:
+    ctx = context(db)
+    filed = requests.submit_request(
+        ctx, requester_id="U0ALICE01", model_slug="lumen-3", duration=None, justification=WHY
+    )
+    # The sweep has not run yet (no expire_stale_requests call); the manager clicks Approve a day late.
+    late = later(ctx, timedelta(days=15))
+    for verdict, reason in (("approve", None), ("deny", "too late anyway")):
+        refusal = None
+        try:
+            approvals.decide(
+                late,
+                request_id=filed.subject_id or 0,
+                position=0,
+                approver_id="U0MARIA01",
+                verdict=verdict,
+                reason=reason,
+            )
+        except approvals.Refusal as error:
+            refusal = error.message
+        assert refusal is not None
+        assert ("expired" in refusal and "nothing was approved" in refusal) or "already expired" in refusal
+    with db.read() as session:
+        request = session.get(AccessRequest, filed.subject_id)
+        grants_made = session.exec(select(AccessGrant)).all()
+    assert request is not None and request.status == "expired"
+    assert grants_made == []
+    assert any("expired without a decision" in text for text in outbox_texts(db, "U0ALICE01"))
+    # Just before the deadline, the same click still grants.
+    again = requests.submit_request(
+        ctx, requester_id="U0ALICE01", model_slug="lumen-3", duration=None, justification=WHY
+    )
+    approvals.decide(
+        later(ctx, timedelta(days=13)),
+        request_id=again.subject_id or 0,
+        position=0,
+        approver_id="U0MARIA01",
+        verdict="approve",
+    )
+    with db.read() as session:
+        assert len(session.exec(select(AccessGrant)).all()) == 1

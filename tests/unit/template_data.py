@@ -107,7 +107,7 @@ TEMPLATE_VARIANTS: dict[str, tuple[str, ...]] = {
     # The issuing admin's DM, as issued and as refresh_progress updates it.
     "directive_progress": ("issued", "warning", "delivered", "undelivered"),
     "directive_modal": ("form",),
-    "directive_confirm": ("now", "scheduled", "notice_only"),
+    "directive_confirm": ("now", "scheduled", "notice_only", "named_users"),
     "directive_list": ("empty", "directives"),
     "directive_report": ("lifted", "undelivered"),
 }
@@ -658,7 +658,7 @@ class World:
         responder = Responder(self.ctx, workers=1)
         try:
             with self.recording() as calls:
-                answer = responder.attempt(file_unknown_model)
+                answer = responder.attempt(file_unknown_model, {})
         finally:
             responder.shutdown()
         assert answer.refusal is not None
@@ -1017,6 +1017,11 @@ class World:
         # As `/directive report D1` does, once all of them are issued.
         self.keep("directive_report", "lifted", {"report": directives.report(self.ctx, d1)})
         self.keep("directive_report", "undelivered", {"report": directives.report(self.ctx, d6)})
+        # Last, a draft (reviewed, never issued, so listed nowhere above): named people, most of them in
+        # neither the directory nor Slack.
+        strangers = [f"U0NOBODY{n:02d}" for n in range(25)]
+        _, view = self.review(self.draft(restricted, "users:" + ";".join([CAROL, *strangers])))
+        self.keep("directive_confirm", "named_users", view)
         about_directive = {
             d1: (
                 "directive_channel:active_restricted",

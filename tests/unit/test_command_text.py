@@ -6,7 +6,15 @@ from datetime import timedelta
 
 import pytest
 
-from bot.slack.command_text import AccessCommand, CommandError, parse_access, parse_id, unescape
+from bot.slack.command_text import (
+    AccessCommand,
+    CommandError,
+    DirectiveCommand,
+    parse_access,
+    parse_directive,
+    parse_id,
+    unescape,
+)
 
 
 def error_for(text: str) -> str:
@@ -190,7 +198,83 @@ def test_revoke_with_a_request_id() -> None:
 
 
 def test_parse_id_directly() -> None:
-    assert parse_id(" D4 ", "D", "directive", "/directive lift D4") == 4
+    assert parse_id("D4", "D", "directive", "/directive lift D4") == 4
+
+
+# An Arabic-Indic one, an Extended Arabic-Indic one, a Devanagari one, fullwidth digits (and a fullwidth
+# G), superscript and circled ones: int() reads most of these as numbers; none is an ASCII id.
+OTHER_SCRIPTS = ["G\u0661", "G\u06f1", "G\u0967", "G\uff11\uff12", "\uff27" + "7", "G\u00b9", "G\u2460"]
+
+
+@pytest.mark.parametrize("token", OTHER_SCRIPTS)
+def test_digits_of_other_scripts_are_not_an_id(token: str) -> None:
+    assert error_for(f"relinquish {token}") == (
+        f"'{token}' is not a grant ID (like G12). Usage: `/access relinquish G7`"
+    )
+
+
+def test_revoke_with_an_arabic_indic_digit_is_refused_not_read_as_g1() -> None:
+    message = error_for("revoke G\u0661 left the team")
+    assert message.startswith("'G\u0661' is not a grant ID (like G12). Usage: `/access revoke G7 ")
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "R+1",
+        "+1",
+        "-1",
+        "R-1",
+        "1_000",
+        "R1_000",
+        "R0",
+        "0",
+        "#0",
+        "R00000000000",  # 11 digits, even though the value is 0
+        "R00000000001",  # 11 digits for 1: ids are at most 10 digits
+        "R2147483648",  # one past PostgreSQL's integer
+        "R9999999999",
+        "R12345678901234567890",  # 20 digits: used to end in a traceback
+        "R1.0",
+        "R1e3",
+        "R0x10",
+        "##12",
+        "#",
+        "R12#",
+    ],
+)
+def test_cancel_refuses_ids_outside_the_database_range_or_not_plain_digits(token: str) -> None:
+    assert (
+        error_for(f"cancel {token}")
+        == f"'{token}' is not a request ID (like R12). Usage: `/access cancel R12`"
+    )
+
+
+@pytest.mark.parametrize(("token", "expected"), [("R1", 1), ("R2147483647", 2147483647), ("R0000000012", 12)])
+def test_cancel_accepts_the_whole_database_range(token: str, expected: int) -> None:
+    assert parse_access(f"cancel {token}") == AccessCommand("cancel", target_id=expected)
+
+
+@pytest.mark.parametrize("token", [" D4", "D4 ", "D 4", "D4\n", "\tD4"])
+def test_parse_id_takes_one_word_exactly_as_typed(token: str) -> None:
+    with pytest.raises(CommandError) as caught:
+        parse_id(token, "D", "directive", "/directive lift D3")
+    assert "is not a directive ID (like D12). Usage: `/directive lift D3`" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["lift D\u0661", "report D2147483648", "lift D+3 why", "report 3_0"])
+def test_directive_lift_and_report_refuse_what_is_not_a_directive_id(text: str) -> None:
+    with pytest.raises(CommandError) as caught:
+        parse_directive(text)
+    token = text.split()[1]
+    assert str(caught.value).startswith(f"'{token}' is not a directive ID (like D12). Usage: `/directive ")
+
+
+def test_directive_lift_reads_the_id_and_the_reason() -> None:
+    assert parse_directive("lift D3 the order was withdrawn") == DirectiveCommand(
+        "lift", target_id=3, reason="the order was withdrawn"
+    )
+    assert parse_directive("report #2147483647") == DirectiveCommand("report", target_id=2147483647)
 
 
 # --- unknown subcommands -------------------------------------------------------------------------
@@ -298,3 +382,20 @@ def test_ampersand_in_an_unknown_subcommand_is_escaped() -> None:
 
 def test_command_error_is_a_value_error() -> None:
     assert issubclass(CommandError, ValueError)
+
+
+# --- free text is stored as clean_text leaves it -------------------------------------------------
+
+
+def test_justification_loses_characters_no_database_stores() -> None:
+    command = parse_access("request lumen-3 7d Eval\x00uating\x1b[2J it\r\nfor Q3\x7f")
+    assert command.justification == "Evaluating[2J it\nfor Q3"
+
+
+def test_revoke_reason_loses_control_characters_and_one_made_only_of_them_is_empty() -> None:
+    assert parse_access("revoke G7 left\x00 the team\x9b").reason == "left the team"
+    assert parse_access("revoke G7 \x00\x01\x02") == AccessCommand("revoke", target_id=7)
+
+
+def test_directive_lift_reason_loses_control_characters() -> None:
+    assert parse_directive("lift D3 with\x00drawn\x1b").reason == "withdrawn"

@@ -9,6 +9,7 @@ from bot.domain.people import (
     MAX_NAME,
     DirectoryError,
     Person,
+    cell_text,
     check_header,
     is_email,
     is_slack_user_id,
@@ -364,3 +365,56 @@ def test_parse_rows_reports_surplus_cells() -> None:
 
 def test_directory_error_is_a_value_error() -> None:
     assert issubclass(DirectoryError, ValueError)
+
+
+# --- characters no database stores -----------------------------------------------------------------
+
+
+def test_cells_lose_nul_and_escape_characters() -> None:
+    person = parse_row(
+        row(
+            name="\x1b[31mAlice\x00 Chen\x1b[0m",
+            department="Re\x00search\x7f",
+            email="alice\x00@example.com",
+            slack_user_id="U0ALICE01\x00",
+            roles="model-owner\x1b;export-compliance",
+        )
+    )
+    assert person.name == "[31mAlice Chen[0m"
+    assert person.department == "Research"
+    assert person.email == "alice@example.com"
+    assert person.slack_user_id == "U0ALICE01"
+    assert person.roles == frozenset({"model-owner", "export-compliance"})
+
+
+@pytest.mark.parametrize("value", ["\x00", "\x1b\x07", " \x00 \x9b "])
+def test_a_name_of_only_control_characters_is_empty(value: str) -> None:
+    assert problem(name=value) == "name is empty"
+
+
+@pytest.mark.parametrize("column", ["manager_email", "department", "work_country", "citizenships", "roles"])
+def test_an_optional_cell_of_only_control_characters_is_unknown(column: str) -> None:
+    person = parse_row(row(**{column: "\x00\x1b"}))
+    assert getattr(person, column) in (None, frozenset())
+
+
+def test_a_required_id_of_only_control_characters_is_empty() -> None:
+    assert problem(slack_user_id="\x00\x00") == "slack_user_id is empty"
+
+
+def test_the_length_limit_counts_what_is_stored() -> None:
+    assert parse_row(row(name="N" * MAX_NAME + "\x00" * 10)).name == "N" * MAX_NAME
+
+
+def test_cell_text() -> None:
+    assert cell_text(None) == ""
+    assert cell_text("  a\x00b\r\nc  ") == "ab\nc"
+
+
+@pytest.mark.parametrize("value", ["U0ALICE01\n", "U0ALICE01 ", "xU0ALICE01"])
+def test_is_slack_user_id_takes_the_whole_text(value: str) -> None:
+    assert not is_slack_user_id(value)
+
+
+def test_is_email_takes_the_whole_text() -> None:
+    assert not is_email("alice@example.com\n")

@@ -357,6 +357,13 @@ SEES: dict[str, tuple[str, ...]] = {
     "grant_update:expired": ("has expired.*", "Ask again with `/access`"),
     "notice:refused": ("⚠️ *Request not filed*", "There is no model called 'gpt-9'. Models: legacy-2, "),
     "help:admin": ("*Admins:*",),
+    "directive_confirm:named_users": (
+        "26 people",
+        "25 of them are not in the AccessBot directory:",
+        "`U0NOBODY00`",
+        "and 5 more",
+        "anyone Slack does not know is reported as not notified",
+    ),
     "status:not_in_directory": ("You are not in the AccessBot directory yet", "_None._", "_Nothing._"),
     "home:not_in_directory": ("You are not in the AccessBot directory yet", "You hold no grants."),
     "deny_modal:deny": ("You are denying *R1*.",),
@@ -447,17 +454,35 @@ def test_deny_form_carries_the_clicked_button(realistic: dict[str, Sample]) -> N
     assert reason["element"]["max_length"] == 3000
 
 
-def test_request_form_offers_at_most_100_models_and_preselects_one(worst_case: dict[str, Sample]) -> None:
-    blank = render(worst_case["request_modal:blank"])
-    chosen = render(worst_case["request_modal:initial_model"])
-    select = blank["blocks"][1]["element"]
-    assert select["action_id"] == ids.REQUEST_MODEL_ACTION
-    assert len(select["options"]) == 100
-    assert len(worst_case["request_modal:blank"].data["models"]) == 101
+def test_request_form_lists_every_model_of_a_small_catalog_and_preselects_one(
+    realistic: dict[str, Sample],
+) -> None:
+    sample = realistic["request_modal:blank"]
+    select = render(sample)["blocks"][1]["element"]
+    assert (select["type"], select["action_id"]) == ("static_select", ids.REQUEST_MODEL_ACTION)
+    assert [o["value"] for o in select["options"]] == [m["slug"] for m in sample.data["models"]]
     assert "initial_option" not in select
+    chosen = render(realistic["request_modal:initial_model"])["blocks"][1]["element"]
+    assert chosen["initial_option"]["value"] == realistic["request_modal:initial_model"].data["initial_model"]
+    assert chosen["initial_option"] in chosen["options"]
+
+
+def test_request_form_searches_a_catalog_too_big_for_a_menu_and_preselects_one(
+    worst_case: dict[str, Sample],
+) -> None:
+    # 101 models: a static select would show 100 and silently drop one; the form searches instead.
+    assert len(worst_case["request_modal:blank"].data["models"]) == 101
+    blank = render(worst_case["request_modal:blank"])
+    model = blank["blocks"][1]
+    select = model["element"]
+    assert (select["type"], select["action_id"]) == ("external_select", ids.REQUEST_MODEL_ACTION)
+    assert "options" not in select and "initial_option" not in select
+    assert select["min_query_length"] == 0 and select["placeholder"]["text"] == "Search 101 models"
+    assert "search all 101 models" in model["hint"]["text"]
+    chosen = render(worst_case["request_modal:initial_model"])
     initial = chosen["blocks"][1]["element"]["initial_option"]
     assert initial["value"] == worst_case["request_modal:initial_model"].data["initial_model"]
-    assert initial in chosen["blocks"][1]["element"]["options"]
+    assert len(initial["text"]["text"]) <= 75
     justification = chosen["blocks"][3]["element"]
     assert 1 <= justification["min_length"] <= justification["max_length"] <= 3000
 
@@ -682,9 +707,19 @@ def test_directive_form_matches_what_its_listener_reads(worst_case: dict[str, Sa
         ids.DIRECTIVE_NOTICE_BLOCK: MAX_NOTICE,
     }
     assert {block: inputs[block]["max_length"] for block in limits} == limits
-    options = inputs[ids.DIRECTIVE_MODELS_BLOCK]["options"]
-    assert len(options) == 100 and len(sample.data["models"]) == 101
-    assert {o["value"] for o in options} <= {m["slug"] for m in sample.data["models"]}
+    # 101 models are more than a menu holds: the admin searches them (bot/slack/options.py answers).
+    models = inputs[ids.DIRECTIVE_MODELS_BLOCK]
+    assert len(sample.data["models"]) == 101
+    assert (models["type"], models["action_id"]) == ("multi_external_select", ids.DIRECTIVE_MODELS_ACTION)
+    assert "options" not in models and models["min_query_length"] == 0
+
+
+def test_directive_form_lists_every_model_of_a_small_catalog(realistic: dict[str, Sample]) -> None:
+    sample = realistic["directive_modal:form"]
+    inputs = {b["block_id"]: b["element"] for b in render(sample)["blocks"] if b["type"] == "input"}
+    models = inputs[ids.DIRECTIVE_MODELS_BLOCK]
+    assert (models["type"], models["action_id"]) == ("multi_static_select", ids.DIRECTIVE_MODELS_ACTION)
+    assert [o["value"] for o in models["options"]] == [m["slug"] for m in sample.data["models"]]
 
 
 @pytest.mark.parametrize("variant", TEMPLATE_VARIANTS["directive_confirm"])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.catalog import MANAGER, Catalog, StepRule
-from bot.workflows import FILES, WorkflowError, load_catalog
+from bot.workflows import FILES, MODELS_LISTED, WorkflowError, load_catalog, slack_warnings
 
 SHIPPED = Path(__file__).resolve().parents[2] / "workflows"
 
@@ -404,3 +404,118 @@ def test_a_minimal_valid_set_loads(tmp_path: Path) -> None:
     assert model.status == "available"
     assert model.announce_channels == ()
     assert model.us_persons_only is False
+
+
+# --- valid, but past a Slack limit: warnings --------------------------------------------------------
+
+
+def many_models(count: int, name: str = "Model {n:03d}", provider: str = "Lumen Systems") -> str:
+    lines = ["models:"]
+    for n in range(count):
+        lines += [
+            f"  - slug: model-{n:03d}",
+            f"    name: {name.format(n=n)}",
+            f"    provider: {provider}",
+            "    default_duration: 7d",
+            "    max_duration: 30d",
+            "    chain: standard",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def warnings_of(directory: Path) -> list[str]:
+    return slack_warnings(load_catalog(directory), directory)
+
+
+def test_the_shipped_catalog_fits_slack(tmp_path: Path) -> None:
+    assert warnings_of(copy_with(tmp_path)) == []
+
+
+def test_more_models_than_a_menu_holds_says_the_forms_search(tmp_path: Path) -> None:
+    directory = copy_with(tmp_path, models=many_models(101))
+    assert warnings_of(directory) == [
+        f"{directory}/models.yaml: models: 101 models are more than a Slack menu holds (100): the request "
+        "and directive forms show a search box instead of a list, and people type part of a model's name "
+        "or slug to find it",
+        f"{directory}/models.yaml: models: `/access models` lists the first 45 of 101 models (a Slack "
+        "message holds 50 blocks); the forms still offer every model",
+    ]
+
+
+def test_a_100_model_catalog_still_fits_a_menu(tmp_path: Path) -> None:
+    warnings = warnings_of(copy_with(tmp_path, models=many_models(100)))
+    assert len(warnings) == 1 and "`/access models` lists the first 45 of 100" in warnings[0]
+    assert warnings_of(copy_with(tmp_path, models=many_models(MODELS_LISTED))) == []
+
+
+def test_models_listed_matches_what_access_models_shows(tmp_path: Path) -> None:
+    from bot.render import Renderer
+
+    renderer = Renderer(Path(__file__).resolve().parents[2] / "templates")
+    entry = {
+        "slug": "m",
+        "name": "M",
+        "provider": "P",
+        "status": "available",
+        "default_duration": "7 days",
+        "max_duration": "30 days",
+        "chain": ["Manager"],
+        "us_persons_only": False,
+    }
+    shown = renderer.render("models", models=[entry] * (MODELS_LISTED + 1))
+    assert json_text(shown).count("*M*") == MODELS_LISTED and "…and 1 more." in json_text(shown)
+
+
+def json_text(payload: dict[str, object]) -> str:
+    import json
+
+    return json.dumps(payload, ensure_ascii=False)
+
+
+def test_labels_slack_would_cut_are_named_with_what_people_will_see(tmp_path: Path) -> None:
+    name = "Lumen Ultra Long Context Reasoning Edition 2026 Preview"  # 55 characters: valid
+    models = MODEL.replace("name: Lumen 3", f"name: {name}").replace(
+        "provider: Lumen Systems", "provider: Lumen Systems International"
+    )
+    directory = copy_with(tmp_path, models=models)
+    label = f"{name} (Lumen Systems International)"
+    assert len(label) == 85
+    assert warnings_of(directory) == [
+        f"{directory}/models.yaml: models[0].name: the request form's label '{label}' is 85 characters; "
+        f"Slack shows at most 75, so it is cut to '{label[:74].rstrip()}…'"
+    ]
+    # The directive form shows "Name (slug)": a long slug pushes that past 75 as well.
+    long_slug = MODEL.replace("name: Lumen 3", f"name: {name}").replace(
+        "slug: lumen-3", "slug: lumen-ultra-long-context-2026"
+    )
+    [warned] = warnings_of(copy_with(tmp_path, models=long_slug))
+    assert f"models[0].name: the directive form's label '{name} (lumen-ultra-long-context-2026)'" in warned
+    assert f"is {len(name) + 32} characters; Slack shows at most 75" in warned
+
+
+def test_slugs_longer_than_an_option_value_cannot_load(tmp_path: Path) -> None:
+    """Slack option values hold 150 characters; the loader refuses slugs long before that."""
+    models = MODEL.replace("slug: lumen-3", "slug: " + "l" * 151)
+    problems = problems_of(copy_with(tmp_path, models=models))
+    assert any(p.endswith("models[0].slug: must be at most 64 characters") for p in problems)
+
+
+def test_more_durations_than_a_menu_holds_names_those_left_out(tmp_path: Path) -> None:
+    choices = ", ".join(f"{hours}h" for hours in range(1, 106))  # 105 choices, all under 30 days
+    policy = edit(
+        "policy.yaml", "duration_choices: [1d, 7d, 14d, 30d, 90d]", f"duration_choices: [{choices}]"
+    )
+    directory = copy_with(tmp_path, policy=policy)
+    catalog = load_catalog(directory)
+    offered = {d for m in catalog.models.values() for d in catalog.durations_for(m)}
+    assert len(offered) > 100
+    warnings = slack_warnings(catalog, directory)
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        f"{directory}/policy.yaml: policy.duration_choices: with each model's default_duration, the "
+        f"request form would offer {len(offered)} durations; a Slack menu holds 100, so the longest are "
+        "left out ("
+    )
+    assert warnings[0].endswith(
+        "people can still ask for them with `/access request <model> <duration> <why>`"
+    )

@@ -1,0 +1,40 @@
+"""What Slack tells us about people's accounts, and their App Home tab."""
+
+from __future__ import annotations
+
+from bot.notify import outbox
+from bot.services import approvals
+from bot.services.context import Context
+from bot.store import accounts, audit
+
+
+def home_opened(ctx: Context, user_id: str) -> None:
+    """The person opened the App Home: remember that they have one and publish it fresh."""
+    with ctx.db.uow() as uow:
+        accounts.remember_home(uow.session, user_id)
+        uow.session.flush()
+        outbox.refresh_homes(uow.session, [user_id])
+        uow.commit()
+
+
+def record_account(ctx: Context, user_id: str, *, deleted: bool) -> None:
+    """Slack says this account is deactivated (`deleted`) or active again (the `user_change` event).
+
+    A change is audited; after a deactivation, approval steps that now have nobody left to decide them
+    go to the access admins at once (bot/services/approvals.py reroute_stranded), as they would at the
+    scheduler's next run.
+    """
+    with ctx.db.uow() as uow:
+        changed = accounts.record(uow.session, user_id, deleted=deleted, now=ctx.clock())
+        if changed:
+            audit.record(
+                uow.session,
+                actor="slack",
+                action="account.deactivated" if deleted else "account.reactivated",
+                subject_type="person",
+                subject_id=user_id,
+                after={"deleted": deleted},
+            )
+        uow.commit()
+    if changed and deleted:
+        approvals.reroute_stranded(ctx)

@@ -1,0 +1,274 @@
+"""The HTTP edge in front of Bolt: nothing reaches Bolt that Slack did not sign, recently, in a shape Bolt
+can route.
+
+In order, for every POST to /slack/events:
+1. Size: a body over MAX_BODY_BYTES is answered 413 without being read (Slack's payloads are small: a
+   modal is at most 250 kB of JSON, url-encoded a few times that).
+2. Signature, on the raw bytes, before anything parses them: `X-Slack-Request-Timestamp` must be ASCII
+   digits no older than MAX_AGE_SECONDS and no more than MAX_FUTURE_SECONDS ahead, and
+   `X-Slack-Signature` must equal `v0=` + hex(HMAC-SHA256(secret, "v0:" + ts + ":" + body))
+   (https://api.slack.com/authentication/verifying-requests-from-slack). Refused: 401.
+3. Shape: strict UTF-8; a form body is a slash command or `payload=` holding a JSON object; a JSON body
+   is an Events API object; JSON nesting deeper than MAX_DEPTH, NaN/Infinity and duplicate form fields
+   are refused; the envelope must fit bot/slack/payloads.py. Refused: 400.
+4. Every string in the payload loses the control characters no database stores (bot/domain/text.py),
+   and Bolt gets the checked payload re-encoded as JSON. Bolt's own signature check is off: it parses the
+   body before verifying it and logs the whole body when verification fails.
+
+Refusals are logged as one fixed line: the reason and the size, never the body or header values.
+Verified requests carry a replay key (the signature, or the event_id of an Events API delivery) that the
+responder records once (bot/services/replays.py): a replay is answered without acting again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl
+
+from pydantic import BaseModel, ValidationError
+
+from bot.domain.text import clean_text
+from bot.slack.payloads import CommandEnvelope, EventEnvelope, InteractionEnvelope
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_AGE_SECONDS = 300  # Slack: reject requests older than five minutes
+MAX_FUTURE_SECONDS = 30  # clocks drift a little; a request signed far ahead was made to be replayed later
+MAX_DEPTH = 64  # Slack's deepest payloads (rich text in a modal's state) nest about 15 levels
+MAX_FORM_FIELDS = 64
+EVENT_MEMORY = timedelta(hours=1)  # Slack retries an event for about 5 minutes; remember it well past that
+
+_SIGNATURE_LENGTH = len("v0=") + 64
+
+
+class Refused(Exception):
+    """A request the edge will not pass on: `status` is the HTTP answer, `reason` a fixed phrase."""
+
+    def __init__(self, status: int, reason: str, size: int | None = None):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.size = size  # the body's size when it was not read
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A verified request: the payload to hand to Bolt and when the replay key may be forgotten."""
+
+    payload: dict[str, Any]
+    replay_key: str
+    remember_until: datetime
+
+
+def read_body(environ: dict[str, Any]) -> bytes:
+    """The request body, refusing (413) anything over MAX_BODY_BYTES before reading it."""
+    declared = str(environ.get("CONTENT_LENGTH") or "").strip()
+    stream = environ.get("wsgi.input") or io.BytesIO()
+    if declared:
+        if not declared.isascii() or not declared.isdigit():
+            raise Refused(400, "bad content length")
+        if len(declared) > 12 or int(declared) > MAX_BODY_BYTES:
+            raise Refused(413, "body too large", size=int(declared[:12]))
+        return bytes(stream.read(int(declared)))
+    body = bytes(stream.read(MAX_BODY_BYTES + 1))  # chunked: read no more than the cap allows
+    if len(body) > MAX_BODY_BYTES:
+        raise Refused(413, "body too large", size=len(body))
+    return body
+
+
+def verify_signature(
+    secret: bytes, body: bytes, timestamp: str | None, signature: str | None, now: float
+) -> int:
+    """Check Slack's signature over the raw bytes; returns the timestamp (seconds since the epoch).
+
+    Raises Refused(401, reason) for a missing, malformed, stale, future or wrong signature.
+    """
+    if not timestamp or not signature:
+        raise Refused(401, "unsigned")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        raise Refused(401, "malformed timestamp")
+    signed_at = int(timestamp)
+    if now - signed_at > MAX_AGE_SECONDS:
+        raise Refused(401, "stale timestamp")
+    if signed_at - now > MAX_FUTURE_SECONDS:
+        raise Refused(401, "timestamp in the future")
+    if len(signature) != _SIGNATURE_LENGTH or not signature.isascii() or not signature.startswith("v0="):
+        raise Refused(401, "malformed signature")
+    expected = "v0=" + hmac.new(secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature.lower()):
+        raise Refused(401, "bad signature")
+    return signed_at
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise Refused(400, "invalid JSON") from None
+    if not isinstance(value, dict):
+        raise Refused(400, "JSON is not an object")
+    if _depth(value) > MAX_DEPTH:
+        raise Refused(400, "JSON nested too deeply")
+    return value
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+def _form(text: str) -> dict[str, str]:
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=MAX_FORM_FIELDS)
+    except (ValueError, UnicodeDecodeError):
+        raise Refused(400, "invalid form") from None
+    fields = dict(pairs)
+    if len(fields) != len(pairs):
+        raise Refused(400, "repeated form field")
+    return fields
+
+
+def _cleaned(value: Any) -> Any:
+    """The payload with every string (keys too) stripped of characters no database stores."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(str(k)): _cleaned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    return value
+
+
+def _fits(model: type[BaseModel], payload: dict[str, Any]) -> None:
+    try:
+        model.model_validate(payload)
+    except ValidationError:
+        raise Refused(400, f"unexpected {model.__name__} shape") from None
+
+
+def parse_payload(body: bytes, content_type: str) -> dict[str, Any]:
+    """The Slack payload in a verified body, checked against the envelope models; raises Refused(400)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused(400, "invalid UTF-8") from None
+    media = content_type.split(";")[0].strip().lower()
+    if media == "application/json":
+        payload = _cleaned(_json_object(text))
+        _fits(EventEnvelope, payload)
+        return payload
+    if media != "application/x-www-form-urlencoded":
+        raise Refused(400, "unsupported content type")
+    fields = _form(text)
+    if "payload" in fields:
+        if len(fields) != 1:
+            raise Refused(400, "payload with other fields")
+        payload = _cleaned(_json_object(fields["payload"]))
+        _fits(InteractionEnvelope, payload)
+        return payload
+    if "ssl_check" in fields:
+        return {"ssl_check": clean_text(fields["ssl_check"])}
+    payload = _cleaned(fields)
+    _fits(CommandEnvelope, payload)
+    return payload
+
+
+def replay_key(payload: dict[str, Any], signature: str, signed_at: int, now: float) -> tuple[str, datetime]:
+    """What marks this request as already taken in, and until when that needs remembering.
+
+    An Events API delivery is known by its event_id (Slack's retries of it carry new signatures); any
+    other request by its signature, which covers its timestamp and every byte of its body.
+    """
+    if payload.get("type") == "event_callback" and isinstance(payload.get("event_id"), str):
+        return "event:" + payload["event_id"], datetime.fromtimestamp(now, UTC) + EVENT_MEMORY
+    digest = signature.lower().removeprefix("v0=")
+    until = datetime.fromtimestamp(signed_at + MAX_AGE_SECONDS + MAX_FUTURE_SECONDS, UTC)
+    return "sig:" + digest, until
+
+
+def check(environ: dict[str, Any], body: bytes, secret: bytes, now: float) -> Checked:
+    """Verify and parse one request (see the module docstring); raises Refused."""
+    signature = environ.get("HTTP_X_SLACK_SIGNATURE")
+    signed_at = verify_signature(secret, body, environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"), signature, now)
+    payload = parse_payload(body, str(environ.get("CONTENT_TYPE") or ""))
+    key, until = replay_key(payload, str(signature), signed_at, now)
+    return Checked(payload, key, until)
+
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class SlackEdge:
+    """WSGI middleware: verifies and checks a request (see the module docstring), then calls `inner` with
+    the checked payload as a JSON body. `on_checked(checked)` runs first, in the request's thread."""
+
+    def __init__(
+        self,
+        inner: WsgiApp,
+        signing_secret: str,
+        *,
+        on_checked: Callable[[Checked], None] = lambda _checked: None,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.inner = inner
+        self.secret = signing_secret.encode()
+        self.on_checked = on_checked
+        self.clock = clock
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        size = 0
+        try:
+            body = read_body(environ)
+            size = len(body)
+            checked = check(environ, body, self.secret, self.clock())
+        except Refused as refused:
+            size = refused.size if refused.size is not None else size
+            log.warning("refused a Slack request: %s (%d bytes)", refused.reason, size)
+            return _answer(start_response, refused.status, refused.reason)
+        if checked.payload.get("type") == "app_rate_limited":
+            # Slack tells us it is holding events back; there is nothing to do but note it.
+            log.warning("Slack reports that event deliveries are being rate limited")
+            return _answer(start_response, 200, "ok")
+        self.on_checked(checked)
+        data = json.dumps(checked.payload, ensure_ascii=False).encode()
+        inner_environ = {
+            **environ,
+            "wsgi.input": io.BytesIO(data),
+            "CONTENT_LENGTH": str(len(data)),
+            "CONTENT_TYPE": "application/json",
+            "QUERY_STRING": "",
+        }
+        return self.inner(inner_environ, start_response)
+
+
+def _answer(start_response: Callable[..., Any], status: int, reason: str) -> Iterable[bytes]:
+    phrases = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 413: "Payload Too Large"}
+    data = json.dumps({"ok": status == 200, "error": None if status == 200 else reason}).encode()
+    start_response(
+        f"{status} {phrases.get(status, 'Error')}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+    )
+    return [data]

@@ -1,0 +1,70 @@
+"""Slack account state (table slack_account) and who has an App Home tab (table home_tab)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import case
+from sqlmodel import Session, col, select
+
+from bot.store.db import dialect_insert
+from bot.store.tables import HomeTab, SlackAccount
+
+
+def deactivated(session: Session, user_ids: Collection[str]) -> set[str]:
+    """Those of `user_ids` whose Slack account Slack last reported as deactivated."""
+    if not user_ids:
+        return set()
+    found = session.exec(
+        select(SlackAccount.user_id).where(
+            col(SlackAccount.user_id).in_(sorted(set(user_ids))), col(SlackAccount.deleted)
+        )
+    )
+    return set(found.all())
+
+
+def record(session: Session, user_id: str, *, deleted: bool, now: datetime) -> bool:
+    """Store what Slack said about an account (users.info or the `user_change` event): `checked_at` is
+    now, `changed_at` moves only when `deleted` changes. Safe when two replicas record at once (an
+    upsert). Returns whether this changes what we knew: a deactivation or reactivation (a first report
+    of an active account changes nothing)."""
+    known = session.exec(
+        select(SlackAccount.deleted).where(SlackAccount.user_id == user_id).with_for_update()
+    ).first()
+    table = SlackAccount.__table__  # type: ignore[attr-defined]
+    statement = dialect_insert(session)(table).values(
+        user_id=user_id, deleted=deleted, checked_at=now, changed_at=now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.user_id],
+        set_={
+            "deleted": statement.excluded.deleted,
+            "checked_at": statement.excluded.checked_at,
+            "changed_at": case(
+                (table.c.deleted != statement.excluded.deleted, statement.excluded.changed_at),
+                else_=table.c.changed_at,
+            ),
+        },
+    )
+    session.exec(statement)  # type: ignore[call-overload]
+    return deleted if known is None else known != deleted
+
+
+def remember_home(session: Session, user_id: str) -> None:
+    """Note that this person has opened the App Home, so that state changes refresh it."""
+    statement = dialect_insert(session)(HomeTab).values(user_id=user_id)
+    session.exec(statement.on_conflict_do_nothing(index_elements=["user_id"]))  # type: ignore[call-overload]
+
+
+def record_home(session: Session, user_id: str, *, view_hash: str | None, now: datetime) -> None:
+    """Upsert the hash of the Home view just published to `user_id` and when (`published_at`)."""
+    table = HomeTab.__table__  # type: ignore[attr-defined]
+    # A hash longer than the column would only cost one hash_conflict and a re-render next time.
+    stored = view_hash[:64] if view_hash else None
+    statement = dialect_insert(session)(table).values(user_id=user_id, view_hash=stored, published_at=now)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.user_id],
+        set_={"view_hash": statement.excluded.view_hash, "published_at": statement.excluded.published_at},
+    )
+    session.exec(statement)  # type: ignore[call-overload]

@@ -1,0 +1,31 @@
+"""Fixtures for the command-line tests: the environment `accessbot` runs with, without a server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support.bot_server import FIXTURES, REPO
+from tests.support.cli import Env, run_cli
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str) -> Env:
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ACCESSBOT_", "TEST_DATABASE"))
+    }
+    return {
+        **base,
+        "PWD": str(tmp_path),
+        "DATABASE_URL": database_url,
+        "ACCESSBOT_WORKFLOWS_DIR": str(FIXTURES / "workflows"),
+        "ACCESSBOT_TEMPLATES_DIR": str(REPO / "templates"),
+    }
+
+
+@pytest.fixture
+def ready(env: Env) -> Env:
+    run_cli(env, "db", "upgrade")
+    return env
