@@ -552,6 +552,7 @@ class Sender:
             self._finish(item, "failed", error=f"gave up after {item.attempts} attempts: {failure.error}")
             return
         backoff = min(MAX_BACKOFF, 2.0 ** max(0, item.attempts - 1)) * random.uniform(0.8, 1.2)
+        log.info("outbox item %s: %s; trying again in %.1fs", item.id, failure.error[:80], backoff)
         self._retry(item, backoff, failure.error, uncertain=failure.maybe_sent or item.uncertain)
 
     def _retry(
