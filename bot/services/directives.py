@@ -62,6 +62,7 @@ from bot.store.tables import (
     DirectiveModel,
     DirectiveUser,
     GrantSuspension,
+    HomeTab,
     OutboxMessage,
     Person,
     RequestStep,
@@ -549,6 +550,19 @@ def _broadcast(
             ).label("check_account"),
         ),
         {"compose": "directive_notice", "directive_id": directive_id, "phase": phase},
+        now=now,
+        group_key=group,
+    )
+    # Their App Home tabs, for those who have one, show the change too (rendered when sent).
+    outbox.queue_selected(
+        session,
+        outbox.HOME,
+        select(
+            (literal("home:", String) + people.c.user_id).label("lane"),
+            people.c.user_id.label("address"),
+            cast(null(), Integer).label("ref_id"),
+        ).join(HomeTab, col(HomeTab.user_id) == people.c.user_id),
+        {"compose": "home"},
         now=now,
         group_key=group,
     )

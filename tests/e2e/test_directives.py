@@ -349,3 +349,17 @@ def test_named_people_unknown_to_the_directory_and_slack_are_named_and_never_cou
     assert report["summary"]["notices_failed"] == 1
     # Slack was never asked to deliver anything to the unknown id.
     assert not [c for c in emulator.calls("chat.postMessage") if c.params.get("channel") == "U0NOBODY1"]
+
+
+def test_an_open_app_home_shows_a_directive_taking_a_grant_away_and_giving_it_back(
+    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+) -> None:
+    grant_through_slack(slack, emulator, server, BORIS, "mythos-5")
+    slack.app_home_opened(BORIS)
+    emulator.wait_for(lambda: "Until" in json.dumps((emulator.home(BORIS) or {}).get("blocks")))
+    form = directive_form(slack, emulator)
+    slack.submit_view(ADMIN, form["id"], form_values())
+    slack.submit_view(ADMIN, form["id"], {})
+    emulator.wait_for(lambda: "Suspended" in json.dumps((emulator.home(BORIS) or {}).get("blocks")))
+    slack.command(ADMIN, "lift D1 order withdrawn", command="/directive")
+    emulator.wait_for(lambda: "Suspended" not in json.dumps((emulator.home(BORIS) or {}).get("blocks")))
