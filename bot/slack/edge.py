@@ -27,6 +27,7 @@ import hmac
 import io
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -105,7 +106,7 @@ def verify_signature(
     if len(signature) != _SIGNATURE_LENGTH or not signature.isascii() or not signature.startswith("v0="):
         raise Refused(401, "malformed signature")
     expected = "v0=" + hmac.new(secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature.lower()):
+    if not hmac.compare_digest(expected, signature):
         raise Refused(401, "bad signature")
     return signed_at
 
@@ -114,9 +115,17 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite(text: str) -> float:
+    # json reads 1e999 as infinity without asking parse_constant; it is no more JSON than Infinity.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("a number too large for a float")
+    return value
+
+
 def _json_object(text: str) -> dict[str, Any]:
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
     except (ValueError, RecursionError):
         raise Refused(400, "invalid JSON") from None
     if not isinstance(value, dict):
@@ -253,7 +262,7 @@ class SlackEdge:
             log.warning("Slack reports that event deliveries are being rate limited")
             return _answer(start_response, 200, "ok")
         self.on_checked(checked)
-        data = json.dumps(checked.payload, ensure_ascii=False).encode()
+        data = json.dumps(checked.payload, ensure_ascii=False, allow_nan=False).encode()
         inner_environ = {
             **environ,
             "wsgi.input": io.BytesIO(data),

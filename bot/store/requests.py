@@ -182,16 +182,29 @@ def stranded_requests(
     # deactivated (Slack still accepts DMs to deactivated accounts, so delivery alone proves nothing).
     reachable = and_(
         or_(col(task.outbox_id).is_(None), col(post.status) != "failed"),
-        ~exists().where(SlackAccount.user_id == task.approver_id, col(SlackAccount.deleted)),
+        ~exists()
+        .where(SlackAccount.user_id == task.approver_id, col(SlackAccount.deleted))
+        .correlate_except(SlackAccount),
     )
-    holds = exists().where(
-        PersonRole.slack_user_id == task.approver_id,
-        PersonRole.role == case((col(task.via_admin), literal(admin_role)), else_=RequestStep.approvers),
+    # Every EXISTS below names the tables it reads itself and correlates everything else explicitly:
+    # left to guess, SQLAlchemy would add the outer request or step to the subquery's own FROM, and the
+    # condition would hold for any request instead of this one.
+    holds = (
+        exists()
+        .where(
+            PersonRole.slack_user_id == task.approver_id,
+            PersonRole.role == case((col(task.via_admin), literal(admin_role)), else_=RequestStep.approvers),
+        )
+        .correlate_except(PersonRole)
     )
-    is_manager = exists().where(
-        requester.slack_user_id == AccessRequest.requester_id,
-        approver.slack_user_id == task.approver_id,
-        requester.manager_email == approver.email,
+    is_manager = (
+        exists()
+        .where(
+            requester.slack_user_id == AccessRequest.requester_id,
+            approver.slack_user_id == task.approver_id,
+            requester.manager_email == approver.email,
+        )
+        .correlate_except(requester, approver)
     )
     qualifies = case(
         (and_(RequestStep.approvers == "manager", ~col(task.via_admin)), is_manager),
@@ -206,10 +219,11 @@ def stranded_requests(
             reachable,
             qualifies,
             # Someone who already decided cannot make up the rest of a quorum.
-            ~exists().where(
-                Decision.request_id == AccessRequest.id, Decision.approver_id == task.approver_id
-            ),
+            ~exists()
+            .where(Decision.request_id == AccessRequest.id, Decision.approver_id == task.approver_id)
+            .correlate_except(Decision),
         )
+        .correlate_except(task, post)
     )
     query = (
         select(AccessRequest.id)

@@ -112,6 +112,7 @@ MALFORMED = [
     (b"payload=" + b"%5B" * 5000 + b"%5D" * 5000, FORM),
     (b'{"type":"event_callback","event":' + b"[" * 100_000 + b"]" * 100_000 + b"}", JSON),
     (b'{"type":"event_callback","event_id":"Ev1","event":{"type":"x","n":NaN}}', JSON),
+    (b'{"type":"url_verification","challenge":"x","n":1e999}', JSON),
     (b'{"type":"event_callback","event_id":"Ev1","event":{"type":"x","n":1' + b"0" * 5000 + b"}}", JSON),
     (b"command=%2Faccess&command=%2Fdirective", FORM),
     (b"<xml/>", "text/xml"),

@@ -118,3 +118,21 @@ def test_a_decision_after_the_deadline_expires_the_request_instead_of_granting(d
     )
     with db.read() as session:
         assert len(session.exec(select(AccessGrant)).all()) == 1
+
+
+def test_deciding_one_request_leaves_the_approvers_other_requests_waiting_on_them(db: Database) -> None:
+    ctx = context(db)
+    first = requests.submit_request(
+        ctx, requester_id="U0ALICE01", model_slug="lumen-3", duration=None, justification=WHY
+    )
+    requests.submit_request(
+        ctx, requester_id="U0BORIS01", model_slug="lumen-3", duration=None, justification=WHY
+    )
+    approvals.decide(
+        ctx, request_id=first.subject_id or 0, position=0, approver_id="U0MARIA01", verdict="approve"
+    )
+    assert approvals.reroute_stranded(ctx) == 0
+    with db.read() as session:
+        boris = session.exec(select(AccessRequest).where(AccessRequest.requester_id == "U0BORIS01")).one()
+    assert boris.status == "pending"
+    assert not any("access admins" in text for text in outbox_texts(db, "U0BORIS01"))

@@ -54,7 +54,8 @@ def test_a_signature_is_checked_on_the_exact_bytes() -> None:
     body = "text=café".encode()
     ts = str(int(NOW))
     assert verify_signature(SECRET, body, ts, sign(body, ts), NOW) == int(NOW)
-    assert verify_signature(SECRET, body, ts, sign(body, ts).upper().replace("V0=", "v0="), NOW) == int(NOW)
+    upper = sign(body, ts).upper().replace("V0=", "v0=")
+    assert refusal(verify_signature, SECRET, body, ts, upper, NOW) == (401, "bad signature")
     assert refusal(verify_signature, SECRET, body + b" ", ts, sign(body, ts), NOW) == (401, "bad signature")
     invalid_utf8 = b"\xff\xfe"
     assert verify_signature(SECRET, invalid_utf8, ts, sign(invalid_utf8, ts), NOW) == int(NOW)
@@ -105,6 +106,8 @@ def test_payloads_are_parsed_strictly_and_cleaned() -> None:
         (b'{"type": "event_callback", "event_id": "Ev1", "event": {"type": 5}}', "application/json"),
         (b'{"type": "url_verification"}', "application/json"),
         (b'{"a": ' * 70 + b"1" + b"}" * 70, "application/json"),
+        (b'{"type": "url_verification", "challenge": "x", "n": 1e999}', "application/json"),
+        (b'{"type": "url_verification", "challenge": "x", "n": -1E400}', "application/json"),
         (b"{}", "text/plain"),
     ]:
         with pytest.raises(Refused) as caught:
