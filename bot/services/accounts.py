@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.notify import outbox
 from bot.services import approvals
 from bot.services.context import Context
-from bot.store import accounts, audit
+from bot.store import accounts
 
 
 def home_opened(ctx: Context, user_id: str) -> None:
@@ -20,21 +20,12 @@ def home_opened(ctx: Context, user_id: str) -> None:
 def record_account(ctx: Context, user_id: str, *, deleted: bool) -> None:
     """Slack says this account is deactivated (`deleted`) or active again (the `user_change` event).
 
-    A change is audited; after a deactivation, approval steps that now have nobody left to decide them
-    go to the access admins at once (bot/services/approvals.py reroute_stranded), as they would at the
-    scheduler's next run.
+    A change is audited (bot/store/accounts.py); after a deactivation, approval steps that now have
+    nobody left to decide them go to the access admins at once (bot/services/approvals.py
+    reroute_stranded), as they would at the scheduler's next run.
     """
     with ctx.db.uow() as uow:
         changed = accounts.record(uow.session, user_id, deleted=deleted, now=ctx.clock())
-        if changed:
-            audit.record(
-                uow.session,
-                actor="slack",
-                action="account.deactivated" if deleted else "account.reactivated",
-                subject_type="person",
-                subject_id=user_id,
-                after={"deleted": deleted},
-            )
         uow.commit()
     if changed and deleted:
         approvals.reroute_stranded(ctx)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import case
 from sqlmodel import Session, col, select
 
+from bot.store import audit
 from bot.store.db import dialect_insert
 from bot.store.tables import HomeTab, SlackAccount
 
@@ -28,7 +29,7 @@ def record(session: Session, user_id: str, *, deleted: bool, now: datetime) -> b
     """Store what Slack said about an account (users.info or the `user_change` event): `checked_at` is
     now, `changed_at` moves only when `deleted` changes. Safe when two replicas record at once (an
     upsert). Returns whether this changes what we knew: a deactivation or reactivation (a first report
-    of an active account changes nothing)."""
+    of an active account changes nothing); a change is audited in the same transaction."""
     known = session.exec(
         select(SlackAccount.deleted).where(SlackAccount.user_id == user_id).with_for_update()
     ).first()
@@ -48,7 +49,17 @@ def record(session: Session, user_id: str, *, deleted: bool, now: datetime) -> b
         },
     )
     session.exec(statement)  # type: ignore[call-overload]
-    return deleted if known is None else known != deleted
+    changed = deleted if known is None else known != deleted
+    if changed:
+        audit.record(
+            session,
+            actor="slack",
+            action="account.deactivated" if deleted else "account.reactivated",
+            subject_type="person",
+            subject_id=user_id,
+            after={"deleted": deleted},
+        )
+    return changed
 
 
 def remember_home(session: Session, user_id: str) -> None:

@@ -25,7 +25,7 @@ from bot.notify.sender import (
 )
 from bot.store import accounts
 from bot.store.db import Database
-from bot.store.tables import HomeTab, OutboxMessage, SlackAccount
+from bot.store.tables import AuditEvent, HomeTab, OutboxMessage, SlackAccount
 from bot.store.types import utcnow
 from tests.integration.workspace import ALICE, BORIS, GENERAL, TOKEN
 
@@ -497,3 +497,16 @@ def _post_to(url: str, body: dict[str, Any]) -> None:
     )
     with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200
+
+
+def test_a_deactivation_learnt_from_users_info_is_audited_once(db: Database) -> None:
+    now = utcnow()
+    for deleted in (True, True, False):
+        with db.uow() as uow:
+            accounts.record(uow.session, ALICE, deleted=deleted, now=now)
+            uow.commit()
+    with db.read() as session:
+        actions = session.exec(
+            select(AuditEvent.action).where(AuditEvent.subject_id == ALICE).order_by(col(AuditEvent.id))
+        ).all()
+    assert list(actions) == ["account.deactivated", "account.reactivated"]
