@@ -17,6 +17,9 @@ from bot.slack.payloads import Command, parse
 from bot.slack.responder import ack_ephemeral
 from bot.slack.surfaces import Surfaces
 
+# Subcommands that change something: a replay of one is recognised and not acted on again.
+ACTS = frozenset({"request", "cancel", "relinquish", "revoke"})
+
 UNREADABLE_COMMAND = (
     "I could not read that command: Slack sent it without the person, trigger or reply address it "
     "always carries. Nothing was done; please try again."
@@ -52,7 +55,9 @@ def register(app: App, surfaces: Surfaces) -> None:
                     user_id=user_id,
                 )
             return
-        responder.answer_command(ack, context, got.response_url, user_id, lambda: run(parsed, user_id))
+        responder.answer_command(
+            ack, context, got.response_url, user_id, lambda: run(parsed, user_id), acts=parsed.action in ACTS
+        )
 
     def run(parsed: AccessCommand, user_id: str) -> dict[str, Any]:
         if parsed.action == "help":

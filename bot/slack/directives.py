@@ -105,7 +105,12 @@ def register(app: App, surfaces: Surfaces) -> None:
             open_form(ack, client, got, context)
             return
         responder.answer_command(
-            ack, context, got.response_url, got.user_id, lambda: run(parsed, got.user_id)
+            ack,
+            context,
+            got.response_url,
+            got.user_id,
+            lambda: run(parsed, got.user_id),
+            acts=parsed.action == "lift",
         )
 
     def open_form(ack: Ack, client: WebClient, command: Command, context: dict[str, Any]) -> None:
@@ -115,7 +120,7 @@ def register(app: App, surfaces: Surfaces) -> None:
             directives.require_admin(ctx, user_id, "issue directives")
             return {}
 
-        answer = responder.wait(responder.run(allowed, context), context)
+        answer = responder.wait(responder.run(allowed, context, acts=False), context)
         if answer is not None and answer.refusal is not None:
             ack_ephemeral(ack, answer.message)
             return

@@ -111,15 +111,18 @@ class Responder:
         received = context.get(RECEIVED_AT, time.monotonic())
         return max(0.05, ACK_BUDGET - (time.monotonic() - received))
 
-    def run(self, work: Callable[[], Message], context: dict[str, Any]) -> Future[Answer]:
+    def run(
+        self, work: Callable[[], Message], context: dict[str, Any], *, acts: bool = True
+    ) -> Future[Answer]:
         """Run a service call in the pool; see attempt()."""
-        return self.pool.submit(self.attempt, work, context)
+        return self.pool.submit(self.attempt, work, context, acts=acts)
 
-    def attempt(self, work: Callable[[], Message], context: dict[str, Any]) -> Answer:
+    def attempt(self, work: Callable[[], Message], context: dict[str, Any], *, acts: bool = True) -> Answer:
         """Run a service call here, once per request; refusals and unexpected errors become a message for
-        the person."""
+        the person. `acts=False` for work that only reads (a status, a list): answering a replay of it
+        again changes nothing, and not recording it keeps reads free of a database write."""
         try:
-            if not self.first_time(context):
+            if acts and not self.first_time(context):
                 return Answer(self.ctx.notice(ALREADY_HANDLED), Refusal(ALREADY_HANDLED), repeat=True)
             return Answer(work())
         except Refusal as refusal:
@@ -146,9 +149,11 @@ class Responder:
         response_url: str,
         user_id: str,
         work: Callable[[], Message],
+        *,
+        acts: bool = True,
     ) -> None:
         """Ack a slash command with the service's answer, or with a holding reply and answer later."""
-        future = self.run(work, context)
+        future = self.run(work, context, acts=acts)
         answer = self.wait(future, context)
         if answer is None:
             ack(response_type="ephemeral", text="⏳ Working on it; I'll answer here in a moment.")

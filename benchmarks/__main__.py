@@ -1,0 +1,302 @@
+"""`python -m benchmarks`: AccessBot's speed, measured in one run, as ratios where a floor or peer exists.
+
+- directive: a directive applied to and lifted from N grants (default 100,000) on SQLite, and on
+  PostgreSQL with --postgres URL (a database is created and dropped for the run). Target: 2 s or less.
+- broadcast: N notices (default 500) under an emulated workspace limit of R chat.postMessage calls per
+  second (default 20), delivered by a real `accessbot serve`; the floor is (N - burst) / R seconds.
+- acks: `/access status` answered at 1, 20 and 50 concurrent commands (default 1,000 each), p50 and
+  p99, against a bare Bolt app that only acks, on the same waitress settings (benchmarks/bare_bolt.py).
+- approval hop: an Approve click to the next approver's DM (the emulator's receipt of chat.postMessage),
+  p50 and p99 over K hops (default 40).
+
+Figures depend on the machine: run it on the one you quote, with nothing else busy. The suite asserts
+behaviour only; speed is measured here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.emulator import SlackDriver, SlackEmulator
+from bot.render import Renderer
+from bot.services import directives
+from bot.services.context import Context
+from bot.store import migrate
+from bot.store.db import Database, normalise_url
+from bot.store.types import utcnow
+from bot.workflows import load_catalog
+from tests.support.bot_server import BOT_TOKEN, FIXTURES, REPO, SIGNING_SECRET, BotServer, free_port
+from tests.support.cli import run_cli
+from tests.support.scale import frontier_order, seed_holders
+from tests.support.seed import add_directory_users, add_grants, prepare_database
+
+DIRECTIVE_TARGET_SECONDS = 2.0
+WHY = "Benchmarking the approval path of the quarterly evaluation"
+
+
+@contextmanager
+def scratch_database(postgres: str | None, folder: Path) -> Iterator[str]:
+    """A new empty database: a SQLite file in `folder`, or a new PostgreSQL database next to `postgres`."""
+    if postgres is None:
+        yield f"sqlite:///{folder / f'bench-{uuid.uuid4().hex[:8]}.db'}"
+        return
+    admin_url = make_url(normalise_url(postgres))
+    name = f"accessbot_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def bench_directive(url: str, grants: int) -> tuple[float, float]:
+    """Seconds to issue (apply) and to lift a non-US-persons directive over `grants` grants."""
+    db = Database(url)
+    try:
+        migrate.upgrade(db)
+        now = utcnow()
+        seed_holders(db, grants, now)
+        ctx = Context(
+            db=db, catalog=load_catalog(FIXTURES / "workflows"), renderer=Renderer(REPO / "templates")
+        )
+        started = time.perf_counter()
+        issued = directives.issue(ctx, actor="cli:bench", draft=frontier_order(ctx, now))
+        applied = time.perf_counter() - started
+        started = time.perf_counter()
+        directives.lift(ctx, actor="cli:bench", directive_id=issued.directive.id or 0)
+        lifted = time.perf_counter() - started
+        return applied, lifted
+    finally:
+        db.dispose()
+
+
+def bench_broadcast(url: str, folder: Path, notices: int, rate: int) -> tuple[float, float, int]:
+    """(seconds, floor in seconds, 429 answers) for a directive DM to `notices` people under `rate`/s."""
+    recipients = [f"U0BENCH{n:05d}" for n in range(notices)]
+    with SlackEmulator(bot_token=BOT_TOKEN) as emulator:
+        add_directory_users(emulator)
+        for user in recipients:
+            emulator.add_user(user, name=user.lower(), email=f"{user.lower()}@example.com")
+        prepare_database(url)
+        add_grants(url, recipients, "mythos-5")
+        server = BotServer(url, emulator, folder / "broadcast.log").start()
+        try:
+            burst = rate  # the emulator's bucket starts full: one second's worth goes at once
+            emulator.set_rate_limit("chat.postMessage", per_second=rate, retry_after=1)
+            notice = folder / "notice.txt"
+            notice.write_text("Mythos 5 may no longer be used by foreign nationals.")
+            run_cli(
+                server,
+                "directive", "issue", "--title", "Frontier order", "--authority", "Commerce",
+                "--reference", "EO-1", "--models", "mythos-5", "--population", "non-us-persons",
+                "--action", "suspend", "--notice-file", str(notice),
+            )  # fmt: skip
+            emulator.wait_for(
+                lambda: all(emulator.messages(u) for u in recipients) and emulator.messages("C0MYTHOS5"),
+                timeout=notices / rate * 4 + 60,
+                interval=0.05,
+            )
+            # From the first post Slack received to the last it accepted: the sender's pace, without the
+            # CLI's start-up or the sender's poll interval.
+            posts = emulator.calls("chat.postMessage")
+            accepted = [c.at for c in posts if c.status == 200]
+            elapsed = max(accepted) - min(c.at for c in posts)
+            limited = sum(1 for c in posts if c.status == 429)
+            floor = max(1.0 / rate, (notices + 1 - burst) / rate)
+            return elapsed, floor, limited
+        finally:
+            server.stop()
+
+
+def bench_approval_hops(url: str, folder: Path, hops: int) -> list[float]:
+    """Seconds from an Approve click to the emulator receiving the next approver's DM, `hops` times."""
+    alice, maria = "U0ALICE01", "U0MARIA01"
+    samples: list[float] = []
+    with SlackEmulator(bot_token=BOT_TOKEN) as emulator:
+        add_directory_users(emulator)
+        prepare_database(url)
+        server = BotServer(url, emulator, folder / "hops.log").start()
+        slack = server.driver(emulator)
+        try:
+            while len(samples) < hops:
+                reply = slack.command(alice, f"request mythos-5 {WHY}")
+                found = re.search(r"R(\d+) filed", reply.body)
+                assert found, reply.body
+                request_id = found.group(1)
+                approver = maria
+                emulator.wait_for(
+                    lambda r=request_id: f"{r}:0" in str(emulator.messages(maria)[-1]["blocks"])
+                )
+                for position in (0, 1):  # manager, then model owner; export compliance would come next
+                    seen = len(emulator.calls("chat.postMessage"))
+                    clicked = time.time()
+                    slack.click_button_in_message(
+                        approver, approver, "approval_approve", value_contains=f"{request_id}:{position}"
+                    )
+                    asked = f"{request_id}:{position + 1}"
+                    at, approver = emulator.wait_for(
+                        lambda s=seen, a=asked: _asked(emulator, s, a), timeout=30
+                    )
+                    samples.append(at - clicked)
+                    emulator.wait_for(
+                        lambda a=approver, q=asked: q in str(emulator.messages(a)[-1]["blocks"])
+                    )
+                slack.command(alice, f"cancel R{request_id}")  # so that the next request can be filed
+        finally:
+            server.stop()
+    return samples[:hops]
+
+
+def _shows(emulator: SlackEmulator, user: str, value: str) -> bool:
+    """Whether the person's latest DM holds a button for `value`."""
+    messages = emulator.messages(user)
+    return bool(messages) and f'"{value}"' in json.dumps(messages[-1].get("blocks"))
+
+
+def _asked(emulator: SlackEmulator, seen: int, value: str) -> tuple[float, str] | None:
+    """When, and to whom, the first DM asking to decide `value` (`<request>:<step>`) reached Slack."""
+    for call in emulator.calls("chat.postMessage")[seen:]:
+        if call.status == 200 and f'"{value}"' in json.dumps(call.params.get("blocks")):
+            return call.at, str(call.params.get("channel"))
+    return None
+
+
+def _ack_latencies(driver: SlackDriver, users: list[str], concurrency: int, count: int) -> list[float]:
+    """Seconds per answered `/access status`, `count` of them sent by `concurrency` threads at once."""
+
+    def one(n: int) -> float:
+        reply = driver.command(users[n % len(users)], "status")
+        assert reply.status == 200, reply.body[:200]
+        return reply.elapsed
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def bench_acks(
+    url: str, folder: Path, levels: list[int], count: int
+) -> list[tuple[int, list[float], list[float]]]:
+    """For each concurrency level: ack latencies of AccessBot and of a bare Bolt app on waitress."""
+    users = ["U0ALICE01", "U0BORIS01", "U0MARIA01", "U0EVE0001"]
+    results = []
+    with SlackEmulator(bot_token=BOT_TOKEN) as emulator:
+        add_directory_users(emulator)
+        prepare_database(url)
+        server = BotServer(url, emulator, folder / "acks.log").start()
+        port = free_port()
+        bare = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.bare_bolt", str(port), SIGNING_SECRET],
+            cwd=str(REPO),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            peer = SlackDriver(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, emulator)
+            _wait_until_up(peer)
+            ours = server.driver(emulator)
+            for level in levels:
+                _ack_latencies(ours, users, level, level)  # warm the pools
+                _ack_latencies(peer, users, level, level)
+                results.append(
+                    (
+                        level,
+                        _ack_latencies(ours, users, level, count),
+                        _ack_latencies(peer, users, level, count),
+                    )
+                )
+        finally:
+            bare.terminate()
+            bare.wait(10)
+            server.stop()
+    return results
+
+
+def _wait_until_up(driver: SlackDriver) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if driver.command("U0ALICE01", "status").status == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the bare Bolt app did not start")
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres", help="a PostgreSQL URL to measure on as well as SQLite")
+    parser.add_argument("--grants", type=int, default=100_000)
+    parser.add_argument("--notices", type=int, default=500)
+    parser.add_argument("--rate", type=int, default=20, help="emulated posts per second for the broadcast")
+    parser.add_argument("--hops", type=int, default=40)
+    parser.add_argument("--acks", type=int, default=1000, help="slash commands per concurrency level")
+    parser.add_argument("--only", choices=("acks", "directive", "broadcast", "hops"), action="append")
+    args = parser.parse_args()
+    wanted = set(args.only or ("acks", "directive", "broadcast", "hops"))
+    databases = [("SQLite", None)] + ([("PostgreSQL", args.postgres)] if args.postgres else [])
+    with tempfile.TemporaryDirectory(prefix="accessbot-bench-") as scratch:
+        folder = Path(scratch)
+        for label, postgres in databases:
+            if "acks" in wanted:
+                with scratch_database(postgres, folder) as url:
+                    for level, ours, peer in bench_acks(url, folder, [1, 20, 50], args.acks):
+                        a50, a99 = percentile(ours, 0.5) * 1000, percentile(ours, 0.99) * 1000
+                        b50, b99 = percentile(peer, 0.5) * 1000, percentile(peer, 0.99) * 1000
+                        print(
+                            f"ack of /access status, {level} concurrent, on {label}: AccessBot p50 "
+                            f"{a50:.0f} ms p99 {a99:.0f} ms; bare Bolt p50 {b50:.0f} ms p99 {b99:.0f} ms; "
+                            f"ratio at p99 {a99 / b99:.2f}"
+                        )
+            if "directive" in wanted:
+                with scratch_database(postgres, folder) as url:
+                    applied, lifted = bench_directive(url, args.grants)
+                target = DIRECTIVE_TARGET_SECONDS
+                print(
+                    f"directive over {args.grants:,} grants on {label}: apply {applied:.2f} s "
+                    f"({applied / target:.2f} of the {target:.0f} s target), "
+                    f"lift {lifted:.2f} s ({lifted / target:.2f})"
+                )
+            if "broadcast" in wanted:
+                with scratch_database(postgres, folder) as url:
+                    elapsed, floor, limited = bench_broadcast(url, folder, args.notices, args.rate)
+                print(
+                    f"broadcast of {args.notices} notices at {args.rate}/s on {label}: {elapsed:.1f} s "
+                    f"against a floor of {floor:.1f} s (ratio {elapsed / floor:.2f}), "
+                    f"{limited} answers of 429"
+                )
+            if "hops" in wanted:
+                with scratch_database(postgres, folder) as url:
+                    samples = bench_approval_hops(url, folder, args.hops)
+                p50, p99 = percentile(samples, 0.5) * 1000, percentile(samples, 0.99) * 1000
+                print(
+                    f"Approve click to the next approver's DM on {label}, {len(samples)} hops: "
+                    f"p50 {p50:.0f} ms, p99 {p99:.0f} ms, mean {statistics.mean(samples) * 1000:.0f} ms"
+                )
+
+
+if __name__ == "__main__":
+    main()
