@@ -444,7 +444,7 @@ def cmd_directive_issue(settings: Settings, args: argparse.Namespace) -> int:
     except DirectiveError as error:
         raise UsageError(str(error)) from None
     if args.dry_run:
-        with ctx.db.read() as session:
+        with ctx.read() as session:
             impact = directives.measure(ctx, session, draft.models, draft.population, draft.action)
         _print_impact(impact.as_dict(), None, args.json, dry_run=True)
         return 0
@@ -498,7 +498,7 @@ def _wait_for_delivery(ctx: Any, group: str, timeout: float) -> int:
     deadline = time.monotonic() + timeout
     last = None
     while True:
-        with ctx.db.read() as session:
+        with ctx.read() as session:
             counts = delivery_counts(session, group)
         if counts != last:
             print(

@@ -99,6 +99,7 @@ def _background(settings: Settings, ctx: Context) -> tuple[Sender, Scheduler]:
         workers=settings.outbox_workers,
         lease_seconds=settings.outbox_lease,
         timeout=settings.slack_timeout,
+        clock=ctx.clock,
         composer=Composer(ctx),
     )
     return sender, Scheduler(default_jobs(ctx, settings.scheduler_interval))

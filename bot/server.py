@@ -53,7 +53,7 @@ def _not_found(start_response: Callable[..., Any]) -> Iterable[bytes]:
 
 def _health(runtime: Runtime, start_response: Callable[..., Any]) -> Iterable[bytes]:
     try:
-        with runtime.ctx.db.read() as session:
+        with runtime.ctx.read() as session:
             session.exec(text("SELECT 1"))  # type: ignore[call-overload]
         body, status = {"ok": True, "database": "ok"}, "200 OK"
     except Exception as error:

@@ -12,9 +12,9 @@ from sqlalchemy import JSON, Boolean, Integer, String, insert, literal
 from sqlmodel import Session, col, select
 
 from bot.store import audit
-from bot.store.db import OUTBOX_QUEUED, Database
+from bot.store.db import OUTBOX_QUEUED, Database, now_of
 from bot.store.tables import HomeTab, OutboxMessage
-from bot.store.types import UTCDateTime, utcnow
+from bot.store.types import UTCDateTime
 
 POST = "post"
 UPDATE = "update"
@@ -47,7 +47,7 @@ def post(
             address=address,
             payload=_message_payload(message),
             group_key=group_key,
-            next_attempt_at=utcnow(),
+            next_attempt_at=now_of(session),
             user_id=address if is_person(address) else None,
             check_account=check_account,
         ),
@@ -67,7 +67,7 @@ def update(session: Session, original: OutboxMessage, message: dict[str, Any]) -
             payload=_message_payload(message),
             ref_id=original.id,
             group_key=original.group_key,
-            next_attempt_at=utcnow(),
+            next_attempt_at=now_of(session),
         ),
     )
 
@@ -94,7 +94,7 @@ def respond(
             lane=lane,
             address=response_url,
             payload=payload,
-            next_attempt_at=utcnow(),
+            next_attempt_at=now_of(session),
             user_id=user_id,
         ),
     )
@@ -116,7 +116,7 @@ def refresh_homes(session: Session, user_ids: Iterable[str]) -> None:
                 lane=f"home:{user_id}",
                 address=user_id,
                 payload={"compose": "home"},
-                next_attempt_at=utcnow(),
+                next_attempt_at=now_of(session),
                 user_id=user_id,
             ),
         )
@@ -169,7 +169,7 @@ def requeue_failed(db: Database, ids: list[int], *, actor: str) -> list[int]:
         for row in rows:
             row.status = "pending"
             row.attempts = 0
-            row.next_attempt_at = utcnow()
+            row.next_attempt_at = now_of(uow.session)
             row.last_error = None
             uow.session.add(row)
             audit.record(

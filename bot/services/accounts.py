@@ -10,7 +10,7 @@ from bot.store import accounts
 
 def home_opened(ctx: Context, user_id: str) -> None:
     """The person opened the App Home: remember that they have one and publish it fresh."""
-    with ctx.db.uow() as uow:
+    with ctx.uow() as uow:
         accounts.remember_home(uow.session, user_id)
         uow.session.flush()
         outbox.refresh_homes(uow.session, [user_id])
@@ -24,7 +24,7 @@ def record_account(ctx: Context, user_id: str, *, deleted: bool) -> None:
     nobody left to decide them go to the access admins at once (bot/services/approvals.py
     reroute_stranded), as they would at the scheduler's next run.
     """
-    with ctx.db.uow() as uow:
+    with ctx.uow() as uow:
         changed = accounts.record(uow.session, user_id, deleted=deleted, now=ctx.clock())
         uow.commit()
     if changed and deleted:

@@ -332,7 +332,7 @@ def decide(
     if reason and len(reason) > MAX_REASON:
         raise Refusal(f"The reason is too long ({len(reason):,} characters); the limit is {MAX_REASON:,}.")
     try:
-        with ctx.db.uow() as uow:
+        with ctx.uow() as uow:
             outcome = _decide(ctx, uow.session, request_id, position, approver_id, verdict, reason)
             uow.commit()
             return outcome
@@ -466,7 +466,7 @@ def _decide(
 
 
 def _expire_now(ctx: Context, request_id: int) -> None:
-    with ctx.db.uow() as uow:
+    with ctx.uow() as uow:
         directive_barrier(uow.session, exclusive=False)
         request = queries.lock_request(uow.session, request_id)
         if request is not None and request.status == "pending":
@@ -574,11 +574,11 @@ def reroute_stranded(ctx: Context, *, limit: int = 50) -> int:
     admins (or, if none can take it, the request is denied with the reason): a request never waits on
     nobody."""
     admin_role = ctx.catalog.policy.admin_role
-    with ctx.db.read() as session:
+    with ctx.read() as session:
         candidates = queries.stranded_requests(session, admin_role, limit)
     handled = 0
     for request_id in candidates:
-        with ctx.db.uow() as uow:
+        with ctx.uow() as uow:
             session = uow.session
             directive_barrier(session, exclusive=False)
             request = queries.lock_request(session, request_id)

@@ -40,7 +40,7 @@ class Composer:
 
     def __call__(self, row: OutboxMessage) -> dict[str, Any]:
         kind = row.payload.get("compose")
-        with self.ctx.db.read() as session:
+        with self.ctx.read() as session:
             if kind == "directive_notice":
                 return self.directive_notice(
                     session, int(row.payload["directive_id"]), row.address, row.payload["phase"]

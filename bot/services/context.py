@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import Session
+
 from bot.domain.catalog import Catalog
 from bot.render import Renderer
-from bot.store.db import Database
+from bot.store.db import Database, UnitOfWork
 from bot.store.types import utcnow
 
 
@@ -19,6 +22,14 @@ class Context:
     catalog: Catalog
     renderer: Renderer
     clock: Callable[[], datetime] = field(default=utcnow)
+
+    def uow(self) -> UnitOfWork:
+        """A transaction whose timestamps come from this context's clock."""
+        return self.db.uow(self.clock)
+
+    def read(self) -> AbstractContextManager[Session]:
+        """A read-only session on this context's clock."""
+        return self.db.read(self.clock)
 
     def render(self, template: str, **data: Any) -> dict[str, Any]:
         return self.renderer.render(template, **data)

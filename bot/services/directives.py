@@ -231,7 +231,7 @@ def _store_directive(session: Session, draft: Draft, actor: str, now: datetime, 
 def save_draft(ctx: Context, *, actor: str, draft: Draft) -> tuple[int, Impact]:
     """Keep a checked draft (for the Slack confirmation step) and measure its impact."""
     require_admin(ctx, actor, "issue directives")
-    with ctx.db.uow() as uow:
+    with ctx.uow() as uow:
         directive = _store_directive(uow.session, draft, actor, ctx.clock(), DRAFT)
         impact = measure(ctx, uow.session, draft.models, draft.population, draft.action)
         uow.commit()
@@ -241,7 +241,7 @@ def save_draft(ctx: Context, *, actor: str, draft: Draft) -> tuple[int, Impact]:
 def preview(ctx: Context, *, actor: str, draft: Draft) -> dict[str, Any]:
     """Save a checked draft and return the confirmation view: its impact, before anything changes."""
     draft_id, impact = save_draft(ctx, actor=actor, draft=draft)
-    with ctx.db.read() as session:
+    with ctx.read() as session:
         stored = session.get(Directive, draft_id)
         assert stored is not None
         data = directive_data(ctx, stored, draft_of(session, stored))
@@ -281,7 +281,7 @@ def issue(
     affect are warned now, and the scheduler applies it on time). `progress_to` is the admin who gets a
     message showing delivery progress, updated in place."""
     require_admin(ctx, actor, "issue directives")
-    with ctx.db.uow() as uow:
+    with ctx.uow() as uow:
         session = uow.session
         directive_barrier(session, exclusive=True)
         now = ctx.clock()
@@ -337,7 +337,7 @@ def activate_due(ctx: Context, *, limit: int = 10) -> int:
     for _ in range(limit):
         # Look before taking the exclusive barrier: every server runs this job, and the barrier makes
         # approvals wait.
-        with ctx.db.read() as session:
+        with ctx.read() as session:
             due = session.exec(
                 select(Directive.id).where(
                     Directive.status == SCHEDULED, col(Directive.effective_at) <= ctx.clock()
@@ -345,7 +345,7 @@ def activate_due(ctx: Context, *, limit: int = 10) -> int:
             ).first()
         if due is None:
             return activated
-        with ctx.db.uow() as uow:
+        with ctx.uow() as uow:
             session = uow.session
             directive_barrier(session, exclusive=True)
             now = ctx.clock()
@@ -594,7 +594,7 @@ def lift(ctx: Context, *, actor: str, directive_id: int, reason: str | None = No
     reason = (reason or "").strip() or None
     if reason and len(reason) > MAX_REASON:
         raise Refusal(f"The reason is too long ({len(reason):,} characters); the limit is {MAX_REASON:,}.")
-    with ctx.db.uow() as uow:
+    with ctx.uow() as uow:
         session = uow.session
         directive_barrier(session, exclusive=True)
         directive = session.exec(
@@ -737,7 +737,7 @@ def _progress_message(
 def refresh_progress(ctx: Context) -> int:
     """Scheduler job: update each issuing admin's progress message when the counts have moved."""
     updated = 0
-    with ctx.db.uow() as uow:
+    with ctx.uow() as uow:
         session = uow.session
         # Unfinished ones only, each claimed by one server at a time.
         directives = session.exec(
@@ -896,7 +896,7 @@ def summary(session: Session, directive_id: int) -> dict[str, int]:
 
 
 def report_summary(ctx: Context, directive_id: int) -> dict[str, Any]:
-    with ctx.db.read() as session:
+    with ctx.read() as session:
         directive = get_directive(session, directive_id)
         models = scope.directive_models(session, directive_id)
         return {"directive": directive_record(directive, models), "summary": summary(session, directive_id)}
@@ -905,7 +905,7 @@ def report_summary(ctx: Context, directive_id: int) -> dict[str, Any]:
 def report(ctx: Context, directive_id: int) -> dict[str, Any]:
     """Everyone the directive affected and what happened to them: grants suspended (and reinstated),
     requests stopped or denied, and whether each notice arrived."""
-    with ctx.db.read() as session:
+    with ctx.read() as session:
         directive = get_directive(session, directive_id)
         models = scope.directive_models(session, directive_id)
         persons: dict[str, dict[str, Any]] = {}

@@ -62,7 +62,7 @@ def revoke_grant(ctx: Context, *, admin_id: str, grant_id: int, reason: str) -> 
         )
     if len(reason) > MAX_REASON:
         raise Refusal(f"The reason is too long ({len(reason):,} characters); the limit is {MAX_REASON:,}.")
-    with ctx.db.uow() as uow:
+    with ctx.uow() as uow:
         directive_barrier(uow.session, exclusive=False)
         grant = queries.lock_grant(uow.session, grant_id)
         if grant is None:
@@ -83,7 +83,7 @@ def revoke_grant(ctx: Context, *, admin_id: str, grant_id: int, reason: str) -> 
 
 
 def relinquish_grant(ctx: Context, *, holder_id: str, grant_id: int) -> Outcome:
-    with ctx.db.uow() as uow:
+    with ctx.uow() as uow:
         directive_barrier(uow.session, exclusive=False)
         grant = queries.lock_grant(uow.session, grant_id)
         if grant is None or grant.user_id != holder_id:
@@ -108,7 +108,7 @@ def expire_due_grants(ctx: Context, *, limit: int = 1000) -> int:
     """Grants past their end expire, and their holders are told. Claims rows with SKIP LOCKED so that
     several servers never expire (and announce) the same grant twice."""
     now = ctx.clock()
-    with ctx.db.uow() as uow:
+    with ctx.uow() as uow:
         session = uow.session
         directive_barrier(session, exclusive=False)
         due = list(

@@ -13,7 +13,7 @@ def require_admin(
     """Refuse (and audit the attempt) unless `actor` holds the admin role. `attempted` completes
     "Only people with the … role can …"."""
     role = ctx.catalog.policy.admin_role
-    with ctx.db.read() as session:
+    with ctx.read() as session:
         allowed = people.has_role(session, actor, role)
     if not allowed:
         message = f"Only people with the {role} role can {attempted}. Nothing was changed."
@@ -26,7 +26,7 @@ def record_refused_attempt(
 ) -> None:
     """Refused attempts at privileged actions are part of the record too (in their own transaction:
     the attempted change itself was rolled back)."""
-    with ctx.db.uow() as uow:
+    with ctx.uow() as uow:
         audit.record(
             uow.session,
             actor=actor,
@@ -39,5 +39,5 @@ def record_refused_attempt(
 
 
 def is_admin(ctx: Context, user_id: str) -> bool:
-    with ctx.db.read() as session:
+    with ctx.read() as session:
         return people.has_role(session, user_id, ctx.catalog.policy.admin_role)

@@ -11,7 +11,7 @@ from bot.store import replays
 def first_time(ctx: Context, key: str, until: datetime) -> bool:
     """Record that the request known by `key` is being handled; False if it was handled before (a
     replay, or Slack retrying an event). `until`: when the key may be forgotten (UTC)."""
-    with ctx.db.uow() as uow:
+    with ctx.uow() as uow:
         fresh = replays.remember(uow.session, key, until)
         uow.commit()
     return fresh
@@ -19,7 +19,7 @@ def first_time(ctx: Context, key: str, until: datetime) -> bool:
 
 def forget_expired(ctx: Context) -> int:
     """Scheduler job: forget keys of requests too old to pass the signature check again."""
-    with ctx.db.uow() as uow:
+    with ctx.uow() as uow:
         count = replays.forget_expired(uow.session, ctx.clock())
         uow.commit()
     return count

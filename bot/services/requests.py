@@ -35,13 +35,13 @@ def submit_request(
     directory); a policy denial is filed and denied, and said so."""
     slug = model_slug.strip().lower()
     try:
-        with ctx.db.uow() as uow:
+        with ctx.uow() as uow:
             outcome = _submit(ctx, uow.session, requester_id, slug, duration, justification.strip())
             uow.commit()
             return outcome
     except IntegrityError:
         # Two submissions raced past the duplicate check; the partial unique index kept one.
-        with ctx.db.read() as session:
+        with ctx.read() as session:
             existing = queries.existing_for(session, requester_id, slug)
         model = ctx.catalog.model(slug)
         if model is not None and (existing.request_id or existing.grant_id):
@@ -158,7 +158,7 @@ def _audit_submitted(session: Session, request: AccessRequest) -> None:
 
 def cancel_request(ctx: Context, *, actor_id: str, request_id: int) -> Outcome:
     """The requester withdraws a pending request; every approver's copy says so."""
-    with ctx.db.uow() as uow:
+    with ctx.uow() as uow:
         session = uow.session
         directive_barrier(session, exclusive=False)
         request = queries.lock_request(session, request_id)
@@ -200,7 +200,7 @@ def cancel_request(ctx: Context, *, actor_id: str, request_id: int) -> Outcome:
 def expire_stale_requests(ctx: Context, *, limit: int = 500) -> int:
     """Pending requests past their deadline expire; requester and approvers are told. Returns how many."""
     now = ctx.clock()
-    with ctx.db.uow() as uow:
+    with ctx.uow() as uow:
         session = uow.session
         directive_barrier(session, exclusive=False)
         query = (

@@ -66,10 +66,10 @@ def register(app: App, surfaces: Surfaces) -> None:
             example = next(iter(open_models or sorted(ctx.catalog.models)), "model-name")
             return ctx.render("help", is_admin=is_admin, example_model=example)
         if parsed.action == "models":
-            with ctx.db.read() as session:
+            with ctx.read() as session:
                 return ctx.render("models", models=catalog_entries(ctx, session))
         if parsed.action == "status":
-            with ctx.db.read() as session:
+            with ctx.read() as session:
                 return ctx.render("status", **status_data(ctx, session, user_id), subject=None)
         if parsed.action == "grants":
             subject = parsed.user_id or ""
@@ -77,7 +77,7 @@ def register(app: App, surfaces: Surfaces) -> None:
                 ctx, user_id, "look at other people's access", action="grants.view_refused",
                 subject_type="person", subject=subject,
             )  # fmt: skip
-            with ctx.db.read() as session:
+            with ctx.read() as session:
                 return ctx.render("status", **status_data(ctx, session, subject), subject=subject)
         outcome: Outcome
         if parsed.action == "request":

@@ -129,7 +129,7 @@ def register(app: App, surfaces: Surfaces) -> None:
             message = ctx.notice("I am busy right now; please run `/directive` again.", tone="warning")
             responder.respond_later(command.response_url, message, user_id=user_id)
             return
-        with ctx.db.read() as session:
+        with ctx.read() as session:
             view = ctx.render("directive_modal", models=catalog_entries(ctx, session))
         try:
             client.views_open(trigger_id=command.trigger_id, view=view)
@@ -148,7 +148,7 @@ def register(app: App, surfaces: Surfaces) -> None:
             return ctx.notice(HELP, title="Directives (access admins)")
         if parsed.action == "list":
             directives.require_admin(ctx, user_id, "list directives")
-            with ctx.db.read() as session:
+            with ctx.read() as session:
                 return ctx.render("directive_list", directives=directives.list_directives(session))
         if parsed.action == "report":
             directives.require_admin(ctx, user_id, "see directive reports")

@@ -169,7 +169,7 @@ class Responder:
         """Send an ephemeral reply through the outbox (durable, retried, rate-limited); once the
         response_url no longer works, it reaches the person by DM instead."""
         try:
-            with self.ctx.db.uow() as uow:
+            with self.ctx.uow() as uow:
                 outbox.respond(
                     uow.session, response_url, message, user_id=user_id, replace_original=replace_original
                 )
@@ -180,7 +180,7 @@ class Responder:
     def tell(self, user_id: str, message: Message) -> None:
         """A DM through the outbox, for answers that have no response_url (App Home, closed modals)."""
         try:
-            with self.ctx.db.uow() as uow:
+            with self.ctx.uow() as uow:
                 outbox.post(uow.session, user_id, message)
                 uow.commit()
         except Exception:

@@ -22,7 +22,7 @@ class Surfaces:
         self.responder = responder
 
     def request_form(self, initial_model: str | None = None) -> dict[str, Any]:
-        with self.ctx.db.read() as session:
+        with self.ctx.read() as session:
             models = catalog_entries(self.ctx, session)
         durations: dict[str, str] = {}
         for model in models:

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.store.db import now_of
 from bot.store.tables import AuditEvent
-from bot.store.types import utcnow
 
 SYSTEM = "system"
 
@@ -33,7 +33,7 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
-        at=utcnow(),
+        at=now_of(session),
         actor=actor,
         action=action,
         subject_type=subject_type,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event
@@ -12,9 +13,13 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
+from bot.store.types import utcnow
+
 _READONLY = "accessbot_readonly"
 # session.info key set by bot/notify/outbox.py when a transaction queues a message.
 OUTBOX_QUEUED = "outbox_queued"
+# session.info key: the clock that stamps what the transaction writes (see now_of).
+CLOCK = "clock"
 
 
 def dialect_insert(session: Session) -> Any:
@@ -71,9 +76,21 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
+Clock = Callable[[], datetime]
+
+
+def now_of(session: Session) -> datetime:
+    """The time by the clock of the transaction's owner (Database, or the Context that opened it), so that
+    every timestamp a transaction writes comes from one injected clock; real UTC time without one."""
+    clock = session.info.get(CLOCK)
+    return clock() if clock is not None else utcnow()
+
+
 class Database:
-    def __init__(self, url: str, *, pool: bool = True):
+    def __init__(self, url: str, *, pool: bool = True, clock: Clock = utcnow):
         self.url = normalise_url(url)
+        # The default clock of every session opened here; a Context may open sessions with its own.
+        self.clock = clock
         self.engine = make_engine(self.url, pool=pool)
         self._readonly_engine = self.engine.execution_options(**{_READONLY: True})
         # Called after a commit that queued outgoing messages, so the sender need not wait for its poll.
@@ -83,14 +100,15 @@ class Database:
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.on_outbox_commit)
+    def uow(self, clock: Clock | None = None) -> UnitOfWork:
+        return UnitOfWork(self.engine, self.on_outbox_commit, clock or self.clock)
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
+    def read(self, clock: Clock | None = None) -> Iterator[Session]:
         """A session for queries only; it never commits."""
         # Closing (not rolling back) ends the transaction but keeps loaded objects readable.
         with Session(self._readonly_engine, expire_on_commit=False) as session:
+            session.info[CLOCK] = clock or self.clock
             yield session
 
     def dispose(self) -> None:
@@ -100,13 +118,20 @@ class Database:
 class UnitOfWork:
     """One transaction: `with db.uow() as uow: ...; uow.commit()`. Anything not committed rolls back."""
 
-    def __init__(self, engine: Engine, on_outbox_commit: list[Callable[[], None]] | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        on_outbox_commit: list[Callable[[], None]] | None = None,
+        clock: Clock = utcnow,
+    ):
         self._engine = engine
         self._on_outbox_commit = on_outbox_commit or []
+        self._clock = clock
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
         self.session = Session(self._engine, expire_on_commit=False)
+        self.session.info[CLOCK] = self._clock
         return self
 
     def __exit__(self, *exc: object) -> None:

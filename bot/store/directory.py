@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 
 from bot.domain.people import Person
 from bot.domain.text import clean_text
+from bot.store.db import now_of
 from bot.store.tables import Person as PersonRow
 from bot.store.tables import PersonCitizenship, PersonRole
-from bot.store.types import utcnow
 
 
 def _to_domain(row: PersonRow, roles: Iterable[str], citizenships: Iterable[str]) -> Person:
@@ -102,7 +102,7 @@ def upsert_people(
     for them. Returns (added, changed, unchanged)."""
     new = [p for p in people if p.slack_user_id not in existing]
     changed = [p for p in people if p.slack_user_id in existing and existing[p.slack_user_id] != p]
-    now = utcnow()
+    now = now_of(session)
     connection = session.connection()
 
     def facts(person: Person) -> dict[str, object]:

@@ -12,7 +12,7 @@ from bot.services import approvals, grants, requests
 from bot.services.context import Context
 from bot.services.directory import import_directory
 from bot.store.db import Database
-from bot.store.tables import AccessGrant, AccessRequest, OutboxMessage
+from bot.store.tables import AccessGrant, AccessRequest, AuditEvent, OutboxMessage
 from bot.store.types import utcnow
 from bot.workflows import load_catalog
 from tests.support.bot_server import FIXTURES, REPO
@@ -136,3 +136,17 @@ def test_deciding_one_request_leaves_the_approvers_other_requests_waiting_on_the
         boris = session.exec(select(AccessRequest).where(AccessRequest.requester_id == "U0BORIS01")).one()
     assert boris.status == "pending"
     assert not any("access admins" in text for text in outbox_texts(db, "U0BORIS01"))
+
+
+def test_everything_a_transaction_writes_is_stamped_by_the_contexts_clock(db: Database) -> None:
+    ctx = context(db)
+    moment = utcnow() + timedelta(days=400)
+    frozen = replace(ctx, clock=lambda: moment)
+    filed = requests.submit_request(
+        frozen, requester_id="U0ALICE01", model_slug="lumen-3", duration=None, justification=WHY
+    )
+    with db.read() as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.subject_id == str(filed.subject_id))).all()
+        queued = session.exec(select(OutboxMessage)).all()
+    assert events and {event.at for event in events} == {moment}
+    assert queued and {row.next_attempt_at for row in queued} == {moment}
