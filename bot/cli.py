@@ -635,6 +635,7 @@ def audit_csv_row(record: dict[str, Any]) -> list[object]:
 
 
 def cmd_audit_export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.queries import audit_record
     from bot.store.tables import AuditEvent
 
     db = _ready_database(settings)
@@ -648,17 +649,7 @@ def cmd_audit_export(settings: Settings, args: argparse.Namespace) -> int:
             for event in session.exec(
                 select(AuditEvent).order_by(col(AuditEvent.id)).execution_options(yield_per=1000)
             ):
-                record = {
-                    "id": event.id,
-                    "at": event.at.isoformat(),
-                    "actor": event.actor,
-                    "action": event.action,
-                    "subject_type": event.subject_type,
-                    "subject_id": event.subject_id,
-                    "before": event.before,
-                    "after": event.after,
-                    "detail": event.detail,
-                }
+                record = audit_record(event)
                 if writer:
                     writer.writerow(audit_csv_row(record))
                 else:

@@ -14,7 +14,7 @@ from bot.services.present import grant_data, request_data
 from bot.services.restrictions import model_statuses
 from bot.store import directory as people
 from bot.store import requests as queries
-from bot.store.tables import HELD_GRANT_STATUSES, AccessGrant, AccessRequest
+from bot.store.tables import HELD_GRANT_STATUSES, AccessGrant, AccessRequest, AuditEvent
 
 
 def catalog_entries(ctx: Context, session: Session) -> list[dict[str, Any]]:
@@ -86,6 +86,22 @@ def request_record(request: AccessRequest) -> dict[str, Any]:
         "created_at": request.created_at.isoformat(),
         "decided_at": request.decided_at.isoformat() if request.decided_at else None,
         "expires_at": request.expires_at.isoformat() if request.expires_at else None,
+    }
+
+
+def audit_record(event: AuditEvent) -> dict[str, Any]:
+    """The stable JSON shape of an audit event for `accessbot audit export` (one JSONL line, or a CSV row
+    in this column order)."""
+    return {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "subject_type": event.subject_type,
+        "subject_id": event.subject_id,
+        "before": event.before,
+        "after": event.after,
+        "detail": event.detail,
     }
 
 

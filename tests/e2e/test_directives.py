@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.emulator import SlackDriver, SlackEmulator
 from tests.support.bot_server import BotServer
-from tests.support.cli import audit_events, listed, run_cli
+from tests.support.cli import audit_events, listed, listed_by_cli, run_cli
 from tests.support.flows import WHY, grant_through_slack
 
 ALICE, BORIS, EVE, ADMIN, MARIA = "U0ALICE01", "U0BORIS01", "U0EVE0001", "U0ADMIN01", "U0MARIA01"
@@ -245,7 +245,7 @@ def test_permanent_delivery_failures_are_reported_to_the_admin(
     form = directive_form(slack, emulator)
     slack.submit_view(ADMIN, form["id"], form_values(d_models=["lumen-3"]))
     slack.submit_view(ADMIN, form["id"], {})
-    assert grant_status(server, eve_grant) == "suspended"
+    emulator.wait_for(lambda: grant_status(server, eve_grant) == "suspended")
 
     def reported() -> bool:
         blocks = json.dumps(emulator.messages(ADMIN)[-1]["blocks"])
@@ -363,3 +363,20 @@ def test_an_open_app_home_shows_a_directive_taking_a_grant_away_and_giving_it_ba
     emulator.wait_for(lambda: "Suspended" in json.dumps((emulator.home(BORIS) or {}).get("blocks")))
     slack.command(ADMIN, "lift D1 order withdrawn", command="/directive")
     emulator.wait_for(lambda: "Suspended" not in json.dumps((emulator.home(BORIS) or {}).get("blocks")))
+
+
+def test_the_cli_lists_exactly_what_the_tests_read_from_the_store(
+    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+) -> None:
+    grant_through_slack(slack, emulator, server, BORIS, "mythos-5")
+    slack.command(ALICE, f"request lumen-3 {WHY}")
+    form = directive_form(slack, emulator)
+    slack.submit_view(ADMIN, form["id"], form_values())
+    slack.submit_view(ADMIN, form["id"], {})
+    emulator.wait_for(lambda: listed(server, "directive"))
+    emulator.wait_for(lambda: all(r["status"] in ("sent", "failed") for r in listed(server, "outbox")))
+    for noun in ("requests", "grants", "directive", "outbox"):
+        assert listed_by_cli(server, noun) == listed(server, noun), noun
+        assert listed(server, noun), noun
+    exported = run_cli(server, "audit", "export", "--format", "jsonl").stdout.splitlines()
+    assert [json.loads(line) for line in exported] == audit_events(server)
