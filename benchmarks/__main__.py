@@ -23,49 +23,25 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bot.emulator import SlackDriver, SlackEmulator
 from bot.render import Renderer
 from bot.services import directives
 from bot.services.context import Context
 from bot.store import migrate
-from bot.store.db import Database, normalise_url
+from bot.store.db import Database
 from bot.store.types import utcnow
 from bot.workflows import load_catalog
 from tests.support.bot_server import BOT_TOKEN, FIXTURES, REPO, SIGNING_SECRET, BotServer, free_port
 from tests.support.cli import run_cli
+from tests.support.databases import fresh_database
 from tests.support.scale import frontier_order, seed_holders
 from tests.support.seed import add_directory_users, add_grants, prepare_database
 
 DIRECTIVE_TARGET_SECONDS = 2.0
 WHY = "Benchmarking the approval path of the quarterly evaluation"
-
-
-@contextmanager
-def scratch_database(postgres: str | None, folder: Path) -> Iterator[str]:
-    """A new empty database: a SQLite file in `folder`, or a new PostgreSQL database next to `postgres`."""
-    if postgres is None:
-        yield f"sqlite:///{folder / f'bench-{uuid.uuid4().hex[:8]}.db'}"
-        return
-    admin_url = make_url(normalise_url(postgres))
-    name = f"accessbot_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def bench_directive(url: str, grants: int) -> tuple[float, float]:
@@ -262,7 +238,7 @@ def main() -> None:
         folder = Path(scratch)
         for label, postgres in databases:
             if "acks" in wanted:
-                with scratch_database(postgres, folder) as url:
+                with fresh_database(folder, postgres) as url:
                     for level, ours, peer in bench_acks(url, folder, [1, 20, 50], args.acks):
                         a50, a99 = percentile(ours, 0.5) * 1000, percentile(ours, 0.99) * 1000
                         b50, b99 = percentile(peer, 0.5) * 1000, percentile(peer, 0.99) * 1000
@@ -272,7 +248,7 @@ def main() -> None:
                             f"ratio at p99 {a99 / b99:.2f}"
                         )
             if "directive" in wanted:
-                with scratch_database(postgres, folder) as url:
+                with fresh_database(folder, postgres) as url:
                     applied, lifted = bench_directive(url, args.grants)
                 target = DIRECTIVE_TARGET_SECONDS
                 print(
@@ -281,7 +257,7 @@ def main() -> None:
                     f"lift {lifted:.2f} s ({lifted / target:.2f})"
                 )
             if "broadcast" in wanted:
-                with scratch_database(postgres, folder) as url:
+                with fresh_database(folder, postgres) as url:
                     elapsed, floor, limited = bench_broadcast(url, folder, args.notices, args.rate)
                 print(
                     f"broadcast of {args.notices} notices at {args.rate}/s on {label}: {elapsed:.1f} s "
@@ -289,7 +265,7 @@ def main() -> None:
                     f"{limited} answers of 429"
                 )
             if "hops" in wanted:
-                with scratch_database(postgres, folder) as url:
+                with fresh_database(folder, postgres) as url:
                     samples = bench_approval_hops(url, folder, args.hops)
                 p50, p99 = percentile(samples, 0.5) * 1000, percentile(samples, 0.99) * 1000
                 print(

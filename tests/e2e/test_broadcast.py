@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from bot.emulator import SlackEmulator
 from tests.support.bot_server import BotServer
-from tests.support.cli import run_cli
+from tests.support.cli import run_cli, undelivered
 from tests.support.seed import add_grants
 
 RECIPIENTS = [f"U0BULK{n:04d}" for n in range(500)]
@@ -72,7 +71,8 @@ def test_sigkill_mid_broadcast_loses_nothing_and_sends_nothing_twice(
     emulator.wait_for(
         lambda: all(delivered(emulator).values()) and emulator.messages("C0MYTHOS5"), timeout=90
     )
-    time.sleep(4)  # long enough for any wrongly re-claimed item to be sent a second time
+    # Every row has its final outcome: nothing is left that could still be sent a second time.
+    emulator.wait_for(lambda: undelivered(server) == 0, timeout=60)
     counts = delivered(emulator)
     assert [u for u, n in counts.items() if n != 1] == []
     assert len(emulator.messages("C0MYTHOS5")) == 1

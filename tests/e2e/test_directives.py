@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.emulator import SlackDriver, SlackEmulator
 from tests.support.bot_server import BotServer
-from tests.support.cli import audit_events, listed, listed_by_cli, run_cli
+from tests.support.cli import audit_events, listed, listed_by_cli, run_cli, undelivered
 from tests.support.flows import WHY, grant_through_slack
 
 ALICE, BORIS, EVE, ADMIN, MARIA = "U0ALICE01", "U0BORIS01", "U0EVE0001", "U0ADMIN01", "U0MARIA01"
@@ -256,7 +256,7 @@ def test_permanent_delivery_failures_are_reported_to_the_admin(
         )
 
     emulator.wait_for(reported, timeout=15)
-    time.sleep(1)
+    emulator.wait_for(lambda: undelivered(server) == 0)
     # Nothing was sent to the deactivated account, and nothing is retried.
     assert posts_to_eve() == before
     report = run_cli(server, "directive", "report", "D1").stdout

@@ -13,7 +13,7 @@ from bot.services.directives import list_directives
 from bot.services.queries import audit_record, grant_record, request_record
 from bot.store.db import Database
 from bot.store.requests import list_grants, list_requests
-from bot.store.tables import AuditEvent
+from bot.store.tables import AuditEvent, OutboxMessage
 from tests.support.bot_server import BotServer
 
 Env = dict[str, str]
@@ -72,6 +72,20 @@ def listed(target: BotServer | Env, noun: str) -> list[dict[str, object]]:
             else:
                 raise ValueError(f"no list of {noun!r}")
         return json.loads(json.dumps(records))
+    finally:
+        db.dispose()
+
+
+def undelivered(target: BotServer | Env) -> int:
+    """Outbox rows still waiting or being sent: 0 once every message has its final outcome."""
+    db = _database(target)
+    try:
+        with db.read() as session:
+            return len(
+                session.exec(
+                    select(OutboxMessage.id).where(col(OutboxMessage.status).in_(("pending", "sending")))
+                ).all()
+            )
     finally:
         db.dispose()
 

@@ -21,11 +21,13 @@ def using_postgres() -> bool:
 
 
 @contextmanager
-def fresh_database(tmp_path: Path) -> Iterator[str]:
-    if not POSTGRES_URL:
-        yield f"sqlite:///{tmp_path / 'accessbot.db'}"
+def fresh_database(tmp_path: Path, postgres_url: str | None = POSTGRES_URL or None) -> Iterator[str]:
+    """A new empty database: a SQLite file in `tmp_path`, or, given `postgres_url`, a new PostgreSQL
+    database on that server, dropped afterwards."""
+    if not postgres_url:
+        yield f"sqlite:///{tmp_path / f'accessbot-{uuid.uuid4().hex[:8]}.db'}"
         return
-    admin_url = make_url(normalise_url(POSTGRES_URL))
+    admin_url = make_url(normalise_url(postgres_url))
     name = f"accessbot_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
