@@ -26,7 +26,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bot.emulator import SlackDriver, SlackEmulator
 from bot.render import Renderer
 from bot.services import directives
 from bot.services.context import Context
@@ -39,6 +38,7 @@ from tests.support.cli import run_cli
 from tests.support.databases import fresh_database
 from tests.support.scale import frontier_order, seed_holders
 from tests.support.seed import add_directory_users, add_grants, prepare_database
+from tests.support.slack import SlackDriver, SlackEmulator
 
 DIRECTIVE_TARGET_SECONDS = 2.0
 WHY = "Benchmarking the approval path of the quarterly evaluation"

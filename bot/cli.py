@@ -16,7 +16,7 @@ import csv
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -452,8 +452,7 @@ def cmd_directive_issue(settings: Settings, args: argparse.Namespace) -> int:
     directive_id = issued.directive.id or 0
     _print_impact(issued.impact.as_dict(), issued.directive, args.json, dry_run=False)
     if args.wait:
-        phase = directives.WARNING if issued.directive.status == "scheduled" else directives.ACTIVATION
-        return _wait_for_delivery(ctx, directives.group_key(directive_id, phase), args.wait_timeout)
+        return _wait_for_delivery(ctx, directive_id, issued.phase, args.wait_timeout)
     return 0
 
 
@@ -490,7 +489,7 @@ def _print_impact(impact: dict[str, Any], directive: Any, as_json: bool, *, dry_
         )
 
 
-def _wait_for_delivery(ctx: Any, group: str, timeout: float) -> int:
+def _wait_for_delivery(ctx: Any, directive_id: int, phase: str, timeout: float) -> int:
     import time
 
     from bot.services.directives import delivery_counts
@@ -499,7 +498,7 @@ def _wait_for_delivery(ctx: Any, group: str, timeout: float) -> int:
     last = None
     while True:
         with ctx.read() as session:
-            counts = delivery_counts(session, group)
+            counts = delivery_counts(session, directive_id, phase)
         if counts != last:
             print(
                 f"  notices: {counts['sent']} sent of {counts['total']}, {counts['failed']} failed, "
@@ -597,7 +596,8 @@ def cmd_directive_report(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_outbox_list(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.notify.outbox import describe, recent
+    from bot.notify.outbox import describe
+    from bot.store.outbox import recent
 
     db = _ready_database(settings)
     with db.read() as session:
@@ -607,7 +607,7 @@ def cmd_outbox_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_outbox_retry(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.notify.outbox import requeue_failed
+    from bot.store.outbox import requeue_failed
 
     db = _ready_database(settings)
     queued = requeue_failed(db, args.ids, actor=_actor())
@@ -679,11 +679,13 @@ def _fail(code: int, message: str) -> int:
     return code
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run `accessbot ARGV` and return its exit code (0 done, 1 failed, 2 bad input or settings).
+    `environ` replaces os.environ (and .env) when given, so a caller can run it in its own process."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        settings = load_settings()
+        settings = load_settings() if environ is None else load_settings(environ, env_file=None)
         logging.basicConfig(
             level=settings.log_level,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",

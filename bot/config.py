@@ -1,6 +1,8 @@
-"""Settings, read once at start from the environment (after loading .env with python-dotenv).
+"""Settings, read once at start from the environment and .env, declared as a pydantic-settings model.
 
-A missing or placeholder secret stops the program with one line naming the variable (see bot/cli.py).
+Each field reads the variable named by its alias; an empty value means the default. A value that cannot
+be used stops the program with one line naming the variable, and so does a missing or placeholder secret
+once a command needs Slack (see bot/cli.py): pydantic's own multi-line report never reaches the user.
 """
 
 from __future__ import annotations
@@ -8,43 +10,166 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Annotated, Any
 
-from dotenv import dotenv_values
+from pydantic import BeforeValidator, Field, ValidationError
+from pydantic_core import PydanticCustomError, PydanticUseDefault
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///accessbot.db"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 # Values that mean "somebody copied .env.example and did not fill it in".
 _PLACEHOLDER = re.compile(r"(^$|your[-_]|change[-_]?me|placeholder|replace[-_]?me|^x+$|<|>|\.\.\.)", re.I)
+# The error type the validators below raise; its message is the text after the variable's name.
+_SETTING_ERROR = "setting"
 
 
 class ConfigError(Exception):
     """A setting that is missing or wrong; the message names the variable and fits on one line."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    slack_bot_token: str | None
-    slack_signing_secret: str | None
-    slack_app_token: str | None
-    slack_api_url: str
-    database_url: str
-    workflows_dir: Path
-    templates_dir: Path
-    port: int
-    log_level: str
-    scheduler_interval: float
-    outbox_workers: int
-    outbox_lease: float
-    slack_timeout: float
-    http_threads: int
+def _problem(text: str) -> PydanticCustomError:
+    # The text travels as context so that braces in a quoted value are never read as a template.
+    return PydanticCustomError(_SETTING_ERROR, "{problem}", {"problem": text})
+
+
+def _given(value: Any) -> str:
+    """The value as text, stripped; an absent or blank one means the field's default."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise PydanticUseDefault()
+    return text
+
+
+def _secret(value: Any) -> str | None:
+    # Kept as typed (not stripped): require_slack() tells "not set" from "placeholder" from "wrong prefix".
+    return str(value) if value else None
+
+
+def _number(minimum: float, maximum: float = math.inf, whole: bool = False) -> BeforeValidator:
+    """A number of at least `minimum` (as written in the message: 1 for whole numbers, 1.0 otherwise)."""
+
+    def parse(value: Any) -> float:
+        raw = _given(value)
+        try:
+            number = int(raw) if whole else float(raw)
+        except ValueError:
+            raise _problem(f"must be a number, not '{raw}'") from None
+        if not minimum <= number < math.inf:  # also refuses nan and inf
+            raise _problem(f"must be at least {minimum}, not {raw}")
+        if number > maximum:
+            raise _problem(f"must be at most {maximum}, not {number}")
+        return number
+
+    return BeforeValidator(parse)
+
+
+def _slack_api_url(value: Any) -> str:
+    url = _given(value)
+    if not re.match(r"^https?://", url):
+        raise _problem(f"must be an http(s) URL, not '{url}'")
+    return url if url.endswith("/") else url + "/"
+
+
+def _log_level(value: Any) -> str:
+    level = _given(value).upper()
+    if level not in LOG_LEVELS:
+        raise _problem(f"must be DEBUG, INFO, WARNING or ERROR, not '{level}'")
+    return level
+
+
+def _path(value: Any) -> Path:
+    return Path(_given(value)).expanduser()
+
+
+def _optional_path(value: Any) -> Path | None:
+    text = "" if value is None else str(value).strip()
+    return Path(text).expanduser() if text else None
+
+
+def _project_directory(name: str) -> Callable[[], Path]:
+    # Relative to the working directory when it has one (a deployment), else the project's own copy.
+    def default() -> Path:
+        local = Path(name)
+        return local if local.is_dir() else PROJECT_ROOT / name
+
+    return default
+
+
+class Settings(BaseSettings):
+    """What AccessBot runs with, immutable. Build it with load_settings(), which chooses the environment.
+
+    Numbers of seconds are floats; `*_dir` and `clock_file` are paths, `~` expanded, not checked for
+    existence here. The Slack secrets are left out of repr() so that logging the settings leaks none.
+    """
+
+    model_config = SettingsConfigDict(frozen=True, case_sensitive=True, extra="ignore")
+
+    slack_bot_token: Annotated[str | None, BeforeValidator(_secret)] = Field(
+        None, validation_alias="SLACK_BOT_TOKEN", repr=False
+    )
+    slack_signing_secret: Annotated[str | None, BeforeValidator(_secret)] = Field(
+        None, validation_alias="SLACK_SIGNING_SECRET", repr=False
+    )
+    slack_app_token: Annotated[str | None, BeforeValidator(_secret)] = Field(
+        None, validation_alias="SLACK_APP_TOKEN", repr=False
+    )
+    slack_api_url: Annotated[str, BeforeValidator(_slack_api_url)] = Field(
+        DEFAULT_SLACK_API_URL, validation_alias="SLACK_API_URL"
+    )
+    database_url: Annotated[str, BeforeValidator(_given)] = Field(
+        DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL"
+    )
+    workflows_dir: Annotated[Path, BeforeValidator(_path)] = Field(
+        default_factory=_project_directory("workflows"), validation_alias="ACCESSBOT_WORKFLOWS_DIR"
+    )
+    templates_dir: Annotated[Path, BeforeValidator(_path)] = Field(
+        default_factory=_project_directory("templates"), validation_alias="ACCESSBOT_TEMPLATES_DIR"
+    )
+    port: Annotated[int, _number(1, 65535, whole=True)] = Field(3000, validation_alias="PORT")
+    log_level: Annotated[str, BeforeValidator(_log_level)] = Field(
+        "INFO", validation_alias="ACCESSBOT_LOG_LEVEL"
+    )
+    scheduler_interval: Annotated[float, _number(0.05)] = Field(
+        15.0, validation_alias="ACCESSBOT_SCHEDULER_INTERVAL"
+    )
+    outbox_workers: Annotated[int, _number(1, whole=True)] = Field(
+        8, validation_alias="ACCESSBOT_OUTBOX_WORKERS"
+    )
+    outbox_lease: Annotated[float, _number(1.0)] = Field(60.0, validation_alias="ACCESSBOT_OUTBOX_LEASE")
+    slack_timeout: Annotated[float, _number(1.0)] = Field(10.0, validation_alias="ACCESSBOT_SLACK_TIMEOUT")
+    http_threads: Annotated[int, _number(2, whole=True)] = Field(
+        32, validation_alias="ACCESSBOT_HTTP_THREADS"
+    )
+    # A file holding an ISO-8601 UTC instant: the test clock every process of one test shares
+    # (bot/clock.py reads it). Unset: real time.
+    clock_file: Annotated[Path | None, BeforeValidator(_optional_path)] = Field(
+        None, validation_alias="ACCESSBOT_CLOCK_FILE"
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # load_settings() hands over the environment (os.environ, or the mapping a test or the demo gives)
+        # as init values, so that it wins over .env and nothing else is read behind its back.
+        return init_settings, dotenv_settings
 
     def require_slack(self, socket_mode: bool = False, bot_token_only: bool = False) -> None:
-        """Fail unless the secrets for talking to Slack are set and not placeholders."""
+        """Fail unless the secrets for talking to Slack are set and not placeholders.
+
+        Raises ConfigError naming the first variable at fault (never echoing its value).
+        """
         _require_secret("SLACK_BOT_TOKEN", self.slack_bot_token, prefix="xoxb-")
         if bot_token_only:
             return
@@ -52,6 +177,12 @@ class Settings:
             _require_secret("SLACK_APP_TOKEN", self.slack_app_token, prefix="xapp-")
         else:
             _require_secret("SLACK_SIGNING_SECRET", self.slack_signing_secret)
+
+
+# Every variable Settings reads, in field order.
+VARIABLES: tuple[str, ...] = tuple(
+    str(field.validation_alias) for field in Settings.model_fields.values() if field.validation_alias
+)
 
 
 def _require_secret(name: str, value: str | None, prefix: str | None = None) -> None:
@@ -63,58 +194,26 @@ def _require_secret(name: str, value: str | None, prefix: str | None = None) -> 
         raise ConfigError(f"{name} must start with '{prefix}'")
 
 
-def _number(env: Mapping[str, str], name: str, default: float, minimum: float, kind: type = float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not '{raw}'") from None
-    if not minimum <= value < math.inf:  # also refuses nan and inf
-        raise ConfigError(f"{name} must be at least {minimum}, not {raw}")
-    return value
-
-
-def _directory(env: Mapping[str, str], name: str, default: str) -> Path:
-    raw = env.get(name, "").strip()
-    if raw:
-        return Path(raw).expanduser()
-    # Relative to the working directory when it has one (a deployment), else the project's own copy.
-    local = Path(default)
-    return local if local.is_dir() else PROJECT_ROOT / default
+def _config_error(error: ValidationError) -> ConfigError:
+    """The first problem as one line naming the variable (fields are checked in declaration order)."""
+    first = error.errors()[0]
+    name = ".".join(str(part) for part in first["loc"]) or "settings"
+    if first["type"] == _SETTING_ERROR:
+        return ConfigError(f"{name} {first.get('ctx', {}).get('problem', first['msg'])}")
+    reason = " ".join(first["msg"].split())
+    return ConfigError(f"{name} is not valid: {reason}")
 
 
 def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None = ".env") -> Settings:
-    """Settings from the environment, with values from `env_file` where the environment has none."""
-    env: dict[str, str] = {}
-    if env_file and Path(env_file).is_file():
-        env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-    env.update(os.environ if environ is None else environ)
-    api_url = env.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL
-    if not re.match(r"^https?://", api_url):
-        raise ConfigError(f"SLACK_API_URL must be an http(s) URL, not '{api_url}'")
-    if not api_url.endswith("/"):
-        api_url += "/"
-    port = int(_number(env, "PORT", 3000, 1, int))
-    if port > 65535:
-        raise ConfigError(f"PORT must be at most 65535, not {port}")
-    level = env.get("ACCESSBOT_LOG_LEVEL", "INFO").strip().upper() or "INFO"
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ConfigError(f"ACCESSBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not '{level}'")
-    return Settings(
-        slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
-        slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
-        slack_app_token=env.get("SLACK_APP_TOKEN") or None,
-        slack_api_url=api_url,
-        database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
-        workflows_dir=_directory(env, "ACCESSBOT_WORKFLOWS_DIR", "workflows"),
-        templates_dir=_directory(env, "ACCESSBOT_TEMPLATES_DIR", "templates"),
-        port=port,
-        log_level=level,
-        scheduler_interval=_number(env, "ACCESSBOT_SCHEDULER_INTERVAL", 15.0, 0.05),
-        outbox_workers=int(_number(env, "ACCESSBOT_OUTBOX_WORKERS", 8, 1, int)),
-        outbox_lease=_number(env, "ACCESSBOT_OUTBOX_LEASE", 60.0, 1.0),
-        slack_timeout=_number(env, "ACCESSBOT_SLACK_TIMEOUT", 10.0, 1.0),
-        http_threads=int(_number(env, "ACCESSBOT_HTTP_THREADS", 32, 2, int)),
-    )
+    """Settings from the environment, with values from `env_file` where the environment has none.
+
+    `environ` replaces os.environ when given (tests, the demo). A variable set to an empty value in the
+    environment means its default, even when `env_file` sets it. A missing `env_file` is fine.
+    Raises ConfigError, one line naming the variable, for a value that cannot be used.
+    """
+    source = os.environ if environ is None else environ
+    given = {name: source[name] for name in VARIABLES if name in source}
+    try:
+        return Settings(_env_file=env_file or None, **given)
+    except ValidationError as error:
+        raise _config_error(error) from None

@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.domain.durations import format_duration
+from bot.domain.recipient import is_user_id
 from bot.slack import ids
 
 ELLIPSIS = "…"
@@ -73,7 +74,7 @@ def mention(user_id: str | None) -> str:
 
 def recipient(address: str) -> str:
     """A person (user ID) or a channel (channel ID) as a mention."""
-    return mention(address) if address[:1] in ("U", "W") else channel_link(address)
+    return mention(address) if is_user_id(address) else channel_link(address)
 
 
 def channel_link(channel_id: str) -> str:

@@ -10,11 +10,12 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.clock import ClockFileError, clock_for
 from bot.config import ConfigError, Settings
+from bot.notify.compose import Composer
 from bot.notify.sender import Sender, sender_client
 from bot.render import Renderer
 from bot.scheduler import Scheduler, default_jobs
-from bot.services.compose import Composer
 from bot.services.context import Context
 from bot.slack.app import build_app
 from bot.slack.responder import Responder
@@ -27,12 +28,21 @@ log = logging.getLogger(__name__)
 
 
 def build_context(settings: Settings, db: Database | None = None) -> Context:
+    """What every use case needs, from Settings: the database, the catalog, the templates and the clock
+    (real time, or the test clock of ACCESSBOT_CLOCK_FILE). Raises ConfigError naming the setting."""
     if not settings.templates_dir.is_dir():
         raise ConfigError(f"ACCESSBOT_TEMPLATES_DIR: {settings.templates_dir} is not a directory")
+    try:
+        clock = clock_for(settings.clock_file)
+    except ClockFileError as error:
+        raise ConfigError(str(error)) from None
+    if settings.clock_file is not None:
+        log.warning("running on the test clock of ACCESSBOT_CLOCK_FILE (%s)", settings.clock_file)
     return Context(
-        db=db or Database(settings.database_url),
+        db=db or Database(settings.database_url, clock=clock),
         catalog=load_catalog(settings.workflows_dir),
         renderer=Renderer(settings.templates_dir),
+        clock=clock,
     )
 
 

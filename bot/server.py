@@ -30,7 +30,6 @@ def wsgi_app(runtime: Runtime) -> Callable[..., Iterable[bytes]]:
         bolt,
         runtime.worker.settings.slack_signing_secret or "",
         on_checked=lambda checked: mark_checked(checked.replay_key, checked.remember_until),
-        clock=lambda: runtime.ctx.clock().timestamp(),
     )
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -64,10 +63,11 @@ def _health(runtime: Runtime, start_response: Callable[..., Any]) -> Iterable[by
     return [payload]
 
 
-def serve(runtime: Runtime, host: str, port: int, threads: int) -> None:
+def http_server(runtime: Runtime, host: str, port: int, threads: int) -> Any:
+    """The waitress server `serve` runs (port 0: any free port, see `.effective_port`); not started."""
     from waitress import create_server
 
-    server = create_server(
+    return create_server(
         wsgi_app(runtime),
         host=host,
         port=port,
@@ -76,6 +76,11 @@ def serve(runtime: Runtime, host: str, port: int, threads: int) -> None:
         # waitress buffers a body before the app sees it (1 GB by default): refuse large ones up front.
         max_request_body_size=MAX_BODY_BYTES,
     )
+
+
+def serve(runtime: Runtime, host: str, port: int, threads: int) -> None:
+    """Serve Slack over HTTP until SIGTERM or Ctrl-C, with the worker running beside it."""
+    server = http_server(runtime, host, port, threads)
 
     def shutdown(signum: int, _frame: Any) -> None:
         log.info("signal %s: shutting down", signum)

@@ -2,6 +2,8 @@
 
 Every problem is reported as `<file>: <key path>: <what is wrong>`, all at once, so an admin can fix the
 files in one go. `accessbot workflows check` prints them; `serve` refuses to start while any remain.
+The files' shape is declared in bot/workflow_specs.py; this module reads them, turns pydantic's errors
+into those lines and builds the Catalog.
 
 `slack_warnings` names, in the same form, valid settings that run into a Slack limit (a menu holds 100
 options, an option label 75 characters): nothing breaks, but people will see something the admin may not
@@ -10,110 +12,56 @@ expect, so `accessbot workflows check` prints them as warnings.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, get_args
 
 import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
-from bot.domain.catalog import MANAGER, MODEL_STATUSES, Catalog, Chain, Model, Policy, StepRule
-from bot.domain.countries import country_problem
-from bot.domain.durations import DurationError, compact_duration, parse_duration
+from bot.domain.catalog import Catalog
+from bot.domain.durations import compact_duration
 from bot.render import clip
 from bot.slack import ids
+from bot.workflow_specs import (
+    MISSING,
+    WORKFLOW_ERROR,
+    ChainsFile,
+    ModelsFile,
+    PolicyFile,
+    defined_chains,
+    kind,
+)
 
 FILES = ("models.yaml", "chains.yaml", "policy.yaml")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-_ROLE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
-_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,20}$")
 # How many models `/access models` lists before "…and N more" (templates/models.json.j2): a message holds
 # 50 blocks (docs.slack.dev/reference/block-kit/blocks), and the header and footer need some.
 MODELS_LISTED = 45
 
+_Spec = TypeVar("_Spec", bound=BaseModel)
+
 
 class WorkflowError(Exception):
+    """The workflows cannot be used; `problems` holds one `<file>: <key path>: <what>` line each."""
+
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n".join(problems))
 
 
-@dataclass
-class _Checker:
-    file: str
-    problems: list[str] = field(default_factory=list)
-
-    def problem(self, path: str, message: str) -> None:
-        self.problems.append(f"{self.file}: {path}: {message}")
-
-    def mapping(self, value: Any, path: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            self.problem(path, f"must be a mapping, not {_kind(value)}")
-            return {}
-        return value
-
-    def text(self, data: dict[str, Any], key: str, path: str, required: bool = True, limit: int = 200) -> str:
-        value = data.get(key)
-        if value is None:
-            if required:
-                self.problem(f"{path}.{key}", "is required")
-            return ""
-        if not isinstance(value, str) or not value.strip():
-            self.problem(f"{path}.{key}", f"must be non-empty text, not {_kind(value)}")
-            return ""
-        if len(value) > limit:
-            self.problem(f"{path}.{key}", f"must be at most {limit} characters")
-        return value.strip()
-
-    def duration(
-        self, data: dict[str, Any], key: str, path: str, default: timedelta | None = None
-    ) -> timedelta:
-        value = data.get(key)
-        if value is None:
-            if default is None:
-                self.problem(f"{path}.{key}", "is required (like 7d)")
-                return timedelta(days=1)
-            return default
-        try:
-            return parse_duration(str(value))
-        except DurationError as error:
-            self.problem(f"{path}.{key}", str(error))
-            return default or timedelta(days=1)
-
-    def integer(
-        self, data: dict[str, Any], key: str, path: str, default: int, minimum: int, maximum: int
-    ) -> int:
-        value = data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(f"{path}.{key}", f"must be a whole number, not {_kind(value)}")
-            return default
-        if not minimum <= value <= maximum:
-            self.problem(f"{path}.{key}", f"must be between {minimum} and {maximum}")
-            return default
-        return value
-
-    def boolean(self, data: dict[str, Any], key: str, path: str, default: bool = False) -> bool:
-        value = data.get(key, default)
-        if not isinstance(value, bool):
-            self.problem(f"{path}.{key}", f"must be true or false, not {_kind(value)}")
-            return default
-        return value
-
-    def unknown_keys(self, data: dict[str, Any], allowed: set[str], path: str) -> None:
-        for key in data:
-            if key not in allowed:
-                self.problem(
-                    f"{path}.{key}", f"is not a known setting (expected one of: {', '.join(sorted(allowed))})"
-                )
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number"}.get(
-        type(value), type(value).__name__
-    )
+def load_catalog(directory: Path) -> Catalog:
+    """Read and check every file; raises WorkflowError listing each problem."""
+    problems: list[str] = []
+    if not directory.is_dir():
+        raise WorkflowError([f"{directory}: workflows directory not found (set ACCESSBOT_WORKFLOWS_DIR)"])
+    raw = {name: _read(directory, name, problems) for name in FILES}
+    context = {"chains": defined_chains(raw["chains.yaml"]), "slugs": set()}
+    policy = _check(PolicyFile, directory / "policy.yaml", raw["policy.yaml"], problems)
+    chains = _check(ChainsFile, directory / "chains.yaml", raw["chains.yaml"], problems)
+    models = _check(ModelsFile, directory / "models.yaml", raw["models.yaml"], problems, context)
+    if problems or policy is None or chains is None or models is None:
+        raise WorkflowError(problems)
+    return Catalog(models=models.to_models(), chains=chains.to_chains(), policy=policy.policy.to_policy())
 
 
 def _read(directory: Path, name: str, problems: list[str]) -> Any:
@@ -137,206 +85,81 @@ def _read(directory: Path, name: str, problems: list[str]) -> Any:
     return data
 
 
-def load_catalog(directory: Path) -> Catalog:
-    """Read and check every file; raises WorkflowError listing each problem."""
-    problems: list[str] = []
-    if not directory.is_dir():
-        raise WorkflowError([f"{directory}: workflows directory not found (set ACCESSBOT_WORKFLOWS_DIR)"])
-    raw = {name: _read(directory, name, problems) for name in FILES}
-    policy = _policy(raw["policy.yaml"], _Checker(str(directory / "policy.yaml"), problems))
-    chains = _chains(raw["chains.yaml"], _Checker(str(directory / "chains.yaml"), problems))
-    models = _models(raw["models.yaml"], _Checker(str(directory / "models.yaml"), problems), chains)
-    if problems:
-        raise WorkflowError(problems)
-    return Catalog(models=models, chains=chains, policy=policy)
-
-
-def _policy(data: Any, check: _Checker) -> Policy:
+def _check(
+    spec: type[_Spec], path: Path, data: Any, problems: list[str], context: dict[str, Any] | None = None
+) -> _Spec | None:
+    """`data` (None: unreadable, already reported) validated as `spec`; its problems added to `problems`."""
     if data is None:
-        return Policy()
-    root = check.mapping(data, "(top)")
-    check.unknown_keys(root, {"policy"}, "(top)")
-    settings = check.mapping(root.get("policy", {}), "policy")
-    allowed = {
-        "embargoed_countries",
-        "justification_min_chars",
-        "justification_max_chars",
-        "admin_role",
-        "compliance_role",
-        "request_ttl",
-        "duration_choices",
-        "contact",
-        "directory_contact",
-    }
-    check.unknown_keys(settings, allowed, "policy")
-    defaults = Policy()
-    embargoed: set[str] = set()
-    countries = settings.get("embargoed_countries")
-    if countries is None:
-        # Fail closed: an omitted list must not silently mean "no embargo".
-        check.problem("policy.embargoed_countries", "is required (write [] if no country is embargoed)")
-    elif not isinstance(countries, list):
-        check.problem("policy.embargoed_countries", "must be a list of ISO 3166-1 alpha-2 codes")
-    else:
-        for index, code in enumerate(countries):
-            if isinstance(code, bool):
-                check.problem(
-                    f"policy.embargoed_countries[{index}]",
-                    'YAML reads NO, YES, ON and OFF as true/false: quote the code, e.g. "NO"',
-                )
-                continue
-            problem = country_problem(str(code))
-            if problem:
-                check.problem(f"policy.embargoed_countries[{index}]", problem)
-            else:
-                embargoed.add(str(code))
-    minimum = check.integer(
-        settings, "justification_min_chars", "policy", defaults.justification_min_chars, 0, 3000
-    )
-    maximum = check.integer(
-        settings, "justification_max_chars", "policy", defaults.justification_max_chars, 1, 3000
-    )
-    if minimum > maximum:
-        check.problem("policy.justification_min_chars", "must not be more than justification_max_chars")
-    roles = {}
-    for key in ("admin_role", "compliance_role"):
-        value = check.text(settings, key, "policy", required=False) or getattr(defaults, key)
-        if not _ROLE.match(value):
-            check.problem(f"policy.{key}", f"'{value}' must be lower-case letters, digits and dashes")
-        roles[key] = value
-    choices: list[timedelta] = []
-    raw_choices = settings.get("duration_choices", None)
-    if raw_choices is None:
-        choices = list(defaults.duration_choices)
-    elif not isinstance(raw_choices, list) or not raw_choices:
-        check.problem("policy.duration_choices", "must be a non-empty list of durations (like [1d, 7d, 30d])")
-    else:
-        for index, value in enumerate(raw_choices):
-            try:
-                choices.append(parse_duration(str(value)))
-            except DurationError as error:
-                check.problem(f"policy.duration_choices[{index}]", str(error))
-    return Policy(
-        embargoed_countries=frozenset(embargoed),
-        justification_min_chars=minimum,
-        justification_max_chars=maximum,
-        admin_role=roles["admin_role"],
-        compliance_role=roles["compliance_role"],
-        request_ttl=check.duration(settings, "request_ttl", "policy", defaults.request_ttl),
-        duration_choices=tuple(sorted(set(choices))),
-        contact=check.text(settings, "contact", "policy", required=False) or defaults.contact,
-        directory_contact=check.text(settings, "directory_contact", "policy", required=False)
-        or defaults.directory_contact,
-    )
+        return None
+    try:
+        return spec.model_validate(data, context=context)
+    except ValidationError as error:
+        problems.extend(f"{path}: {line}" for line in _explain(spec, error))
+        return None
 
 
-def _chains(data: Any, check: _Checker) -> dict[str, Chain]:
-    if data is None:
-        return {}
-    root = check.mapping(data, "(top)")
-    check.unknown_keys(root, {"chains"}, "(top)")
-    chains: dict[str, Chain] = {}
-    for name, body in check.mapping(root.get("chains"), "chains").items():
-        path = f"chains.{name}"
-        if not _SLUG.match(str(name)):
-            check.problem(path, "chain names must be lower-case letters, digits and dashes")
-        spec = check.mapping(body, path)
-        check.unknown_keys(spec, {"description", "steps"}, path)
-        steps_raw = spec.get("steps")
-        if not isinstance(steps_raw, list) or not steps_raw:
-            check.problem(f"{path}.steps", "must be a non-empty list of steps")
+def _explain(spec: type[BaseModel], error: ValidationError) -> list[str]:
+    """Each of pydantic's errors as `<key path>: <what is wrong>`, unknown keys of a mapping first."""
+    lines = []
+    for detail in _unknown_keys_first(error.errors()):
+        loc, context = list(detail["loc"]), detail.get("ctx") or {}
+        if loc and loc[-1] == "[key]":  # the problem is the name of a mapping's entry
+            loc.pop()
+        if context.get("key"):
+            loc[-1] = context["key"]
+        kind_of = detail["type"]
+        if kind_of == WORKFLOW_ERROR:
+            message = str(context["problem"])
+        elif kind_of in ("model_type", "dict_type"):
+            message = f"must be a mapping, not {kind(detail['input'])}"
+        elif kind_of == "missing":
+            message = MISSING.get(str(loc[-1]), "is required")
+        elif kind_of == "extra_forbidden":
+            expected = ", ".join(sorted(_spec_at(spec, loc[:-1]).model_fields))
+            message = f"is not a known setting (expected one of: {expected})"
+        else:  # not raised by the specs; kept to one line all the same
+            message = " ".join(detail["msg"].split())
+        lines.append(f"{_key_path(loc, top_level_key=kind_of == 'extra_forbidden')}: {message}")
+    return lines
+
+
+def _unknown_keys_first(details: list[ErrorDetails]) -> list[ErrorDetails]:
+    """Pydantic reports a mapping's unknown keys after its other problems; admins read them first (a
+    misspelt key explains the "is required" below it). A problem with the entry's own name stays first."""
+    ordered: list[ErrorDetails] = []
+    for detail in details:
+        if detail["type"] != "extra_forbidden":
+            ordered.append(detail)
             continue
-        steps = []
-        for index, raw_step in enumerate(steps_raw):
-            step_path = f"{path}.steps[{index}]"
-            step = check.mapping(raw_step, step_path)
-            check.unknown_keys(step, {"name", "approvers", "quorum"}, step_path)
-            approvers = check.text(step, "approvers", step_path)
-            if approvers and approvers != MANAGER and not _ROLE.match(approvers):
-                check.problem(
-                    f"{step_path}.approvers", f"'{approvers}' must be 'manager' or a directory role name"
-                )
-            quorum = check.integer(step, "quorum", step_path, 1, 1, 10)
-            if approvers == MANAGER and quorum != 1:
-                check.problem(f"{step_path}.quorum", "a manager step has one approver; quorum must be 1")
-            default_name = "Manager" if approvers == MANAGER else approvers.replace("-", " ").capitalize()
-            name_text = check.text(step, "name", step_path, required=False, limit=100) or default_name
-            steps.append(StepRule(name_text, approvers, quorum))
-        chains[str(name)] = Chain(str(name), tuple(steps))
-    return chains
+        parent = detail["loc"][:-1]
+
+        def inside(other: ErrorDetails, parent: tuple[int | str, ...] = parent) -> bool:
+            loc = other["loc"]
+            if loc[: len(parent)] != parent or loc == (*parent, "[key]"):
+                return False
+            return not (other["type"] == "extra_forbidden" and loc[:-1] == parent)
+
+        at = next((index for index, other in enumerate(ordered) if inside(other)), len(ordered))
+        ordered.insert(at, detail)
+    return ordered
 
 
-def _models(data: Any, check: _Checker, chains: dict[str, Chain]) -> dict[str, Model]:
-    if data is None:
-        return {}
-    root = check.mapping(data, "(top)")
-    check.unknown_keys(root, {"models"}, "(top)")
-    items = root.get("models")
-    if not isinstance(items, list) or not items:
-        check.problem("models", "must be a non-empty list of models")
-        return {}
-    allowed = {
-        "slug",
-        "name",
-        "provider",
-        "status",
-        "default_duration",
-        "max_duration",
-        "chain",
-        "announce_channels",
-        "us_persons_only",
-        "description",
-    }
-    models: dict[str, Model] = {}
-    for index, raw in enumerate(items):
-        path = f"models[{index}]"
-        spec = check.mapping(raw, path)
-        check.unknown_keys(spec, allowed, path)
-        slug = check.text(spec, "slug", path, limit=64)
-        if slug and not _SLUG.match(slug):
-            check.problem(f"{path}.slug", f"'{slug}' must be lower-case letters, digits, dots and dashes")
-        if slug in models:
-            check.problem(f"{path}.slug", f"'{slug}' is used by another model")
-        name = check.text(spec, "name", path, limit=60)
-        provider = check.text(spec, "provider", path, limit=60)
-        status = spec.get("status", "available")
-        if status not in MODEL_STATUSES:
-            check.problem(f"{path}.status", f"must be one of {', '.join(MODEL_STATUSES)}, not '{status}'")
-        known = len(check.problems)
-        default = check.duration(spec, "default_duration", path)
-        maximum = check.duration(spec, "max_duration", path)
-        if len(check.problems) == known and default > maximum:
-            check.problem(f"{path}.default_duration", "must not be longer than max_duration")
-        chain = check.text(spec, "chain", path)
-        if chain and chain not in chains:
-            known = ", ".join(sorted(chains)) or "none defined"
-            check.problem(f"{path}.chain", f"'{chain}' is not defined in chains.yaml (known: {known})")
-        channels_raw = spec.get("announce_channels", [])
-        channels: list[str] = []
-        if not isinstance(channels_raw, list):
-            check.problem(f"{path}.announce_channels", "must be a list of channel IDs (like C0123ABCD)")
+def _spec_at(spec: Any, loc: list[int | str]) -> type[BaseModel]:
+    """The spec of the mapping at `loc` inside `spec` (stepping over list indexes and mapping keys)."""
+    for part in loc:
+        if isinstance(spec, type) and issubclass(spec, BaseModel):
+            spec = spec.model_fields[str(part)].annotation
         else:
-            for c_index, channel in enumerate(channels_raw):
-                if not isinstance(channel, str) or not _CHANNEL.match(channel):
-                    check.problem(
-                        f"{path}.announce_channels[{c_index}]",
-                        f"'{channel}' is not a channel ID (like C0123ABCD; copy it from the channel details)",
-                    )
-                else:
-                    channels.append(channel)
-        models[slug] = Model(
-            slug=slug,
-            name=name,
-            provider=provider,
-            status=str(status),
-            default_duration=default,
-            max_duration=maximum,
-            chain=chain,
-            announce_channels=tuple(channels),
-            us_persons_only=check.boolean(spec, "us_persons_only", path),
-            description=check.text(spec, "description", path, required=False, limit=500),
-        )
-    return models
+            spec = get_args(spec)[-1]
+    return spec
+
+
+def _key_path(loc: list[int | str], top_level_key: bool = False) -> str:
+    """`models[0].announce_channels[1]`; the file itself is `(top)`, and an unknown key in it `(top).x`."""
+    if not loc:
+        return "(top)"
+    path = f"(top).{loc[0]}" if top_level_key and len(loc) == 1 else str(loc[0])
+    return path + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc[1:])
 
 
 def slack_warnings(catalog: Catalog, directory: Path) -> list[str]:

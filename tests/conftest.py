@@ -1,4 +1,5 @@
-"""Fixtures for every test layer. e2e tests get a real `accessbot serve` process per test, a fresh
+"""Fixtures for every test layer. e2e tests get the bot running in their own process on a test clock
+(tests/support/app.py; a real `accessbot serve` process where the process itself is under test), a fresh
 database (SQLite, or PostgreSQL when TEST_DATABASE_URL is set) and the Slack emulator."""
 
 from __future__ import annotations
@@ -8,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import SlackDriver, SlackEmulator
+from bot.clock import FileClock
+from tests.support.app import InProcessBot
 from tests.support.bot_server import BOT_TOKEN, BotServer
 from tests.support.databases import fresh_database, using_postgres
 from tests.support.seed import add_directory_users, prepare_database
+from tests.support.slack import SlackDriver, SlackEmulator
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,14 +54,43 @@ def emulator() -> Iterator[SlackEmulator]:
 
 
 @pytest.fixture
+def clock(tmp_path: Path) -> FileClock:
+    """The test clock every bot and CLI run of this test reads (ACCESSBOT_CLOCK_FILE); starts at now."""
+    return FileClock.create(tmp_path / "clock.txt")
+
+
+@pytest.fixture
 def start_server(
-    database_url: str, emulator: SlackEmulator, tmp_path: Path
+    database_url: str, emulator: SlackEmulator, tmp_path: Path, clock: FileClock
+) -> Iterator[Callable[..., InProcessBot]]:
+    """Start a bot replica in this process (several share the database); `**env` overrides settings."""
+    bots: list[InProcessBot] = []
+    prepare_database(database_url)
+
+    def start(**env: str) -> InProcessBot:
+        bot = InProcessBot(database_url, emulator, tmp_path, clock, **env)
+        bots.append(bot)
+        return bot.start()
+
+    yield start
+    for bot in bots:
+        bot.stop()
+    for number, bot in enumerate(bots):
+        print(f"--- bot {number} log ---\n{bot.log()[-20000:]}")
+
+
+@pytest.fixture
+def start_process(
+    database_url: str, emulator: SlackEmulator, tmp_path: Path, clock: FileClock
 ) -> Iterator[Callable[..., BotServer]]:
+    """Start `accessbot serve` as a real process, for tests about the process itself (kill -9 and
+    restart, start-up)."""
     servers: list[BotServer] = []
     prepare_database(database_url)
 
     def start(**env: str) -> BotServer:
-        server = BotServer(database_url, emulator, tmp_path / f"server-{len(servers)}.log", **env)
+        log_path = tmp_path / f"server-{len(servers)}.log"
+        server = BotServer(database_url, emulator, log_path, ACCESSBOT_CLOCK_FILE=str(clock.path), **env)
         servers.append(server)
         return server.start()
 
@@ -70,10 +102,10 @@ def start_server(
 
 
 @pytest.fixture
-def server(start_server: Callable[..., BotServer]) -> BotServer:
+def server(start_server: Callable[..., InProcessBot]) -> InProcessBot:
     return start_server()
 
 
 @pytest.fixture
-def slack(server: BotServer, emulator: SlackEmulator) -> SlackDriver:
+def slack(server: InProcessBot, emulator: SlackEmulator) -> SlackDriver:
     return server.driver(emulator)

@@ -8,13 +8,17 @@ from dataclasses import dataclass
 
 from bot.domain.catalog import Chain, StepRule
 from bot.domain.policy import CheckResult
+from bot.domain.status import RequestStatus, StepStatus, Verdict
 
-APPROVE = "approve"
-DENY = "deny"
+# Short names for the two verdicts, as the chain's callers and tests spell them.
+APPROVE = Verdict.APPROVE
+DENY = Verdict.DENY
 
 
 @dataclass(frozen=True)
 class PlannedStep:
+    """One step a new request will need: the chain's rule, and a note for its approvers."""
+
     rule: StepRule
     note: str | None = None  # why this step must look closely (e.g. unknown US-person status)
 
@@ -43,6 +47,24 @@ class Assignment:
 
     approvers: tuple[str, ...]
     routed_reason: str | None = None
+
+
+def missing_reason(
+    rule: StepRule, *, candidates: Collection[str], deactivated: Collection[str], manager_on_file: bool
+) -> str:
+    """Why the people the rule names may fall short, in the words routing gives the approvers.
+
+    `candidates` are the people the rule names (the manager found in the directory, or the role's
+    holders), `deactivated` those of them whose Slack account is deactivated, `manager_on_file` whether
+    the requester's directory row names a manager at all (read for manager steps only).
+    """
+    if candidates and set(candidates) <= set(deactivated):
+        return "Slack reports that everyone this step would ask has a deactivated account."
+    if not rule.is_manager:
+        return f"Nobody holds the {rule.approvers} role."
+    if manager_on_file and not candidates:
+        return "The manager on file is not in the directory."
+    return "No manager is on file for the requester."
 
 
 def assign_approvers(
@@ -82,26 +104,31 @@ def assign_approvers(
 
 @dataclass(frozen=True)
 class StepTally:
+    """A step's quorum and the approvals it has so far."""
+
     quorum: int
     approvals: int
 
 
 @dataclass(frozen=True)
 class DecisionEffect:
+    """What one decision does: to its step, to the request, and which step starts next."""
+
     step_done: bool
-    step_outcome: str | None  # "approved" | "denied" when done
-    request_outcome: str | None  # "approved" | "denied" when the whole request is decided
+    step_outcome: StepStatus | None  # APPROVED or DENIED when the step is done
+    request_outcome: RequestStatus | None  # APPROVED or DENIED when the whole request is decided
     next_position: int | None  # the step to start next, if any
 
 
 def apply_decision(tally: StepTally, verdict: str, position: int, step_count: int) -> DecisionEffect:
-    """What one approver's decision does to the step and the request (tally is before this decision)."""
-    if verdict == DENY:
-        return DecisionEffect(True, "denied", "denied", None)
-    if verdict != APPROVE:
+    """What one approver's decision does to the step and the request (tally is before this decision;
+    `position` counts from 0). Raises ValueError for a verdict that is neither approve nor deny."""
+    if verdict == Verdict.DENY:
+        return DecisionEffect(True, StepStatus.DENIED, RequestStatus.DENIED, None)
+    if verdict != Verdict.APPROVE:
         raise ValueError(f"unknown verdict {verdict!r}")
     if tally.approvals + 1 < tally.quorum:
         return DecisionEffect(False, None, None, None)
     if position + 1 < step_count:
-        return DecisionEffect(True, "approved", None, position + 1)
-    return DecisionEffect(True, "approved", "approved", None)
+        return DecisionEffect(True, StepStatus.APPROVED, None, position + 1)
+    return DecisionEffect(True, StepStatus.APPROVED, RequestStatus.APPROVED, None)

@@ -1,5 +1,6 @@
 """Directives: orders that restrict models for a population. Pure rules for who is covered and what a
-directive does to the catalog; bot/services/directives.py applies them to the database."""
+directive does to the catalog; bot/services/directives/ applies them to the database, and
+bot/store/directives.py holds the set-based SQL form of the coverage rule (`Population.covers`)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ ACTIONS = (SUSPEND, REQUIRE_LICENCE, NOTICE)
 # covered has a valid licence, so nobody covered keeps access.
 RESTRICTING = (SUSPEND, REQUIRE_LICENCE)
 
-SCHEDULED, ACTIVE, LIFTED, DRAFT = "scheduled", "active", "lifted", "draft"
+# `decided_by` of a pending request a directive stopped (requests denied at submission say "policy").
+STOPPED_BY = "directive"
 
 EVERYONE = "everyone"
 NON_US_PERSONS = "non-us-persons"

@@ -1,15 +1,15 @@
 """``SlackDriver``: plays Slack's side towards the bot's HTTP endpoint.
 
-It sends what Slack sends when a person types a slash command, clicks a button, submits a modal or
-opens the Home tab: the same encodings (form fields, ``payload=<json>``, event JSON), signed with the
-app's signing secret, over real HTTP. Response URLs and trigger ids come from the emulator, so whatever
-the bot does with them lands in the emulator where the test can look at it.
+It sends what Slack sends when a person types a slash command, clicks a button or submits a modal:
+the same encodings (form fields, ``payload=<json>``), signed with the app's signing secret, over real
+HTTP. Response URLs and trigger ids come from the emulator, so whatever the bot does with them lands
+in the emulator, where the demo (or a test) looks at it. ``raw`` sends any body, so a subclass can add
+the other kinds of request (events, shortcuts, options) the same way.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 import time
 import urllib.error
 import urllib.request
@@ -20,8 +20,11 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
+from bot.domain.recipient import is_dm_channel
+
 from .server import SlackEmulator
-from .walk import describe_buttons, find_buttons, input_blocks
+from .view_state import build_state
+from .walk import one_button
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -47,7 +50,7 @@ class Reply:
 
 
 class SlackDriver:
-    """Sends signed Slack requests (commands, clicks, submissions, events) to the bot over HTTP."""
+    """Sends signed Slack requests (commands, clicks, submissions) to the bot over HTTP."""
 
     def __init__(
         self,
@@ -119,10 +122,10 @@ class SlackDriver:
         return {"id": self.team_id, "domain": self.team_domain}
 
     def _channel(self, channel_id: str) -> dict[str, Any]:
-        name = "directmessage" if channel_id.startswith("D") else channel_id.lower()
+        name = "directmessage" if is_dm_channel(channel_id) else channel_id.lower()
         return {"id": channel_id, "name": name}
 
-    # -- slash commands and shortcuts ------------------------------------------------------------
+    # -- slash commands --------------------------------------------------------------------------
 
     def command(
         self,
@@ -157,26 +160,6 @@ class SlackDriver:
         reply.response_url, reply.trigger_id, reply.sent = response_url, trigger_id, fields
         return reply
 
-    def shortcut(
-        self, user_id: str, callback_id: str, *, sign: bool = True, timestamp: int | None = None
-    ) -> Reply:
-        """Run a global shortcut (lightning-bolt menu) as ``user_id``."""
-        trigger_id = self.emulator.new_trigger_id(user_id)
-        payload = {
-            "type": "shortcut",
-            "token": VERIFICATION_TOKEN,
-            "action_ts": _action_ts(),
-            "team": self._team(),
-            "user": self._user(user_id),
-            "is_enterprise_install": False,
-            "enterprise": None,
-            "callback_id": callback_id,
-            "trigger_id": trigger_id,
-        }
-        return self._interaction(
-            payload, sign=sign, timestamp=timestamp, reply_extras={"trigger_id": trigger_id}
-        )
-
     # -- block actions ---------------------------------------------------------------------------
 
     def click(
@@ -203,7 +186,7 @@ class SlackDriver:
         if message is None and view is None and channel_id is None:
             raise ValueError("click needs a message, a channel_id or a view")
         trigger_id = self.emulator.new_trigger_id(user_id)
-        action: dict[str, Any] = {"action_id": action_id, "block_id": block_id, "action_ts": _action_ts()}
+        action: dict[str, Any] = {"action_id": action_id, "block_id": block_id, "action_ts": action_ts()}
         if selected_option is None:
             action.update({"type": "button", "value": value})
         else:
@@ -267,7 +250,7 @@ class SlackDriver:
         if not messages:
             raise AssertionError(f"no messages in {channel_or_user}")
         message = messages[message_index]
-        button = _one_button(message.get("blocks"), action_id, value_contains, f"message {message['ts']}")
+        button = one_button(message.get("blocks"), action_id, value_contains, f"message {message['ts']}")
         return self.click(
             user_id,
             action_id,
@@ -276,54 +259,6 @@ class SlackDriver:
             message=message,
             sign=sign,
             timestamp=timestamp,
-        )
-
-    def click_button_in_ephemeral(
-        self,
-        user_id: str,
-        action_id: str,
-        index: int = -1,
-        value_contains: str | None = None,
-        *,
-        sign: bool = True,
-        timestamp: int | None = None,
-    ) -> Reply:
-        """Press a button in an ephemeral message the person saw (latest by default)."""
-        shown = self.emulator.ephemerals(user_id)
-        if not shown:
-            raise AssertionError(f"no ephemeral messages for {user_id}")
-        message = shown[index]
-        button = _one_button(message.get("blocks"), action_id, value_contains, f"ephemeral {message['ts']}")
-        return self.click(
-            user_id,
-            action_id,
-            button.value,
-            button.block_id or "",
-            message=message,
-            ephemeral=True,
-            sign=sign,
-            timestamp=timestamp,
-        )
-
-    def click_button_in_view(
-        self,
-        user_id: str,
-        view_id_or_home: str,
-        action_id: str,
-        value_contains: str | None = None,
-        *,
-        sign: bool = True,
-        timestamp: int | None = None,
-    ) -> Reply:
-        """Press a button in a modal (by view id) or in the person's Home tab (``"home"``)."""
-        view = (
-            self.emulator.home(user_id) if view_id_or_home == "home" else self.emulator.view(view_id_or_home)
-        )
-        if view is None:
-            raise AssertionError(f"no view {view_id_or_home!r} for {user_id}")
-        button = _one_button(view.get("blocks"), action_id, value_contains, f"view {view['id']}")
-        return self.click(
-            user_id, action_id, button.value, button.block_id or "", view=view, sign=sign, timestamp=timestamp
         )
 
     # -- view submission -------------------------------------------------------------------------
@@ -371,204 +306,9 @@ class SlackDriver:
             self.emulator.apply_view_response(view_id, reply.json)
         return reply
 
-    # -- events ----------------------------------------------------------------------------------
 
-    def event(
-        self,
-        event: dict[str, Any],
-        event_id: str | None = None,
-        retry_num: int | None = None,
-        *,
-        sign: bool = True,
-        timestamp: int | None = None,
-    ) -> Reply:
-        """Deliver an Events API ``event_callback``; ``retry_num`` makes it a retried delivery."""
-        envelope = {
-            "token": VERIFICATION_TOKEN,
-            "team_id": self.team_id,
-            "api_app_id": self.api_app_id,
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or "Ev" + secrets.token_hex(5).upper(),
-            "event_time": int(time.time()),
-            "authorizations": [
-                {
-                    "enterprise_id": None,
-                    "team_id": self.team_id,
-                    "user_id": self.emulator.bot_user_id,
-                    "is_bot": True,
-                    "is_enterprise_install": False,
-                }
-            ],
-            "is_ext_shared_channel": False,
-        }
-        headers = {}
-        if retry_num is not None:
-            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
-        reply = self.raw(json.dumps(envelope).encode(), headers, JSON, sign=sign, timestamp=timestamp)
-        reply.sent = envelope
-        return reply
-
-    def app_home_opened(
-        self,
-        user_id: str,
-        event_id: str | None = None,
-        retry_num: int | None = None,
-        *,
-        sign: bool = True,
-        timestamp: int | None = None,
-    ) -> Reply:
-        """The person opened the app's Home tab."""
-        event: dict[str, Any] = {
-            "type": "app_home_opened",
-            "user": user_id,
-            "channel": self.emulator.dm_channel_id(user_id),
-            "tab": "home",
-            "event_ts": _action_ts(),
-        }
-        home = self.emulator.home(user_id)
-        if home is not None:
-            event["view"] = self.emulator.api_view(home)
-        return self.event(event, event_id=event_id, retry_num=retry_num, sign=sign, timestamp=timestamp)
-
-    def user_change(
-        self,
-        user_id: str,
-        event_id: str | None = None,
-        retry_num: int | None = None,
-        *,
-        sign: bool = True,
-        timestamp: int | None = None,
-    ) -> Reply:
-        """Slack's ``user_change`` event for a person as the emulator has them now (``users:read``).
-
-        Change the person first (``emulator.set_user(user_id, deleted=True)`` for a deactivation); the
-        event carries the whole users.info user object, with ``deleted``.
-        """
-        user = self.emulator.user_info(user_id)
-        if user is None:
-            raise AssertionError(f"no user {user_id} in the emulator")
-        event: dict[str, Any] = {
-            "type": "user_change",
-            "user": user,
-            "cache_ts": int(time.time()),
-            "event_ts": _action_ts(),
-        }
-        return self.event(event, event_id=event_id, retry_num=retry_num, sign=sign, timestamp=timestamp)
-
-    def options(
-        self,
-        user_id: str,
-        action_id: str,
-        value: Any = "",
-        *,
-        view: dict[str, Any] | None = None,
-        block_id: str = "b",
-        sign: bool = True,
-        timestamp: int | None = None,
-    ) -> Reply:
-        """Type ``value`` into the external select ``action_id``: Slack's ``block_suggestion`` request to
-        the options load URL. ``view`` is the stored modal holding the menu (Slack sends it along);
-        ``value`` goes out as given, so a test can send junk. The bot answers ``{"options": [...]}``
-        in ``reply.json``.
-        """
-        payload: dict[str, Any] = {
-            "type": "block_suggestion",
-            "token": VERIFICATION_TOKEN,
-            "team": self._team(),
-            "user": self._user(user_id),
-            "api_app_id": self.api_app_id,
-            "is_enterprise_install": False,
-            "enterprise": None,
-            "action_id": action_id,
-            "block_id": block_id,
-            "value": value,
-            "action_ts": _action_ts(),
-        }
-        if view is not None:
-            payload["container"] = {"type": "view", "view_id": view["id"]}
-            payload["view"] = self.emulator.api_view(view)
-        return self._interaction(payload, sign=sign, timestamp=timestamp, reply_extras={})
-
-
-def build_state(view: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-    """Slack's ``view.state`` for ``values``: every input block appears, filled or empty."""
-    blocks = input_blocks(view.get("blocks"))
-    by_key: dict[str, Mapping[str, Any]] = {}
-    for block in blocks:
-        element = block.get("element") or {}
-        for key in (block.get("block_id"), element.get("action_id")):
-            if key:
-                by_key.setdefault(key, block)
-    unknown = [key for key in values if key not in by_key]
-    if unknown:
-        known = sorted(by_key)
-        raise AssertionError(f"view {view.get('id')} has no input block for {unknown}; inputs: {known}")
-    chosen = {id(by_key[key]): value for key, value in values.items()}
-    state: dict[str, Any] = {}
-    for block in blocks:
-        element = block.get("element") or {}
-        entry = _element_state(element, chosen.get(id(block)))
-        state.setdefault(block["block_id"], {})[element["action_id"]] = entry
-    return {"values": state}
-
-
-def _element_state(element: Mapping[str, Any], value: Any) -> dict[str, Any]:
-    kind = element.get("type")
-    if kind in ("plain_text_input", "email_text_input", "url_text_input", "number_input"):
-        return {"type": kind, "value": None if value is None else str(value)}
-    if kind in ("static_select", "radio_buttons"):
-        option = None if value is None else _option(element, value)
-        return {"type": kind, "selected_option": option}
-    if kind == "external_select":
-        option = None if value is None else {"text": _plain(str(value)), "value": str(value)}
-        return {"type": kind, "selected_option": option}
-    if kind in ("multi_static_select", "checkboxes"):
-        return {"type": kind, "selected_options": [_option(element, v) for v in value or []]}
-    simple = {
-        "users_select": "selected_user",
-        "multi_users_select": "selected_users",
-        "conversations_select": "selected_conversation",
-        "multi_conversations_select": "selected_conversations",
-        "channels_select": "selected_channel",
-        "multi_channels_select": "selected_channels",
-        "datepicker": "selected_date",
-        "timepicker": "selected_time",
-        "datetimepicker": "selected_date_time",
-    }
-    if kind in simple:
-        empty: Any = [] if str(kind).startswith("multi_") else None
-        return {"type": kind, simple[str(kind)]: empty if value is None else value}
-    raise AssertionError(f"submit_view does not know how to fill a {kind!r} element")
-
-
-def _option(element: Mapping[str, Any], value: Any) -> dict[str, Any]:
-    """The option object (with its label from the view) that a person picking ``value`` submits."""
-    options = list(element.get("options") or [])
-    for group in element.get("option_groups") or []:
-        options.extend(group.get("options") or [])
-    for option in options:
-        if option.get("value") == value:
-            return {"text": option["text"], "value": value}
-    offered = [o.get("value") for o in options]
-    raise AssertionError(f"{element.get('action_id')}: no option with value {value!r}; offered {offered}")
-
-
-def _one_button(blocks: Any, action_id: str, value_contains: str | None, where: str) -> Any:
-    found = find_buttons(blocks, action_id, value_contains)
-    if not found:
-        raise AssertionError(f"no button {action_id!r} in {where}; buttons: {describe_buttons(blocks)}")
-    if len(found) > 1:
-        values = [b.value for b in found]
-        raise AssertionError(f"{len(found)} buttons {action_id!r} in {where} ({values}); pass value_contains")
-    return found[0]
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _action_ts() -> str:
+def action_ts() -> str:
+    """An ``action_ts`` / ``event_ts`` for now: wall-clock seconds with microseconds."""
     return f"{time.time():.6f}"
 
 

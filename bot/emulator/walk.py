@@ -75,3 +75,20 @@ def describe_buttons(blocks: Sequence[Mapping[str, Any]] | None) -> str:
 def input_blocks(blocks: Sequence[Mapping[str, Any]] | None) -> list[Mapping[str, Any]]:
     """The input blocks of a view, in order (these make up ``view.state.values``)."""
     return [b for b in blocks or [] if isinstance(b, Mapping) and b.get("type") == "input"]
+
+
+def one_button(
+    blocks: Sequence[Mapping[str, Any]] | None, action_id: str, value_contains: str | None, where: str
+) -> FoundElement:
+    """The single button ``action_id`` (value containing ``value_contains``, if given) in ``blocks``.
+
+    Raises AssertionError naming the buttons that are there when there is none, or more than one.
+    ``where`` names the message or view in that message.
+    """
+    found = find_buttons(blocks, action_id, value_contains)
+    if not found:
+        raise AssertionError(f"no button {action_id!r} in {where}; buttons: {describe_buttons(blocks)}")
+    if len(found) > 1:
+        values = [b.value for b in found]
+        raise AssertionError(f"{len(found)} buttons {action_id!r} in {where} ({values}); pass value_contains")
+    return found[0]

@@ -1,41 +1,24 @@
 """The Web API methods the bot uses, answered the way Slack answers them.
 
-Each function takes the workspace and the decoded request parameters and returns the response body;
+Each method takes the workspace and the decoded request parameters and returns the response body;
 failures raise ``SlackError`` with Slack's error code. Only the methods and errors AccessBot relies on
-are modelled; anything else is ``unknown_method``.
+are modelled; anything else is ``unknown_method``. This module holds the registry and the auth/users
+methods; ``chat`` and ``views`` hold the others.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .limits import check_update_text, check_view
+from . import chat, views
 from .workspace import SlackError, Workspace
 
 Handler = Callable[[Workspace, dict[str, Any]], dict[str, Any]]
 
-HISTORY_DEFAULT_LIMIT = 100
-HISTORY_MAX_LIMIT = 999
-VIEW_STACK_MAX = 3
-
-
-def truthy(value: Any) -> bool:
-    """Slack booleans arrive as true/1/"true"/"1" depending on the client's encoding."""
-    return value is True or (isinstance(value, int | str) and str(value).lower() in ("1", "true"))
-
-
-def _invalid_arguments(problems: list[str]) -> SlackError:
-    return SlackError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {p}" for p in problems]})
-
-
-# -- auth / users ------------------------------------------------------------------------------
-
 
 def auth_test(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
+    """auth.test: who the token belongs to (the bot user in this team)."""
     return {
         "url": f"https://{ws.team_domain}.slack.com/",
         "team": ws.team_name,
@@ -56,6 +39,7 @@ def users_info(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def users_lookup_by_email(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
+    """users.lookupByEmail, case-insensitive; ``users_not_found`` when nobody has that address."""
     email = params.get("email")
     user = ws.user_by_email(email) if isinstance(email, str) else None
     if user is None:
@@ -64,267 +48,18 @@ def users_lookup_by_email(ws: Workspace, params: dict[str, Any]) -> dict[str, An
     return {"user": ws.user_object(user)}
 
 
-# -- conversations ---------------------------------------------------------------------------
-
-
-def conversations_open(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
-    raw = params.get("users")
-    wanted = [u.strip() for u in raw.split(",") if u.strip()] if isinstance(raw, str) else []
-    if len(wanted) != 1:
-        raise _invalid_arguments(["the emulator opens 1:1 DMs only: pass exactly one user id in 'users'"])
-    user = ws.users.get(wanted[0])
-    if user is None:
-        raise SlackError("user_not_found")
-    if user.deleted:
-        # Documented for conversations.open: "user_disabled - A specified user has been disabled."
-        raise SlackError("user_disabled")
-    already_open = user.dm_id in ws.opened_dms
-    ws.opened_dms.add(user.dm_id)
-    return {"no_op": already_open, "already_open": already_open, "channel": {"id": user.dm_id}}
-
-
-def _ts(value: Any, name: str) -> Decimal:
-    # Decimal, not float: "1700000000.000101" needs 16 significant digits.
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise _invalid_arguments([f"{name} must be a Slack timestamp"]) from None
-
-
-def conversations_join(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
-    """The bot joins a public channel (channels:join); private ones need an invitation."""
-    found = ws.channels.get(str(params.get("channel") or ""))
-    if found is None:
-        raise SlackError("channel_not_found")
-    if found.is_archived:
-        raise SlackError("is_archived")
-    if found.is_private:
-        raise SlackError("method_not_supported_for_channel_type")
-    already = found.bot_is_member
-    found.bot_is_member = True
-    return {"channel": {"id": found.id, "name": found.name, "is_member": True}, "already_in_channel": already}
-
-
-def conversations_history(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
-    channel = ws.readable_channel(params.get("channel"))
-    try:
-        limit = int(params.get("limit") or HISTORY_DEFAULT_LIMIT)
-    except (TypeError, ValueError):
-        raise _invalid_arguments(["limit must be an integer"]) from None
-    limit = max(1, min(limit, HISTORY_MAX_LIMIT))
-    inclusive = truthy(params.get("inclusive"))
-    oldest = _ts(params.get("oldest") or "0", "oldest")
-    latest = _ts(params["latest"], "latest") if params.get("latest") else None
-    before: Decimal | None = None
-    if params.get("cursor"):
-        try:
-            decoded = base64.b64decode(str(params["cursor"]), validate=True).decode()
-            before = Decimal(decoded.removeprefix("next_ts:"))
-        except (binascii.Error, UnicodeDecodeError, InvalidOperation):
-            raise SlackError("invalid_cursor") from None
-
-    def wanted(message: dict[str, Any]) -> bool:
-        ts = Decimal(message["ts"])
-        # Thread replies live in conversations.replies, not in the channel history.
-        if message.get("thread_ts") and message["thread_ts"] != message["ts"]:
-            return False
-        if ts < oldest or (ts == oldest and not inclusive):
-            return False
-        if latest is not None and (ts > latest or (ts == latest and not inclusive)):
-            return False
-        return before is None or ts < before
-
-    newest_first = sorted(
-        (m for m in ws.messages.get(channel, []) if wanted(m)), key=lambda m: Decimal(m["ts"]), reverse=True
-    )
-    page, has_more = newest_first[:limit], len(newest_first) > limit
-    include_metadata = truthy(params.get("include_all_metadata"))
-    next_cursor = base64.b64encode(f"next_ts:{page[-1]['ts']}".encode()).decode() if has_more else ""
-    return {
-        "messages": [ws.api_message(m, include_metadata=include_metadata) for m in page],
-        "has_more": has_more,
-        "pin_count": 0,
-        "response_metadata": {"next_cursor": next_cursor},
-    }
-
-
-# -- chat ------------------------------------------------------------------------------------
-
-
-def _metadata(params: dict[str, Any]) -> dict[str, Any] | None:
-    metadata = params.get("metadata")
-    if metadata is None or metadata == "":
-        return None
-    if (
-        not isinstance(metadata, dict)
-        or not isinstance(metadata.get("event_type"), str)
-        or not metadata["event_type"]
-        or not isinstance(metadata.get("event_payload"), dict)
-    ):
-        raise SlackError("invalid_metadata_format")
-    return metadata
-
-
-def _has_content(params: dict[str, Any]) -> bool:
-    return bool(params.get("text")) or bool(params.get("blocks"))
-
-
-def chat_post_message(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
-    channel = ws.post_target(params.get("channel"))
-    if not _has_content(params):
-        raise SlackError("no_text")
-    metadata = _metadata(params)
-    where = f"chat.postMessage ({params.get('channel')})"
-    text = ws.clip_text(params.get("text"), where)
-    ws.reject_invalid(where, {"text": text, "blocks": params.get("blocks")})
-    message = ws.store_message(channel, text, params.get("blocks"), metadata, params.get("thread_ts") or None)
-    return {"channel": channel, "ts": message["ts"], "message": ws.api_message(message)}
-
-
-def chat_update(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
-    channel = params.get("channel")
-    if not isinstance(channel, str) or not channel or channel[0] not in ("C", "G", "D"):
-        raise SlackError("channel_not_found")
-    if channel not in ws.channels and ws.user_by_dm(channel) is None:
-        raise SlackError("channel_not_found")
-    message = ws.find_message(channel, params.get("ts"))
-    if message is None:
-        raise SlackError("message_not_found")
-    if "text" not in params and "blocks" not in params and "metadata" not in params:
-        raise SlackError("no_text")
-    if check_update_text(params.get("text")):
-        raise SlackError("msg_too_long")
-    # Fields left out keep their previous value (Slack retains omitted blocks on update).
-    changes: dict[str, Any] = {}
-    if "text" in params:
-        changes["text"] = params.get("text") or ""
-    if "blocks" in params:
-        changes["blocks"] = params.get("blocks") or []
-    if "metadata" in params:
-        changes["metadata"] = _metadata(params)
-    merged = {
-        "text": changes.get("text", message["text"]),
-        "blocks": changes.get("blocks", message["blocks"]),
-    }
-    ws.reject_invalid(f"chat.update ({channel} {message['ts']})", merged)
-    ws.edit(message, changes)
-    return {
-        "channel": channel,
-        "ts": message["ts"],
-        "text": message["text"],
-        "message": ws.api_message(message),
-    }
-
-
-def chat_post_ephemeral(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
-    user = ws.users.get(params.get("user") or "")
-    if user is None:
-        raise SlackError("user_not_found")
-    if user.deleted:
-        # Deactivation removes a person from every conversation, and an ephemeral message needs its
-        # recipient there: "user_not_in_channel - Intended recipient is not in the specified channel."
-        raise SlackError("user_not_in_channel")
-    channel = ws.post_target(params.get("channel"))
-    if not _has_content(params):
-        raise SlackError("no_text")
-    where = f"chat.postEphemeral ({params.get('channel')} -> {user.id})"
-    text = ws.clip_text(params.get("text"), where)
-    ws.reject_invalid(where, {"text": text, "blocks": params.get("blocks")})
-    record = ws.store_ephemeral(
-        channel, user.id, text, params.get("blocks"), "chat.postEphemeral", params.get("thread_ts")
-    )
-    return {"message_ts": record["ts"]}
-
-
-# -- views -----------------------------------------------------------------------------------
-
-
-def _view_spec(ws: Workspace, params: dict[str, Any], method: str, expected_type: str) -> dict[str, Any]:
-    view = params.get("view")
-    if not isinstance(view, dict):
-        raise _invalid_arguments(["view must be a JSON object"])
-    problems = check_view(view)
-    if view.get("type") != expected_type:
-        problems.append(f"view.type: {method} needs a {expected_type} view, got {view.get('type')!r}")
-    if problems:
-        ws.violations.extend(f"{method}: {p}" for p in problems)
-        raise _invalid_arguments(problems)
-    return view
-
-
-def views_open(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
-    trigger = ws.check_trigger(params.get("trigger_id"))
-    spec = _view_spec(ws, params, "views.open", "modal")
-    trigger.used = True
-    view = ws.build_view(spec, trigger.user_id)
-    view["root_view_id"] = view["id"]
-    ws.views[view["id"]] = view
-    ws.modal_order.append(view["id"])
-    return {"view": ws.api_view(view)}
-
-
-def views_push(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
-    trigger = ws.check_trigger(params.get("trigger_id"))
-    spec = _view_spec(ws, params, "views.push", "modal")
-    stack = ws.open_stack(trigger.user_id)
-    if len(stack) >= VIEW_STACK_MAX:
-        raise SlackError("push_limit_reached")
-    trigger.used = True
-    view = ws.build_view(spec, trigger.user_id)
-    view["root_view_id"] = stack[0]["root_view_id"] if stack else view["id"]
-    view["previous_view_id"] = stack[-1]["id"] if stack else None
-    ws.views[view["id"]] = view
-    ws.modal_order.append(view["id"])
-    return {"view": ws.api_view(view)}
-
-
-def views_update(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
-    view_id, external_id = params.get("view_id"), params.get("external_id")
-    if not view_id and not external_id:
-        raise _invalid_arguments(["pass view_id or external_id"])
-    view = ws.views.get(view_id) if view_id else None
-    if view is None and external_id:
-        view = next((v for v in ws.views.values() if v["external_id"] == external_id), None)
-    if view is None or view["closed"]:
-        raise SlackError("not_found")
-    spec = _view_spec(ws, params, "views.update", view["type"])
-    if params.get("hash") and params["hash"] != view["hash"]:
-        raise SlackError("hash_conflict")
-    ws.replace_view_content(view, spec)
-    return {"view": ws.api_view(view)}
-
-
-def views_publish(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
-    user = ws.users.get(params.get("user_id") or "")
-    if user is None:
-        raise SlackError("user_not_found")
-    spec = _view_spec(ws, params, "views.publish", "home")
-    current = ws.views.get(ws.home_by_user.get(user.id, ""))
-    if params.get("hash") and (current is None or params["hash"] != current["hash"]):
-        raise SlackError("hash_conflict")
-    if current is None:
-        # A person has one Home tab view; later publishes replace its content under the same id.
-        current = ws.build_view(spec, user.id)
-        current["root_view_id"] = current["id"]
-        ws.views[current["id"]] = current
-        ws.home_by_user[user.id] = current["id"]
-    else:
-        ws.replace_view_content(current, spec)
-    return {"view": ws.api_view(current)}
-
-
 METHODS: dict[str, Handler] = {
     "auth.test": auth_test,
-    "chat.postMessage": chat_post_message,
-    "chat.update": chat_update,
-    "chat.postEphemeral": chat_post_ephemeral,
-    "conversations.open": conversations_open,
-    "conversations.history": conversations_history,
-    "conversations.join": conversations_join,
-    "views.open": views_open,
-    "views.push": views_push,
-    "views.update": views_update,
-    "views.publish": views_publish,
+    "chat.postMessage": chat.chat_post_message,
+    "chat.update": chat.chat_update,
+    "chat.postEphemeral": chat.chat_post_ephemeral,
+    "conversations.open": chat.conversations_open,
+    "conversations.history": chat.conversations_history,
+    "conversations.join": chat.conversations_join,
+    "views.open": views.views_open,
+    "views.push": views.views_push,
+    "views.update": views.views_update,
+    "views.publish": views.views_publish,
     "users.info": users_info,
     "users.lookupByEmail": users_lookup_by_email,
 }

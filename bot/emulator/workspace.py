@@ -1,16 +1,14 @@
 """The state of the emulated Slack workspace: people, channels, messages, views, triggers, response URLs.
 
 Plain data plus the rules Slack applies when storing things (unique increasing ``ts``, generated
-``block_id``/``action_id``, DM channel per person, single-use triggers that expire, response URLs good
-for five uses within 30 minutes). Expiry runs on the workspace's own clock (``now()``), which tests move
-forward with ``advance()`` instead of sleeping. Nothing here locks: ``SlackEmulator`` holds one lock
-around every call into this module.
+``block_id``/``action_id``, DM channel per person, single-use triggers that expire). Expiry runs on the
+workspace's own clock (``now()``). Nothing here locks: ``SlackEmulator`` holds one lock around every
+call into this module. View records live in ``views``, response URL posts in ``response_urls``.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import secrets
 import string
 import time
@@ -18,13 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.domain.recipient import is_dm_channel, is_user_id
+
 from .limits import MESSAGE_TEXT_MAX, check_message
 from .walk import iter_elements
 
-# Slack: a response_url may be used "up to 5 times within 30 minutes" of the interaction
-# (api.slack.com/interactivity/handling#message_responses).
-RESPONSE_URL_MAX_USES = 5
-RESPONSE_URL_TTL = 30 * 60.0  # seconds
 _ID_CHARS = string.ascii_uppercase + string.digits
 
 
@@ -38,7 +34,13 @@ class SlackError(Exception):
         self.extra = extra
 
 
+def invalid_arguments(problems: list[str]) -> SlackError:
+    """Slack's ``invalid_arguments`` error, with each problem as an ``[ERROR]`` response message."""
+    return SlackError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {p}" for p in problems]})
+
+
 def random_id(prefix: str, length: int = 10) -> str:
+    """``prefix`` followed by ``length`` random upper-case letters and digits (Slack's id alphabet)."""
     return prefix + "".join(secrets.choice(_ID_CHARS) for _ in range(length))
 
 
@@ -117,7 +119,7 @@ class Workspace:
         self.trigger_ttl = trigger_ttl
         self.clock = clock
         self.monotonic = monotonic
-        # How far ``advance()`` has moved the expiry clock past the real one, in seconds.
+        # Seconds added to the expiry clock; Slack never moves it, a test does (to skip ahead in time).
         self.offset = 0.0
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
@@ -135,19 +137,11 @@ class Workspace:
         self._last_ts_us = 0
         self._counter = 0
 
-    # -- time ------------------------------------------------------------------------------------
+    # -- time and ids ----------------------------------------------------------------------------
 
     def now(self) -> float:
-        """The clock trigger ids and response URLs expire by: monotonic seconds plus ``advance()``."""
+        """The clock trigger ids and response URLs expire by: monotonic seconds plus ``offset``."""
         return self.monotonic() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        """Move the expiry clock forward (message ``ts`` values keep following the wall clock)."""
-        if seconds < 0:
-            raise ValueError("the emulator's clock only moves forward")
-        self.offset += seconds
-
-    # -- ids -------------------------------------------------------------------------------------
 
     def next_ts(self) -> str:
         """Slack-style ``seconds.micros`` timestamp, unique and strictly increasing workspace-wide."""
@@ -156,6 +150,7 @@ class Workspace:
         return f"{self._last_ts_us // 1_000_000}.{self._last_ts_us % 1_000_000:06d}"
 
     def new_trigger(self, user_id: str) -> str:
+        """A fresh trigger id for ``user_id``, usable once within ``trigger_ttl`` seconds."""
         self._counter += 1
         trigger_id = f"{int(self.clock())}.{self._counter}.{secrets.token_hex(16)}"
         self.triggers[trigger_id] = Trigger(user_id, self.now())
@@ -179,6 +174,7 @@ class Workspace:
     def new_response_url(
         self, user_id: str, channel_id: str, message_ts: str | None = None, ephemeral: bool = False
     ) -> str:
+        """The id of a fresh response URL for an interaction (``response_urls.respond`` answers it)."""
         url_id = secrets.token_hex(12)
         self.response_urls[url_id] = ResponseUrl(
             url_id, user_id, channel_id, message_ts, ephemeral, created=self.now()
@@ -215,7 +211,7 @@ class Workspace:
 
     def channel_for_user_or_id(self, channel_or_user: str) -> str:
         """A user id means that person's DM; anything else is already a channel id."""
-        return dm_channel_id(channel_or_user) if channel_or_user[:1] in ("U", "W") else channel_or_user
+        return dm_channel_id(channel_or_user) if is_user_id(channel_or_user) else channel_or_user
 
     def _check_dm_user(self, user: User, where: str) -> None:
         if not user.messages_tab:
@@ -230,13 +226,13 @@ class Workspace:
         """Where chat.postMessage / postEphemeral puts a message, or Slack's error for ``channel``."""
         if not isinstance(channel, str) or not channel:
             raise SlackError("channel_not_found")
-        if channel[0] in ("U", "W"):
+        if is_user_id(channel):
             user = self.users.get(channel)
             if user is None:
                 raise SlackError("channel_not_found")
             self._check_dm_user(user, f"message to {channel}")
             return user.dm_id
-        if channel[0] == "D":
+        if is_dm_channel(channel):
             dm_user = self.user_by_dm(channel)
             if dm_user is None:
                 raise SlackError("channel_not_found")
@@ -256,7 +252,7 @@ class Workspace:
         """A channel id the bot may read (conversations.history); user ids are not accepted."""
         if not isinstance(channel, str) or not channel:
             raise SlackError("channel_not_found")
-        if channel[0] == "D":
+        if is_dm_channel(channel):
             if self.user_by_dm(channel) is None:
                 raise SlackError("channel_not_found")
             return channel
@@ -268,20 +264,6 @@ class Workspace:
         if not found.bot_is_member:
             raise SlackError("not_in_channel")
         return found.id
-
-    def targets(self, params: dict[str, Any]) -> set[str]:
-        """Every channel / user id a call is about, for ``fail_next(channel=...)`` matching."""
-        found: set[str] = set()
-        for key in ("channel", "user", "users", "user_id"):
-            value = params.get(key)
-            if isinstance(value, str) and value:
-                found.update(part.strip() for part in value.split(","))
-        for value in list(found):
-            if value[:1] in ("U", "W"):
-                found.add(dm_channel_id(value))
-            elif value[:1] == "D" and (user := self.user_by_dm(value)) is not None:
-                found.add(user.id)
-        return found
 
     # -- messages --------------------------------------------------------------------------------
 
@@ -307,6 +289,7 @@ class Workspace:
         return text
 
     def reject_invalid(self, where: str, message: dict[str, Any]) -> None:
+        """Record and raise ``invalid_blocks`` when ``message`` (text + blocks) breaks a Block Kit limit."""
         problems = check_message(message)
         if problems:
             self.violations.extend(f"{where}: {problem}" for problem in problems)
@@ -324,6 +307,7 @@ class Workspace:
         metadata: dict[str, Any] | None = None,
         thread_ts: str | None = None,
     ) -> dict[str, Any]:
+        """Store a message from the bot in ``channel_id`` and return its record."""
         message: dict[str, Any] = {
             "type": "message",
             "channel": channel_id,
@@ -371,6 +355,7 @@ class Workspace:
     def store_ephemeral(
         self, channel_id: str, user_id: str, text: Any, blocks: Any, source: str, thread_ts: Any = None
     ) -> dict[str, Any]:
+        """Store an ephemeral message only ``user_id`` sees; ``source`` names the method that sent it."""
         record: dict[str, Any] = {
             "type": "ephemeral",
             "channel": channel_id,
@@ -384,131 +369,3 @@ class Workspace:
         }
         self.ephemerals.append(record)
         return record
-
-    # -- views -----------------------------------------------------------------------------------
-
-    def new_view_hash(self) -> str:
-        return f"{self.clock():.6f}.{secrets.token_hex(4)}"
-
-    def build_view(self, spec: dict[str, Any], user_id: str, view_id: str | None = None) -> dict[str, Any]:
-        """A stored view record from the caller's view JSON (Slack fills in the defaults)."""
-        return {
-            "id": view_id or random_id("V"),
-            "team_id": self.team_id,
-            "type": spec.get("type"),
-            "title": copy.deepcopy(spec.get("title")),
-            "submit": copy.deepcopy(spec.get("submit")),
-            "close": copy.deepcopy(spec.get("close")),
-            "blocks": self.with_generated_ids(spec.get("blocks")),
-            "private_metadata": spec.get("private_metadata") or "",
-            "callback_id": spec.get("callback_id") or "",
-            "external_id": spec.get("external_id") or "",
-            "state": {"values": {}},
-            "hash": self.new_view_hash(),
-            "clear_on_close": bool(spec.get("clear_on_close", False)),
-            "notify_on_close": bool(spec.get("notify_on_close", False)),
-            "root_view_id": None,
-            "previous_view_id": None,
-            "app_id": self.app_id,
-            "bot_id": self.bot_id,
-            "app_installed_team_id": self.team_id,
-            "user_id": user_id,
-            "closed": False,
-        }
-
-    def api_view(self, view: dict[str, Any]) -> dict[str, Any]:
-        return {k: copy.deepcopy(v) for k, v in view.items() if k not in ("user_id", "closed")}
-
-    def replace_view_content(self, view: dict[str, Any], spec: dict[str, Any]) -> None:
-        """views.update / response_action=update: new content, same id, new hash, fresh state."""
-        fresh = self.build_view(spec, view["user_id"], view_id=view["id"])
-        for key in ("root_view_id", "previous_view_id"):
-            fresh[key] = view[key]
-        # An update that does not mention external_id keeps the view findable by the old one.
-        fresh["external_id"] = fresh["external_id"] or view["external_id"]
-        view.update(fresh)
-
-    def open_stack(self, user_id: str) -> list[dict[str, Any]]:
-        """The user's open modals, bottom first (Slack allows a stack of three)."""
-        return [
-            self.views[view_id]
-            for view_id in self.modal_order
-            if self.views[view_id]["user_id"] == user_id and not self.views[view_id]["closed"]
-        ]
-
-    def close_view(self, view_id: str, whole_stack: bool = False) -> None:
-        view = self.views.get(view_id)
-        if view is None:
-            return
-        view["closed"] = True
-        if whole_stack:
-            root = view["root_view_id"]
-            for other in self.views.values():
-                if other["root_view_id"] == root:
-                    other["closed"] = True
-
-    # -- response URLs ---------------------------------------------------------------------------
-
-    def respond(self, url_id: str, raw: bytes) -> tuple[int, str]:
-        """A POST to a response URL: returns (HTTP status, text body) like hooks.slack.com."""
-        target = self.response_urls.get(url_id)
-        if target is None:
-            return 404, "no_service"
-        post: dict[str, Any] = {"url_id": url_id, "at": self.clock(), "raw": raw.decode("utf-8", "replace")}
-        target.posts.append(post)
-        status, text = self._respond(target, raw, post)
-        post["status"], post["answer"] = status, text
-        return status, text
-
-    def _respond(self, target: ResponseUrl, raw: bytes, post: dict[str, Any]) -> tuple[int, str]:
-        # Slack documents the limits (5 uses, 30 minutes) but not the refusal's body; hooks.slack.com
-        # refuses a dead URL with HTTP 404 and a short code, as it does an unknown one (no_service).
-        if self.now() - target.created > RESPONSE_URL_TTL:
-            return 404, "expired_url"
-        if target.uses >= RESPONSE_URL_MAX_USES:
-            return 404, "used_url"
-        try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
-            return 400, "invalid_payload"
-        if not isinstance(body, dict):
-            return 400, "invalid_payload"
-        post["body"] = body
-        where = f"response_url ({target.user_id} in {target.channel_id})"
-        original = self._original(target)
-        if body.get("delete_original"):
-            target.uses += 1
-            if original is not None:
-                bucket = self.ephemerals if target.ephemeral else self.messages[target.channel_id]
-                bucket.remove(original)
-                self.deleted_messages.append(original)
-            post["result"] = "deleted" if original is not None else "nothing_to_delete"
-            return 200, "ok"
-        body["text"] = self.clip_text(body.get("text"), where)
-        problems = check_message(body)
-        if problems:
-            self.violations.extend(f"{where}: {problem}" for problem in problems)
-            return 400, "invalid_blocks: " + "; ".join(problems)
-        target.uses += 1
-        text, blocks = body.get("text"), body.get("blocks")
-        if body.get("replace_original") and original is not None:
-            self.edit(original, {"text": text or "", "blocks": blocks or []})
-            post["result"] = "replaced"
-        elif body.get("response_type") == "in_channel":
-            message = self.store_message(target.channel_id, text, blocks, thread_ts=body.get("thread_ts"))
-            post["result"], post["ts"] = "in_channel", message["ts"]
-        else:
-            record = self.store_ephemeral(target.channel_id, target.user_id, text, blocks, "response_url")
-            post["result"], post["ts"] = "ephemeral", record["ts"]
-        return 200, "ok"
-
-    def _original(self, target: ResponseUrl) -> dict[str, Any] | None:
-        """The message the interaction came from, if the emulator stored it."""
-        if target.message_ts is None:
-            return None
-        if target.ephemeral:
-            return next(
-                (e for e in self.ephemerals if e["ts"] == target.message_ts and e["user"] == target.user_id),
-                None,
-            )
-        return self.find_message(target.channel_id, target.message_ts)

@@ -1,5 +1,6 @@
 """Writing to the outbox. Call these inside the service's transaction: the message is then sent if and
-only if the state change it reports is committed."""
+only if the state change it reports is committed. The table's other queries (claiming, lists, counts,
+requeueing) are in bot/store/outbox.py."""
 
 from __future__ import annotations
 
@@ -8,19 +9,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String, insert, literal
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from bot.store import audit
-from bot.store.db import OUTBOX_QUEUED, Database, now_of
-from bot.store.tables import HomeTab, OutboxMessage
-from bot.store.types import UTCDateTime
-
-POST = "post"
-UPDATE = "update"
-RESPOND = "respond"
-# Publish a person's App Home tab, rendered from the state at the moment it is sent.
-HOME = "home"
+from bot.domain.recipient import Recipient, RecipientKind
+from bot.domain.status import OutboxKind
+from bot.store import outbox as rows
+from bot.store import slack_state
+from bot.store.db import OUTBOX_QUEUED, now_of
+from bot.store.tables import OutboxMessage
 
 
 def _queue(session: Session, message: OutboxMessage) -> OutboxMessage:
@@ -39,16 +35,17 @@ def post(
 ) -> OutboxMessage:
     """A new message to a channel (C…/G…) or to a person's DM (their user ID). `check_account`: ask Slack
     whether the person's account is still active before sending (approval requests)."""
+    recipient = Recipient.of(address)
     row = _queue(
         session,
         OutboxMessage(
-            kind=POST,
+            kind=OutboxKind.POST,
             lane=address,
             address=address,
             payload=_message_payload(message),
             group_key=group_key,
             next_attempt_at=now_of(session),
-            user_id=address if is_person(address) else None,
+            user_id=address if recipient.is_person else None,
             check_account=check_account,
         ),
     )
@@ -61,7 +58,7 @@ def update(session: Session, original: OutboxMessage, message: dict[str, Any]) -
     return _queue(
         session,
         OutboxMessage(
-            kind=UPDATE,
+            kind=OutboxKind.UPDATE,
             lane=original.lane,
             address=original.address,
             payload=_message_payload(message),
@@ -90,7 +87,7 @@ def respond(
     return _queue(
         session,
         OutboxMessage(
-            kind=RESPOND,
+            kind=OutboxKind.RESPOND,
             lane=lane,
             address=response_url,
             payload=payload,
@@ -104,15 +101,11 @@ def refresh_homes(session: Session, user_ids: Iterable[str]) -> None:
     """Queue a fresh App Home for each of these people who has opened it before. The view is rendered
     when it is sent (payload `{"compose": "home"}`), and rows of one person's `home:` lane are sent in
     order, so a slower, older publish can never overwrite a newer one."""
-    wanted = sorted(set(user_ids))
-    if not wanted:
-        return
-    known = session.exec(select(HomeTab.user_id).where(col(HomeTab.user_id).in_(wanted))).all()
-    for user_id in known:
+    for user_id in slack_state.home_openers(session, user_ids):
         _queue(
             session,
             OutboxMessage(
-                kind=HOME,
+                kind=OutboxKind.HOME,
                 lane=f"home:{user_id}",
                 address=user_id,
                 payload={"compose": "home"},
@@ -122,10 +115,20 @@ def refresh_homes(session: Session, user_ids: Iterable[str]) -> None:
         )
 
 
-def is_person(address: str) -> bool:
-    """Whether an outbox address is a person (their DM) rather than a channel: Slack user IDs start with U
-    or W, channel IDs with C, G or D."""
-    return address[:1] in ("U", "W")
+def queue_selected(
+    session: Session,
+    kind: str,
+    selected: Any,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+    group_key: str | None = None,
+) -> None:
+    """Queue one message per row of `selected` (a SELECT of `lane`, `address` and `ref_id` columns, and
+    optionally a boolean `check_account`: ask Slack about the person before sending) in a single
+    INSERT … SELECT, for broadcasts of any size. The payload is the same for every row, so it names a
+    composer (`{"compose": ...}`, see bot/notify/compose.py) that builds each message when it is sent."""
+    rows.insert_selected(session, kind, selected, payload, now=now, group_key=group_key)
 
 
 def _message_payload(message: dict[str, Any]) -> dict[str, Any]:
@@ -141,7 +144,7 @@ def describe(row: OutboxMessage) -> dict[str, Any]:
     return {
         "id": row.id,
         "kind": row.kind,
-        "to": "response_url" if row.kind == RESPOND else row.address,
+        "to": RecipientKind.RESPONSE_URL.value if row.kind == OutboxKind.RESPOND else row.address,
         "status": row.status,
         "attempts": row.attempts,
         "group": row.group_key,
@@ -149,79 +152,3 @@ def describe(row: OutboxMessage) -> dict[str, Any]:
         "created_at": row.created_at.isoformat(),
         "sent_at": row.sent_at.isoformat() if row.sent_at else None,
     }
-
-
-def recent(session: Session, status: str | None, limit: int) -> list[OutboxMessage]:
-    query = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
-    if status:
-        query = query.where(OutboxMessage.status == status)
-    return list(session.exec(query))
-
-
-def requeue_failed(db: Database, ids: list[int], *, actor: str) -> list[int]:
-    """Send failed messages again, e.g. after the bot was invited to a private channel."""
-    with db.uow() as uow:
-        rows = list(
-            uow.session.exec(
-                select(OutboxMessage).where(col(OutboxMessage.id).in_(ids), OutboxMessage.status == "failed")
-            )
-        )
-        for row in rows:
-            row.status = "pending"
-            row.attempts = 0
-            row.next_attempt_at = now_of(uow.session)
-            row.last_error = None
-            uow.session.add(row)
-            audit.record(
-                uow.session,
-                actor=actor,
-                action="outbox.requeued",
-                subject_type="outbox",
-                subject_id=row.id or 0,
-            )
-        uow.session.info[OUTBOX_QUEUED] = True
-        uow.commit()
-    return [row.id or 0 for row in rows]
-
-
-_BULK_COLUMNS = (
-    "kind", "lane", "address", "ref_id", "payload", "group_key", "status", "attempts", "uncertain",
-    "next_attempt_at", "created_at", "check_account",
-)  # fmt: skip
-
-
-def queue_selected(
-    session: Session,
-    kind: str,
-    rows: Any,
-    payload: dict[str, Any],
-    *,
-    now: datetime,
-    group_key: str | None = None,
-) -> None:
-    """Queue one message per row of `rows` (a SELECT of `lane`, `address` and `ref_id` columns, and
-    optionally a boolean `check_account`: ask Slack about the person before sending) in a single
-    INSERT … SELECT, for broadcasts of any size. The payload is the same for every row, so it names a
-    composer (`{"compose": ...}`) that builds each message when it is sent."""
-    source = rows.subquery()
-    check_account = source.c.check_account if "check_account" in source.c else literal(False, Boolean)
-    session.exec(  # type: ignore[call-overload]
-        insert(OutboxMessage).from_select(
-            list(_BULK_COLUMNS),
-            select(
-                literal(kind, String),
-                source.c.lane,
-                source.c.address,
-                source.c.ref_id,
-                literal(payload, JSON),
-                literal(group_key, String),
-                literal("pending", String),
-                literal(0, Integer),
-                literal(False, Boolean),
-                literal(now, UTCDateTime),
-                literal(now, UTCDateTime),
-                check_account,
-            ).order_by(source.c.lane),
-        )
-    )
-    session.info[OUTBOX_QUEUED] = True

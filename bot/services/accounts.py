@@ -21,8 +21,8 @@ def record_account(ctx: Context, user_id: str, *, deleted: bool) -> None:
     """Slack says this account is deactivated (`deleted`) or active again (the `user_change` event).
 
     A change is audited (bot/store/accounts.py); after a deactivation, approval steps that now have
-    nobody left to decide them go to the access admins at once (bot/services/approvals.py
-    reroute_stranded), as they would at the scheduler's next run.
+    nobody left to decide them go to the access admins at once (reroute_stranded in
+    bot/services/approvals/stranded.py), as they would at the scheduler's next run.
     """
     with ctx.uow() as uow:
         changed = accounts.record(uow.session, user_id, deleted=deleted, now=ctx.clock())

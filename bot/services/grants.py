@@ -6,10 +6,10 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.notify import outbox
+from bot.present.rows import grant_data, model_name
 from bot.render import escape_mrkdwn
 from bot.services import permissions
 from bot.services.context import Context, Outcome, Refusal
-from bot.services.present import grant_data, model_name
 from bot.store import audit
 from bot.store import requests as queries
 from bot.store.locks import directive_barrier

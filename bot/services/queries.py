@@ -1,72 +1,11 @@
-"""Read-only views of the state for people (Slack) and scripts (CLI): no transaction, no side effects."""
+"""The stable JSON shapes of rows for scripts (the CLI's `--json` and audit export). What people see in
+Slack is built in bot/present/."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
-
-from bot.domain.catalog import Catalog
-from bot.domain.durations import compact_duration, format_duration
-from bot.services.approvals import waiting_on_data
-from bot.services.context import Context
-from bot.services.present import grant_data, request_data
-from bot.services.restrictions import model_statuses
-from bot.store import directory as people
-from bot.store import requests as queries
-from bot.store.tables import HELD_GRANT_STATUSES, AccessGrant, AccessRequest, AuditEvent
-
-
-def catalog_entries(ctx: Context, session: Session) -> list[dict[str, Any]]:
-    catalog: Catalog = ctx.catalog
-    statuses = model_statuses(session, catalog, ctx.clock())
-    entries = []
-    for model in sorted(catalog.models.values(), key=lambda m: m.name.lower()):
-        chain = catalog.chain_for(model)
-        entries.append(
-            {
-                "slug": model.slug,
-                "name": model.name,
-                "provider": model.provider,
-                "description": model.description,
-                "status": statuses[model.slug],
-                "default_duration": format_duration(model.default_duration),
-                "max_duration": format_duration(model.max_duration),
-                "durations": [
-                    {"value": compact_duration(int(d.total_seconds())), "label": format_duration(d)}
-                    for d in catalog.durations_for(model)
-                ],
-                "us_persons_only": model.us_persons_only,
-                "chain": [step.name for step in chain.steps],
-            }
-        )
-    return entries
-
-
-def status_data(ctx: Context, session: Session, user_id: str) -> dict[str, Any]:
-    """What `/access status` and the App Home show one person."""
-    grants = queries.grants_of(session, user_id, HELD_GRANT_STATUSES)
-    pending = queries.requests_of(session, user_id, ["pending"])
-    waiting = queries.waiting_on(session, user_id)
-    return {
-        "user": user_id,
-        "in_directory": people.load_person(session, user_id) is not None,
-        "grants": [grant_data(ctx.catalog, g) for g in grants],
-        "requests": [
-            {**request_data(ctx.catalog, r), "waiting_on": waiting_on_data(session, r)} for r in pending
-        ],
-        "approvals": [
-            {**request_data(ctx.catalog, r), "step": {"number": s.position + 1, "name": s.name}}
-            for r, s in waiting
-        ],
-    }
-
-
-def home_data(ctx: Context, session: Session, user_id: str) -> dict[str, Any]:
-    data = status_data(ctx, session, user_id)
-    data["catalog"] = catalog_entries(ctx, session)
-    data["is_admin"] = people.has_role(session, user_id, ctx.catalog.policy.admin_role)
-    return data
+from bot.store.tables import AccessGrant, AccessRequest, AuditEvent
 
 
 def request_record(request: AccessRequest) -> dict[str, Any]:

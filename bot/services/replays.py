@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.clock import system_clock
 from bot.services.context import Context
 from bot.store import replays
 
@@ -18,8 +19,9 @@ def first_time(ctx: Context, key: str, until: datetime) -> bool:
 
 
 def forget_expired(ctx: Context) -> int:
-    """Scheduler job: forget keys of requests too old to pass the signature check again."""
+    """Scheduler job: forget keys of requests too old to pass the signature check again. The signature
+    window is real time (Slack's timestamps), so this compares with real time, not the context's clock."""
     with ctx.uow() as uow:
-        count = replays.forget_expired(uow.session, ctx.clock())
+        count = replays.forget_expired(uow.session, system_clock())
         uow.commit()
     return count

@@ -11,10 +11,11 @@ from bot.domain import policy as checks
 from bot.domain.chain import plan_steps
 from bot.domain.policy import Application
 from bot.notify import outbox
+from bot.present.approvals import waiting_on_data
+from bot.present.rows import model_name, request_data
 from bot.render import escape_mrkdwn
 from bot.services import approvals
 from bot.services.context import Context, Outcome, Refusal
-from bot.services.present import model_name, request_data
 from bot.services.restrictions import restrictions_for
 from bot.store import audit
 from bot.store import directory as people
@@ -127,7 +128,7 @@ def _submit(
         )
     session.flush()
     if approvals.start_step(ctx, session, request, 0, person):
-        waiting = approvals.waiting_on_data(session, request)
+        waiting = waiting_on_data(session, request)
         approvals.tell_requester(ctx, session, request, "filed", next_step=waiting)
         outbox.refresh_homes(session, [requester_id])
     else:

@@ -1,4 +1,5 @@
-"""What restricts a model right now: its configured status, and the directives in force."""
+"""What restricts a model for a person right now: the directives in force (the status the catalog
+shows is built in bot/present/status.py)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.domain.catalog import Catalog, Model
-from bot.domain.directives import catalog_status
+from bot.domain.catalog import Model
 from bot.domain.people import Person
 from bot.domain.policy import Restriction
-from bot.store.directives import in_force, restricting_in_force
-
-
-def model_statuses(session: Session, catalog: Catalog, now: datetime) -> dict[str, str]:
-    """Every model's status as people see it in the catalog (in one query). Requests are checked against
-    the configured status and, separately, against each directive, so that a denial can cite it."""
-    active = [f for _, f in in_force(session, now)]
-    return {slug: catalog_status(slug, m.status, active) for slug, m in catalog.models.items()}
+from bot.store.directives import restricting_in_force
 
 
 def restrictions_for(

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.status import Verdict
 from bot.domain.text import parse_db_id
 from bot.services import approvals, grants, requests
 from bot.services.context import Outcome, Refusal
@@ -53,13 +54,13 @@ def register(app: App, surfaces: Surfaces) -> None:
 
         def work() -> dict[str, Any]:
             nonlocal unchanged
-            request_id, position = approvals.parse_button_value(click.value)
+            button = approvals.parse_button_value(click.value)
             outcome = approvals.decide(
                 ctx,
-                request_id=request_id,
-                position=position,
+                request_id=button.request_id,
+                position=button.position,
                 approver_id=click.user.id,
-                verdict=approvals.APPROVE,
+                verdict=Verdict.APPROVE,
             )
             unchanged = outcome.status == approvals.UNCHANGED
             return outcome.message
@@ -78,7 +79,7 @@ def register(app: App, surfaces: Surfaces) -> None:
         if click is None:
             return
         try:
-            request_id, _ = approvals.parse_button_value(click.value)
+            request_id = approvals.parse_button_value(click.value).request_id
         except Refusal as refusal:
             reply(click, Answer(ctx.notice(refusal.message, tone="warning"), refusal))
             return

@@ -8,9 +8,9 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.domain.catalog import AVAILABLE
+from bot.present.status import catalog_entries, status_data
 from bot.services import grants, permissions, requests
 from bot.services.context import Outcome
-from bot.services.queries import catalog_entries, status_data
 from bot.slack import ids
 from bot.slack.command_text import AccessCommand, CommandError, parse_access
 from bot.slack.payloads import Command, parse

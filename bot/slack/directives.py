@@ -12,9 +12,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.directives import CITIZENSHIP, USERS, DirectiveError, check_draft
 from bot.domain.text import parse_db_id
+from bot.present.status import catalog_entries
 from bot.services import directives
 from bot.services.context import Refusal
-from bot.services.queries import catalog_entries
 from bot.slack import ids
 from bot.slack.command_text import CommandError, DirectiveCommand, parse_directive
 from bot.slack.commands import UNREADABLE_COMMAND

@@ -9,8 +9,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.durations import parse_duration
+from bot.present.status import catalog_entries
 from bot.services.context import Context
-from bot.services.queries import catalog_entries
 from bot.slack.responder import Responder
 
 log = logging.getLogger(__name__)

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.domain.durations import DurationError, parse_duration
+from bot.domain.status import Verdict
 from bot.services import approvals, requests
 from bot.slack import ids
 from bot.slack.payloads import Submission, parse
@@ -106,13 +107,13 @@ def register(app: App, surfaces: Surfaces) -> None:
         value = form.view.private_metadata
 
         def work() -> dict[str, Any]:
-            request_id, position = approvals.parse_button_value(value)
+            button = approvals.parse_button_value(value)
             return approvals.decide(
                 ctx,
-                request_id=request_id,
-                position=position,
+                request_id=button.request_id,
+                position=button.position,
                 approver_id=user_id,
-                verdict=approvals.DENY,
+                verdict=Verdict.DENY,
                 reason=reason,
             ).message
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
-from bot.store.types import utcnow
+from bot.store.types import UNSTAMPED, stamped_at_flush, utcnow
 
 _READONLY = "accessbot_readonly"
 # session.info key set by bot/notify/outbox.py when a transaction queues a message.
@@ -84,6 +84,29 @@ def now_of(session: Session) -> datetime:
     every timestamp a transaction writes comes from one injected clock; real UTC time without one."""
     clock = session.info.get(CLOCK)
     return clock() if clock is not None else utcnow()
+
+
+def _stamp_columns(model: type) -> tuple[str, ...]:
+    fields = getattr(model, "model_fields", {})
+    return tuple(name for name, info in fields.items() if info.default_factory is stamped_at_flush)
+
+
+_STAMPS: dict[type, tuple[str, ...]] = {}
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_new_rows(session: Session, _context: Any, _instances: Any) -> None:
+    """Give every new row's unset timestamp columns the time of the transaction's clock (now_of)."""
+    now: datetime | None = None
+    for row in session.new:
+        model = type(row)
+        names = _STAMPS.get(model)
+        if names is None:
+            names = _STAMPS[model] = _stamp_columns(model)
+        for name in names:
+            if getattr(row, name) == UNSTAMPED:
+                now = now or now_of(session)
+                setattr(row, name, now)
 
 
 class Database:

@@ -1,34 +1,41 @@
-"""Directive queries: who a population covers, as SQL, so that bulk work stays set-based."""
+"""Directive rows and who a directive covers, as SQL, so that bulk work stays set-based.
+
+`covers` is the set-based form of `Population.covers` (bot/domain/directives.py), the one definition of
+who a directive covers; tests/unit/test_directive_rules.py proves the two select the same people.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, true
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, false, func, or_, true, union
 from sqlmodel import Session, col, select
 
 from bot.domain.directives import (
-    ACTIVE,
     CITIZENSHIP,
     EVERYONE,
     NON_US_PERSONS,
     RESTRICTING,
-    SCHEDULED,
     USERS,
+    Draft,
     InForce,
     Population,
     parse_population,
 )
+from bot.domain.status import HELD_GRANT_STATUSES, DirectiveStatus, RequestStatus
 from bot.store.tables import (
-    HELD_GRANT_STATUSES,
     AccessGrant,
     AccessRequest,
     Directive,
+    DirectiveCountry,
     DirectiveModel,
+    DirectiveUser,
     Person,
     PersonCitizenship,
 )
+
+# -- who a directive covers ----------------------------------------------------------------------------
 
 
 def covers(user_column: Any, population: Population) -> ColumnElement[bool]:
@@ -61,14 +68,89 @@ def held_grants(models: list[str] | tuple[str, ...], population: Population) -> 
 
 
 def pending_requests(models: list[str] | tuple[str, ...], population: Population) -> ColumnElement[bool]:
+    """Pending requests of someone in the population for one of these models."""
     return and_(
-        AccessRequest.status == "pending",
+        AccessRequest.status == RequestStatus.PENDING,
         col(AccessRequest.model).in_(list(models)),
         covers(col(AccessRequest.requester_id), population),
     )
 
 
+def affected_people(
+    models: tuple[str, ...], population: Population, directive_id: int
+) -> Select[Any] | CompoundSelect:
+    """A SELECT of `user_id`: everyone a directive speaks to, that is the people it names, or those in
+    its population who hold a grant or have a pending request for one of its models."""
+    if population.kind == USERS:
+        return select(col(DirectiveUser.user_id).label("user_id")).where(
+            DirectiveUser.directive_id == directive_id
+        )
+    return union(
+        select(col(AccessGrant.user_id).label("user_id")).where(held_grants(models, population)),
+        select(col(AccessRequest.requester_id).label("user_id")).where(pending_requests(models, population)),
+    )
+
+
+def count_affected(session: Session, models: tuple[str, ...], population: Population) -> int:
+    """How many people a directive on `models` for `population` would speak to now (not for `users:`
+    populations, whose people are named)."""
+    affected = affected_people(models, population, 0).subquery()
+    return int(session.exec(select(func.count()).select_from(affected)).one())
+
+
+# -- directive rows ------------------------------------------------------------------------------------
+
+
+def add_directive(
+    session: Session, draft: Draft, actor: str, now: datetime, status: DirectiveStatus
+) -> Directive:
+    """Store a checked draft with its models, countries and named people; returns the flushed row."""
+    directive = Directive(
+        title=draft.title,
+        authority=draft.authority,
+        reference=draft.reference,
+        notice=draft.notice,
+        action=draft.action,
+        population=draft.population.text(),
+        status=status,
+        effective_at=draft.effective_at or now,
+        issued_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(directive)
+    session.flush()
+    directive_id = directive.id or 0
+    session.add_all(DirectiveModel(directive_id=directive_id, model=m) for m in draft.models)
+    session.add_all(
+        DirectiveCountry(directive_id=directive_id, country=c) for c in sorted(draft.population.countries)
+    )
+    session.add_all(
+        DirectiveUser(directive_id=directive_id, user_id=u) for u in sorted(draft.population.users)
+    )
+    session.flush()
+    return directive
+
+
+def draft_of(session: Session, directive: Directive) -> Draft:
+    """A stored directive as the checked draft it was issued from (its effective time only while it has
+    not taken effect)."""
+    return Draft(
+        title=directive.title,
+        authority=directive.authority,
+        reference=directive.reference,
+        notice=directive.notice,
+        models=tuple(directive_models(session, directive.id or 0)),
+        population=parse_population(directive.population),
+        action=directive.action,
+        effective_at=directive.effective_at
+        if directive.status in (DirectiveStatus.DRAFT, DirectiveStatus.SCHEDULED)
+        else None,
+    )
+
+
 def directive_models(session: Session, directive_id: int) -> list[str]:
+    """The model slugs a directive names, sorted."""
     return list(
         session.exec(
             select(DirectiveModel.model)
@@ -78,13 +160,86 @@ def directive_models(session: Session, directive_id: int) -> list[str]:
     )
 
 
+def models_of(session: Session, directive_ids: list[int]) -> dict[int, list[str]]:
+    """Directive id -> the model slugs it names, sorted, in one query."""
+    models: dict[int, list[str]] = {}
+    if not directive_ids:
+        return models
+    for directive_id, slug in session.exec(
+        select(DirectiveModel.directive_id, DirectiveModel.model)
+        .where(col(DirectiveModel.directive_id).in_(directive_ids))
+        .order_by(col(DirectiveModel.model))
+    ):
+        models.setdefault(directive_id, []).append(slug)
+    return models
+
+
+def lock_directive(session: Session, directive_id: int) -> Directive | None:
+    """The directive, locked for this transaction (FOR UPDATE on PostgreSQL); None when there is none."""
+    return session.exec(select(Directive).where(Directive.id == directive_id).with_for_update()).first()
+
+
+def find_directive(session: Session, directive_id: int) -> Directive | None:
+    """The directive (or draft) with this id, or None."""
+    return session.get(Directive, directive_id)
+
+
+def issued_directive(session: Session, directive_id: int) -> Directive | None:
+    """The directive unless it is missing or still a draft."""
+    directive = find_directive(session, directive_id)
+    return None if directive is None or directive.status == DirectiveStatus.DRAFT else directive
+
+
+def issued_directives(session: Session, *, include_lifted: bool = True) -> list[Directive]:
+    """Every directive but drafts (and lifted ones unless `include_lifted`), oldest first."""
+    query = select(Directive).where(Directive.status != DirectiveStatus.DRAFT).order_by(col(Directive.id))
+    if not include_lifted:
+        query = query.where(Directive.status != DirectiveStatus.LIFTED)
+    return list(session.exec(query))
+
+
+def due_directive_id(session: Session, now: datetime) -> int | None:
+    """A scheduled directive whose time has come, looked at without locking anything."""
+    return session.exec(
+        select(Directive.id).where(
+            Directive.status == DirectiveStatus.SCHEDULED, col(Directive.effective_at) <= now
+        )
+    ).first()
+
+
+def claim_due_directive(session: Session, now: datetime) -> Directive | None:
+    """The scheduled directive due first, locked; one another server holds is skipped (SKIP LOCKED)."""
+    return session.exec(
+        select(Directive)
+        .where(Directive.status == DirectiveStatus.SCHEDULED, col(Directive.effective_at) <= now)
+        .order_by(col(Directive.effective_at))
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+
+
+def claim_reporting_directives(session: Session) -> list[Directive]:
+    """Issued directives with an admin's progress message, locked; those another server holds are
+    skipped (SKIP LOCKED)."""
+    return list(
+        session.exec(
+            select(Directive)
+            .where(col(Directive.progress_outbox_id).is_not(None), Directive.status != DirectiveStatus.DRAFT)
+            .with_for_update(skip_locked=True)
+        ).all()
+    )
+
+
+# -- directives in force -------------------------------------------------------------------------------
+
+
 def in_force(session: Session, now: datetime, model: str | None = None) -> list[tuple[Directive, InForce]]:
     """Directives in force (optionally only those naming `model`), with what the catalog needs of them.
     A scheduled directive whose time has come counts even before the scheduler has applied it."""
     query = select(Directive).where(
         or_(
-            Directive.status == ACTIVE,
-            and_(Directive.status == SCHEDULED, col(Directive.effective_at) <= now),
+            Directive.status == DirectiveStatus.ACTIVE,
+            and_(Directive.status == DirectiveStatus.SCHEDULED, col(Directive.effective_at) <= now),
         )
     )
     if model is not None:
@@ -109,4 +264,5 @@ def in_force(session: Session, now: datetime, model: str | None = None) -> list[
 
 
 def restricting_in_force(session: Session, model: str, now: datetime) -> list[tuple[Directive, InForce]]:
+    """Directives in force that take `model` away from the people they cover."""
     return [(d, f) for d, f in in_force(session, now, model) if f.action in RESTRICTING]

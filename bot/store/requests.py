@@ -1,25 +1,21 @@
-"""Queries about requests, their steps, approval tasks, decisions and grants."""
+"""Queries about requests, their steps and decisions, and the grants they end in. Approval tasks,
+the decisions' inserts and the stranded-steps query are in bot/store/approvals.py."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, literal, or_
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.domain.policy import Existing
+from bot.domain.status import HELD_GRANT_STATUSES, GrantStatus, RequestStatus
 from bot.store.tables import (
-    HELD_GRANT_STATUSES,
     AccessGrant,
     AccessRequest,
     ApprovalTask,
     Decision,
-    OutboxMessage,
-    Person,
-    PersonRole,
     RequestStep,
-    SlackAccount,
 )
 
 
@@ -30,22 +26,26 @@ def lock_request(session: Session, request_id: int) -> AccessRequest | None:
 
 
 def lock_grant(session: Session, grant_id: int) -> AccessGrant | None:
+    """The grant row, locked until the transaction ends (as lock_request)."""
     return session.exec(select(AccessGrant).where(AccessGrant.id == grant_id).with_for_update()).first()
 
 
 def step_at(session: Session, request_id: int, position: int) -> RequestStep | None:
+    """The request's step at `position` (counting from 0), or None."""
     return session.exec(
         select(RequestStep).where(RequestStep.request_id == request_id, RequestStep.position == position)
     ).first()
 
 
 def decisions_of(session: Session, request_id: int) -> list[Decision]:
+    """Every decision on the request, in the order they were recorded."""
     return list(
         session.exec(select(Decision).where(Decision.request_id == request_id).order_by(col(Decision.id)))
     )
 
 
 def tasks_at(session: Session, request_id: int, position: int) -> list[ApprovalTask]:
+    """Everyone the step at `position` asked, in the order they were asked."""
     return list(
         session.exec(
             select(ApprovalTask)
@@ -53,33 +53,6 @@ def tasks_at(session: Session, request_id: int, position: int) -> list[ApprovalT
             .order_by(col(ApprovalTask.id))
         )
     )
-
-
-def task_for(session: Session, request_id: int, position: int, approver_id: str) -> ApprovalTask | None:
-    return session.exec(
-        select(ApprovalTask).where(
-            ApprovalTask.request_id == request_id,
-            ApprovalTask.position == position,
-            ApprovalTask.approver_id == approver_id,
-        )
-    ).first()
-
-
-def approvers_of(session: Session, request_id: int) -> list[str]:
-    """Everyone any step of the request has asked."""
-    return list(
-        session.exec(select(ApprovalTask.approver_id).where(ApprovalTask.request_id == request_id).distinct())
-    )
-
-
-def is_assigned(session: Session, request_id: int, approver_id: str) -> bool:
-    """Whether any step of the request ever asked this person."""
-    found = session.exec(
-        select(ApprovalTask.id).where(
-            ApprovalTask.request_id == request_id, ApprovalTask.approver_id == approver_id
-        )
-    ).first()
-    return found is not None
 
 
 def existing_for(session: Session, user_id: str, model: str) -> Existing:
@@ -94,7 +67,7 @@ def existing_for(session: Session, user_id: str, model: str) -> Existing:
         select(AccessRequest.id).where(
             AccessRequest.requester_id == user_id,
             AccessRequest.model == model,
-            AccessRequest.status == "pending",
+            AccessRequest.status == RequestStatus.PENDING,
         )
     ).first()
     return Existing(
@@ -130,7 +103,7 @@ def waiting_on(session: Session, approver_id: str) -> list[tuple[AccessRequest, 
             & (col(RequestStep.position) == col(AccessRequest.current_step)),
         )
         .where(
-            AccessRequest.status == "pending",
+            AccessRequest.status == RequestStatus.PENDING,
             col(ApprovalTask.position) == col(AccessRequest.current_step),
             ApprovalTask.approver_id == approver_id,
             col(AccessRequest.id).not_in(decided),
@@ -160,82 +133,20 @@ def list_grants(session: Session, status: str | None = None, limit: int | None =
     return list(session.exec(query))
 
 
-def approvals_at(session: Session, request_id: int, position: int) -> int:
-    return session.exec(
-        select(func.count()).where(
-            Decision.request_id == request_id, Decision.position == position, Decision.verdict == "approve"
-        )
-    ).one()
-
-
-def stranded_requests(
-    session: Session, admin_role: str, limit: int, request_id: int | None = None
-) -> list[int]:
-    """Pending requests whose current step nobody can decide any more: every approver asked either never
-    got the message (it failed permanently), has a deactivated Slack account, no longer qualifies (the
-    directory changed), or has decided already (and the quorum still needs more)."""
-    task = aliased(ApprovalTask)
-    post = aliased(OutboxMessage)
-    requester = aliased(Person)
-    approver = aliased(Person)
-    # Reachable: the request reached them (or is on its way), and Slack has not told us their account is
-    # deactivated (Slack still accepts DMs to deactivated accounts, so delivery alone proves nothing).
-    reachable = and_(
-        or_(col(task.outbox_id).is_(None), col(post.status) != "failed"),
-        ~exists()
-        .where(SlackAccount.user_id == task.approver_id, col(SlackAccount.deleted))
-        .correlate_except(SlackAccount),
+def add_grant(
+    session: Session, request: AccessRequest, *, starts_at: datetime, expires_at: datetime
+) -> AccessGrant:
+    """Insert the active grant an approved request ends in; flushed, so its id is known."""
+    grant = AccessGrant(
+        user_id=request.requester_id,
+        model=request.model,
+        request_id=request.id,
+        status=GrantStatus.ACTIVE,
+        starts_at=starts_at,
+        expires_at=expires_at,
+        created_at=starts_at,
+        updated_at=starts_at,
     )
-    # Every EXISTS below names the tables it reads itself and correlates everything else explicitly:
-    # left to guess, SQLAlchemy would add the outer request or step to the subquery's own FROM, and the
-    # condition would hold for any request instead of this one.
-    holds = (
-        exists()
-        .where(
-            PersonRole.slack_user_id == task.approver_id,
-            PersonRole.role == case((col(task.via_admin), literal(admin_role)), else_=RequestStep.approvers),
-        )
-        .correlate_except(PersonRole)
-    )
-    is_manager = (
-        exists()
-        .where(
-            requester.slack_user_id == AccessRequest.requester_id,
-            approver.slack_user_id == task.approver_id,
-            requester.manager_email == approver.email,
-        )
-        .correlate_except(requester, approver)
-    )
-    qualifies = case(
-        (and_(RequestStep.approvers == "manager", ~col(task.via_admin)), is_manager),
-        else_=holds,
-    )
-    usable = (
-        select(task.id)
-        .outerjoin(post, col(post.id) == col(task.outbox_id))
-        .where(
-            task.request_id == AccessRequest.id,
-            task.position == AccessRequest.current_step,
-            reachable,
-            qualifies,
-            # Someone who already decided cannot make up the rest of a quorum.
-            ~exists()
-            .where(Decision.request_id == AccessRequest.id, Decision.approver_id == task.approver_id)
-            .correlate_except(Decision),
-        )
-        .correlate_except(task, post)
-    )
-    query = (
-        select(AccessRequest.id)
-        .join(
-            RequestStep,
-            (col(RequestStep.request_id) == col(AccessRequest.id))
-            & (col(RequestStep.position) == col(AccessRequest.current_step)),
-        )
-        .where(AccessRequest.status == "pending", ~exists(usable))
-        .order_by(col(AccessRequest.id))
-        .limit(limit)
-    )
-    if request_id is not None:
-        query = query.where(AccessRequest.id == request_id)
-    return [int(i) for i in session.exec(query).all()]
+    session.add(grant)
+    session.flush()
+    return grant

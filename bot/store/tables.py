@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from bot.store.types import UTCDateTime, utcnow
+from bot.store.types import UTCDateTime, stamped_at_flush
 
 REQUEST_STATUSES = ("pending", "approved", "denied", "cancelled", "expired")
 GRANT_STATUSES = ("active", "suspended", "expired", "revoked")
@@ -31,8 +31,8 @@ class Person(SQLModel, table=True):
     department: str | None = Field(default=None, max_length=200)
     work_country: str | None = Field(default=None, max_length=2)
     us_person: bool | None = Field(default=None)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
 
 
 class PersonRole(SQLModel, table=True):
@@ -76,8 +76,8 @@ class AccessRequest(SQLModel, table=True):
     outcome_reason: str | None = Field(default=None, sa_type=Text)
     decided_by: str | None = Field(default=None, max_length=64)
     directive_id: int | None = Field(default=None, index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
@@ -111,7 +111,7 @@ class ApprovalTask(SQLModel, table=True):
     approver_id: str = Field(max_length=32, index=True)
     via_admin: bool = Field(default=False)
     outbox_id: int | None = Field(default=None)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
 
 
 class Decision(SQLModel, table=True):
@@ -126,7 +126,7 @@ class Decision(SQLModel, table=True):
     approver_id: str = Field(max_length=32)
     verdict: str = Field(max_length=16)
     reason: str | None = Field(default=None, sa_type=Text)
-    decided_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
 
 
 class AccessGrant(SQLModel, table=True):
@@ -148,20 +148,20 @@ class AccessGrant(SQLModel, table=True):
     model: str = Field(max_length=64, index=True)
     request_id: int | None = Field(default=None, foreign_key="access_request.id", unique=True)
     status: str = Field(default="active", max_length=16)
-    starts_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    starts_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     end_reason: str | None = Field(default=None, sa_type=Text)
     ended_by: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
 
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime, index=True)
     actor: str = Field(max_length=64)
     action: str = Field(max_length=64, index=True)
     subject_type: str = Field(max_length=32)
@@ -193,13 +193,13 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = Field(default=0)
     # The last attempt may have reached Slack (a timeout, a 5xx): look before sending again.
     uncertain: bool = Field(default=False)
-    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    next_attempt_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     claimed_by: str | None = Field(default=None, max_length=64)
     sent_channel: str | None = Field(default=None, max_length=32)
     sent_ts: str | None = Field(default=None, max_length=32)
     last_error: str | None = Field(default=None, sa_type=Text)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The person the message is for: a response_url reply goes to them by DM once the URL no longer
     # works (Slack allows 5 uses in 30 minutes), and a DM to them is not sent while Slack says their
@@ -230,8 +230,8 @@ class SlackAccount(SQLModel, table=True):
 
     user_id: str = Field(primary_key=True, max_length=32)
     deleted: bool = Field(default=False)
-    checked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    checked_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
+    changed_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
 
 
 class HomeTab(SQLModel, table=True):
@@ -267,7 +267,7 @@ class Directive(SQLModel, table=True):
     action: str = Field(max_length=20)
     population: str = Field(sa_type=Text)  # canonical text, e.g. "citizenship:IR;KP"
     status: str = Field(default="draft", max_length=16, index=True)  # draft | scheduled | active | lifted
-    effective_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    effective_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime, index=True)
     issued_by: str = Field(max_length=64)
     issued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     activated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -277,8 +277,8 @@ class Directive(SQLModel, table=True):
     # The issuing admin's Slack message that shows delivery progress, updated in place.
     progress_outbox_id: int | None = Field(default=None)
     progress_reported: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
 
 
 class DirectiveModel(SQLModel, table=True):
@@ -312,7 +312,19 @@ class GrantSuspension(SQLModel, table=True):
     grant_id: int = Field(foreign_key="access_grant.id", primary_key=True)
     directive_id: int = Field(foreign_key="directive.id", primary_key=True, index=True)
     user_id: str = Field(max_length=32, index=True)
-    suspended_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    suspended_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
     released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Set when lifting this directive gave the grant back (it had not expired, nothing else held it).
     reinstated: bool = Field(default=False)
+
+
+class DirectiveBroadcast(SQLModel, table=True):
+    """One announcement of a directive (its warning, activation, lifting or withdrawal) and the outbox
+    group its messages carry, so that progress and reports read the phase of a notice as data."""
+
+    __tablename__ = "directive_broadcast"
+
+    directive_id: int = Field(foreign_key="directive.id", primary_key=True)
+    phase: str = Field(primary_key=True, max_length=16)  # warning | active | lifted | withdrawn
+    group_key: str = Field(max_length=64, index=True)
+    queued_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)

@@ -30,4 +30,16 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def utcnow() -> datetime:
+    """Real UTC time. Rows are stamped by the transaction's clock instead (see `stamped_at_flush`)."""
     return datetime.now(UTC)
+
+
+# What a stamp column holds until its row is flushed: a time no row can really have.
+UNSTAMPED = datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
+
+
+def stamped_at_flush() -> datetime:
+    """Default of a timestamp column: the row gets the time of the transaction's clock when it is flushed
+    (bot/store/db.py), not the real time at which the object was made, so one injected clock stamps
+    every row."""
+    return UNSTAMPED

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.bot_server import FIXTURES, REPO
-from tests.support.cli import Env, run_cli
+from tests.support.cli import Env
+from tests.support.seed import migrate_database
 
 
 @pytest.fixture
@@ -27,5 +28,6 @@ def env(tmp_path: Path, database_url: str) -> Env:
 
 @pytest.fixture
 def ready(env: Env) -> Env:
-    run_cli(env, "db", "upgrade")
+    """The environment once `accessbot db upgrade` has run (its database is a copy of a migrated one)."""
+    migrate_database(env["DATABASE_URL"])
     return env

@@ -6,9 +6,10 @@ import json
 import threading
 from pathlib import Path
 
-from bot.emulator import SlackDriver, SlackEmulator
-from tests.support.bot_server import FIXTURES, BotServer
+from tests.support.app import InProcessBot
+from tests.support.bot_server import FIXTURES
 from tests.support.cli import audit_events, listed, run_cli
+from tests.support.slack import SlackDriver, SlackEmulator
 
 ALICE, MARIA, OWEN, OLGA, CARLA = "U0ALICE01", "U0MARIA01", "U0OWEN001", "U0OLGA001", "U0CARLA01"
 ADMIN, UMA, NICK, PETE, EVE = "U0ADMIN01", "U0UMA0001", "U0NICK001", "U0PETE001", "U0EVE0001"
@@ -24,7 +25,7 @@ def wait_dm(emulator: SlackEmulator, user: str, count: int = 1) -> list[dict[str
 
 
 def test_someone_else_clicking_approve_is_refused_and_audited(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     slack.command(ALICE, f"request lumen-3 {WHY}")
     message = wait_dm(emulator, MARIA)[-1]
@@ -45,7 +46,7 @@ def test_someone_else_clicking_approve_is_refused_and_audited(
 
 
 def test_forged_button_values_change_nothing(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     slack.command(ALICE, f"request lumen-3 {WHY}")
     message = wait_dm(emulator, MARIA)[-1]
@@ -57,7 +58,7 @@ def test_forged_button_values_change_nothing(
 
 
 def test_quorum_step_needs_two_distinct_approvers(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     slack.command(ALICE, f"request quorum-7 {WHY}")
     wait_dm(emulator, OWEN)
@@ -80,7 +81,7 @@ def test_quorum_step_needs_two_distinct_approvers(
 
 
 def test_one_person_never_approves_two_steps(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     # Pete's manager Owen is also a model owner: he approves step 1, so step 2 goes to Olga only.
     slack.command(PETE, f"request mythos-5 {WHY}")
@@ -95,7 +96,7 @@ def test_one_person_never_approves_two_steps(
 
 
 def test_double_click_and_retries_record_one_decision(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     slack.command(ALICE, f"request mythos-5 {WHY}")
     message = wait_dm(emulator, MARIA)[-1]
@@ -117,7 +118,7 @@ def test_double_click_and_retries_record_one_decision(
 
 
 def test_two_approvers_clicking_at_once_advance_the_step_once(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     slack.command(ALICE, f"request mythos-5 {WHY}")
     wait_dm(emulator, MARIA)
@@ -147,7 +148,7 @@ def test_two_approvers_clicking_at_once_advance_the_step_once(
 
 
 def test_deny_asks_for_a_reason_and_tells_the_requester(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     slack.command(ALICE, f"request lumen-3 {WHY}")
     wait_dm(emulator, MARIA)
@@ -167,7 +168,7 @@ def test_deny_asks_for_a_reason_and_tells_the_requester(
 
 
 def test_deny_form_from_someone_else_shows_an_error(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     slack.command(ALICE, f"request lumen-3 {WHY}")
     message = wait_dm(emulator, MARIA)[-1]
@@ -180,7 +181,7 @@ def test_deny_form_from_someone_else_shows_an_error(
 
 
 def test_no_manager_on_file_routes_to_the_access_admins(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     slack.command(NICK, f"request lumen-3 {WHY}")
     message = wait_dm(emulator, ADMIN)[-1]
@@ -200,7 +201,7 @@ def test_nobody_holding_the_role_routes_to_the_access_admins(
 
 
 def test_unknown_us_person_status_adds_an_export_compliance_review(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     # Lumen 3 is manager-only, but Uma's US-person status and citizenship are unknown.
     reply = slack.command(UMA, f"request lumen-3 {WHY}")
@@ -228,7 +229,7 @@ def test_us_persons_only_model_with_unknown_status_is_never_auto_approved(
 
 
 def test_an_unreachable_approver_does_not_leave_the_request_waiting_on_nobody(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     # The manager left. Slack would still accept a DM to her; users.info, asked before her approval
     # request goes out, says the account is deactivated.
@@ -244,7 +245,7 @@ def test_an_unreachable_approver_does_not_leave_the_request_waiting_on_nobody(
 
 
 def test_approvers_who_lose_their_role_are_replaced_by_the_admins(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer, tmp_path: Path
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, tmp_path: Path
 ) -> None:
     slack.command(ALICE, f"request quorum-7 {WHY}")  # two model owners must approve
     wait_dm(emulator, OWEN)
@@ -270,7 +271,7 @@ def test_approvers_who_lose_their_role_are_replaced_by_the_admins(
 
 
 def test_an_approver_deactivated_after_being_asked_hands_the_step_to_the_admins(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     slack.command(ALICE, f"request lumen-3 {WHY}")
     wait_dm(emulator, MARIA)  # asked while her account was active

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.emulator import SlackEmulator
+from tests.support.app import InProcessBot
 from tests.support.bot_server import BotServer
 from tests.support.cli import run_cli, undelivered
 from tests.support.seed import add_grants
+from tests.support.slack import SlackEmulator
 
-RECIPIENTS = [f"U0BULK{n:04d}" for n in range(500)]
+RECIPIENTS = [f"U0BULK{n:04d}" for n in range(200)]
 
 
-def issue_directive(server: BotServer, tmp_path: Path) -> None:
+def issue_directive(server: InProcessBot, tmp_path: Path) -> None:
     notice = tmp_path / "notice.txt"
     notice.write_text("Mythos 5 may no longer be used by foreign nationals.")
     run_cli(
@@ -35,11 +36,11 @@ def prepare(emulator: SlackEmulator, database_url: str) -> None:
 
 
 def test_broadcast_under_a_workspace_rate_limit_delivers_each_notice_once(
-    start_server: Callable[..., BotServer], emulator: SlackEmulator, database_url: str, tmp_path: Path
+    start_server: Callable[..., InProcessBot], emulator: SlackEmulator, database_url: str, tmp_path: Path
 ) -> None:
     prepare(emulator, database_url)
     server = start_server()
-    emulator.set_rate_limit("chat.postMessage", per_second=50, retry_after=1)
+    emulator.set_rate_limit("chat.postMessage", per_second=150, retry_after=1)
     issue_directive(server, tmp_path)
     emulator.wait_for(
         lambda: all(delivered(emulator).values()) and emulator.messages("C0MYTHOS5"),
@@ -55,19 +56,19 @@ def test_broadcast_under_a_workspace_rate_limit_delivers_each_notice_once(
 
 
 def test_sigkill_mid_broadcast_loses_nothing_and_sends_nothing_twice(
-    start_server: Callable[..., BotServer], emulator: SlackEmulator, database_url: str, tmp_path: Path
+    start_process: Callable[..., BotServer], emulator: SlackEmulator, database_url: str, tmp_path: Path
 ) -> None:
     prepare(emulator, database_url)
     settings = {"ACCESSBOT_OUTBOX_LEASE": "3", "ACCESSBOT_SLACK_TIMEOUT": "2"}
-    server = start_server(**settings)
-    emulator.set_rate_limit("chat.postMessage", per_second=40, retry_after=1)
+    server = start_process(**settings)
+    emulator.set_rate_limit("chat.postMessage", per_second=100, retry_after=1)
     emulator.set_latency(0.02)
     issue_directive(server, tmp_path)
-    emulator.wait_for(lambda: sum(delivered(emulator).values()) >= 120, timeout=60)
+    emulator.wait_for(lambda: sum(delivered(emulator).values()) >= 50, timeout=60)
     server.kill()
     partial = sum(delivered(emulator).values())
     assert partial < len(RECIPIENTS)
-    start_server(**settings)
+    start_process(**settings)
     emulator.wait_for(
         lambda: all(delivered(emulator).values()) and emulator.messages("C0MYTHOS5"), timeout=90
     )

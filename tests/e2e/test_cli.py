@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.bot_server import FIXTURES, REPO
-from tests.support.cli import Env, listed, run_cli
+from tests.support.cli import Env, listed, run_cli_process
 from tests.support.seed import DIRECTORY
 
 HEADER = "slack_user_id,email,name,manager_email,department,work_country,citizenships,us_person,roles\n"
@@ -40,30 +40,33 @@ def assert_usage_error(result: object, *needles: str) -> None:
 def test_missing_or_placeholder_secrets_stop_with_one_line(
     env: Env, variables: dict[str, str], command: list[str], needle: str
 ) -> None:
-    result = run_cli({**env, **variables}, *command, check=False)
+    result = run_cli_process({**env, **variables}, *command, check=False)
     assert_usage_error(result, needle)
     assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_env_file_is_read_from_the_working_directory(env: Env, tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-your-token\n")
-    result = run_cli(env, "serve", check=False)
+    result = run_cli_process(env, "serve", check=False)
     assert_usage_error(result, "SLACK_BOT_TOKEN still holds a placeholder")
 
 
 def test_commands_without_slack_need_no_secrets(ready: Env) -> None:
-    assert run_cli(ready, "workflows", "check").returncode == 0
-    assert run_cli(ready, "requests", "list", "--json").stdout.strip() == "[]"
-    assert "up to date" in run_cli(ready, "db", "current").stdout
+    assert run_cli_process(ready, "workflows", "check").returncode == 0
+    assert run_cli_process(ready, "requests", "list", "--json").stdout.strip() == "[]"
+    assert "up to date" in run_cli_process(ready, "db", "current").stdout
 
 
-def test_commands_refuse_an_old_schema(env: Env) -> None:
-    assert_usage_error(run_cli(env, "requests", "list", check=False), "run `accessbot db upgrade`")
+def test_commands_refuse_an_old_schema_until_db_upgrade(env: Env) -> None:
+    assert_usage_error(run_cli_process(env, "requests", "list", check=False), "run `accessbot db upgrade`")
+    assert run_cli_process(env, "db", "upgrade").returncode == 0
+    assert "up to date" in run_cli_process(env, "db", "current").stdout
+    assert run_cli_process(env, "requests", "list", "--json").stdout.strip() == "[]"
 
 
 def test_bad_database_url(env: Env) -> None:
     assert_usage_error(
-        run_cli({**env, "DATABASE_URL": "nonsense://x"}, "db", "upgrade", check=False), "DATABASE_URL"
+        run_cli_process({**env, "DATABASE_URL": "nonsense://x"}, "db", "upgrade", check=False), "DATABASE_URL"
     )
 
 
@@ -76,7 +79,7 @@ def test_directory_import_is_all_or_nothing_with_line_numbers(ready: Env, tmp_pa
         + "U0BAD0002,bad2@example.com,Bad Country,,,UK,US,yes,\n"
         + "U0BAD0003,bad3@example.com,Bad Flag,,,US,US,maybe,\n"
     )
-    result = run_cli(ready, "directory", "import", str(bad), check=False)
+    result = run_cli_process(ready, "directory", "import", str(bad), check=False)
     assert_usage_error(
         result,
         f"{bad}:3: email 'not-an-email' is not an email address",
@@ -85,7 +88,7 @@ def test_directory_import_is_all_or_nothing_with_line_numbers(ready: Env, tmp_pa
         "nothing was imported",
     )
     assert_usage_error(
-        run_cli(ready, "directory", "show", "U0GOOD001", check=False), "nobody in the directory"
+        run_cli_process(ready, "directory", "show", "U0GOOD001", check=False), "nobody in the directory"
     )
 
 
@@ -93,19 +96,23 @@ def test_directory_header_problems(ready: Env, tmp_path: Path) -> None:
     bad = tmp_path / "people.csv"
     bad.write_text("slack_user_id,email,nickname\nU0X0001,x@example.com,x\n")
     assert_usage_error(
-        run_cli(ready, "directory", "import", str(bad), check=False),
+        run_cli_process(ready, "directory", "import", str(bad), check=False),
         "missing column(s): name",
         "unknown column(s): nickname",
     )
     assert_usage_error(
-        run_cli(ready, "directory", "import", str(tmp_path / "missing.csv"), check=False), "file not found"
+        run_cli_process(ready, "directory", "import", str(tmp_path / "missing.csv"), check=False),
+        "file not found",
     )
 
 
 def test_directory_import_upserts_and_is_idempotent(ready: Env, tmp_path: Path) -> None:
-    first = run_cli(ready, "directory", "import", str(DIRECTORY)).stdout
+    first = run_cli_process(ready, "directory", "import", str(DIRECTORY)).stdout
     assert "12 added, 0 updated, 0 unchanged" in first
-    assert "0 added, 0 updated, 12 unchanged" in run_cli(ready, "directory", "import", str(DIRECTORY)).stdout
+    assert (
+        "0 added, 0 updated, 12 unchanged"
+        in run_cli_process(ready, "directory", "import", str(DIRECTORY)).stdout
+    )
     # Columns in any order; one person changes.
     rows = list(csv.DictReader(DIRECTORY.open()))
     for row in rows:
@@ -119,10 +126,13 @@ def test_directory_import_upserts_and_is_idempotent(ready: Env, tmp_path: Path) 
     writer.writerows(rows)
     changed = tmp_path / "changed.csv"
     changed.write_text(shuffled.getvalue())
-    assert "0 added, 1 updated, 11 unchanged" in run_cli(ready, "directory", "import", str(changed)).stdout
-    shown = json.loads(run_cli(ready, "directory", "show", "boris@example.com", "--json").stdout)
+    assert (
+        "0 added, 1 updated, 11 unchanged"
+        in run_cli_process(ready, "directory", "import", str(changed)).stdout
+    )
+    shown = json.loads(run_cli_process(ready, "directory", "show", "boris@example.com", "--json").stdout)
     assert shown["us_person"] == "yes" and shown["roles"] == ["access-admin", "model-owner"]
-    text = run_cli(ready, "directory", "show", "U0UMA0001").stdout
+    text = run_cli_process(ready, "directory", "show", "U0UMA0001").stdout
     assert "us_person" in text and "unknown" in text
 
 
@@ -133,13 +143,15 @@ def test_workflows_check_names_file_and_key(env: Env, tmp_path: Path) -> None:
     models.write_text(
         models.read_text().replace("chain: frontier", "chain: frontierr", 1).replace("30d", "30x", 1)
     )
-    result = run_cli({**env, "ACCESSBOT_WORKFLOWS_DIR": str(broken)}, "workflows", "check", check=False)
+    result = run_cli_process(
+        {**env, "ACCESSBOT_WORKFLOWS_DIR": str(broken)}, "workflows", "check", check=False
+    )
     assert_usage_error(
         result,
         f"{models}: models[0].chain: 'frontierr' is not defined in chains.yaml",
         f"{models}: models[0].max_duration: '30x' is not a duration",
     )
-    serve = run_cli(
+    serve = run_cli_process(
         {
             **env,
             "ACCESSBOT_WORKFLOWS_DIR": str(broken),
@@ -153,14 +165,16 @@ def test_workflows_check_names_file_and_key(env: Env, tmp_path: Path) -> None:
 
 
 def test_shipped_workflows_are_valid(env: Env) -> None:
-    result = run_cli({**env, "ACCESSBOT_WORKFLOWS_DIR": str(REPO / "workflows")}, "workflows", "check")
+    result = run_cli_process(
+        {**env, "ACCESSBOT_WORKFLOWS_DIR": str(REPO / "workflows")}, "workflows", "check"
+    )
     assert "OK (3 models" in result.stdout
 
 
 def test_lists_and_audit_export_have_stable_keys(ready: Env, tmp_path: Path) -> None:
-    run_cli(ready, "directory", "import", str(DIRECTORY))
+    run_cli_process(ready, "directory", "import", str(DIRECTORY))
     assert listed(ready, "requests") == [] and listed(ready, "grants") == []
-    jsonl = run_cli(ready, "audit", "export", "--format", "jsonl").stdout.splitlines()
+    jsonl = run_cli_process(ready, "audit", "export", "--format", "jsonl").stdout.splitlines()
     events = [json.loads(line) for line in jsonl]
     assert len(events) == 12 and {e["action"] for e in events} == {"person.added"}
     assert set(events[0]) == {
@@ -177,7 +191,7 @@ def test_lists_and_audit_export_have_stable_keys(ready: Env, tmp_path: Path) -> 
     out = tmp_path / "audit.csv"
     assert (
         "wrote 12 audit events"
-        in run_cli(ready, "audit", "export", "--format", "csv", "--output", str(out)).stdout
+        in run_cli_process(ready, "audit", "export", "--format", "csv", "--output", str(out)).stdout
     )
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 12 and rows[0]["action"] == "person.added"
@@ -185,11 +199,11 @@ def test_lists_and_audit_export_have_stable_keys(ready: Env, tmp_path: Path) -> 
 
 
 def test_unknown_command_is_one_line(env: Env) -> None:
-    assert_usage_error(run_cli(env, "frobnicate", check=False), "invalid choice")
+    assert_usage_error(run_cli_process(env, "frobnicate", check=False), "invalid choice")
 
 
 def test_demo_plays_the_whole_flow(env: Env) -> None:
-    result = run_cli(env, "demo")
+    result = run_cli_process(env, "demo")
     out = result.stdout
     assert "R1 filed" in out
     assert "Maria gets a DM from AccessBot" in out and "[Approve] [Deny…]" in out

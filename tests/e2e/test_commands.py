@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emulator import SlackDriver, SlackEmulator
+from tests.support.slack import SlackDriver, SlackEmulator
 
 ALICE, BORIS, IAN, EVE, ADMIN = "U0ALICE01", "U0BORIS01", "U0IAN0001", "U0EVE0001", "U0ADMIN01"
 STRANGER = "U0STRANGE1"

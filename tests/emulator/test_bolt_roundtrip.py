@@ -17,7 +17,8 @@ from slack_bolt import Ack, App, Respond
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from bot.emulator import SlackDriver, SlackEmulator, blocks_to_text
+from bot.emulator import blocks_to_text
+from tests.support.slack import SlackDriver, SlackEmulator
 
 SECRET = "bolt-signing-secret"
 

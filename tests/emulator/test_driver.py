@@ -16,7 +16,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
-from bot.emulator import Reply, SlackDriver, SlackEmulator
+from tests.support.slack import Reply, SlackDriver, SlackEmulator
 
 SECRET = "test-signing-secret"
 

@@ -8,8 +8,8 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.emulator import SlackEmulator
-from bot.emulator.faults import TokenBucket
+from tests.support.slack import SlackEmulator
+from tests.support.slack.faults import TokenBucket
 
 
 def raises_slack(call: object) -> SlackApiError:

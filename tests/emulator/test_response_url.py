@@ -10,7 +10,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.emulator import SlackEmulator
+from tests.support.slack import SlackEmulator
 
 
 def post(url: str, body: dict[str, Any] | str) -> tuple[int, str]:

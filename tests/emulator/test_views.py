@@ -9,7 +9,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.emulator import SlackEmulator
+from tests.support.slack import SlackEmulator
 
 
 def modal(title: str = "Request access", **extra: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.emulator import SlackEmulator
+from tests.support.slack import SlackEmulator
 
 # slack_sdk warns (rightly) when text is missing; these tests send such calls on purpose.
 missing_text_ok = pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")

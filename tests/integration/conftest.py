@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.emulator import SlackEmulator
 from bot.store.db import Database
 from tests.integration.workspace import ALICE, BORIS, GENERAL, RESEARCH, TOKEN, open_database
+from tests.support.slack import SlackEmulator
 
 
 @pytest.fixture

@@ -15,19 +15,17 @@ from slack_sdk import WebClient
 from sqlalchemy import Integer, String, literal
 from sqlmodel import col, select
 
-from bot.emulator import SlackEmulator
+from bot.domain.status import OutboxKind
 from bot.notify import outbox
-from bot.notify.sender import (
-    ACCOUNT_DEACTIVATED,
-    METADATA_EVENT,
-    Sender,
-    sender_client,
-)
+from bot.notify.accounts import ACCOUNT_DEACTIVATED
+from bot.notify.history import METADATA_EVENT
+from bot.notify.sender import Sender, sender_client
 from bot.store import accounts
 from bot.store.db import Database
 from bot.store.tables import AuditEvent, HomeTab, OutboxMessage, SlackAccount
 from bot.store.types import utcnow
 from tests.integration.workspace import ALICE, BORIS, GENERAL, TOKEN
+from tests.support.slack import SlackEmulator
 
 CLIENT_TIMEOUT = 1.0
 
@@ -270,7 +268,7 @@ def test_a_broadcast_dm_to_someone_who_left_is_not_sent_either(
         # Rows queued in bulk carry no user_id: the address is the person.
         outbox.queue_selected(
             uow.session,
-            outbox.POST,
+            OutboxKind.POST,
             people,
             {"text": "Directive D1 is in effect"},
             now=clock(),
@@ -397,7 +395,7 @@ def refresh(db: Database, *user_ids: str) -> list[int]:
 
 
 def outbox_rows() -> Any:
-    return select(OutboxMessage).where(OutboxMessage.kind == outbox.HOME).order_by(col(OutboxMessage.id))
+    return select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.HOME).order_by(col(OutboxMessage.id))
 
 
 def home_tab(db: Database, user_id: str) -> HomeTab:

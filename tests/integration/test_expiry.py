@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.render import Renderer
 from bot.services import approvals, grants, requests
-from bot.services.context import Context
+from bot.services.context import Context, Refusal
 from bot.services.directory import import_directory
 from bot.store.db import Database
 from bot.store.tables import AccessGrant, AccessRequest, AuditEvent, OutboxMessage
@@ -55,7 +55,7 @@ def test_a_request_nobody_decides_expires_after_the_policy_ttl(db: Database) -> 
         approvals.decide(
             ctx, request_id=request.id or 0, position=0, approver_id="U0MARIA01", verdict="approve"
         )
-    except approvals.Refusal as error:
+    except Refusal as error:
         refusal = error.message
     assert refusal is not None and "already expired" in refusal
     assert requests.expire_stale_requests(later(ctx, timedelta(days=16))) == 0  # once only
@@ -95,7 +95,7 @@ def test_a_decision_after_the_deadline_expires_the_request_instead_of_granting(d
                 verdict=verdict,
                 reason=reason,
             )
-        except approvals.Refusal as error:
+        except Refusal as error:
             refusal = error.message
         assert refusal is not None
         assert ("expired" in refusal and "nothing was approved" in refusal) or "already expired" in refusal

@@ -11,13 +11,20 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
-from sqlmodel import SQLModel, select
+from sqlalchemy import JSON, Integer, column, inspect, table
+from sqlmodel import SQLModel, col, select
 
 import bot.store.tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from bot.store import migrate
 from bot.store.db import Database
-from bot.store.tables import AccessGrant, AccessRequest, OutboxMessage, Person
+from bot.store.tables import (
+    AccessGrant,
+    AccessRequest,
+    Directive,
+    DirectiveBroadcast,
+    OutboxMessage,
+    Person,
+)
 from bot.store.types import utcnow
 from tests.integration.workspace import ALICE, GENERAL
 
@@ -148,3 +155,71 @@ def test_migrated_columns_keep_json_datetimes_and_booleans(fresh_db: Database) -
     assert grant.expires_at.utcoffset() == timedelta(0)
     assert message.payload == {"text": "hi"}
     assert message.uncertain is True
+
+
+def test_directive_broadcasts_are_recorded_from_the_group_keys_of_earlier_notices(fresh_db: Database) -> None:
+    """Revision 0004 records the phase of each announcement a directive made before it (then known only
+    from its outbox group key), and progress records name their phase; undone, both are as they were."""
+    migrate.upgrade(fresh_db, "0003")
+    queued = utcnow().replace(microsecond=0)
+    with fresh_db.uow() as uow:
+        for directive_id in (1, 2):
+            uow.session.add(
+                Directive(
+                    id=directive_id,
+                    title="Export order",
+                    authority="Commerce",
+                    reference=f"EO-{directive_id}",
+                    notice="Stop.",
+                    action="suspend",
+                    population="everyone",
+                    status="lifted",
+                    issued_by=ALICE,
+                    progress_outbox_id=99,
+                    progress_reported={"group": f"directive:{directive_id}:warning", "done": False},
+                )
+            )
+        uow.session.flush()
+        for key in ("directive:1", "directive:1:lifted", "directive:2:warning", "directive:2:withdrawn"):
+            uow.session.add(
+                OutboxMessage(
+                    kind="post", lane=ALICE, address=ALICE, payload={}, group_key=key, created_at=queued
+                )
+            )
+        # Groups that name no directive announcement are left alone.
+        for key in ("directive:9", "directive:1:other", "d:1"):
+            uow.session.add(
+                OutboxMessage(kind="post", lane=GENERAL, address=GENERAL, payload={}, group_key=key)
+            )
+        uow.commit()
+
+    migrate.upgrade(fresh_db)
+
+    with fresh_db.read() as session:
+        recorded = {
+            (b.directive_id, b.phase, b.group_key, b.queued_at)
+            for b in session.exec(select(DirectiveBroadcast))
+        }
+        progress = [d.progress_reported for d in session.exec(select(Directive).order_by(col(Directive.id)))]
+    assert recorded == {
+        (1, "active", "directive:1", queued),
+        (1, "lifted", "directive:1:lifted", queued),
+        (2, "warning", "directive:2:warning", queued),
+        (2, "withdrawn", "directive:2:withdrawn", queued),
+    }
+    assert progress == [{"phase": "warning", "done": False}] * 2
+
+    downgrade(fresh_db, "0003")
+
+    assert "directive_broadcast" not in tables(fresh_db)
+    before_0004 = table("directive", column("id", Integer), column("progress_reported", JSON))
+    with fresh_db.engine.connect() as connection:
+        restored = (
+            connection.execute(select(before_0004.c.progress_reported).order_by(before_0004.c.id))
+            .scalars()
+            .all()
+        )
+    assert restored == [
+        {"group": "directive:1:warning", "done": False},
+        {"group": "directive:2:warning", "done": False},
+    ]

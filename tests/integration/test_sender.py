@@ -12,13 +12,15 @@ from slack_sdk import WebClient
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.emulator import SlackEmulator
 from bot.notify import outbox
-from bot.notify.sender import METADATA_EVENT, Sender, sender_client
+from bot.notify.history import METADATA_EVENT
+from bot.notify.sender import Sender, sender_client
+from bot.store import outbox as outbox_rows
 from bot.store.db import Database
 from bot.store.tables import AuditEvent, DmChannel, OutboxMessage
 from bot.store.types import utcnow
 from tests.integration.workspace import ALICE, BORIS, GENERAL, RESEARCH, TOKEN, open_database
+from tests.support.slack import SlackEmulator
 
 CLIENT_TIMEOUT = 1.0
 MakeSender = Callable[..., Sender]
@@ -411,7 +413,7 @@ def test_a_requeued_failed_message_is_delivered(db: Database, emu: SlackEmulator
     assert row(db, outbox_id).status == "failed"
 
     emu.set_user(ALICE, messages_tab=True)
-    assert outbox.requeue_failed(db, [outbox_id], actor="cli:ops") == [outbox_id]
+    assert outbox_rows.requeue_failed(db, [outbox_id], actor="cli:ops") == [outbox_id]
     assert row(db, outbox_id).status == "pending"
     drained(sender)
 
@@ -429,7 +431,7 @@ def test_requeue_leaves_messages_that_did_not_fail_alone(
     delivered = post(db, GENERAL, "Already delivered")
     drained(sender)
 
-    assert outbox.requeue_failed(db, [delivered], actor="cli:ops") == []
+    assert outbox_rows.requeue_failed(db, [delivered], actor="cli:ops") == []
 
     drained(sender)
     assert emu.channel_texts(GENERAL) == ["Already delivered"]

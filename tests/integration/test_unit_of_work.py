@@ -275,3 +275,28 @@ def test_active_grants_for_other_people_or_models_are_independent(db: Database) 
 
     with db.read() as session:
         assert len(session.exec(select(AccessGrant)).all()) == 3
+
+
+def test_rows_are_stamped_by_the_clock_of_the_transaction_that_writes_them(db: Database) -> None:
+    moment = utcnow().replace(microsecond=0) + timedelta(days=400)
+    with db.uow(lambda: moment) as uow:
+        uow.session.add(person())
+        uow.session.add(grant())
+        uow.commit()
+    with db.read() as session:
+        held = session.exec(select(AccessGrant)).one()
+        alice = session.exec(select(Person)).one()
+    assert held.created_at == held.updated_at == held.starts_at == moment
+    assert alice.created_at == moment
+    # A stamp given explicitly is kept.
+    earlier = moment - timedelta(days=1)
+    with db.uow(lambda: moment) as uow:
+        uow.session.add(
+            AccessGrant(
+                user_id=BORIS, model="mythos-5", starts_at=earlier, expires_at=moment + timedelta(days=1)
+            )
+        )
+        uow.commit()
+    with db.read() as session:
+        boris = session.exec(select(AccessGrant).where(AccessGrant.user_id == BORIS)).one()
+    assert boris.starts_at == earlier and boris.created_at == moment

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.store import migrate
 from bot.store.db import Database
+from tests.support.seed import migrate_database
 
 TOKEN = "xoxb-integration-token"
 ALICE, BORIS = "U0ALICE01", "U0BORIS01"
@@ -11,7 +11,7 @@ GENERAL, RESEARCH = "C0GENERAL", "C0RESEARCH"
 
 
 def open_database(url: str) -> Database:
-    """The database as `accessbot db upgrade` leaves it: migrated to the head revision."""
-    db = Database(url)
-    migrate.upgrade(db)
-    return db
+    """The database as `accessbot db upgrade` leaves it: migrated to the head revision (copied from a
+    migrated template, see tests/support/databases.py)."""
+    migrate_database(url)
+    return Database(url)

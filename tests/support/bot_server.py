@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bot.emulator import SlackDriver, SlackEmulator
+from tests.support.slack import SlackDriver, SlackEmulator
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"

@@ -2,30 +2,73 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
 
 from sqlmodel import col, select
 
+from bot.cli import main
 from bot.notify import outbox
 from bot.services.directives import list_directives
 from bot.services.queries import audit_record, grant_record, request_record
+from bot.store import outbox as outbox_rows
 from bot.store.db import Database
 from bot.store.requests import list_grants, list_requests
 from bot.store.tables import AuditEvent, OutboxMessage
+from tests.support.app import InProcessBot
 from tests.support.bot_server import BotServer
 
 Env = dict[str, str]
 
 
+Target = BotServer | InProcessBot | Env
+
+
 def run_cli(
-    target: BotServer | Env, *args: str, check: bool = True, env: Env | None = None
+    target: Target, *args: str, check: bool = True, env: Env | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """`accessbot ARGS` with a test server's environment (or the given one)."""
-    base = target.env if isinstance(target, BotServer) else target
+    """`accessbot ARGS` with a test bot's environment (or the given one), through `bot.cli.main` in this
+    process: the same parser, settings, clock, output and exit code as the console script, without
+    starting an interpreter. A running `accessbot serve` process gets a CLI process beside it, and
+    tests/e2e/test_cli.py runs the real console process throughout (run_cli_process)."""
+    if isinstance(target, BotServer):
+        result = _run_cli_process(target, *args, env=env)
+    else:
+        base = target.env if isinstance(target, InProcessBot) else target
+        result = run_cli_here({**base, **(env or {})}, *args)
+    if check and result.returncode != 0:
+        raise AssertionError(f"accessbot {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
+    return result
+
+
+def run_cli_process(
+    target: Target, *args: str, check: bool = True, env: Env | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`accessbot ARGS` as a separate process, as a person or a script would run it."""
+    result = _run_cli_process(target, *args, env=env)
+    if check and result.returncode != 0:
+        raise AssertionError(f"accessbot {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
+    return result
+
+
+def run_cli_here(environ: Env, *args: str) -> subprocess.CompletedProcess[str]:
+    """`accessbot ARGS` through `bot.cli.main` in this process, with `environ` instead of os.environ."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args), environ=environ)
+        except SystemExit as stop:  # argparse's usage errors
+            code = stop.code if isinstance(stop.code, int) else 2
+    return subprocess.CompletedProcess(["accessbot", *args], code, out.getvalue(), err.getvalue())
+
+
+def _run_cli_process(target: Target, *args: str, env: Env | None) -> subprocess.CompletedProcess[str]:
+    base = target if isinstance(target, dict) else target.env
     cwd = str(target.log_path.parent) if isinstance(target, BotServer) else base.get("PWD")
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         env={**base, **(env or {})},
         capture_output=True,
@@ -33,17 +76,14 @@ def run_cli(
         timeout=60,
         cwd=cwd,
     )
-    if check and result.returncode != 0:
-        raise AssertionError(f"accessbot {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
-    return result
 
 
-def _database(target: BotServer | Env) -> Database:
-    env = target.env if isinstance(target, BotServer) else target
+def _database(target: Target) -> Database:
+    env = target if isinstance(target, dict) else target.env
     return Database(env["DATABASE_URL"], pool=False)
 
 
-def audit_events(target: BotServer | Env) -> list[dict[str, object]]:
+def audit_events(target: Target) -> list[dict[str, object]]:
     """The audit trail as `accessbot audit export --format jsonl` prints it, read in this process (the
     same records, without starting the CLI; tests/e2e/test_cli.py proves the two agree)."""
     db = _database(target)
@@ -55,7 +95,7 @@ def audit_events(target: BotServer | Env) -> list[dict[str, object]]:
         db.dispose()
 
 
-def listed(target: BotServer | Env, noun: str) -> list[dict[str, object]]:
+def listed(target: Target, noun: str) -> list[dict[str, object]]:
     """What `accessbot NOUN list --json` prints (requests, grants, directive, outbox), read in this
     process (tests/e2e/test_cli.py proves the two agree)."""
     db = _database(target)
@@ -68,7 +108,7 @@ def listed(target: BotServer | Env, noun: str) -> list[dict[str, object]]:
             elif noun == "directive":
                 records = list_directives(session)
             elif noun == "outbox":
-                records = [outbox.describe(row) for row in outbox.recent(session, None, 200)]
+                records = [outbox.describe(row) for row in outbox_rows.recent(session, None, 200)]
             else:
                 raise ValueError(f"no list of {noun!r}")
         return json.loads(json.dumps(records))
@@ -76,7 +116,7 @@ def listed(target: BotServer | Env, noun: str) -> list[dict[str, object]]:
         db.dispose()
 
 
-def undelivered(target: BotServer | Env) -> int:
+def undelivered(target: Target) -> int:
     """Outbox rows still waiting or being sent: 0 once every message has its final outcome."""
     db = _database(target)
     try:
@@ -90,6 +130,6 @@ def undelivered(target: BotServer | Env) -> int:
         db.dispose()
 
 
-def listed_by_cli(target: BotServer | Env, noun: str) -> list[dict[str, object]]:
+def listed_by_cli(target: Target, noun: str) -> list[dict[str, object]]:
     """`accessbot NOUN list --json`, run as a separate process."""
-    return json.loads(run_cli(target, noun, "list", "--json").stdout)
+    return json.loads(run_cli_process(target, noun, "list", "--json").stdout)

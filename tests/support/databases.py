@@ -1,15 +1,24 @@
-"""A fresh database for each test: a SQLite file, or (with TEST_DATABASE_URL) a new PostgreSQL database."""
+"""A fresh database for each test: a SQLite file, or (with TEST_DATABASE_URL) a new PostgreSQL database.
+
+Migrating a database takes longer than copying one, so each test process migrates once per kind of
+starting state (`migrated`, `seeded` with the test directory) and copies that template into each test's
+database: a file copy on SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL. Migrations themselves are
+tested from an empty database in tests/integration/test_migrations.py.
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from bot.store.db import normalise_url
 
@@ -29,12 +38,60 @@ def fresh_database(tmp_path: Path, postgres_url: str | None = POSTGRES_URL or No
         return
     admin_url = make_url(normalise_url(postgres_url))
     name = f"accessbot_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    _admin(admin_url, f'CREATE DATABASE "{name}"')
     try:
         yield admin_url.set(database=name).render_as_string(hide_password=False)
     finally:
+        _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _admin(admin_url: URL, *statements: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for statement in statements:
+                connection.execute(text(statement))
+    finally:
         admin.dispose()
+
+
+# Per test process: template name -> its URL (a file path for SQLite).
+_templates: dict[str, str] = {}
+_template_folder: Path | None = None
+
+
+def fill_from_template(url: str, name: str, build: Callable[[str], None]) -> None:
+    """Make the empty database at `url` a copy of the template `name`, which `build(url)` creates the
+    first time this process asks for it (by migrating and seeding a database of its own)."""
+    template = _templates.get(name) or _make_template(name, build, url)
+    target = make_url(normalise_url(url))
+    if target.get_backend_name() == "sqlite":
+        shutil.copyfile(template, str(target.database))
+        return
+    source = make_url(template).database
+    _admin(
+        target.set(database="postgres"),
+        f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)',
+        f'CREATE DATABASE "{target.database}" TEMPLATE "{source}"',
+    )
+
+
+def _make_template(name: str, build: Callable[[str], None], like: str) -> str:
+    global _template_folder
+    sample = make_url(normalise_url(like))
+    if sample.get_backend_name() == "sqlite":
+        if _template_folder is None:
+            _template_folder = Path(tempfile.mkdtemp(prefix="accessbot-templates-"))
+            atexit.register(shutil.rmtree, _template_folder, True)
+        path = _template_folder / f"{name}.db"
+        build(f"sqlite:///{path}")
+        _templates[name] = str(path)
+        return str(path)
+    database = f"accessbot_template_{name}_{uuid.uuid4().hex[:8]}"
+    admin_url = sample.set(database="postgres")
+    _admin(admin_url, f'CREATE DATABASE "{database}"')
+    atexit.register(_admin, admin_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    url = sample.set(database=database).render_as_string(hide_password=False)
+    build(url)  # must dispose its engine: PostgreSQL copies only a template nobody is connected to
+    _templates[name] = url
+    return url

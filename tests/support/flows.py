@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from bot.emulator import SlackDriver, SlackEmulator
-from tests.support.bot_server import BotServer
+from tests.support.app import InProcessBot
 from tests.support.cli import listed
+from tests.support.slack import SlackDriver, SlackEmulator
 
 APPROVERS = ("U0MARIA01", "U0OWEN001", "U0OLGA001", "U0CARLA01", "U0ADMIN01", "U0ALICE01")
 WHY = "Evaluating summarisation quality for the quarterly research report"
@@ -19,7 +19,12 @@ def _open_approval(emulator: SlackEmulator, user: str, request_id: int) -> bool:
 
 
 def grant_through_slack(
-    slack: SlackDriver, emulator: SlackEmulator, server: BotServer, user: str, model: str, duration: str = ""
+    slack: SlackDriver,
+    emulator: SlackEmulator,
+    server: InProcessBot,
+    user: str,
+    model: str,
+    duration: str = "",
 ) -> int:
     """File a request and have each step's approver click Approve until the grant exists; its id."""
     reply = slack.command(user, f"request {model} {duration} {WHY}")

@@ -5,17 +5,40 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from bot.emulator import SlackEmulator
 from bot.services.directory import import_directory
 from bot.store import migrate
 from bot.store.db import Database
 from tests.support.bot_server import FIXTURES
+from tests.support.databases import fill_from_template
+from tests.support.slack import SlackEmulator
 
 DIRECTORY = FIXTURES / "directory.csv"
 CHANNELS = {"C0MYTHOS5": "mythos-5", "C0FABLE5": "fable-5", "C0AIMODELS": "ai-models", "C0GENERAL": "general"}
 
 
 def prepare_database(url: str, directory: Path = DIRECTORY) -> None:
+    """Migrate the empty database at `url` and import `directory` into it, as `accessbot db upgrade` and
+    `accessbot directory import` would (the standard directory comes from a per-process template)."""
+    if directory == DIRECTORY:
+        fill_from_template(url, "seeded", _seed)
+    else:
+        _seed(url, directory)
+
+
+def migrate_database(url: str) -> None:
+    """Migrate the empty database at `url` to the head revision (from a per-process template)."""
+    fill_from_template(url, "migrated", _migrate)
+
+
+def _migrate(url: str) -> None:
+    db = Database(url, pool=False)
+    try:
+        migrate.upgrade(db)
+    finally:
+        db.dispose()
+
+
+def _seed(url: str, directory: Path = DIRECTORY) -> None:
     db = Database(url, pool=False)
     try:
         migrate.upgrade(db)

@@ -7,7 +7,7 @@ Where the data is put together inside a listener (help, models, status, home, th
 repeats that listener's one-line call and says where it comes from.
 
 Directives are issued, activated, lifted and reported on the same way (bot/services/directives.py): the
-notices to people are composed by bot/services/compose.py from the outbox rows a directive queued, as the
+notices to people are composed by bot/notify/compose.py from the outbox rows a directive queued, as the
 sender does just before delivering them, and delivery results are written to those rows as the sender
 writes them.
 
@@ -32,13 +32,13 @@ from bot.config import PROJECT_ROOT
 from bot.domain.catalog import Catalog, Chain, Model, Policy, StepRule
 from bot.domain.directives import NOTICE, SUSPEND, Draft, check_draft
 from bot.domain.people import Person
-from bot.notify import outbox
+from bot.domain.status import DirectivePhase, OutboxKind
+from bot.notify.compose import Composer
+from bot.present.status import catalog_entries, home_data, status_data
 from bot.render import Renderer
 from bot.services import approvals, directives, grants, requests
-from bot.services.compose import Composer
 from bot.services.context import Context
-from bot.services.directives import ACTIVATION, LIFTING, WARNING, directive_data, draft_of, group_key
-from bot.services.queries import catalog_entries, home_data, status_data
+from bot.services.directives import directive_data, draft_of, group_key
 from bot.slack.responder import Responder
 from bot.slack.surfaces import Surfaces
 from bot.store import directory
@@ -330,7 +330,10 @@ def named_person(i: int) -> str:
 
 
 ISSUER = admin(0)  # the access admin who issues and lifts directives
-WITHDRAWN = "withdrawn"  # the phase of a scheduled directive lifted before it took effect
+# The phases of a directive's announcements (a scheduled directive lifted before it took effect is
+# withdrawn).
+ACTIVATION, WARNING = DirectivePhase.ACTIVATION, DirectivePhase.WARNING
+LIFTING, WITHDRAWN = DirectivePhase.LIFTING, DirectivePhase.WITHDRAWAL
 
 
 def build_catalog(profile: Profile) -> Catalog:
@@ -727,7 +730,7 @@ class World:
             responder.shutdown()
         # As the Deny button does (bot/slack/actions.py): the clicked button's value, and its request.
         value = self.samples["approval_request:buttons"].data["button_value"]
-        request_id, _ = approvals.parse_button_value(value)
+        request_id = approvals.parse_button_value(value).request_id
         assert request_id == frontier
         self.keep("deny_modal", "deny", {"button_value": value, "request_label": f"R{request_id}"})
 
@@ -808,7 +811,7 @@ class World:
             row = session.exec(
                 select(OutboxMessage).where(
                     OutboxMessage.group_key == group_key(directive_id, phase),
-                    OutboxMessage.kind == outbox.POST,
+                    OutboxMessage.kind == OutboxKind.POST,
                     OutboxMessage.address == user,
                 )
             ).one()
@@ -830,7 +833,7 @@ class World:
             rows = uow.session.exec(
                 select(OutboxMessage).where(
                     OutboxMessage.group_key == group_key(directive_id, phase),
-                    OutboxMessage.kind == outbox.POST,
+                    OutboxMessage.kind == OutboxKind.POST,
                 )
             ).all()
             for row in rows:
@@ -855,7 +858,7 @@ class World:
         with self.db.read() as session:
             told = session.exec(
                 select(OutboxMessage.address).where(
-                    col(OutboxMessage.group_key).in_(groups), OutboxMessage.kind == outbox.POST
+                    col(OutboxMessage.group_key).in_(groups), OutboxMessage.kind == OutboxKind.POST
                 )
             ).all()
             suspended = session.exec(

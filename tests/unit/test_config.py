@@ -10,6 +10,7 @@ from bot.config import (
     DEFAULT_DATABASE_URL,
     DEFAULT_SLACK_API_URL,
     PROJECT_ROOT,
+    VARIABLES,
     ConfigError,
     Settings,
     load_settings,
@@ -139,6 +140,69 @@ def test_slack_api_url_gets_a_trailing_slash(given: str, expected: str) -> None:
     assert settings(SLACK_API_URL=given).slack_api_url == expected
 
 
+def test_an_empty_environment_value_beats_the_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("PORT=4000\nACCESSBOT_LOG_LEVEL=DEBUG\n", encoding="utf-8")
+    loaded = settings(env_file=str(env_file), PORT="", ACCESSBOT_LOG_LEVEL=" ")
+    assert (loaded.port, loaded.log_level) == (3000, "INFO")
+
+
+def test_a_given_environment_replaces_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "not-a-port")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    loaded = settings()
+    assert loaded.port == 3000
+    assert loaded.slack_bot_token is None
+    with pytest.raises(ConfigError, match=r"^PORT must be a number, not 'not-a-port'$"):
+        load_settings(env_file=None)
+
+
+def test_every_variable_is_declared() -> None:
+    assert set(VARIABLES) == {
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_API_URL",
+        "DATABASE_URL",
+        "ACCESSBOT_WORKFLOWS_DIR",
+        "ACCESSBOT_TEMPLATES_DIR",
+        "PORT",
+        "ACCESSBOT_LOG_LEVEL",
+        "ACCESSBOT_SCHEDULER_INTERVAL",
+        "ACCESSBOT_OUTBOX_WORKERS",
+        "ACCESSBOT_OUTBOX_LEASE",
+        "ACCESSBOT_SLACK_TIMEOUT",
+        "ACCESSBOT_HTTP_THREADS",
+        "ACCESSBOT_CLOCK_FILE",
+    }
+
+
+def test_settings_are_immutable() -> None:
+    loaded = settings()
+    with pytest.raises(ValueError):
+        loaded.port = 8080  # type: ignore[misc]
+    assert loaded.port == 3000
+
+
+# --- the test clock file -------------------------------------------------------------------------
+
+
+def test_clock_file_is_unset_by_default_and_when_empty() -> None:
+    assert settings().clock_file is None
+    assert settings(ACCESSBOT_CLOCK_FILE="  ").clock_file is None
+
+
+def test_clock_file_is_a_path_that_need_not_exist_yet(tmp_path: Path) -> None:
+    assert settings(ACCESSBOT_CLOCK_FILE=f" {tmp_path}/clock ").clock_file == tmp_path / "clock"
+    assert settings(ACCESSBOT_CLOCK_FILE="~/clock").clock_file == Path("~/clock").expanduser()
+
+
+def test_clock_file_from_the_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"ACCESSBOT_CLOCK_FILE={tmp_path}/clock\n", encoding="utf-8")
+    assert settings(env_file=str(env_file)).clock_file == tmp_path / "clock"
+
+
 # --- bad values ----------------------------------------------------------------------------------
 
 
@@ -194,6 +258,26 @@ def test_bad_log_level() -> None:
     assert config_error(ACCESSBOT_LOG_LEVEL="verbose") == (
         "ACCESSBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not 'VERBOSE'"
     )
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"PORT": "{port}"}, "PORT must be a number, not '{port}'"),
+        # The first variable at fault is named, in the order of the table in README.md.
+        ({"ACCESSBOT_HTTP_THREADS": "0", "PORT": "0"}, "PORT must be at least 1, not 0"),
+    ],
+)
+def test_only_one_problem_is_reported(environ: dict[str, str], message: str) -> None:
+    assert config_error(**environ) == message
+
+
+def test_bad_values_in_the_env_file_name_the_variable(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("ACCESSBOT_LOG_LEVEL=loud\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        settings(env_file=str(env_file))
+    assert str(caught.value) == "ACCESSBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not 'LOUD'"
 
 
 # --- Slack secrets -------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Directive rules: who a population covers, the actions, checking a draft and what the catalog shows.
 
-The last test checks that the SQL form of the population rule (bot/store/directives.py) selects exactly
-the people the Python rule covers."""
+The last tests check that the SQL form of the population rule (bot/store/directives.py) selects exactly
+the people the Python rule covers, and that reports tell people from channels in SQL as
+bot/domain/recipient.py does."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from sqlalchemy import String, literal
 from sqlmodel import select
 
 from bot.domain.catalog import AVAILABLE, RESTRICTED, SUSPENDED
@@ -38,8 +40,10 @@ from bot.domain.directives import (
     parse_population,
 )
 from bot.domain.people import Person
+from bot.domain.recipient import Recipient, is_user_id
 from bot.store import tables
 from bot.store.db import Database
+from bot.store.directive_notices import is_person_address
 from bot.store.directives import held_grants
 from bot.store.migrate import upgrade
 
@@ -721,3 +725,26 @@ def test_sql_and_python_populations_agree_on_a_generated_population(database: Da
             )
         expected = {user_id for user_id, person in people.items() if population.covers(user_id, person)}
         assert selected == expected, text
+
+
+ADDRESSES = [
+    "U024BE7LH",
+    "W012A3CDE",
+    "C024BE7LH",
+    "G024BE7LH",
+    "D024BE7LH",
+    "u024be7lh",
+    "0U24BE7LH",
+    "https://hooks.slack.com/actions/T1/1/abc",
+    "",
+]
+
+
+def test_sql_and_python_tell_people_from_channels_alike(database: Database) -> None:
+    """A report counts the people its notices went to in SQL; the report's list sorts them in Python."""
+    with database.read() as session:
+        for address in ADDRESSES:
+            in_sql = bool(session.exec(select(is_person_address(literal(address, String)))).one())
+            assert in_sql == is_user_id(address), address
+            if address:
+                assert in_sql == Recipient.of(address).is_person, address

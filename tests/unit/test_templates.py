@@ -31,7 +31,7 @@ from bot.domain.directives import MAX_AUTHORITY, MAX_NAMED_USERS, MAX_NOTICE, MA
 from bot.emulator.limits import UPDATE_TEXT_MAX, check_message, check_update_text, check_view
 from bot.emulator.text import blocks_to_text, message_to_text
 from bot.render import Renderer, escape_mrkdwn
-from bot.services.approvals import MAX_REASON, parse_button_value
+from bot.services.approvals import MAX_REASON, ButtonValue, parse_button_value
 from bot.slack import ids
 from tests.unit.template_data import (
     BUTTON_VARIANTS,
@@ -47,6 +47,10 @@ from tests.unit.template_data import (
     hostile,
 )
 
+# Every test here shares samples that take seconds to build (session fixtures): keep them on one xdist
+# worker so that they are built once.
+pytestmark = pytest.mark.xdist_group("template-samples")
+
 RENDERER = Renderer(TEMPLATES_DIR)
 ALL_VARIANTS = [f"{t}:{v}" for t, variants in TEMPLATE_VARIANTS.items() for v in variants]
 RAW_TOKENS = ("<!channel>", "<@U1>", "<https://x|y>")
@@ -60,17 +64,17 @@ _BROKEN_ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
 # -- fixtures -----------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def realistic(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Sample]:
     return build_samples(tmp_path_factory.mktemp("realistic"), REALISTIC)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def worst_case(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Sample]:
     return build_samples(tmp_path_factory.mktemp("worst"), WORST_CASE)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def injected(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, Sample]]:
     """Samples from a world where one user-controlled field holds INJECTION (built once per field)."""
     built: dict[str, dict[str, Sample]] = {}
@@ -308,7 +312,7 @@ def test_buttons_only_while_the_approver_can_decide(realistic: dict[str, Sample]
     request_id = sample.data["request"]["id"]
     position = sample.data["step"]["position"]
     assert sample.data["button_value"] == f"{request_id}:{position}"
-    assert parse_button_value(sample.data["button_value"]) == (request_id, position)
+    assert parse_button_value(sample.data["button_value"]) == ButtonValue(request_id, position)
     actions = payload["blocks"][-1]
     assert actions["type"] == "actions" and actions["elements"] == found
     assert [(b["action_id"], b["text"]["text"], b["style"], b["value"]) for b in found] == [

@@ -337,6 +337,33 @@ def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
     )
 
 
+def test_unknown_top_level_key(tmp_path: Path) -> None:
+    policy = "polcy:\n  embargoed_countries: []\n"
+    assert problems_of(copy_with(tmp_path, policy=policy)) == [
+        f"{tmp_path}/policy.yaml: (top).polcy: is not a known setting (expected one of: policy)",
+        f"{tmp_path}/policy.yaml: policy.embargoed_countries: "
+        "is required (write [] if no country is embargoed)",
+    ]
+
+
+def test_an_entry_that_is_not_a_mapping_is_one_problem(tmp_path: Path) -> None:
+    models = MODEL + "  - lumen-4\n"
+    assert problems_of(copy_with(tmp_path, models=models)) == [
+        f"{tmp_path}/models.yaml: models[1]: must be a mapping, not text"
+    ]
+
+
+def test_a_bad_chain_name_comes_before_the_chains_own_problems(tmp_path: Path) -> None:
+    chains = edit("chains.yaml", "  standard:\n", "  Standard:\n    colour: blue\n")
+    assert problems_of(copy_with(tmp_path, chains=chains)) == [
+        f"{tmp_path}/chains.yaml: chains.Standard: chain names must be lower-case letters, digits and dashes",
+        f"{tmp_path}/chains.yaml: chains.Standard.colour: is not a known setting "
+        "(expected one of: description, steps)",
+        f"{tmp_path}/models.yaml: models[2].chain: 'standard' is not defined in chains.yaml "
+        "(known: Standard, frontier)",
+    ]
+
+
 def test_empty_models_file_is_a_problem(tmp_path: Path) -> None:
     problems_of(copy_with(tmp_path, models=""))
 

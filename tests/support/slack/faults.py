@@ -3,7 +3,8 @@
 Real Slack answers 429 with ``Retry-After`` when an app goes over a method's tier or posts faster
 than about one message per second into a channel, and it occasionally fails (5xx) or answers late.
 The bot has to survive all of that, so tests switch these behaviours on at run time. This module holds
-only the bookkeeping; the emulator calls it while holding its state lock, so nothing here locks.
+only the bookkeeping and the decisions; the test emulator (``emulator.py``) consults it from the
+emulator's ``intercept`` extension point, with the emulator's lock held, so nothing here locks.
 """
 
 from __future__ import annotations
@@ -11,6 +12,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import Any
+
+from bot.domain.recipient import is_dm_channel, is_user_id
+from bot.emulator import Intercept
+from bot.emulator.workspace import Workspace, dm_channel_id
 
 
 @dataclass
@@ -200,3 +206,43 @@ class FaultPlan:
                     self.hang_rules.remove(rule)
                 return Hang(rule.seconds, rule.apply)
         return None
+
+    def decide(self, method: str, targets: Collection[str], channel: str | None) -> Intercept | None:
+        """The fault for one call, consuming what it matches: a failure, a 429, a hang, or None.
+
+        ``targets`` are the channel / user ids the call is about (see ``targets``); ``channel`` is the
+        channel a chat.postMessage lands in, for the per-channel limit. Checked in that order, as Slack
+        refuses a call before counting it against a limit.
+        """
+        rule = self.take_failure(method, targets)
+        if rule is not None:
+            headers = {} if rule.retry_after is None else {"Retry-After": str(rule.retry_after)}
+            return Intercept(answer=(rule.status, {"ok": False, "error": rule.error}, headers))
+        retry_after = self.take_rate(method, channel)
+        if retry_after is not None:
+            limited = {"ok": False, "error": "ratelimited"}
+            return Intercept(answer=(429, limited, {"Retry-After": str(retry_after)}))
+        hang = self.take_hang(method)
+        if hang is None:
+            return None
+        if not hang.apply:
+            return Intercept(answer=(504, {"ok": False, "error": "request_timeout"}, {}), delay=hang.seconds)
+        return Intercept(delay=hang.seconds)
+
+
+def targets(ws: Workspace, params: dict[str, Any]) -> set[str]:
+    """Every channel / user id a call is about, for ``fail_next(channel=...)`` matching.
+
+    A person's id and their DM channel id stand for each other, so a rule for either matches both.
+    """
+    found: set[str] = set()
+    for key in ("channel", "user", "users", "user_id"):
+        value = params.get(key)
+        if isinstance(value, str) and value:
+            found.update(part.strip() for part in value.split(","))
+    for value in list(found):
+        if is_user_id(value):
+            found.add(dm_channel_id(value))
+        elif is_dm_channel(value) and (user := ws.user_by_dm(value)) is not None:
+            found.add(user.id)
+    return found

@@ -1,4 +1,4 @@
-"""Template data built from rows: the services decide, the templates only lay it out."""
+"""Template data for single rows: a request, an approval step, a grant, a model's name."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from bot.domain.catalog import Catalog
 from bot.domain.durations import format_duration
 from bot.domain.people import is_slack_user_id
+from bot.domain.status import Verdict
 from bot.store.tables import AccessGrant, AccessRequest, Decision, RequestStep
 
 OUTCOME_MARKS = {"pass": "✅", "review": "⚠️", "deny": "⛔", "refuse": "⛔"}
@@ -24,11 +25,14 @@ CHECK_LABELS = {
 
 
 def model_name(catalog: Catalog, slug: str) -> str:
+    """The model's display name; its slug when the catalog no longer has it."""
     model = catalog.model(slug)
     return model.name if model else slug
 
 
 def request_data(catalog: Catalog, request: AccessRequest) -> dict[str, Any]:
+    """A request for templates: label `R<id>`, model name, duration in words, and the policy checks
+    split into exceptions (`checks`, with a mark) and short labels of those that passed."""
     return {
         "id": request.id,
         "label": f"R{request.id}",
@@ -59,6 +63,8 @@ def request_data(catalog: Catalog, request: AccessRequest) -> dict[str, Any]:
 
 
 def step_data(step: RequestStep, decisions: list[Decision]) -> dict[str, Any]:
+    """An approval step for templates (`number` counts from 1), with its approvals and its denial, if
+    any, taken from `decisions` (all of the request's; those of other steps are ignored)."""
     mine = [d for d in decisions if d.position == step.position]
     return {
         "position": step.position,
@@ -69,12 +75,14 @@ def step_data(step: RequestStep, decisions: list[Decision]) -> dict[str, Any]:
         "note": step.note,
         "routed_reason": step.routed_reason,
         "status": step.status,
-        "approvals": [{"by": d.approver_id, "at": d.decided_at} for d in mine if d.verdict == "approve"],
+        "approvals": [
+            {"by": d.approver_id, "at": d.decided_at} for d in mine if d.verdict == Verdict.APPROVE
+        ],
         "denial": next(
             (
                 {"by": d.approver_id, "at": d.decided_at, "reason": d.reason}
                 for d in mine
-                if d.verdict == "deny"
+                if d.verdict == Verdict.DENY
             ),
             None,
         ),
@@ -82,6 +90,7 @@ def step_data(step: RequestStep, decisions: list[Decision]) -> dict[str, Any]:
 
 
 def grant_data(catalog: Catalog, grant: AccessGrant) -> dict[str, Any]:
+    """A grant for templates: label `G<id>`, holder, model name, status and its dates."""
     return {
         "id": grant.id,
         "label": f"G{grant.id}",

@@ -1,33 +1,36 @@
-"""Messages composed when they are sent, for outbox rows written in bulk by set-based SQL.
+"""Messages composed when they are sent, for outbox rows whose text depends on the state at that moment.
 
-A directive queues one row per affected person with a small payload (`{"compose": ...}`); the sender
-asks this module for the message just before delivering it, so that the bulk write stays a single
-INSERT … SELECT and each person still reads exactly what changed for them.
+A directive queues one row per affected person with a small payload (`{"compose": ...}`), so that the
+bulk write stays a single INSERT … SELECT; just before delivering such a row, the sender asks this
+module for the message, and each person reads exactly what changed for them. App Home rows work the
+same way: the view is built from the state when it is published, never from a stale copy.
+
+Reads go through bot/store and messages through bot/present and the templates: this module never
+changes state and never calls a use case.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from bot.domain.directives import RESTRICTING
-from bot.services.approvals import approval_message
-from bot.services.context import Context
-from bot.services.directives import ACTIVATION, LIFTING, STOPPED_BY, directive_data, draft_of
-from bot.services.present import model_name
-from bot.services.queries import home_data
+from bot.domain.directives import RESTRICTING, STOPPED_BY
+from bot.domain.status import DirectivePhase, RequestStatus
+from bot.present import Reader
+from bot.present.approvals import approval_message
+from bot.present.directives import directive_data
+from bot.present.rows import model_name
+from bot.present.status import home_data
+from bot.store import notice_state
 from bot.store import requests as queries
-from bot.store.directives import directive_models
-from bot.store.tables import (
-    HELD_GRANT_STATUSES,
-    AccessGrant,
-    AccessRequest,
-    ApprovalTask,
-    Directive,
-    GrantSuspension,
-    OutboxMessage,
-)
+from bot.store.directives import draft_of, find_directive
+from bot.store.tables import AccessRequest, OutboxMessage
+
+# What a `{"compose": ...}` payload may name.
+DIRECTIVE_NOTICE = "directive_notice"
+APPROVAL_COPY = "approval_copy"
+HOME = "home"
 
 
 class ComposeError(Exception):
@@ -35,19 +38,23 @@ class ComposeError(Exception):
 
 
 class Composer:
-    def __init__(self, ctx: Context):
+    """Builds the message of a `{"compose": ...}` outbox row from the state now: `{"text", "blocks"}`
+    for a message, `{"view"}` for an App Home. Raises ComposeError when the row names something that
+    no longer exists, or an unknown kind; database errors propagate (the sender tries again later)."""
+
+    def __init__(self, ctx: Reader):
         self.ctx = ctx
 
     def __call__(self, row: OutboxMessage) -> dict[str, Any]:
         kind = row.payload.get("compose")
         with self.ctx.read() as session:
-            if kind == "directive_notice":
+            if kind == DIRECTIVE_NOTICE:
                 return self.directive_notice(
                     session, int(row.payload["directive_id"]), row.address, row.payload["phase"]
                 )
-            if kind == "approval_copy":
+            if kind == APPROVAL_COPY:
                 return self.approval_copy(session, row.ref_id or 0)
-            if kind == "home":
+            if kind == HOME:
                 # The person's App Home as it stands now: {"view": <Block Kit home view>}.
                 return {"view": self.ctx.render("home", **home_data(self.ctx, session, row.address))}
         raise ComposeError(f"unknown message kind {kind!r}")
@@ -55,31 +62,30 @@ class Composer:
     def directive_notice(
         self, session: Session, directive_id: int, user_id: str, phase: str
     ) -> dict[str, Any]:
-        directive = session.get(Directive, directive_id)
+        """The DM telling `user_id` what the directive's `phase` (a DirectivePhase value) did to them: on
+        activation and lifting, the grants it suspended or gave back and the requests it stopped; on a
+        warning or a withdrawal, what they hold of its models now."""
+        directive = find_directive(session, directive_id)
         if directive is None:
             raise ComposeError(f"directive {directive_id} not found")
         draft = draft_of(session, directive)
-        models = directive_models(session, directive_id)
         catalog = self.ctx.catalog
         grants: list[dict[str, Any]] = []
         requests: list[dict[str, Any]] = []
-        if phase in (ACTIVATION, LIFTING):
-            rows = session.exec(
-                select(AccessGrant, GrantSuspension)
-                .join(GrantSuspension, col(GrantSuspension.grant_id) == col(AccessGrant.id))
-                .where(GrantSuspension.directive_id == directive_id, GrantSuspension.user_id == user_id)
-                .order_by(col(AccessGrant.id))
-            ).all()
-            open_elsewhere = _held_by_other_directives(session, [g.id or 0 for g, _ in rows], directive_id)
+        if phase in (DirectivePhase.ACTIVATION, DirectivePhase.LIFTING):
+            suspended = notice_state.grants_suspended_by(session, directive_id, user_id)
+            others = notice_state.held_by_other_directives(
+                session, [g.id or 0 for g in suspended], directive_id
+            )
             grants = [
                 {
                     "label": f"G{grant.id}",
                     "model_name": model_name(catalog, grant.model),
                     "status": grant.status,
                     "expires_at": grant.expires_at,
-                    "held_elsewhere": sorted(open_elsewhere.get(grant.id or 0, [])),
+                    "held_elsewhere": sorted(f"D{other}" for other in others.get(grant.id or 0, [])),
                 }
-                for grant, _ in rows
+                for grant in suspended
             ]
             requests = [
                 {
@@ -87,13 +93,10 @@ class Composer:
                     "model_name": model_name(catalog, r.model),
                     "stopped": r.decided_by == STOPPED_BY,
                 }
-                for r in session.exec(
-                    select(AccessRequest)
-                    .where(AccessRequest.directive_id == directive_id, AccessRequest.requester_id == user_id)
-                    .order_by(col(AccessRequest.id))
-                )
+                for r in notice_state.requests_stopped_by(session, directive_id, user_id)
             ]
         else:  # warning or withdrawn: what the person holds now
+            models = draft.models
             grants = [
                 {
                     "label": f"G{g.id}",
@@ -102,19 +105,11 @@ class Composer:
                     "expires_at": g.expires_at,
                     "held_elsewhere": [],
                 }
-                for g in session.exec(
-                    select(AccessGrant)
-                    .where(
-                        AccessGrant.user_id == user_id,
-                        col(AccessGrant.model).in_(models),
-                        col(AccessGrant.status).in_(HELD_GRANT_STATUSES),
-                    )
-                    .order_by(col(AccessGrant.id))
-                )
+                for g in notice_state.held_grants_for(session, user_id, models)
             ]
             requests = [
                 {"label": f"R{r.id}", "model_name": model_name(catalog, r.model), "stopped": False}
-                for r in queries.requests_of(session, user_id, ["pending"])
+                for r in queries.requests_of(session, user_id, [RequestStatus.PENDING])
                 if r.model in models
             ]
         return self.ctx.render(
@@ -128,7 +123,9 @@ class Composer:
         )
 
     def approval_copy(self, session: Session, post_id: int) -> dict[str, Any]:
-        task = session.exec(select(ApprovalTask).where(ApprovalTask.outbox_id == post_id)).first()
+        """The approver's copy of the request whose outbox post is `post_id`, as it stands now; for a
+        request a directive stopped, with the directive's reason as the closing note."""
+        task = notice_state.task_of_post(session, post_id)
         if task is None:
             raise ComposeError(f"no approval message {post_id}")
         request = session.get(AccessRequest, task.request_id)
@@ -141,20 +138,3 @@ class Composer:
         return approval_message(
             self.ctx, request, step, queries.decisions_of(session, request.id or 0), task, closing_note=note
         )
-
-
-def _held_by_other_directives(
-    session: Session, grant_ids: list[int], directive_id: int
-) -> dict[int, list[str]]:
-    if not grant_ids:
-        return {}
-    held: dict[int, list[str]] = {}
-    for grant_id, other in session.exec(
-        select(GrantSuspension.grant_id, GrantSuspension.directive_id).where(
-            col(GrantSuspension.grant_id).in_(grant_ids),
-            GrantSuspension.directive_id != directive_id,
-            col(GrantSuspension.released_at).is_(None),
-        )
-    ):
-        held.setdefault(grant_id, []).append(f"D{other}")
-    return held

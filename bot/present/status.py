@@ -1,0 +1,82 @@
+"""What one person sees of their own state (`/access status`, the App Home) and the model catalog."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.domain.catalog import Catalog
+from bot.domain.directives import catalog_status
+from bot.domain.durations import compact_duration, format_duration
+from bot.domain.status import HELD_GRANT_STATUSES, RequestStatus
+from bot.present import Presenter
+from bot.present.approvals import waiting_on_data
+from bot.present.rows import grant_data, request_data
+from bot.store import directory as people
+from bot.store import requests as queries
+from bot.store.directives import in_force
+
+
+def model_statuses(session: Session, catalog: Catalog, now: datetime) -> dict[str, str]:
+    """Every model's status as people see it in the catalog (in one query). Requests are checked against
+    the configured status and, separately, against each directive, so that a denial can cite it."""
+    active = [f for _, f in in_force(session, now)]
+    return {slug: catalog_status(slug, m.status, active) for slug, m in catalog.models.items()}
+
+
+def catalog_entries(ctx: Presenter, session: Session) -> list[dict[str, Any]]:
+    """Every model of the catalog, by name, as the model menus and `/access models` show it: status
+    now, durations offered (`value` in compact form, `label` in words) and the approval chain."""
+    catalog = ctx.catalog
+    statuses = model_statuses(session, catalog, ctx.clock())
+    entries = []
+    for model in sorted(catalog.models.values(), key=lambda m: m.name.lower()):
+        chain = catalog.chain_for(model)
+        entries.append(
+            {
+                "slug": model.slug,
+                "name": model.name,
+                "provider": model.provider,
+                "description": model.description,
+                "status": statuses[model.slug],
+                "default_duration": format_duration(model.default_duration),
+                "max_duration": format_duration(model.max_duration),
+                "durations": [
+                    {"value": compact_duration(int(d.total_seconds())), "label": format_duration(d)}
+                    for d in catalog.durations_for(model)
+                ],
+                "us_persons_only": model.us_persons_only,
+                "chain": [step.name for step in chain.steps],
+            }
+        )
+    return entries
+
+
+def status_data(ctx: Presenter, session: Session, user_id: str) -> dict[str, Any]:
+    """What `/access status` and the App Home show one person."""
+    grants = queries.grants_of(session, user_id, HELD_GRANT_STATUSES)
+    pending = queries.requests_of(session, user_id, [RequestStatus.PENDING])
+    waiting = queries.waiting_on(session, user_id)
+    return {
+        "user": user_id,
+        "in_directory": people.load_person(session, user_id) is not None,
+        "grants": [grant_data(ctx.catalog, g) for g in grants],
+        "requests": [
+            {**request_data(ctx.catalog, r), "waiting_on": waiting_on_data(session, r)} for r in pending
+        ],
+        "approvals": [
+            {**request_data(ctx.catalog, r), "step": {"number": s.position + 1, "name": s.name}}
+            for r, s in waiting
+        ],
+    }
+
+
+def home_data(ctx: Presenter, session: Session, user_id: str) -> dict[str, Any]:
+    """Template data of one person's App Home: status_data, the catalog, and whether they are an
+    admin (the directive buttons)."""
+    data = status_data(ctx, session, user_id)
+    data["catalog"] = catalog_entries(ctx, session)
+    data["is_admin"] = people.has_role(session, user_id, ctx.catalog.policy.admin_role)
+    return data

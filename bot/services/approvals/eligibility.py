@@ -1,0 +1,77 @@
+"""The checks a decision runs again at the moment it is made: the directory may have changed since the
+step started, and the facts since the request was filed."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from bot.domain.catalog import MANAGER
+from bot.domain.people import Person
+from bot.domain.policy import DENY as DENY_OUTCOME
+from bot.domain.policy import (
+    REFUSE,
+    REVIEW,
+    CheckResult,
+    check_directives,
+    check_embargo,
+    check_model,
+    check_us_person,
+)
+from bot.services.context import Context, Refusal
+from bot.services.restrictions import restrictions_for
+from bot.store import directory as people
+from bot.store.tables import AccessRequest, ApprovalTask, RequestStep
+
+
+def require_still_qualified(
+    ctx: Context,
+    session: Session,
+    step: RequestStep,
+    task: ApprovalTask,
+    requester: Person | None,
+    label: str,
+) -> None:
+    """Whoever decides must qualify *now*: still an access admin if asked as one, else still the
+    requester's manager or a holder of the step's role. Raises an audited Refusal otherwise."""
+    approver = task.approver_id
+    if task.via_admin:
+        ok = people.has_role(session, approver, ctx.catalog.policy.admin_role)
+        why = f"you no longer hold the {ctx.catalog.policy.admin_role} role"
+    elif step.approvers == MANAGER:
+        manager = people.person_by_email(session, (requester.manager_email if requester else None) or "")
+        ok = manager is not None and manager.slack_user_id == approver
+        why = "you are no longer the requester's manager in the directory"
+    else:
+        ok = people.has_role(session, approver, step.approvers)
+        why = f"you no longer hold the {step.approvers} role"
+    if not ok:
+        raise Refusal(f"You cannot decide {label}: {why}. Nothing was changed.", audited=True)
+
+
+def grant_blocker(
+    ctx: Context, session: Session, request: AccessRequest, requester: Person | None
+) -> CheckResult | None:
+    """Why a fully approved request may not be granted after all, or None when it may.
+
+    The facts may have changed while the request waited (a directive, a directory import, the model's
+    status): they are checked again before granting. A fact that became unknown fails closed too,
+    unless an export-compliance step already reviewed exactly that."""
+    model = ctx.catalog.model(request.model)
+    if requester is None or model is None:
+        return CheckResult("directory", DENY_OUTCOME, "The requester is no longer in the directory.")
+    reviewed = {r["check"] for r in request.policy_results if r["outcome"] == REVIEW}
+    for result in (
+        check_model(ctx.catalog, model.slug),
+        check_directives(model, restrictions_for(session, requester, model, ctx.clock())),
+        check_embargo(requester, ctx.catalog.policy.embargoed_countries),
+        check_us_person(model, requester),
+    ):
+        if result.outcome in (DENY_OUTCOME, REFUSE):
+            return result
+        if result.outcome == REVIEW and result.check not in reviewed:
+            return CheckResult(
+                result.check,
+                DENY_OUTCOME,
+                f"The directory changed while the request waited. {result.reason} Please ask again.",
+            )
+    return None

@@ -1,0 +1,113 @@
+"""Ending a request: its final status and audit record, the grant an approval creates, the requester
+told, and the expiry of a request nobody decided in time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from bot.domain.status import GrantStatus, RequestStatus, StepStatus
+from bot.notify import outbox
+from bot.services.approvals.notices import refresh_step_messages, tell_requester
+from bot.services.context import Context
+from bot.store import approvals as tasks
+from bot.store import audit
+from bot.store import requests as queries
+from bot.store.locks import directive_barrier
+from bot.store.tables import AccessGrant, AccessRequest
+
+EXPIRED_REASON = "No decision was made in time."
+EXPIRED_NOTE = "This request expired without a decision."
+
+
+def finish_request(
+    ctx: Context,
+    session: Session,
+    request: AccessRequest,
+    status: RequestStatus,
+    *,
+    reason: str | None,
+    actor: str,
+    grant: AccessGrant | None = None,
+    notify_requester: bool = True,
+) -> None:
+    """Give a pending request its final `status` within the caller's transaction: audited as
+    `request.<status>` by `actor`, the requester told (unless `notify_requester` is False) with the
+    `grant` it ended in, and every App Home that shows it refreshed."""
+    now = ctx.clock()
+    before = {"status": request.status, "step": _step_number(request)}
+    request.status = status
+    request.outcome_reason = reason
+    request.decided_at = now
+    request.decided_by = actor
+    request.updated_at = now
+    session.add(request)
+    audit.record(
+        session,
+        actor=actor,
+        action=f"request.{status}",
+        subject_type="request",
+        subject_id=request.id or 0,
+        before=before,
+        after={"status": status, "grant_id": grant.id if grant else None},
+        detail={"reason": reason} if reason else None,
+    )
+    if notify_requester:
+        grant_data = {"label": f"G{grant.id}", "expires_at": grant.expires_at} if grant else None
+        tell_requester(ctx, session, request, status, grant=grant_data)
+    # Every App Home that shows this request (the requester's, and each approver's list of requests
+    # waiting on them) must stop offering buttons for it.
+    outbox.refresh_homes(session, [request.requester_id, *tasks.approvers_of(session, request.id or 0)])
+
+
+def _step_number(request: AccessRequest) -> int | None:
+    return None if request.current_step is None else request.current_step + 1
+
+
+def create_grant(ctx: Context, session: Session, request: AccessRequest) -> AccessGrant:
+    """The active grant an approved request ends in, from now for the duration it asked; audited."""
+    now = ctx.clock()
+    grant = queries.add_grant(
+        session, request, starts_at=now, expires_at=now + timedelta(seconds=request.duration_seconds)
+    )
+    audit.record(
+        session,
+        actor=audit.SYSTEM,
+        action="grant.created",
+        subject_type="grant",
+        subject_id=grant.id or 0,
+        after={
+            "status": GrantStatus.ACTIVE,
+            "user_id": grant.user_id,
+            "model": grant.model,
+            "request_id": request.id,
+        },
+        detail={"expires_at": grant.expires_at.isoformat()},
+    )
+    return grant
+
+
+def expire_request(ctx: Context, session: Session, request: AccessRequest) -> None:
+    """End a pending request that reached its deadline (`expires_at`) undecided, within the caller's
+    transaction; requester and approvers are told, and every approver's copy loses its buttons."""
+    position = request.current_step
+    if position is not None and (step := queries.step_at(session, request.id or 0, position)):
+        step.status = StepStatus.CANCELLED
+        session.add(step)
+    finish_request(ctx, session, request, RequestStatus.EXPIRED, reason=EXPIRED_REASON, actor=audit.SYSTEM)
+    if position is not None:
+        refresh_step_messages(ctx, session, request, position, closing_note=EXPIRED_NOTE)
+
+
+def expire_if_pending(ctx: Context, request_id: int) -> bool:
+    """Expire the request in a transaction of its own if it is still pending (whoever noticed its
+    deadline first, the expiry sweep or a late decision, ends it). True when it was expired here."""
+    with ctx.uow() as uow:
+        directive_barrier(uow.session, exclusive=False)
+        request = queries.lock_request(uow.session, request_id)
+        if request is None or request.status != RequestStatus.PENDING:
+            return False
+        expire_request(ctx, uow.session, request)
+        uow.commit()
+        return True

@@ -1,0 +1,105 @@
+"""Routing a step: who is asked to decide it (the manager, the role's holders, the access admins when
+too few of them can act) and the DMs that ask them."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from sqlmodel import Session
+
+from bot.domain.catalog import StepRule
+from bot.domain.chain import assign_approvers, missing_reason
+from bot.domain.people import Person
+from bot.domain.status import RequestStatus, StepStatus
+from bot.notify import outbox
+from bot.present.approvals import approval_message
+from bot.services.approvals.finishing import finish_request
+from bot.services.context import Context
+from bot.store import accounts, audit
+from bot.store import approvals as tasks
+from bot.store import directory as people
+from bot.store import requests as queries
+from bot.store.tables import AccessRequest, RequestStep
+
+
+def start_step(
+    ctx: Context, session: Session, request: AccessRequest, position: int, requester: Person
+) -> bool:
+    """Make the step at `position` (from 0) the current step and ask its approvers, within the caller's
+    transaction. False when nobody can approve it: the request is then denied with the reason (a request
+    never waits on nobody)."""
+    now = ctx.clock()
+    step = queries.step_at(session, request.id or 0, position)
+    assert step is not None, "steps are created with the request"
+    step.status = StepStatus.PENDING
+    step.started_at = now
+    request.current_step = position
+    request.updated_at = now
+    rule = StepRule(step.name, step.approvers, step.quorum)
+    policy = ctx.catalog.policy
+    if rule.is_manager:
+        manager = people.person_by_email(session, requester.manager_email or "")
+        candidates = [manager.slack_user_id] if manager else []
+    else:
+        candidates = people.holders_of_role(session, rule.approvers)
+    admins = people.holders_of_role(session, policy.admin_role)
+    # Slack accepts DMs to deactivated accounts, so nobody would notice a step waiting on one.
+    gone = accounts.deactivated(session, {*candidates, *admins})
+    missing = missing_reason(
+        rule, candidates=candidates, deactivated=gone, manager_on_file=bool(requester.manager_email)
+    )
+    candidates = [c for c in candidates if c not in gone]
+    admins = [a for a in admins if a not in gone]
+    earlier = {d.approver_id for d in queries.decisions_of(session, request.id or 0)}
+    assignment = assign_approvers(
+        rule,
+        candidates=candidates,
+        admins=admins,
+        excluded={request.requester_id, *earlier},
+        missing_reason=missing,
+    )
+    step.routed_reason = assignment.routed_reason
+    session.add(step)
+    if not assignment.approvers:
+        reason = (
+            f"Nobody can approve step {position + 1} ({step.name}): {assignment.routed_reason} "
+            f"and no access admin is available. Ask {policy.contact} to fix the directory, then ask again."
+        )
+        step.status = StepStatus.CANCELLED
+        finish_request(ctx, session, request, RequestStatus.DENIED, reason=reason, actor=audit.SYSTEM)
+        return False
+    via_admin = set(assignment.approvers) - set(candidates)
+    ask(ctx, session, request, step, assignment.approvers, via_admin)
+    audit.record(
+        session,
+        actor=audit.SYSTEM,
+        action="step.started",
+        subject_type="request",
+        subject_id=request.id or 0,
+        after={"step": position + 1, "name": step.name, "approvers": list(assignment.approvers)},
+        detail={"routed_reason": assignment.routed_reason} if assignment.routed_reason else None,
+    )
+    return True
+
+
+def ask(
+    ctx: Context,
+    session: Session,
+    request: AccessRequest,
+    step: RequestStep,
+    approvers: Sequence[str],
+    via_admin: Collection[str],
+) -> None:
+    """Record who is asked to decide the step and DM each of them the request with its buttons;
+    `via_admin` are those asked as access admins."""
+    asked = tasks.add_tasks(session, step, approvers, via_admin)
+    decisions = queries.decisions_of(session, request.id or 0)
+    for task in asked:
+        task.outbox_id = outbox.post(
+            session,
+            task.approver_id,
+            approval_message(ctx, request, step, decisions, task),
+            check_account=True,  # a deactivated approver is found out before the request waits on them
+        ).id
+        session.add(task)
+    outbox.refresh_homes(session, [t.approver_id for t in asked])

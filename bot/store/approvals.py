@@ -1,0 +1,187 @@
+"""Approval tasks and decisions: who a step asked, what they decided, the DMs that asked them, and the
+steps nobody asked can decide any more."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, case, exists, func, literal, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from bot.domain.catalog import MANAGER
+from bot.domain.status import OutboxStatus, RequestStatus, Verdict
+from bot.store.tables import (
+    AccessRequest,
+    ApprovalTask,
+    Decision,
+    OutboxMessage,
+    Person,
+    PersonRole,
+    RequestStep,
+    SlackAccount,
+)
+
+
+def add_tasks(
+    session: Session, step: RequestStep, approvers: Sequence[str], via_admin: Collection[str]
+) -> list[ApprovalTask]:
+    """Insert one task per approver of the step, in the order given; `via_admin` are those asked as
+    access admins rather than as the step's own approvers. Flushed, so their ids are known."""
+    tasks = [
+        ApprovalTask(
+            request_id=step.request_id,
+            position=step.position,
+            approver_id=approver,
+            via_admin=approver in via_admin,
+        )
+        for approver in approvers
+    ]
+    session.add_all(tasks)
+    session.flush()
+    return tasks
+
+
+def task_posts(session: Session, tasks: Collection[ApprovalTask]) -> dict[int, OutboxMessage]:
+    """The outbox rows that carried these tasks' DMs, by outbox id (tasks not yet posted are skipped)."""
+    ids = [t.outbox_id for t in tasks if t.outbox_id is not None]
+    if not ids:
+        return {}
+    rows = session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids)))
+    return {row.id: row for row in rows if row.id is not None}
+
+
+def add_decision(
+    session: Session,
+    step: RequestStep,
+    approver_id: str,
+    verdict: Verdict,
+    reason: str | None,
+    decided_at: datetime,
+) -> Decision:
+    """Insert one approver's decision on the step. Flushed at once: raises sqlalchemy's IntegrityError
+    when this person already decided on the request (one decision per person per request)."""
+    decision = Decision(
+        request_id=step.request_id,
+        position=step.position,
+        approver_id=approver_id,
+        verdict=verdict,
+        reason=reason,
+        decided_at=decided_at,
+    )
+    session.add(decision)
+    session.flush()
+    return decision
+
+
+def task_for(session: Session, request_id: int, position: int, approver_id: str) -> ApprovalTask | None:
+    """The task asking this approver to decide the step at `position`, or None if it never asked them."""
+    return session.exec(
+        select(ApprovalTask).where(
+            ApprovalTask.request_id == request_id,
+            ApprovalTask.position == position,
+            ApprovalTask.approver_id == approver_id,
+        )
+    ).first()
+
+
+def approvers_of(session: Session, request_id: int) -> list[str]:
+    """Everyone any step of the request has asked."""
+    return list(
+        session.exec(select(ApprovalTask.approver_id).where(ApprovalTask.request_id == request_id).distinct())
+    )
+
+
+def is_assigned(session: Session, request_id: int, approver_id: str) -> bool:
+    """Whether any step of the request ever asked this person."""
+    found = session.exec(
+        select(ApprovalTask.id).where(
+            ApprovalTask.request_id == request_id, ApprovalTask.approver_id == approver_id
+        )
+    ).first()
+    return found is not None
+
+
+def approvals_at(session: Session, request_id: int, position: int) -> int:
+    """How many approvals the step at `position` has."""
+    return session.exec(
+        select(func.count()).where(
+            Decision.request_id == request_id,
+            Decision.position == position,
+            Decision.verdict == Verdict.APPROVE,
+        )
+    ).one()
+
+
+def stranded_requests(
+    session: Session, admin_role: str, limit: int, request_id: int | None = None
+) -> list[int]:
+    """Pending requests whose current step nobody can decide any more: every approver asked either never
+    got the message (it failed permanently), has a deactivated Slack account, no longer qualifies (the
+    directory changed), or has decided already (and the quorum still needs more)."""
+    task = aliased(ApprovalTask)
+    post = aliased(OutboxMessage)
+    requester = aliased(Person)
+    approver = aliased(Person)
+    # Reachable: the request reached them (or is on its way), and Slack has not told us their account is
+    # deactivated (Slack still accepts DMs to deactivated accounts, so delivery alone proves nothing).
+    reachable = and_(
+        or_(col(task.outbox_id).is_(None), col(post.status) != OutboxStatus.FAILED),
+        ~exists()
+        .where(SlackAccount.user_id == task.approver_id, col(SlackAccount.deleted))
+        .correlate_except(SlackAccount),
+    )
+    # Every EXISTS below names the tables it reads itself and correlates everything else explicitly:
+    # left to guess, SQLAlchemy would add the outer request or step to the subquery's own FROM, and the
+    # condition would hold for any request instead of this one.
+    holds = (
+        exists()
+        .where(
+            PersonRole.slack_user_id == task.approver_id,
+            PersonRole.role == case((col(task.via_admin), literal(admin_role)), else_=RequestStep.approvers),
+        )
+        .correlate_except(PersonRole)
+    )
+    is_manager = (
+        exists()
+        .where(
+            requester.slack_user_id == AccessRequest.requester_id,
+            approver.slack_user_id == task.approver_id,
+            requester.manager_email == approver.email,
+        )
+        .correlate_except(requester, approver)
+    )
+    qualifies = case(
+        (and_(RequestStep.approvers == MANAGER, ~col(task.via_admin)), is_manager),
+        else_=holds,
+    )
+    usable = (
+        select(task.id)
+        .outerjoin(post, col(post.id) == col(task.outbox_id))
+        .where(
+            task.request_id == AccessRequest.id,
+            task.position == AccessRequest.current_step,
+            reachable,
+            qualifies,
+            # Someone who already decided cannot make up the rest of a quorum.
+            ~exists()
+            .where(Decision.request_id == AccessRequest.id, Decision.approver_id == task.approver_id)
+            .correlate_except(Decision),
+        )
+        .correlate_except(task, post)
+    )
+    query = (
+        select(AccessRequest.id)
+        .join(
+            RequestStep,
+            (col(RequestStep.request_id) == col(AccessRequest.id))
+            & (col(RequestStep.position) == col(AccessRequest.current_step)),
+        )
+        .where(AccessRequest.status == RequestStatus.PENDING, ~exists(usable))
+        .order_by(col(AccessRequest.id))
+        .limit(limit)
+    )
+    if request_id is not None:
+        query = query.where(AccessRequest.id == request_id)
+    return [int(i) for i in session.exec(query).all()]

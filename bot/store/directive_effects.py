@@ -1,0 +1,251 @@
+"""What a directive does to grants and requests, as set-based SQL: whatever the number of grants, putting
+a directive in force or lifting it is a handful of INSERT … SELECT and UPDATE … WHERE statements, each
+with the audit events of every row it changes, written by the database in the same transaction.
+
+The rows a directive touches are chosen by `held_grants` and `pending_requests` (bot/store/directives.py),
+so counting its impact and applying it can never disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Integer, Select, String, and_, cast, func, insert, literal, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from bot.domain.directives import STOPPED_BY, Population
+from bot.domain.status import GrantStatus, RequestStatus, StepStatus
+from bot.store.directives import held_grants, pending_requests
+from bot.store.tables import (
+    AccessGrant,
+    AccessRequest,
+    ApprovalTask,
+    AuditEvent,
+    GrantSuspension,
+    OutboxMessage,
+    RequestStep,
+)
+from bot.store.types import UTCDateTime
+
+# -- impact --------------------------------------------------------------------------------------------
+
+
+def held_grant_counts(
+    session: Session, models: tuple[str, ...], population: Population
+) -> list[tuple[str, GrantStatus, int]]:
+    """(model, status, how many) of the grants the population holds on these models: the active ones a
+    directive would suspend and those already suspended by another."""
+    rows = session.exec(
+        select(AccessGrant.model, AccessGrant.status, func.count())
+        .where(held_grants(models, population))
+        .group_by(AccessGrant.model, AccessGrant.status)
+    )
+    return [(slug, GrantStatus(status), int(count)) for slug, status, count in rows]
+
+
+def pending_request_counts(
+    session: Session, models: tuple[str, ...], population: Population
+) -> list[tuple[str, int]]:
+    """(model, how many) of the population's pending requests that a directive would stop."""
+    rows = session.exec(
+        select(AccessRequest.model, func.count())
+        .where(pending_requests(models, population))
+        .group_by(AccessRequest.model)
+    )
+    return [(slug, int(count)) for slug, count in rows]
+
+
+# -- putting a directive in force ----------------------------------------------------------------------
+
+
+def suspend_grants(
+    session: Session,
+    directive_id: int,
+    models: tuple[str, ...],
+    population: Population,
+    now: datetime,
+    actor: str,
+) -> None:
+    """Hold every grant the population has on these models under this directive: active ones become
+    suspended, and those another directive suspended already stay so, held by both."""
+    session.exec(  # type: ignore[call-overload]
+        insert(GrantSuspension).from_select(
+            ["grant_id", "directive_id", "user_id", "suspended_at"],
+            select(
+                AccessGrant.id, literal(directive_id, Integer), AccessGrant.user_id, literal(now, UTCDateTime)
+            ).where(held_grants(models, population)),
+        )
+    )
+    held_here = col(AccessGrant.id).in_(
+        select(GrantSuspension.grant_id).where(GrantSuspension.directive_id == directive_id)
+    )
+    for status in (GrantStatus.ACTIVE, GrantStatus.SUSPENDED):
+        _audit_rows(
+            session,
+            now,
+            actor,
+            "grant.suspended",
+            "grant",
+            AccessGrant.id,
+            before={"status": status},
+            after={"status": GrantStatus.SUSPENDED},
+            detail={"directive_id": directive_id},
+            where=and_(AccessGrant.status == status, held_here),
+        )
+    session.exec(  # type: ignore[call-overload]
+        update(AccessGrant)
+        .where(AccessGrant.status == GrantStatus.ACTIVE, held_here)
+        .values(status=GrantStatus.SUSPENDED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def approver_copies(models: tuple[str, ...], population: Population) -> Select[Any]:
+    """A SELECT of `lane`, `address` and `ref_id`: the posted approval request of the current step of
+    each pending request a directive will stop, to be updated once it is stopped."""
+    post = aliased(OutboxMessage)
+    return (
+        select(post.lane.label("lane"), post.address.label("address"), post.id.label("ref_id"))
+        .select_from(ApprovalTask)
+        .join(AccessRequest, col(AccessRequest.id) == col(ApprovalTask.request_id))
+        .join(post, col(post.id) == col(ApprovalTask.outbox_id))
+        .where(
+            pending_requests(models, population),
+            col(ApprovalTask.position) == col(AccessRequest.current_step),
+        )
+    )
+
+
+def stop_requests(
+    session: Session,
+    directive_id: int,
+    models: tuple[str, ...],
+    population: Population,
+    now: datetime,
+    actor: str,
+    reason: str,
+) -> None:
+    """Deny the population's pending requests for these models, citing the directive; their pending
+    approval steps are cancelled."""
+    pending = pending_requests(models, population)
+    _audit_rows(
+        session,
+        now,
+        actor,
+        "request.denied",
+        "request",
+        AccessRequest.id,
+        before={"status": RequestStatus.PENDING},
+        after={"status": RequestStatus.DENIED},
+        detail={"directive_id": directive_id, "reason": reason},
+        where=pending,
+    )
+    session.exec(  # type: ignore[call-overload]
+        update(RequestStep)
+        .where(
+            RequestStep.status == StepStatus.PENDING,
+            col(RequestStep.request_id).in_(select(AccessRequest.id).where(pending)),
+        )
+        .values(status=StepStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    session.exec(  # type: ignore[call-overload]
+        update(AccessRequest)
+        .where(pending)
+        .values(
+            status=RequestStatus.DENIED,
+            outcome_reason=reason,
+            directive_id=directive_id,
+            decided_by=STOPPED_BY,
+            decided_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+# -- lifting -------------------------------------------------------------------------------------------
+
+
+def release_grants(session: Session, directive_id: int, now: datetime, actor: str) -> tuple[int, int]:
+    """Close this directive's suspensions. Grants no other directive holds, and not yet expired, become
+    active again. Returns (grants reinstated, grants still suspended under other directives)."""
+    mine = select(GrantSuspension.grant_id).where(
+        GrantSuspension.directive_id == directive_id, col(GrantSuspension.released_at).is_(None)
+    )
+    other = aliased(GrantSuspension)
+    held_elsewhere = col(AccessGrant.id).in_(
+        select(other.grant_id).where(other.directive_id != directive_id, col(other.released_at).is_(None))
+    )
+    suspended_here = and_(AccessGrant.status == GrantStatus.SUSPENDED, col(AccessGrant.id).in_(mine))
+    comes_back = and_(suspended_here, col(AccessGrant.expires_at) > now, ~held_elsewhere)
+    reinstated = session.exec(select(func.count()).where(comes_back)).one()
+    still = session.exec(select(func.count()).where(suspended_here, held_elsewhere)).one()
+    _audit_rows(
+        session,
+        now,
+        actor,
+        "grant.reinstated",
+        "grant",
+        AccessGrant.id,
+        before={"status": GrantStatus.SUSPENDED},
+        after={"status": GrantStatus.ACTIVE},
+        detail={"directive_id": directive_id},
+        where=comes_back,
+    )
+    session.exec(  # type: ignore[call-overload]
+        update(GrantSuspension)
+        .where(
+            GrantSuspension.directive_id == directive_id,
+            col(GrantSuspension.released_at).is_(None),
+            col(GrantSuspension.grant_id).in_(select(AccessGrant.id).where(comes_back)),
+        )
+        .values(reinstated=True)
+        .execution_options(synchronize_session=False)
+    )
+    session.exec(  # type: ignore[call-overload]
+        update(AccessGrant)
+        .where(comes_back)
+        .values(status=GrantStatus.ACTIVE, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.exec(  # type: ignore[call-overload]
+        update(GrantSuspension)
+        .where(GrantSuspension.directive_id == directive_id, col(GrantSuspension.released_at).is_(None))
+        .values(released_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(reinstated), int(still)
+
+
+def _audit_rows(
+    session: Session,
+    now: datetime,
+    actor: str,
+    action: str,
+    subject_type: str,
+    id_column: Any,
+    *,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    detail: dict[str, Any],
+    where: Any,
+) -> None:
+    """One audit event per matching row, written by the database in one statement."""
+    session.exec(  # type: ignore[call-overload]
+        insert(AuditEvent).from_select(
+            ["at", "actor", "action", "subject_type", "subject_id", "before", "after", "detail"],
+            select(
+                literal(now, UTCDateTime),
+                literal(actor, String),
+                literal(action, String),
+                literal(subject_type, String),
+                cast(id_column, String),
+                literal(before, JSON),
+                literal(after, JSON),
+                literal(detail, JSON),
+            ).where(where),
+        )
+    )

@@ -1,0 +1,368 @@
+"""The declared shape of workflows/ (models.yaml, chains.yaml, policy.yaml), as pydantic models.
+
+Every check raises a `workflow` error whose text is what the admin reads after `<file>: <key path>:`
+(bot/workflows.py adds those and turns pydantic's own errors, such as an unknown key, into the same
+form). A valid file becomes the plain domain objects of bot/domain/catalog.py through `to_*()`.
+
+Each key is checked on its own, so one wrong value never hides another; the few checks that compare two
+keys sit on the later of the two and read the earlier one from `info.data` (absent when it was wrong).
+Checks that need more than one file read the validation context: `chains`, the names chains.yaml
+defines, and `slugs`, the slugs seen so far.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError, PydanticUseDefault
+
+from bot.domain.catalog import MANAGER, MODEL_STATUSES, Chain, Model, Policy, StepRule
+from bot.domain.countries import country_problem
+from bot.domain.durations import DurationError, parse_duration
+
+WORKFLOW_ERROR = "workflow"
+SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+ROLE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,20}$")
+# What a required key that is absent (or empty) is told, where a plain "is required" would not help.
+MISSING = {
+    "embargoed_countries": "is required (write [] if no country is embargoed)",
+    "default_duration": "is required (like 7d)",
+    "max_duration": "is required (like 7d)",
+    "chains": "must be a mapping, not nothing",
+    "steps": "must be a non-empty list of steps",
+    "models": "must be a non-empty list of models",
+}
+_POLICY = Policy()
+
+
+def problem(text: str, key: str | None = None) -> PydanticCustomError:
+    """A `workflow` error; `key` names the sibling key it is reported under instead of the one checked."""
+    # The text travels as context so that braces in a quoted value are never read as a template.
+    context = {"problem": text} if key is None else {"problem": text, "key": key}
+    return PydanticCustomError(WORKFLOW_ERROR, "{problem}", context)
+
+
+def missing(key: str | None) -> PydanticCustomError:
+    return problem(MISSING.get(key or "", "is required"))
+
+
+def kind(value: Any) -> str:
+    """What a YAML value is, in an admin's words ("a mapping", "text", "nothing")."""
+    if value is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number"}.get(
+        type(value), type(value).__name__
+    )
+
+
+# --- one value each ---------------------------------------------------------------------------------
+
+
+def _text(limit: int = 200, required: bool = True) -> BeforeValidator:
+    """Non-empty text of at most `limit` characters, stripped. Empty in YAML: required, or the default."""
+
+    def check(value: Any, info: ValidationInfo) -> str:
+        if value is None:
+            if required:
+                raise missing(info.field_name)
+            raise PydanticUseDefault()
+        if not isinstance(value, str) or not value.strip():
+            raise problem(f"must be non-empty text, not {kind(value)}")
+        if len(value) > limit:
+            raise problem(f"must be at most {limit} characters")
+        return value.strip()
+
+    return BeforeValidator(check)
+
+
+def _whole(minimum: int, maximum: int) -> BeforeValidator:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise problem(f"must be a whole number, not {kind(value)}")
+        if not minimum <= value <= maximum:
+            raise problem(f"must be between {minimum} and {maximum}")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise problem(f"must be true or false, not {kind(value)}")
+    return value
+
+
+def _duration_text(value: Any) -> timedelta:
+    try:
+        return parse_duration(str(value))
+    except DurationError as error:
+        raise problem(str(error)) from None
+
+
+def _duration(required: bool) -> BeforeValidator:
+    def check(value: Any, info: ValidationInfo) -> timedelta:
+        if value is None:
+            if required:
+                raise missing(info.field_name)
+            raise PydanticUseDefault()
+        return _duration_text(value)
+
+    return BeforeValidator(check)
+
+
+def _role(value: str) -> str:
+    if not ROLE.match(value):
+        raise problem(f"'{value}' must be lower-case letters, digits and dashes")
+    return value
+
+
+def _status(value: Any) -> str:
+    if value not in MODEL_STATUSES:
+        raise problem(f"must be one of {', '.join(MODEL_STATUSES)}, not '{value}'")
+    return str(value)
+
+
+def _country(value: Any) -> str:
+    if isinstance(value, bool):
+        raise problem('YAML reads NO, YES, ON and OFF as true/false: quote the code, e.g. "NO"')
+    wrong = country_problem(str(value))
+    if wrong:
+        raise problem(wrong)
+    return str(value)
+
+
+def _channel(value: Any) -> str:
+    if not isinstance(value, str) or not CHANNEL.match(value):
+        raise problem(f"'{value}' is not a channel ID (like C0123ABCD; copy it from the channel details)")
+    return value
+
+
+def _chain_name(value: str) -> str:
+    if not SLUG.match(value):
+        raise problem("chain names must be lower-case letters, digits and dashes")
+    return value
+
+
+# --- lists and mappings -----------------------------------------------------------------------------
+
+
+def _list(
+    message: str, non_empty: bool = False, empty_means: Literal["wrong", "missing", "default"] = "wrong"
+) -> BeforeValidator:
+    """A YAML list (else `message`); an empty value (`key:` alone) is wrong, missing, or the default."""
+
+    def check(value: Any, info: ValidationInfo) -> list[Any]:
+        if value is None and empty_means == "default":
+            raise PydanticUseDefault()
+        if value is None and empty_means == "missing":
+            raise missing(info.field_name)
+        if not isinstance(value, list) or (non_empty and not value):
+            raise problem(message)
+        return value
+
+    return BeforeValidator(check)
+
+
+def _named(value: Any) -> Any:
+    # YAML keys may be numbers or dates; the admin wrote them as text.
+    return {str(key): item for key, item in value.items()} if isinstance(value, dict) else value
+
+
+class Spec(BaseModel):
+    """A YAML mapping with exactly these keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_keys(cls, data: Any) -> Any:
+        return _named(data)
+
+
+# --- policy.yaml ------------------------------------------------------------------------------------
+
+
+class PolicySpec(Spec):
+    """`policy:`; keys in the order their problems are reported."""
+
+    embargoed_countries: Annotated[
+        tuple[Annotated[str, BeforeValidator(_country)], ...],
+        _list("must be a list of ISO 3166-1 alpha-2 codes", empty_means="missing"),
+    ]
+    justification_min_chars: Annotated[int, _whole(0, 3000)] = _POLICY.justification_min_chars
+    justification_max_chars: Annotated[int, _whole(1, 3000)] = _POLICY.justification_max_chars
+    admin_role: Annotated[str, _text(required=False), AfterValidator(_role)] = _POLICY.admin_role
+    compliance_role: Annotated[str, _text(required=False), AfterValidator(_role)] = _POLICY.compliance_role
+    duration_choices: Annotated[
+        tuple[Annotated[timedelta, BeforeValidator(_duration_text)], ...],
+        _list("must be a non-empty list of durations (like [1d, 7d, 30d])", True, "default"),
+    ] = _POLICY.duration_choices
+    request_ttl: Annotated[timedelta, _duration(required=False)] = _POLICY.request_ttl
+    contact: Annotated[str, _text(required=False)] = _POLICY.contact
+    directory_contact: Annotated[str, _text(required=False)] = _POLICY.directory_contact
+
+    @field_validator("justification_max_chars")
+    @classmethod
+    def _minimum_within_maximum(cls, maximum: int, info: ValidationInfo) -> int:
+        # A wrong minimum is reported on its own; compare with the default it falls back to.
+        minimum = info.data.get("justification_min_chars", _POLICY.justification_min_chars)
+        if minimum > maximum:
+            raise problem("must not be more than justification_max_chars", key="justification_min_chars")
+        return maximum
+
+    def to_policy(self) -> Policy:
+        return Policy(
+            embargoed_countries=frozenset(self.embargoed_countries),
+            justification_min_chars=self.justification_min_chars,
+            justification_max_chars=self.justification_max_chars,
+            admin_role=self.admin_role,
+            compliance_role=self.compliance_role,
+            request_ttl=self.request_ttl,
+            duration_choices=tuple(sorted(set(self.duration_choices))),
+            contact=self.contact,
+            directory_contact=self.directory_contact,
+        )
+
+
+class PolicyFile(Spec):
+    # Absent, the policy is an empty mapping, so that the keys it requires are named.
+    policy: PolicySpec = Field(default_factory=dict, validate_default=True)
+
+
+# --- chains.yaml ------------------------------------------------------------------------------------
+
+
+class StepSpec(Spec):
+    approvers: Annotated[str, _text()]
+    quorum: Annotated[int, _whole(1, 10)] = 1
+    name: Annotated[str, _text(limit=100, required=False)] = ""
+
+    @field_validator("approvers")
+    @classmethod
+    def _manager_or_role(cls, approvers: str) -> str:
+        if approvers != MANAGER and not ROLE.match(approvers):
+            raise problem(f"'{approvers}' must be 'manager' or a directory role name")
+        return approvers
+
+    @field_validator("quorum")
+    @classmethod
+    def _one_manager(cls, quorum: int, info: ValidationInfo) -> int:
+        if info.data.get("approvers") == MANAGER and quorum != 1:
+            raise problem("a manager step has one approver; quorum must be 1")
+        return quorum
+
+    def to_rule(self) -> StepRule:
+        default = "Manager" if self.approvers == MANAGER else self.approvers.replace("-", " ").capitalize()
+        return StepRule(self.name or default, self.approvers, self.quorum)
+
+
+class ChainSpec(Spec):
+    description: Any = None  # for the admin reading the file; never shown
+    steps: Annotated[list[StepSpec], _list(MISSING["steps"], non_empty=True, empty_means="missing")]
+
+    def to_chain(self, name: str) -> Chain:
+        return Chain(name, tuple(step.to_rule() for step in self.steps))
+
+
+class ChainsFile(Spec):
+    chains: Annotated[dict[Annotated[str, AfterValidator(_chain_name)], ChainSpec], BeforeValidator(_named)]
+
+    def to_chains(self) -> dict[str, Chain]:
+        return {name: spec.to_chain(name) for name, spec in self.chains.items()}
+
+
+def defined_chains(data: Any) -> set[str]:
+    """The chain names models may use: each one in chains.yaml with a non-empty list of steps, even if a
+    step is wrong (that is reported once, in chains.yaml, not again for every model on the chain)."""
+    chains = _named(data.get("chains")) if isinstance(data, dict) else None
+    if not isinstance(chains, dict):
+        return set()
+    return {
+        name
+        for name, body in chains.items()
+        if isinstance(body, dict) and isinstance(body.get("steps"), list) and body["steps"]
+    }
+
+
+# --- models.yaml ------------------------------------------------------------------------------------
+
+
+class ModelSpec(Spec):
+    """One entry of `models:`; keys in the order their problems are reported."""
+
+    slug: Annotated[str, _text(limit=64)]
+    name: Annotated[str, _text(limit=60)]
+    provider: Annotated[str, _text(limit=60)]
+    status: Annotated[str, BeforeValidator(_status)] = MODEL_STATUSES[0]
+    default_duration: Annotated[timedelta, _duration(required=True)]
+    max_duration: Annotated[timedelta, _duration(required=True)]
+    chain: Annotated[str, _text()]
+    announce_channels: Annotated[
+        tuple[Annotated[str, BeforeValidator(_channel)], ...],
+        _list("must be a list of channel IDs (like C0123ABCD)"),
+    ] = ()
+    us_persons_only: Annotated[bool, BeforeValidator(_flag)] = False
+    description: Annotated[str, _text(limit=500, required=False)] = ""
+
+    @field_validator("slug")
+    @classmethod
+    def _unique_slug(cls, slug: str, info: ValidationInfo) -> str:
+        if not SLUG.match(slug):
+            raise problem(f"'{slug}' must be lower-case letters, digits, dots and dashes")
+        seen: set[str] | None = (info.context or {}).get("slugs")
+        if seen is not None:
+            if slug in seen:
+                raise problem(f"'{slug}' is used by another model")
+            seen.add(slug)
+        return slug
+
+    @field_validator("max_duration")
+    @classmethod
+    def _default_within_maximum(cls, maximum: timedelta, info: ValidationInfo) -> timedelta:
+        default = info.data.get("default_duration")
+        if default is not None and default > maximum:
+            raise problem("must not be longer than max_duration", key="default_duration")
+        return maximum
+
+    @field_validator("chain")
+    @classmethod
+    def _defined_chain(cls, chain: str, info: ValidationInfo) -> str:
+        known: set[str] | None = (info.context or {}).get("chains")
+        if known is not None and chain not in known:
+            listed = ", ".join(sorted(known)) or "none defined"
+            raise problem(f"'{chain}' is not defined in chains.yaml (known: {listed})")
+        return chain
+
+    def to_model(self) -> Model:
+        return Model(
+            slug=self.slug,
+            name=self.name,
+            provider=self.provider,
+            status=self.status,
+            default_duration=self.default_duration,
+            max_duration=self.max_duration,
+            chain=self.chain,
+            announce_channels=self.announce_channels,
+            us_persons_only=self.us_persons_only,
+            description=self.description,
+        )
+
+
+class ModelsFile(Spec):
+    models: Annotated[list[ModelSpec], _list(MISSING["models"], non_empty=True, empty_means="missing")]
+
+    def to_models(self) -> dict[str, Model]:
+        return {spec.slug: spec.to_model() for spec in self.models}
