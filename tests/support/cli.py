@@ -12,8 +12,8 @@ from sqlmodel import col, select
 
 from bot.cli import main
 from bot.notify import outbox
+from bot.present.records import audit_record, grant_record, request_record
 from bot.services.directives import list_directives
-from bot.services.queries import audit_record, grant_record, request_record
 from bot.store import outbox as outbox_rows
 from bot.store.db import Database
 from bot.store.requests import list_grants, list_requests

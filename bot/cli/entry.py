@@ -1,0 +1,67 @@
+"""`main`: read the arguments and the settings, set up logging, run the command, and turn every error a
+person can cause into one line on stderr and an exit code (0 done, 1 failed, 2 bad input or settings)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, ProgrammingError
+
+from bot.cli.common import EXIT_FAILURE, EXIT_USAGE, Command, UsageError
+from bot.cli.output import fail
+from bot.cli.parser import build_parser
+from bot.config import ConfigError, Settings, load_settings
+from bot.domain.people import DirectoryError
+from bot.domain.text import terminal_safe
+from bot.workflows import WorkflowError
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run `accessbot ARGV` and return its exit code (0 done, 1 failed, 2 bad input or settings).
+    `environ` replaces os.environ (and .env) when given, so a caller can run it in its own process."""
+    parser = build_parser()
+    args = argparse.Namespace()
+    try:
+        args = parser.parse_args(argv)
+        settings = load_settings() if environ is None else load_settings(environ, env_file=None)
+        _configure_logging(settings)
+        run: Command = args.run
+        return run(settings, args)
+    except UsageError as error:
+        return fail(EXIT_USAGE, str(error))
+    except ConfigError as error:
+        return fail(EXIT_USAGE, str(error))
+    except WorkflowError as error:
+        for problem in error.problems:
+            print(terminal_safe(str(problem)), file=sys.stderr)
+        return fail(EXIT_USAGE, f"workflows are not valid ({len(error.problems)} problem(s))")
+    except DirectoryError as error:
+        source = getattr(args, "file", "directory")
+        for line, message in error.problems:
+            # The messages quote the file's cells: one printable line each.
+            shown = f"{source}:{line}: {message}" if line else f"{source}: {message}"
+            print(terminal_safe(shown), file=sys.stderr)
+        return fail(EXIT_USAGE, f"nothing was imported ({len(error.problems)} problem(s))")
+    except (OperationalError, ProgrammingError, DBAPIError) as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        return fail(EXIT_FAILURE, f"database error: {reason} (check DATABASE_URL)")
+    except (ArgumentError, NoSuchModuleError):
+        return fail(EXIT_USAGE, "DATABASE_URL is not a database URL I can use (e.g. sqlite:///accessbot.db)")
+    except KeyboardInterrupt:
+        return 130
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if settings.log_level != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Slack's libraries log whole payloads (messages, justifications, tokens in URLs) at DEBUG.
+    for name in ("slack_sdk", "slack_bolt", "bot.slack.bolt"):
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))

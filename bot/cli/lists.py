@@ -1,0 +1,39 @@
+"""`accessbot requests list` and `grants list`: tables, or JSON arrays of the records of
+bot/present/records.py."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.cli.common import ready_database
+from bot.cli.output import print_records
+from bot.config import Settings
+from bot.domain.status import GrantStatus, RequestStatus
+from bot.present.records import GrantRecord, RequestRecord
+
+REQUEST_COLUMNS = ("id", "slack_user_id", "model", "status", "current_step", "created_at", "decided_at")
+GRANT_COLUMNS = ("id", "slack_user_id", "model", "status", "created_at", "expires_at")
+
+
+def requests(settings: Settings, args: argparse.Namespace) -> int:
+    """Requests, oldest first: all, or those of `--status`, at most `--limit`."""
+    from bot.store.requests import list_requests
+
+    status = RequestStatus(args.status) if args.status else None
+    db = ready_database(settings)
+    with db.read() as session:
+        records = [RequestRecord.of(r) for r in list_requests(session, status, args.limit)]
+    print_records(records, args.json, REQUEST_COLUMNS)
+    return 0
+
+
+def grants(settings: Settings, args: argparse.Namespace) -> int:
+    """Grants, oldest first: all, or those of `--status`, at most `--limit`."""
+    from bot.store.requests import list_grants
+
+    status = GrantStatus(args.status) if args.status else None
+    db = ready_database(settings)
+    with db.read() as session:
+        records = [GrantRecord.of(g) for g in list_grants(session, status, args.limit)]
+    print_records(records, args.json, GRANT_COLUMNS)
+    return 0

@@ -1,0 +1,149 @@
+"""The `accessbot` commands and their arguments. Each command's handler (`run`) lives in the module of
+its family; parsing errors are one line (UsageError), not argparse's usage dump."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, NoReturn
+
+from bot import __version__
+from bot.cli import audit, db, demo, directive, directives, directory, lists, outbox, serving, workflows
+from bot.cli.arguments import message_id, positive, words
+from bot.cli.common import UsageError
+from bot.domain.status import GrantStatus, OutboxStatus, RequestStatus
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _actions(parser: argparse.ArgumentParser, dest: str) -> Any:
+    """The required ACTION of a command family (`accessbot db upgrade`)."""
+    actions = parser.add_subparsers(dest=dest, metavar="ACTION", parser_class=_Parser)
+    actions.required = True
+    return actions
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every command; a parsed command carries its handler as `run` (a bot.cli.common.Command). Its
+    `parse_args` raises UsageError for bad arguments (exits only for --help and --version)."""
+    parser = _Parser(prog="accessbot", description="Who may use which AI models, decided in Slack.")
+    parser.add_argument("--version", action="version", version=f"accessbot {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    _add_serving(commands)
+    _add_setup(commands)
+    _add_lists(commands)
+    _add_directive(commands)
+    _add_outbox_and_audit(commands)
+    commands.add_parser(
+        "demo", help="play a request through approval to a grant, with no Slack account"
+    ).set_defaults(run=demo.run)
+    return parser
+
+
+def _add_serving(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve", help="run the Slack app over HTTP (POST /slack/events, GET /healthz)"
+    )
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="port (default: PORT, else 3000)")
+    serve.set_defaults(run=serving.serve)
+    commands.add_parser(
+        "socket", help="run the Slack app over Socket Mode (needs SLACK_APP_TOKEN)"
+    ).set_defaults(run=serving.socket)
+    commands.add_parser(
+        "worker", help="deliver the outbox and run scheduled jobs, without serving Slack (for scale-out)"
+    ).set_defaults(run=serving.worker)
+
+
+def _add_setup(commands: Any) -> None:
+    db_actions = _actions(commands.add_parser("db", help="database schema"), "db_command")
+    db_actions.add_parser("upgrade", help="apply pending migrations").set_defaults(run=db.upgrade)
+    db_actions.add_parser("current", help="show the schema revision").set_defaults(run=db.current)
+
+    dir_actions = _actions(commands.add_parser("directory", help="the people directory"), "directory_command")
+    imp = dir_actions.add_parser("import", help="import a directory CSV (all rows or none)")
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(run=directory.import_file)
+    show = dir_actions.add_parser("show", help="show one person (Slack user ID or email)")
+    show.add_argument("user")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(run=directory.show)
+
+    wf_actions = _actions(
+        commands.add_parser("workflows", help="the model catalog, chains and policy (workflows/)"),
+        "workflows_command",
+    )
+    wf_actions.add_parser("check", help="validate workflows/ and name each problem").set_defaults(
+        run=workflows.check
+    )
+
+
+def _add_lists(commands: Any) -> None:
+    for noun, statuses, run in (
+        ("requests", RequestStatus, lists.requests),
+        ("grants", GrantStatus, lists.grants),
+    ):
+        actions = _actions(commands.add_parser(noun, help=f"access {noun}"), f"{noun}_command")
+        lister = actions.add_parser("list", help=f"list {noun}")
+        lister.add_argument("--status", choices=words(statuses))
+        lister.add_argument("--limit", type=positive, help="at most this many")
+        lister.add_argument("--json", action="store_true", help="print a JSON array")
+        lister.set_defaults(run=run)
+
+
+def _add_directive(commands: Any) -> None:
+    actions = _actions(
+        commands.add_parser("directive", help="orders that restrict models for a population"),
+        "directive_command",
+    )
+    issue = actions.add_parser("issue", help="issue a directive (now, or at --effective-at)")
+    issue.add_argument("--title", required=True)
+    issue.add_argument("--authority", required=True, help="who issued the order")
+    issue.add_argument("--reference", required=True, help="citation, e.g. 15 CFR 744.23")
+    issue.add_argument("--models", required=True, help="comma-separated model slugs, e.g. mythos-5,fable-5")
+    issue.add_argument(
+        "--population", required=True, help="everyone | non-us-persons | citizenship:XX;YY | users:U1;U2"
+    )
+    issue.add_argument("--action", required=True, help="suspend | require-licence | notice")
+    issue.add_argument("--notice-file", required=True, type=Path, help="file with the notice text")
+    issue.add_argument("--effective-at", help="ISO 8601 time with a zone (default: now)")
+    issue.add_argument("--dry-run", action="store_true", help="show the impact and change nothing")
+    issue.add_argument("--wait", action="store_true", help="show delivery progress until every notice is out")
+    issue.add_argument(
+        "--wait-timeout", type=positive, default=900, help="seconds --wait gives up after (900)"
+    )
+    issue.add_argument("--json", action="store_true", help="print the result as JSON")
+    issue.set_defaults(run=directive.issue)
+    listing = actions.add_parser("list", help="list directives")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.set_defaults(run=directives.list_all)
+    lift = actions.add_parser("lift", help="lift a directive; suspended grants come back")
+    lift.add_argument("id", help="directive ID, e.g. D3")
+    lift.add_argument("--reason", help="why (told to the people affected)")
+    lift.set_defaults(run=directives.lift)
+    report = actions.add_parser("report", help="everyone a directive affected and what happened to them")
+    report.add_argument("id", help="directive ID, e.g. D3")
+    report.add_argument("--json", action="store_true", help="print JSON")
+    report.set_defaults(run=directives.report)
+
+
+def _add_outbox_and_audit(commands: Any) -> None:
+    actions = _actions(commands.add_parser("outbox", help="outgoing Slack messages"), "outbox_command")
+    listing = actions.add_parser("list", help="list queued, sent and failed messages")
+    listing.add_argument("--status", choices=words(OutboxStatus))
+    listing.add_argument("--limit", type=positive, default=200, help="at most this many (200)")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.set_defaults(run=outbox.list_recent)
+    retry = actions.add_parser("retry", help="queue failed messages again (after fixing the cause)")
+    retry.add_argument("ids", nargs="+", type=message_id, metavar="ID")
+    retry.set_defaults(run=outbox.retry)
+
+    audit_actions = _actions(commands.add_parser("audit", help="the audit trail"), "audit_command")
+    export = audit_actions.add_parser("export", help="export every audit event")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--output", type=Path, help="write to this file instead of standard output")
+    export.set_defaults(run=audit.export)

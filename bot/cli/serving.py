@@ -1,0 +1,62 @@
+"""`accessbot serve`, `socket` and `worker`: the long-running processes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from bot.cli.common import EXIT_FAILURE
+from bot.cli.output import fail
+from bot.config import Settings
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    """The Slack app over HTTP on a production server, until stopped."""
+    from bot.runtime import build_runtime
+    from bot.server import serve as serve_http
+
+    runtime = build_runtime(settings)
+    serve_http(runtime, args.host, args.port or settings.port, settings.http_threads)
+    return 0
+
+
+def socket(settings: Settings, args: argparse.Namespace) -> int:
+    """The Slack app over Socket Mode, until interrupted; 1 when Slack refuses the connection."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
+
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(settings, socket_mode=True)
+    runtime.start_background()
+    try:
+        SocketModeHandler(runtime.app, settings.slack_app_token).start()
+    except SlackApiError as error:
+        code = error.response.get("error") if error.response is not None else "unknown"
+        return fail(EXIT_FAILURE, f"Slack refused the Socket Mode connection ({code}); check SLACK_APP_TOKEN")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop()
+    return 0
+
+
+def worker(settings: Settings, args: argparse.Namespace) -> int:
+    """The outbox sender and the scheduled jobs, without Slack requests, until SIGTERM or Ctrl-C."""
+    import signal
+    import threading
+
+    from bot.runtime import build_worker
+
+    runtime = build_worker(settings)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    runtime.start_background()
+    logging.getLogger("bot.worker").info("delivering the outbox and running scheduled jobs")
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop()
+    return 0

@@ -1,0 +1,151 @@
+"""The records scripts read about directives, as declared pydantic models: a row of `accessbot directive
+list --json`, what `directive issue --json` prints (the impact, measured or done) and `directive report
+--json`.
+
+The services build these shapes as plain dicts (bot/services/directives: `directive_record`,
+`Impact.as_dict`, `report`), which the audit trail and the Slack templates read too; the models declare
+them and check them on their way out (`from_service`), so a key a service adds or drops fails here
+instead of reaching scripts unannounced. Times as in bot/present/records.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, Self
+
+from bot.domain.status import DirectivePhase, DirectiveStatus, GrantStatus, OutboxStatus
+from bot.present.records import Record, Timestamp
+
+
+class _FromService(Record):
+    @classmethod
+    def from_service(cls, data: Mapping[str, Any]) -> Self:
+        """The record of a service's dict; raises pydantic.ValidationError when its keys or values are
+        not the declared ones."""
+        return cls.model_validate(data)
+
+
+class DirectiveRecord(_FromService):
+    """A directive (never a draft). `models` are slugs; `action` is `suspend`, `require-licence` or
+    `notice`; `population` as issued (`everyone`, `non-us-persons`, `citizenship:XX;YY`, `users:U1;U2`)."""
+
+    id: int
+    reference: str
+    title: str
+    authority: str
+    status: DirectiveStatus
+    models: list[str]
+    population: str
+    action: str
+    effective_at: Timestamp
+    issued_by: str
+    issued_at: Timestamp | None
+    activated_at: Timestamp | None
+    lifted_by: str | None
+    lifted_at: Timestamp | None
+
+
+class ModelImpactRecord(Record):
+    """What a directive does to one model: grants suspended now, grants another directive holds
+    suspended already, pending requests stopped, and the model's announcement channels."""
+
+    model: str
+    name: str
+    grants_suspended: int
+    grants_already_suspended: int
+    requests_stopped: int
+    channels: list[str]
+
+
+class ImpactRecord(_FromService):
+    """What issuing a directive does (or, in a dry run, would do). `not_in_directory`: people a `users:`
+    population names whom the directory does not know."""
+
+    action: str
+    people_to_notify: int
+    not_in_directory: list[str]
+    channels_to_notify: list[str]
+    models: list[ModelImpactRecord]
+
+
+class PreviewRecord(Record):
+    """`accessbot directive issue --dry-run --json`: nothing was changed."""
+
+    dry_run: bool
+    impact: ImpactRecord
+
+
+class IssuedRecord(PreviewRecord):
+    """`accessbot directive issue --json`: the directive issued, in force (`active`) or `scheduled`."""
+
+    id: int
+    status: DirectiveStatus
+
+
+class ReportGrant(Record):
+    """A grant the directive suspended; `released_at` is when it let go of it, and `status_now` says
+    whether the grant came back (another directive may still hold it, or it expired meanwhile)."""
+
+    grant_id: int
+    model: str
+    suspended_at: Timestamp
+    released_at: Timestamp | None
+    reinstated: bool
+    status_now: GrantStatus
+
+
+class ReportRequest(Record):
+    """A request the directive stopped while pending, or denied when it was made while in force."""
+
+    request_id: int
+    model: str
+    what: Literal["stopped while pending", "denied when asked"]
+    at: Timestamp | None
+
+
+class ReportNotice(Record):
+    """One post of one announcement and how its delivery stands (`error`: Slack's, when it failed)."""
+
+    phase: DirectivePhase
+    status: OutboxStatus
+    error: str | None
+
+
+class ReportChannel(Record):
+    """An announcement posted to a channel (fields as in ReportNotice)."""
+
+    channel: str
+    phase: DirectivePhase
+    status: OutboxStatus
+    error: str | None
+
+
+class ReportPerson(Record):
+    """Someone the directive affected; `name` is null when the directory does not know them."""
+
+    slack_user_id: str
+    grants: list[ReportGrant]
+    requests: list[ReportRequest]
+    notices: list[ReportNotice]
+    name: str | None
+
+
+class ReportSummary(Record):
+    """The report in numbers."""
+
+    people: int
+    grants_suspended: int
+    grants_reinstated: int
+    requests_stopped: int
+    requests_denied: int
+    notices_failed: int
+
+
+class DirectiveReport(_FromService):
+    """`accessbot directive report --json`: everyone the directive affected, by Slack user ID, its
+    channel posts, and the summary."""
+
+    directive: DirectiveRecord
+    people: list[ReportPerson]
+    channels: list[ReportChannel]
+    summary: ReportSummary
