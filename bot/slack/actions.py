@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.status import Verdict
 from bot.domain.text import parse_db_id
 from bot.services import approvals, grants, requests
-from bot.services.context import Outcome, Refusal
+from bot.services.context import Refusal
 from bot.slack import ids
 from bot.slack.payloads import Click, parse
 from bot.slack.responder import Answer
@@ -20,43 +20,51 @@ from bot.slack.surfaces import Surfaces
 
 log = logging.getLogger(__name__)
 
+Message = dict[str, Any]
+
 
 def _id_value(click: Click, noun: str) -> int:
+    """The database id a Cancel or Relinquish button carries. Raises Refusal when it holds none."""
     value = parse_db_id(click.value)
     if value is None:
         raise Refusal(f"That {noun} button is not one of mine, so nothing was changed.")
     return value
 
 
-def register(app: App, surfaces: Surfaces) -> None:
-    ctx, responder = surfaces.ctx, surfaces.responder
+class ActionListeners:
+    """Button clicks. Each acks at once (Slack shows an error after 3 s) and does its work after the ack,
+    in the responder's background pool."""
 
-    def reply(click: Click, answer: Answer, *, always: bool = False) -> None:
+    def __init__(self, surfaces: Surfaces):
+        self.surfaces = surfaces
+        self.ctx = surfaces.ctx
+        self.responder = surfaces.responder
+
+    def reply(self, click: Click, answer: Answer, *, always: bool = False) -> None:
         """Tell the clicker what happened: ephemerally under a message, or by DM (their Home tab is
-        refreshed by the service that changed something)."""
+        refreshed by the service that changed something). Successes are told only with `always`."""
         if answer.repeat or not (answer.refusal is not None or always):
             return
         if click.in_view or click.response_url is None:
-            responder.tell(click.user.id, answer.message)
+            self.responder.tell(click.user.id, answer.message)
         else:
-            responder.respond_later(click.response_url, answer.message, user_id=click.user.id)
+            self.responder.respond_later(click.response_url, answer.message, user_id=click.user.id)
 
-    def clicked(body: dict[str, Any], what: str) -> Click | None:
-        return parse(Click, body, what)
-
-    @app.action(ids.APPROVE_ACTION)
-    def approve(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+    def approve(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+        """Approve on an approval message or in App Home; the value is "<request_id>:<step position>"."""
         ack()
-        click = clicked(body, "Approve click")
-        if click is None:
-            return
+        click = parse(Click, body, "Approve click")
+        if click is not None:
+            self.responder.background.submit(self._approve, click, context)
+
+    def _approve(self, click: Click, context: dict[str, Any]) -> None:
         unchanged = False
 
-        def work() -> dict[str, Any]:
+        def work() -> Message:
             nonlocal unchanged
             button = approvals.parse_button_value(click.value)
             outcome = approvals.decide(
-                ctx,
+                self.ctx,
                 request_id=button.request_id,
                 position=button.position,
                 approver_id=click.user.id,
@@ -65,69 +73,72 @@ def register(app: App, surfaces: Surfaces) -> None:
             unchanged = outcome.status == approvals.UNCHANGED
             return outcome.message
 
-        def run() -> None:
-            answer = responder.attempt(work, context)
-            reply(click, answer, always=unchanged)
+        answer = self.responder.attempt(work, context)
+        self.reply(click, answer, always=unchanged)
 
-        responder.background.submit(run)
-
-    @app.action(ids.DENY_ACTION)
-    def deny(ack: Ack, body: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
-        # Open the reason form at once (trigger_id expires); permissions are checked on submit.
+    def deny(self, ack: Ack, body: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
+        """Deny: opens the reason form at once (trigger_id expires); permissions are checked on submit."""
         ack()
-        click = clicked(body, "Deny click")
+        click = parse(Click, body, "Deny click")
         if click is None:
             return
         try:
             request_id = approvals.parse_button_value(click.value).request_id
         except Refusal as refusal:
-            reply(click, Answer(ctx.notice(refusal.message, tone="warning"), refusal))
+            self.reply(click, Answer(self.ctx.notice(refusal.message, tone="warning"), refusal))
             return
         if click.trigger_id is None:
             return
-        view = ctx.render("deny_modal", button_value=click.value, request_label=f"R{request_id}")
+        view = self.ctx.render("deny_modal", button_value=click.value, request_label=f"R{request_id}")
         try:
             client.views_open(trigger_id=click.trigger_id, view=view)
         except SlackApiError as error:
             log.warning("views.open for the deny form failed: %s", error.response.get("error"))
-            message = ctx.notice(
+            message = self.ctx.notice(
                 "I could not open the form in time; please click Deny again.", tone="warning"
             )
-            reply(click, Answer(message, Refusal("views.open failed")))
+            self.reply(click, Answer(message, Refusal("views.open failed")))
 
-    @app.action(ids.HOME_REQUEST_ACTION)
-    def home_request(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def home_request(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """App Home's "Request access": opens the request form."""
         ack()
-        click = clicked(body, "App Home click")
-        if click is None or click.trigger_id is None:
-            return
-        surfaces.open_request_form(client, click.trigger_id, user_id=click.user.id)
+        click = parse(Click, body, "App Home click")
+        if click is not None and click.trigger_id is not None:
+            self.surfaces.open_request_form(client, click.trigger_id, user_id=click.user.id)
 
-    @app.action(ids.HOME_CANCEL_ACTION)
-    def home_cancel(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+    def home_cancel(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+        """App Home's Cancel on a pending request; the value is the request id."""
         ack()
-        click = clicked(body, "Cancel click")
+        click = parse(Click, body, "Cancel click")
         if click is None:
             return
 
-        def work() -> dict[str, Any]:
-            outcome: Outcome = requests.cancel_request(
-                ctx, actor_id=click.user.id, request_id=_id_value(click, "Cancel")
-            )
-            return outcome.message
+        def work() -> Message:
+            request_id = _id_value(click, "Cancel")
+            return requests.cancel_request(self.ctx, actor_id=click.user.id, request_id=request_id).message
 
-        responder.background.submit(lambda: reply(click, responder.attempt(work, context)))
+        self.responder.background.submit(lambda: self.reply(click, self.responder.attempt(work, context)))
 
-    @app.action(ids.HOME_RELINQUISH_ACTION)
-    def home_relinquish(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+    def home_relinquish(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+        """App Home's Relinquish on a grant; the value is the grant id."""
         ack()
-        click = clicked(body, "Relinquish click")
+        click = parse(Click, body, "Relinquish click")
         if click is None:
             return
 
-        def work() -> dict[str, Any]:
-            return grants.relinquish_grant(
-                ctx, holder_id=click.user.id, grant_id=_id_value(click, "Relinquish")
-            ).message
+        def work() -> Message:
+            grant_id = _id_value(click, "Relinquish")
+            return grants.relinquish_grant(self.ctx, holder_id=click.user.id, grant_id=grant_id).message
 
-        responder.background.submit(lambda: reply(click, responder.attempt(work, context)))
+        self.responder.background.submit(lambda: self.reply(click, self.responder.attempt(work, context)))
+
+
+def register(app: App, surfaces: Surfaces) -> ActionListeners:
+    """Register every button listener on `app`; returns the listeners so that tests can call them."""
+    listeners = ActionListeners(surfaces)
+    app.action(ids.APPROVE_ACTION)(listeners.approve)
+    app.action(ids.DENY_ACTION)(listeners.deny)
+    app.action(ids.HOME_REQUEST_ACTION)(listeners.home_request)
+    app.action(ids.HOME_CANCEL_ACTION)(listeners.home_cancel)
+    app.action(ids.HOME_RELINQUISH_ACTION)(listeners.home_relinquish)
+    return listeners

@@ -24,6 +24,24 @@ class _Quiet(logging.Filter):
         return "will be ignored" not in record.getMessage() and "will be unused" not in record.getMessage()
 
 
+def stamp_arrival(context: BoltContext, next: Callable[[], None]) -> None:
+    """Middleware: note when the request arrived and its replay key, for the ack deadline and replays."""
+    context[RECEIVED_AT] = arrival_time()
+    replay = arrival_replay()
+    if replay is not None:
+        context[REPLAY] = replay
+    next()
+
+
+def on_error(error: Exception, body: dict[str, Any]) -> None:
+    """One log line for a request no listener handles, a full one for a listener that failed."""
+    if isinstance(error, BoltUnhandledRequestError):
+        # A verified request nothing here listens for (a retired button, a new Slack feature).
+        log.warning("no listener for a Slack %s request", str(body.get("type") or "command")[:40])
+        return
+    log.error("a listener failed (%s)", type(error).__name__, exc_info=error)
+
+
 def build_app(
     *,
     bot_token: str,
@@ -33,6 +51,8 @@ def build_app(
     bot_user_id: str | None = None,
     team_id: str | None = None,
 ) -> App:
+    """The Bolt app for one workspace, every listener registered with `surfaces` as its dependencies."""
+
     def authorize(**_: Any) -> AuthorizeResult:
         # A single-workspace app: the identity comes from auth.test at start, so that no request ever
         # waits on a Slack call before it is acknowledged.
@@ -55,27 +75,13 @@ def build_app(
         # The HTTP edge (bot/slack/edge.py) verifies every request on its raw bytes before Bolt sees it;
         # Bolt's own check would parse the body first and log all of it when the check fails.
         request_verification_enabled=False,
-        # Unhandled requests go to on_error below (one line) instead of Bolt's multi-line suggestion.
+        # Unhandled requests go to on_error (one line) instead of Bolt's multi-line suggestion.
         raise_error_for_unhandled_request=True,
     )
     bolt_logger.removeFilter(quiet)
 
-    @app.middleware
-    def stamp_arrival(context: BoltContext, next: Callable[[], None]) -> None:
-        context[RECEIVED_AT] = arrival_time()
-        replay = arrival_replay()
-        if replay is not None:
-            context[REPLAY] = replay
-        next()
-
-    @app.error
-    def on_error(error: Exception, body: dict[str, Any]) -> None:
-        if isinstance(error, BoltUnhandledRequestError):
-            # A verified request nothing here listens for (a retired button, a new Slack feature).
-            log.warning("no listener for a Slack %s request", str(body.get("type") or "command")[:40])
-            return
-        log.error("a listener failed (%s)", type(error).__name__, exc_info=error)
-
+    app.middleware(stamp_arrival)
+    app.error(on_error)
     for module in (commands, directives, actions, views, events, shortcuts, options):
         module.register(app, surfaces)
     return app

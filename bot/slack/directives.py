@@ -87,33 +87,39 @@ def _effective(form: Submission) -> datetime | None:
     return datetime.fromtimestamp(picked, UTC)
 
 
-def register(app: App, surfaces: Surfaces) -> None:
-    ctx, responder = surfaces.ctx, surfaces.responder
+class DirectiveListeners:
+    """`/directive`, the directive form (which answers with the impact preview) and its confirmation."""
 
-    @app.command(ids.DIRECTIVE_COMMAND)
-    def directive(ack: Ack, command: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
+    def __init__(self, surfaces: Surfaces):
+        self.ctx = surfaces.ctx
+        self.responder = surfaces.responder
+
+    def command(self, ack: Ack, command: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
+        """`/directive [list | lift D3 [reason] | report D3 | help]`; without text, opens the form."""
         got = parse(Command, command, "/directive command")
         if got is None:
-            ack_ephemeral(ack, ctx.notice(UNREADABLE_COMMAND, tone="warning"))
+            ack_ephemeral(ack, self.ctx.notice(UNREADABLE_COMMAND, tone="warning"))
             return
         try:
             parsed = parse_directive(got.text)
         except CommandError as error:
-            ack_ephemeral(ack, ctx.notice(str(error), tone="warning"))
+            ack_ephemeral(ack, self.ctx.notice(str(error), tone="warning"))
             return
         if parsed.action == "form":
-            open_form(ack, client, got, context)
+            self.open_form(ack, client, got, context)
             return
-        responder.answer_command(
+        self.responder.answer_command(
             ack,
             context,
             got.response_url,
             got.user_id,
-            lambda: run(parsed, got.user_id),
+            lambda: self.answer(parsed, got.user_id),
             acts=parsed.action == "lift",
         )
 
-    def open_form(ack: Ack, client: WebClient, command: Command, context: dict[str, Any]) -> None:
+    def open_form(self, ack: Ack, client: WebClient, command: Command, context: dict[str, Any]) -> None:
+        """Open the directive form for an access admin; anyone else is told why not in the ack."""
+        ctx, responder = self.ctx, self.responder
         user_id = command.user_id
 
         def allowed() -> dict[str, Any]:
@@ -135,15 +141,14 @@ def register(app: App, surfaces: Surfaces) -> None:
             client.views_open(trigger_id=command.trigger_id, view=view)
         except SlackApiError as error:
             log.warning("views.open for the directive form failed: %s", error.response.get("error"))
-            responder.respond_later(
-                command.response_url,
-                ctx.notice(
-                    "I could not open the form in time; please run `/directive` again.", tone="warning"
-                ),
-                user_id=user_id,
+            message = ctx.notice(
+                "I could not open the form in time; please run `/directive` again.", tone="warning"
             )
+            responder.respond_later(command.response_url, message, user_id=user_id)
 
-    def run(parsed: DirectiveCommand, user_id: str) -> dict[str, Any]:
+    def answer(self, parsed: DirectiveCommand, user_id: str) -> dict[str, Any]:
+        """The message for a parsed subcommand (not `form`). Raises Refusal for non-admins."""
+        ctx = self.ctx
         if parsed.action == "help":
             return ctx.notice(HELP, title="Directives (access admins)")
         if parsed.action == "list":
@@ -159,21 +164,20 @@ def register(app: App, surfaces: Surfaces) -> None:
             lifted = directives.lift(
                 ctx, actor=user_id, directive_id=parsed.target_id or 0, reason=parsed.reason
             )
-            label = f"D{lifted.directive.id}"
             kept = (
                 f"; {lifted.still_suspended} stay suspended under other directives"
                 if lifted.still_suspended
                 else ""
             )
             return ctx.notice(
-                f"Lifted {label}: {lifted.reinstated} grant(s) reinstated{kept}. "
+                f"Lifted D{lifted.directive.id}: {lifted.reinstated} grant(s) reinstated{kept}. "
                 "Everyone it affected and its channels are being told.",
                 tone="success",
             )
         raise AssertionError(parsed.action)
 
-    @app.view(ids.DIRECTIVE_VIEW)
-    def form_submitted(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+    def form_submitted(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+        """The directive form: a field error in the form, or the form replaced by the impact preview."""
         form = parse(Submission, body, "directive form")
         if form is None:
             ack(response_action="errors", errors={ids.DIRECTIVE_TITLE_BLOCK: UNREADABLE_FORM})
@@ -189,20 +193,21 @@ def register(app: App, surfaces: Surfaces) -> None:
                 models=form.selected_many(
                     ids.DIRECTIVE_MODELS_BLOCK, ids.DIRECTIVE_MODELS_BLOCK + ids.INPUT_SUFFIX
                 ),
-                known_models=set(ctx.catalog.models),
+                known_models=set(self.ctx.catalog.models),
                 population=population,
                 action=_choice(form, ids.DIRECTIVE_ACTION_BLOCK),
                 effective_at=_effective(form),
-                now=ctx.clock(),
+                now=self.ctx.clock(),
             )
         except DirectiveError as error:
             block = population_block if error.field == "population" else _BLOCKS.get(error.field or "title")
             ack(response_action="errors", errors={block or ids.DIRECTIVE_TITLE_BLOCK: form_error(str(error))})
             return
 
-        answer = responder.wait(
-            responder.run(lambda: directives.preview(ctx, actor=user_id, draft=draft), context), context
-        )
+        def preview() -> dict[str, Any]:
+            return directives.preview(self.ctx, actor=user_id, draft=draft)
+
+        answer = self.responder.wait(self.responder.run(preview, context), context)
         if answer is None:
             ack(
                 response_action="errors",
@@ -216,25 +221,32 @@ def register(app: App, surfaces: Surfaces) -> None:
         else:
             ack(response_action="update", view=answer.message)
 
-    @app.view(ids.DIRECTIVE_CONFIRM_VIEW)
-    def confirmed(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+    def confirmed(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+        """The preview's Confirm: issues the draft named by private_metadata."""
         # Close the form at once; the admin's DM shows the result and delivery progress.
         ack()
         form = parse(Submission, body, "directive confirmation")
-        if form is None:
-            return
-        user_id = form.user.id
-        draft_id = parse_db_id(form.view.private_metadata)
+        if form is not None:
+            self.responder.background.submit(self._confirm, form.user.id, form.view.private_metadata, context)
+
+    def _confirm(self, user_id: str, metadata: str, context: dict[str, Any]) -> None:
+        draft_id = parse_db_id(metadata)
 
         def confirm() -> dict[str, Any]:
             if draft_id is None:
                 raise Refusal("That form is not one of mine, so nothing was changed.")
-            directives.issue(ctx, actor=user_id, draft_id=draft_id, progress_to=user_id)
+            directives.issue(self.ctx, actor=user_id, draft_id=draft_id, progress_to=user_id)
             return {}
 
-        def run() -> None:
-            answer = responder.attempt(confirm, context)
-            if answer.refusal is not None and not answer.repeat:
-                responder.tell(user_id, answer.message)
+        answer = self.responder.attempt(confirm, context)
+        if answer.refusal is not None and not answer.repeat:
+            self.responder.tell(user_id, answer.message)
 
-        responder.background.submit(run)
+
+def register(app: App, surfaces: Surfaces) -> DirectiveListeners:
+    """Register `/directive` and its two views on `app`; returns the listeners for tests."""
+    listeners = DirectiveListeners(surfaces)
+    app.command(ids.DIRECTIVE_COMMAND)(listeners.command)
+    app.view(ids.DIRECTIVE_VIEW)(listeners.form_submitted)
+    app.view(ids.DIRECTIVE_CONFIRM_VIEW)(listeners.confirmed)
+    return listeners

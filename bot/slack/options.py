@@ -79,20 +79,27 @@ def model_options(catalog: Catalog, action_id: str, query: str) -> list[dict[str
     ]
 
 
-def register(app: App, surfaces: Surfaces) -> None:
-    ctx = surfaces.ctx
+class OptionListeners:
+    def __init__(self, surfaces: Surfaces):
+        self.ctx = surfaces.ctx
 
-    def answer(ack: Ack, body: dict[str, Any]) -> None:
+    def model_picker(self, ack: Ack, body: dict[str, Any]) -> None:
+        """Acks a block_suggestion with `{"options": [...]}`: the models matching the typed text."""
         options: list[dict[str, Any]] = []
         try:
             query = query_of(body)
             if query is not None:
-                options = model_options(ctx.catalog, str(body.get("action_id")), query)
+                options = model_options(self.ctx.catalog, str(body.get("action_id")), query)
         except Exception:  # an empty menu beats an error the person cannot act on
             log.exception("could not build model options")
             options = []
         ack(options=options)
 
+
+def register(app: App, surfaces: Surfaces) -> OptionListeners:
+    """Register the model pickers' options on `app`; returns the listeners for tests."""
+    listeners = OptionListeners(surfaces)
     for action_id in (ids.REQUEST_MODEL_ACTION, ids.DIRECTIVE_MODELS_ACTION):
         # A dict constraint matches block_suggestion only (a string would also match legacy dialogs).
-        app.options({"action_id": action_id})(answer)
+        app.options({"action_id": action_id})(listeners.model_picker)
+    return listeners

@@ -12,10 +12,20 @@ from bot.slack.payloads import Shortcut, parse
 from bot.slack.surfaces import Surfaces
 
 
-def register(app: App, surfaces: Surfaces) -> None:
-    @app.shortcut(ids.REQUEST_SHORTCUT)
-    def request_shortcut(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+class ShortcutListeners:
+    def __init__(self, surfaces: Surfaces):
+        self.surfaces = surfaces
+
+    def request_shortcut(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """Opens the request form (the person is told by DM if it cannot open)."""
         ack()
         shortcut = parse(Shortcut, body, "shortcut")
         if shortcut is not None:
-            surfaces.open_request_form(client, shortcut.trigger_id, user_id=shortcut.user.id)
+            self.surfaces.open_request_form(client, shortcut.trigger_id, user_id=shortcut.user.id)
+
+
+def register(app: App, surfaces: Surfaces) -> ShortcutListeners:
+    """Register the shortcut on `app`; returns the listeners so that tests can call them directly."""
+    listeners = ShortcutListeners(surfaces)
+    app.shortcut(ids.REQUEST_SHORTCUT)(listeners.request_shortcut)
+    return listeners

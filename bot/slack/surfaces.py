@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 
 
 class Surfaces:
+    """What every listener depends on, built once at start: the services' Context, the Responder that
+    answers within Slack's deadline, and the request form several surfaces open."""
+
     def __init__(self, ctx: Context, responder: Responder):
         self.ctx = ctx
         self.responder = responder

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +13,7 @@ from slack_bolt import Ack, App
 from bot.domain.durations import DurationError, parse_duration
 from bot.domain.status import Verdict
 from bot.services import approvals, requests
+from bot.services.context import Refusal
 from bot.slack import ids
 from bot.slack.payloads import Submission, parse
 from bot.slack.responder import Answer
@@ -36,30 +39,44 @@ def form_error(text: str) -> str:
 UNREADABLE_FORM = "I could not read this form as sent. Nothing was done; please submit it again."
 
 
-def register(app: App, surfaces: Surfaces) -> None:
-    ctx, responder = surfaces.ctx, surfaces.responder
+class ViewListeners:
+    """Modal submissions: a refusal the service gives in time is shown in the form, on the field it is
+    about; otherwise the form closes and the answer comes by DM."""
 
-    def finish(ack: Ack, context: dict[str, Any], user_id: str, work: Any, error_block: Any) -> None:
+    def __init__(self, surfaces: Surfaces):
+        self.ctx = surfaces.ctx
+        self.responder = surfaces.responder
+
+    def finish(
+        self,
+        ack: Ack,
+        context: dict[str, Any],
+        user_id: str,
+        work: Callable[[], dict[str, Any]],
+        error_block: Callable[[Refusal], str],
+    ) -> None:
         """Show a refusal in the form if the service answers in time; otherwise close it and DM later."""
+        responder = self.responder
         future = responder.run(work, context)
         answer = responder.wait(future, context)
         if answer is None:
             ack()
 
-            def later(done: Any) -> None:
-                result: Answer = done.result()
+            def later(done: Future[Answer]) -> None:
+                result = done.result()
                 if result.refusal is not None and not result.repeat:
                     responder.tell(user_id, result.message)
 
             future.add_done_callback(later)
             return
         if answer.refusal is not None and not answer.repeat:
-            ack(response_action="errors", errors={error_block(answer): form_error(answer.refusal.message)})
+            errors = {error_block(answer.refusal): form_error(answer.refusal.message)}
+            ack(response_action="errors", errors=errors)
             return
         ack()
 
-    @app.view(ids.REQUEST_VIEW)
-    def request_submitted(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+    def request_submitted(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+        """The request form: model, optional duration, justification; files one access request."""
         form = parse(Submission, body, "request form")
         if form is None:
             ack(response_action="errors", errors={ids.REQUEST_MODEL_BLOCK: UNREADABLE_FORM})
@@ -80,21 +97,18 @@ def register(app: App, surfaces: Surfaces) -> None:
         justification = form.text(ids.REQUEST_JUSTIFICATION_BLOCK, ids.REQUEST_JUSTIFICATION_ACTION)
 
         def work() -> dict[str, Any]:
-            outcome = requests.submit_request(
-                ctx, requester_id=user_id, model_slug=model, duration=duration, justification=justification
-            )
-            return outcome.message
+            return requests.submit_request(
+                self.ctx,
+                requester_id=user_id,
+                model_slug=model,
+                duration=duration,
+                justification=justification,
+            ).message
 
-        finish(
-            ack,
-            context,
-            user_id,
-            work,
-            lambda answer: _FIELD_BLOCKS.get(answer.refusal.field or "model", ids.REQUEST_MODEL_BLOCK),
-        )
+        self.finish(ack, context, user_id, work, _request_block)
 
-    @app.view(ids.DENY_VIEW)
-    def deny_submitted(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+    def deny_submitted(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+        """The deny-reason form; its private_metadata is the Deny button's value."""
         form = parse(Submission, body, "deny form")
         if form is None:
             ack(response_action="errors", errors={ids.DENY_REASON_BLOCK: UNREADABLE_FORM})
@@ -109,7 +123,7 @@ def register(app: App, surfaces: Surfaces) -> None:
         def work() -> dict[str, Any]:
             button = approvals.parse_button_value(value)
             return approvals.decide(
-                ctx,
+                self.ctx,
                 request_id=button.request_id,
                 position=button.position,
                 approver_id=user_id,
@@ -117,4 +131,17 @@ def register(app: App, surfaces: Surfaces) -> None:
                 reason=reason,
             ).message
 
-        finish(ack, context, user_id, work, lambda _answer: ids.DENY_REASON_BLOCK)
+        self.finish(ack, context, user_id, work, lambda _refusal: ids.DENY_REASON_BLOCK)
+
+
+def _request_block(refusal: Refusal) -> str:
+    """The request form's block a refusal is about (the model picker when it names no field)."""
+    return _FIELD_BLOCKS.get(refusal.field or "model", ids.REQUEST_MODEL_BLOCK)
+
+
+def register(app: App, surfaces: Surfaces) -> ViewListeners:
+    """Register the request and deny form submissions on `app`; returns the listeners for tests."""
+    listeners = ViewListeners(surfaces)
+    app.view(ids.REQUEST_VIEW)(listeners.request_submitted)
+    app.view(ids.DENY_VIEW)(listeners.deny_submitted)
+    return listeners
