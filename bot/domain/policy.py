@@ -17,6 +17,7 @@ from datetime import timedelta
 from bot.domain.catalog import SUSPENDED, Catalog, Model
 from bot.domain.durations import format_duration
 from bot.domain.people import Person
+from bot.domain.status import GrantStatus
 
 PASS = "pass"
 REFUSE = "refuse"
@@ -111,7 +112,7 @@ def check_directory(person: Person | None, contact: str) -> CheckResult:
 
 def check_duplicate(model: Model, existing: Existing) -> CheckResult:
     if existing.grant_id is not None:
-        state = "a suspended" if existing.grant_status == "suspended" else "an active"
+        state = "a suspended" if existing.grant_status == GrantStatus.SUSPENDED else "an active"
         return CheckResult(
             "duplicate", REFUSE, f"You already hold {state} grant G{existing.grant_id} for {model.name}."
         )

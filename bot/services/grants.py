@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from bot.domain.status import HELD_GRANT_STATUSES, GrantStatus
 from bot.notify import outbox
 from bot.present.rows import grant_data, model_name
 from bot.render import escape_mrkdwn
@@ -13,7 +13,7 @@ from bot.services.context import Context, Outcome, Refusal
 from bot.store import audit
 from bot.store import requests as queries
 from bot.store.locks import directive_barrier
-from bot.store.tables import HELD_GRANT_STATUSES, AccessGrant, GrantSuspension
+from bot.store.tables import AccessGrant
 
 MAX_REASON = 3000
 
@@ -29,12 +29,7 @@ def _end_grant(
     grant.end_reason = reason
     grant.updated_at = now
     session.add(grant)
-    # An ended grant is held by no directive any more; lifting one later must not speak of it as held.
-    session.exec(  # type: ignore[call-overload]
-        update(GrantSuspension)
-        .where(col(GrantSuspension.grant_id) == grant.id, col(GrantSuspension.released_at).is_(None))
-        .values(released_at=now)
-    )
+    queries.release_suspensions_of(session, grant.id or 0, now)
     audit.record(
         session,
         actor=actor,
@@ -69,7 +64,7 @@ def revoke_grant(ctx: Context, *, admin_id: str, grant_id: int, reason: str) -> 
             raise Refusal(f"There is no grant G{grant_id}.")
         if grant.status not in HELD_GRANT_STATUSES:
             raise Refusal(f"G{grant_id} is already {grant.status}.")
-        _end_grant(ctx, uow.session, grant, "revoked", actor=admin_id, reason=reason, notify=True)
+        _end_grant(ctx, uow.session, grant, GrantStatus.REVOKED, actor=admin_id, reason=reason, notify=True)
         uow.commit()
     return Outcome(
         ctx.notice(
@@ -78,7 +73,7 @@ def revoke_grant(ctx: Context, *, admin_id: str, grant_id: int, reason: str) -> 
             tone="success",
         ),
         grant_id,
-        "revoked",
+        GrantStatus.REVOKED,
     )
 
 
@@ -94,14 +89,16 @@ def relinquish_grant(ctx: Context, *, holder_id: str, grant_id: int) -> Outcome:
             ctx,
             uow.session,
             grant,
-            "revoked",
+            GrantStatus.REVOKED,
             actor=holder_id,
             reason="Relinquished by the holder.",
             notify=False,
         )
         uow.commit()
     name = escape_mrkdwn(model_name(ctx.catalog, grant.model))
-    return Outcome(ctx.notice(f"You gave up G{grant_id} ({name}).", tone="success"), grant_id, "revoked")
+    return Outcome(
+        ctx.notice(f"You gave up G{grant_id} ({name}).", tone="success"), grant_id, GrantStatus.REVOKED
+    )
 
 
 def expire_due_grants(ctx: Context, *, limit: int = 1000) -> int:
@@ -111,21 +108,13 @@ def expire_due_grants(ctx: Context, *, limit: int = 1000) -> int:
     with ctx.uow() as uow:
         session = uow.session
         directive_barrier(session, exclusive=False)
-        due = list(
-            session.exec(
-                select(AccessGrant)
-                .where(col(AccessGrant.status).in_(HELD_GRANT_STATUSES), col(AccessGrant.expires_at) <= now)
-                .order_by(col(AccessGrant.expires_at))
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        )
+        due = queries.claim_due_grants(session, now, limit)
         for grant in due:
             _end_grant(
                 ctx,
                 session,
                 grant,
-                "expired",
+                GrantStatus.EXPIRED,
                 actor=audit.SYSTEM,
                 reason="Reached its end time.",
                 notify=True,

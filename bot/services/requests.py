@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.domain import policy as checks
 from bot.domain.chain import plan_steps
 from bot.domain.policy import Application
+from bot.domain.status import RequestStatus, StepStatus
 from bot.notify import outbox
 from bot.present.approvals import waiting_on_data
 from bot.present.rows import model_name, request_data
@@ -90,7 +91,7 @@ def _submit(
         model=model.slug,
         duration_seconds=int(evaluation.duration.total_seconds()),
         justification=justification,
-        status="pending",
+        status=RequestStatus.PENDING,
         policy_results=[r.as_dict() for r in evaluation.results],
         created_at=now,
         updated_at=now,
@@ -102,11 +103,13 @@ def _submit(
         session.flush()
         _audit_submitted(session, request)
         request.directive_id = denial.directive_id
-        approvals.finish_request(ctx, session, request, "denied", reason=denial.reason, actor="policy")
+        approvals.finish_request(
+            ctx, session, request, RequestStatus.DENIED, reason=denial.reason, actor="policy"
+        )
         return Outcome(
             ctx.render("request_result", request=request_data(catalog, request), waiting_on=None),
             request.id,
-            "denied",
+            RequestStatus.DENIED,
         )
     planned = plan_steps(catalog.chain_for(model), evaluation.reviews, catalog.policy.compliance_role)
     request.step_count = len(planned)
@@ -123,7 +126,7 @@ def _submit(
                 approvers=planned_step.rule.approvers,
                 quorum=planned_step.rule.quorum,
                 note=planned_step.note,
-                status="waiting",
+                status=StepStatus.WAITING,
             )
         )
     session.flush()
@@ -148,7 +151,7 @@ def _audit_submitted(session: Session, request: AccessRequest) -> None:
         subject_type="request",
         subject_id=request.id or 0,
         after={
-            "status": "pending",
+            "status": RequestStatus.PENDING,
             "model": request.model,
             "duration_seconds": request.duration_seconds,
             "steps": request.step_count,
@@ -166,19 +169,19 @@ def cancel_request(ctx: Context, *, actor_id: str, request_id: int) -> Outcome:
         if request is None or request.requester_id != actor_id:
             # Same answer for "not yours" and "does not exist": ids are not secrets, but contents are.
             raise Refusal(f"You have no request R{request_id}. `/access status` lists yours.")
-        if request.status != "pending":
+        if request.status != RequestStatus.PENDING:
             raise Refusal(
                 f"R{request_id} is already {request.status}; only pending requests can be cancelled."
             )
         position = request.current_step
         if position is not None and (step := queries.step_at(session, request_id, position)) is not None:
-            step.status = "cancelled"
+            step.status = StepStatus.CANCELLED
             session.add(step)
         approvals.finish_request(
             ctx,
             session,
             request,
-            "cancelled",
+            RequestStatus.CANCELLED,
             reason="Cancelled by the requester.",
             actor=actor_id,
             notify_requester=False,
@@ -194,7 +197,7 @@ def cancel_request(ctx: Context, *, actor_id: str, request_id: int) -> Outcome:
             tone="success",
         ),
         request_id,
-        "cancelled",
+        RequestStatus.CANCELLED,
     )
 
 
@@ -204,14 +207,7 @@ def expire_stale_requests(ctx: Context, *, limit: int = 500) -> int:
     with ctx.uow() as uow:
         session = uow.session
         directive_barrier(session, exclusive=False)
-        query = (
-            select(AccessRequest)
-            .where(AccessRequest.status == "pending", col(AccessRequest.expires_at) <= now)
-            .order_by(col(AccessRequest.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        stale = list(session.exec(query))
+        stale = queries.claim_stale_requests(session, now, limit)
         for request in stale:
             approvals.expire_request(ctx, session, request)
         uow.commit()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.domain.policy import Existing
@@ -15,6 +16,7 @@ from bot.store.tables import (
     AccessRequest,
     ApprovalTask,
     Decision,
+    GrantSuspension,
     RequestStep,
 )
 
@@ -150,3 +152,41 @@ def add_grant(
     session.add(grant)
     session.flush()
     return grant
+
+
+def claim_due_grants(session: Session, now: datetime, limit: int) -> list[AccessGrant]:
+    """Held grants whose end time has come (`expires_at <= now`, UTC), soonest first, at most `limit`,
+    locked with SKIP LOCKED so that several servers never end (and announce) the same grant twice."""
+    return list(
+        session.exec(
+            select(AccessGrant)
+            .where(col(AccessGrant.status).in_(HELD_GRANT_STATUSES), col(AccessGrant.expires_at) <= now)
+            .order_by(col(AccessGrant.expires_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def claim_stale_requests(session: Session, now: datetime, limit: int) -> list[AccessRequest]:
+    """Pending requests past their deadline (`expires_at <= now`, UTC), oldest first, at most `limit`,
+    locked with SKIP LOCKED so that several servers never expire the same request twice."""
+    return list(
+        session.exec(
+            select(AccessRequest)
+            .where(AccessRequest.status == RequestStatus.PENDING, col(AccessRequest.expires_at) <= now)
+            .order_by(col(AccessRequest.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def release_suspensions_of(session: Session, grant_id: int, now: datetime) -> None:
+    """Close every open directive hold on a grant that has ended: lifting a directive later must not
+    speak of it as held."""
+    session.exec(  # type: ignore[call-overload]
+        update(GrantSuspension)
+        .where(col(GrantSuspension.grant_id) == grant_id, col(GrantSuspension.released_at).is_(None))
+        .values(released_at=now)
+    )

@@ -1,6 +1,7 @@
 """The database tables. Alembic (migrations/) owns the schema; these classes must match it.
 
-States are plain strings (see the *_STATUSES tuples) so that SQL stays readable in reports.
+States are stored as plain words (the values of the enums in bot/domain/status.py) so that SQL stays
+readable in reports.
 """
 
 from __future__ import annotations
@@ -11,14 +12,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from bot.domain.status import DirectiveStatus, GrantStatus, OutboxStatus, RequestStatus, StepStatus
 from bot.store.types import UTCDateTime, stamped_at_flush
-
-REQUEST_STATUSES = ("pending", "approved", "denied", "cancelled", "expired")
-GRANT_STATUSES = ("active", "suspended", "expired", "revoked")
-STEP_STATUSES = ("waiting", "pending", "approved", "denied", "cancelled")
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
-# Grants that count as "holding" a model: at most one per person and model.
-HELD_GRANT_STATUSES = ("active", "suspended")
 
 
 class Person(SQLModel, table=True):
@@ -69,7 +64,7 @@ class AccessRequest(SQLModel, table=True):
     model: str = Field(max_length=64, index=True)
     duration_seconds: int
     justification: str = Field(sa_type=Text)
-    status: str = Field(default="pending", max_length=16, index=True)
+    status: str = Field(default=RequestStatus.PENDING, max_length=16, index=True)
     current_step: int | None = Field(default=None)
     step_count: int = Field(default=0)
     policy_results: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -94,7 +89,7 @@ class RequestStep(SQLModel, table=True):
     quorum: int = Field(default=1)
     note: str | None = Field(default=None, sa_type=Text)
     routed_reason: str | None = Field(default=None, sa_type=Text)
-    status: str = Field(default="waiting", max_length=16)
+    status: str = Field(default=StepStatus.WAITING, max_length=16)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -147,7 +142,7 @@ class AccessGrant(SQLModel, table=True):
     user_id: str = Field(max_length=32, index=True)
     model: str = Field(max_length=64, index=True)
     request_id: int | None = Field(default=None, foreign_key="access_request.id", unique=True)
-    status: str = Field(default="active", max_length=16)
+    status: str = Field(default=GrantStatus.ACTIVE, max_length=16)
     starts_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -189,7 +184,7 @@ class OutboxMessage(SQLModel, table=True):
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     ref_id: int | None = Field(default=None)  # for an update: the post it edits
     group_key: str | None = Field(default=None, max_length=64, index=True)
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16)
     attempts: int = Field(default=0)
     # The last attempt may have reached Slack (a timeout, a 5xx): look before sending again.
     uncertain: bool = Field(default=False)
@@ -266,7 +261,7 @@ class Directive(SQLModel, table=True):
     notice: str = Field(sa_type=Text)
     action: str = Field(max_length=20)
     population: str = Field(sa_type=Text)  # canonical text, e.g. "citizenship:IR;KP"
-    status: str = Field(default="draft", max_length=16, index=True)  # draft | scheduled | active | lifted
+    status: str = Field(default=DirectiveStatus.DRAFT, max_length=16, index=True)
     effective_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime, index=True)
     issued_by: str = Field(max_length=64)
     issued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
