@@ -47,10 +47,6 @@ from tests.unit.template_data import (
     hostile,
 )
 
-# Every test here shares samples that take seconds to build (session fixtures): keep them on one xdist
-# worker so that they are built once.
-pytestmark = pytest.mark.xdist_group("template-samples")
-
 RENDERER = Renderer(TEMPLATES_DIR)
 ALL_VARIANTS = [f"{t}:{v}" for t, variants in TEMPLATE_VARIANTS.items() for v in variants]
 RAW_TOKENS = ("<!channel>", "<@U1>", "<https://x|y>")
