@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.domain.catalog import Catalog
+from bot.present.replies import Reply
 from bot.render import Renderer
 from bot.store.db import Database, UnitOfWork
 from bot.store.types import utcnow
@@ -57,8 +58,9 @@ class Refusal(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the service tells the person who acted."""
+    """What the use case tells the person who acted (data, rendered by the Slack layer), the subject
+    it acted on, and the state it left it in."""
 
-    message: dict[str, Any]
+    reply: Reply
     subject_id: int | None = None
     status: str | None = None

@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from bot.domain.status import HELD_GRANT_STATUSES, GrantStatus
 from bot.notify import outbox
+from bot.present.replies import Notice
 from bot.present.rows import grant_data, model_name
 from bot.render import escape_mrkdwn
 from bot.services import permissions
@@ -67,7 +68,7 @@ def revoke_grant(ctx: Context, *, admin_id: str, grant_id: int, reason: str) -> 
         _end_grant(ctx, uow.session, grant, GrantStatus.REVOKED, actor=admin_id, reason=reason, notify=True)
         uow.commit()
     return Outcome(
-        ctx.notice(
+        Notice(
             f"Revoked G{grant_id} ({escape_mrkdwn(model_name(ctx.catalog, grant.model))}, "
             f"held by <@{grant.user_id}>).",
             tone="success",
@@ -97,7 +98,7 @@ def relinquish_grant(ctx: Context, *, holder_id: str, grant_id: int) -> Outcome:
         uow.commit()
     name = escape_mrkdwn(model_name(ctx.catalog, grant.model))
     return Outcome(
-        ctx.notice(f"You gave up G{grant_id} ({name}).", tone="success"), grant_id, GrantStatus.REVOKED
+        Notice(f"You gave up G{grant_id} ({name}).", tone="success"), grant_id, GrantStatus.REVOKED
     )
 
 

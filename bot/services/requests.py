@@ -13,6 +13,7 @@ from bot.domain.policy import Application
 from bot.domain.status import RequestStatus, StepStatus
 from bot.notify import outbox
 from bot.present.approvals import waiting_on_data
+from bot.present.replies import Notice, Screen
 from bot.present.rows import model_name, request_data
 from bot.render import escape_mrkdwn
 from bot.services import approvals
@@ -107,7 +108,7 @@ def _submit(
             ctx, session, request, RequestStatus.DENIED, reason=denial.reason, actor="policy"
         )
         return Outcome(
-            ctx.render("request_result", request=request_data(catalog, request), waiting_on=None),
+            Screen("request_result", {"request": request_data(catalog, request), "waiting_on": None}),
             request.id,
             RequestStatus.DENIED,
         )
@@ -137,7 +138,7 @@ def _submit(
     else:
         waiting = None
     return Outcome(
-        ctx.render("request_result", request=request_data(catalog, request), waiting_on=waiting),
+        Screen("request_result", {"request": request_data(catalog, request), "waiting_on": waiting}),
         request.id,
         request.status,
     )
@@ -192,7 +193,7 @@ def cancel_request(ctx: Context, *, actor_id: str, request_id: int) -> Outcome:
             )
         uow.commit()
     return Outcome(
-        ctx.notice(
+        Notice(
             f"Cancelled R{request_id} ({escape_mrkdwn(model_name(ctx.catalog, request.model))}).",
             tone="success",
         ),

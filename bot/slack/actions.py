@@ -15,7 +15,7 @@ from bot.services import approvals, grants, requests
 from bot.services.context import Refusal
 from bot.slack import ids
 from bot.slack.payloads import Click, parse
-from bot.slack.responder import Answer
+from bot.slack.responder import Answer, rendered
 from bot.slack.surfaces import Surfaces
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class ActionListeners:
                 verdict=Verdict.APPROVE,
             )
             unchanged = outcome.status == approvals.UNCHANGED
-            return outcome.message
+            return rendered(self.ctx, outcome)
 
         answer = self.responder.attempt(work, context)
         self.reply(click, answer, always=unchanged)
@@ -115,7 +115,9 @@ class ActionListeners:
 
         def work() -> Message:
             request_id = _id_value(click, "Cancel")
-            return requests.cancel_request(self.ctx, actor_id=click.user.id, request_id=request_id).message
+            return rendered(
+                self.ctx, requests.cancel_request(self.ctx, actor_id=click.user.id, request_id=request_id)
+            )
 
         self.responder.background.submit(lambda: self.reply(click, self.responder.attempt(work, context)))
 
@@ -128,7 +130,9 @@ class ActionListeners:
 
         def work() -> Message:
             grant_id = _id_value(click, "Relinquish")
-            return grants.relinquish_grant(self.ctx, holder_id=click.user.id, grant_id=grant_id).message
+            return rendered(
+                self.ctx, grants.relinquish_grant(self.ctx, holder_id=click.user.id, grant_id=grant_id)
+            )
 
         self.responder.background.submit(lambda: self.reply(click, self.responder.attempt(work, context)))
 

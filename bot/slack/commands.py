@@ -14,7 +14,7 @@ from bot.services import grants, permissions, requests
 from bot.slack import ids
 from bot.slack.command_text import AccessCommand, CommandError, parse_access
 from bot.slack.payloads import Command, parse
-from bot.slack.responder import ack_ephemeral
+from bot.slack.responder import ack_ephemeral, rendered
 from bot.slack.surfaces import Surfaces
 
 Message = dict[str, Any]
@@ -114,24 +114,34 @@ class CommandListeners:
             return self.ctx.render("status", **status_data(self.ctx, session, subject), subject=subject)
 
     def request(self, parsed: AccessCommand, user_id: str) -> Message:
-        return requests.submit_request(
+        return rendered(
             self.ctx,
-            requester_id=user_id,
-            model_slug=parsed.model or "",
-            duration=parsed.duration,
-            justification=parsed.justification,
-        ).message
+            requests.submit_request(
+                self.ctx,
+                requester_id=user_id,
+                model_slug=parsed.model or "",
+                duration=parsed.duration,
+                justification=parsed.justification,
+            ),
+        )
 
     def cancel(self, parsed: AccessCommand, user_id: str) -> Message:
-        return requests.cancel_request(self.ctx, actor_id=user_id, request_id=parsed.target_id or 0).message
+        return rendered(
+            self.ctx, requests.cancel_request(self.ctx, actor_id=user_id, request_id=parsed.target_id or 0)
+        )
 
     def relinquish(self, parsed: AccessCommand, user_id: str) -> Message:
-        return grants.relinquish_grant(self.ctx, holder_id=user_id, grant_id=parsed.target_id or 0).message
+        return rendered(
+            self.ctx, grants.relinquish_grant(self.ctx, holder_id=user_id, grant_id=parsed.target_id or 0)
+        )
 
     def revoke(self, parsed: AccessCommand, user_id: str) -> Message:
-        return grants.revoke_grant(
-            self.ctx, admin_id=user_id, grant_id=parsed.target_id or 0, reason=parsed.reason
-        ).message
+        return rendered(
+            self.ctx,
+            grants.revoke_grant(
+                self.ctx, admin_id=user_id, grant_id=parsed.target_id or 0, reason=parsed.reason
+            ),
+        )
 
 
 def register(app: App, surfaces: Surfaces) -> CommandListeners:

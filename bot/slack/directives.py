@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.directives import CITIZENSHIP, USERS, DirectiveError, check_draft
 from bot.domain.text import parse_db_id
+from bot.present.replies import render_reply
 from bot.present.status import catalog_entries
 from bot.services import directives
 from bot.services.context import Refusal
@@ -205,7 +206,7 @@ class DirectiveListeners:
             return
 
         def preview() -> dict[str, Any]:
-            return directives.preview(self.ctx, actor=user_id, draft=draft)
+            return render_reply(self.ctx.renderer, directives.preview(self.ctx, actor=user_id, draft=draft))
 
         answer = self.responder.wait(self.responder.run(preview, context), context)
         if answer is None:

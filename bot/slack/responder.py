@@ -20,8 +20,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.notify import outbox
+from bot.present.replies import render_reply
 from bot.services import replays
-from bot.services.context import Context, Refusal
+from bot.services.context import Context, Outcome, Refusal
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,11 @@ class Responder:
                 uow.commit()
         except Exception:
             log.exception("could not queue a message")
+
+
+def rendered(ctx: Context, outcome: Outcome) -> Message:
+    """The Block Kit message for what a use case answered (its Outcome's reply)."""
+    return render_reply(ctx.renderer, outcome.reply)
 
 
 def ack_ephemeral(ack: Callable[..., None], message: Message) -> None:

@@ -16,7 +16,7 @@ from bot.services import approvals, requests
 from bot.services.context import Refusal
 from bot.slack import ids
 from bot.slack.payloads import Submission, parse
-from bot.slack.responder import Answer
+from bot.slack.responder import Answer, rendered
 from bot.slack.surfaces import Surfaces
 
 log = logging.getLogger(__name__)
@@ -97,13 +97,16 @@ class ViewListeners:
         justification = form.text(ids.REQUEST_JUSTIFICATION_BLOCK, ids.REQUEST_JUSTIFICATION_ACTION)
 
         def work() -> dict[str, Any]:
-            return requests.submit_request(
+            return rendered(
                 self.ctx,
-                requester_id=user_id,
-                model_slug=model,
-                duration=duration,
-                justification=justification,
-            ).message
+                requests.submit_request(
+                    self.ctx,
+                    requester_id=user_id,
+                    model_slug=model,
+                    duration=duration,
+                    justification=justification,
+                ),
+            )
 
         self.finish(ack, context, user_id, work, _request_block)
 
@@ -122,14 +125,17 @@ class ViewListeners:
 
         def work() -> dict[str, Any]:
             button = approvals.parse_button_value(value)
-            return approvals.decide(
+            return rendered(
                 self.ctx,
-                request_id=button.request_id,
-                position=button.position,
-                approver_id=user_id,
-                verdict=Verdict.DENY,
-                reason=reason,
-            ).message
+                approvals.decide(
+                    self.ctx,
+                    request_id=button.request_id,
+                    position=button.position,
+                    approver_id=user_id,
+                    verdict=Verdict.DENY,
+                    reason=reason,
+                ),
+            )
 
         self.finish(ack, context, user_id, work, lambda _refusal: ids.DENY_REASON_BLOCK)
 

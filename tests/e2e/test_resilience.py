@@ -3,6 +3,7 @@ notification is lost or sent twice."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -57,7 +58,7 @@ def test_ack_within_deadline_while_the_database_is_locked(
     slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, database_url: str
 ) -> None:
     with database_locked(database_url, seconds=4):
-        reply = slack.command(ALICE, f"request lumen-3 {WHY}")
+        reply = slack.command(ALICE, f"request lumen-3 {WHY}", final=False)
         # The holding answer: the ack did not wait for the locked database.
         assert reply.status == 200
         assert "Working on it" in reply.body
@@ -66,14 +67,18 @@ def test_ack_within_deadline_while_the_database_is_locked(
     assert [r["status"] for r in listed(server, "requests")] == ["pending"]
 
 
-def test_fast_path_answers_in_the_ack(
+def test_a_command_is_answered_once_in_the_ack_or_by_its_response_url_never_both(
     slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
-    reply = slack.command(ALICE, f"request lumen-3 {WHY}")
-    # The answer came in the ack itself, not as a holding reply followed by a later one.
-    assert "R1 filed" in reply.body and "Working on it" not in reply.body
+    # Whether the answer fits in the ack depends on how busy the machine is (benchmarks/ measures it);
+    # that it arrives exactly once does not.
+    reply = slack.command(ALICE, f"request lumen-3 {WHY}", final=False)
     server.settle()
-    assert emulator.responses(reply.response_url) == []
+    later = emulator.responses(reply.response_url)
+    if "Working on it" in reply.body:
+        assert len(later) == 1 and "R1 filed" in json.dumps(later[0]["body"])
+    else:
+        assert "R1 filed" in reply.body and later == []
 
 
 def test_unsigned_or_stale_requests_are_rejected(slack: SlackDriver, server: InProcessBot) -> None:

@@ -34,10 +34,11 @@ from bot.domain.directives import NOTICE, SUSPEND, Draft, check_draft
 from bot.domain.people import Person
 from bot.domain.status import DirectivePhase, OutboxKind
 from bot.notify.compose import Composer
+from bot.present.replies import render_reply
 from bot.present.status import catalog_entries, home_data, status_data
 from bot.render import Renderer
 from bot.services import approvals, directives, grants, requests
-from bot.services.context import Context
+from bot.services.context import Context, Outcome
 from bot.services.directives import directive_data, draft_of, group_key
 from bot.slack.responder import Responder
 from bot.slack.surfaces import Surfaces
@@ -508,6 +509,7 @@ class World:
             duration=duration,
             justification=self.profile.justification,
         )
+        self.shown(outcome)
         assert outcome.subject_id is not None
         return outcome.subject_id
 
@@ -515,14 +517,20 @@ class World:
         self, request_id: int, approver: str, verdict: str = "approve", reason: str | None = None
     ) -> None:
         position = self.request(request_id).current_step or 0
-        approvals.decide(
-            self.ctx,
-            request_id=request_id,
-            position=position,
-            approver_id=approver,
-            verdict=verdict,
-            reason=reason,
+        self.shown(
+            approvals.decide(
+                self.ctx,
+                request_id=request_id,
+                position=position,
+                approver_id=approver,
+                verdict=verdict,
+                reason=reason,
+            )
         )
+
+    def shown(self, outcome: Outcome) -> None:
+        """Render the use case's answer as the Slack layer does, so that the recording sees it."""
+        render_reply(self.renderer, outcome.reply)
 
     def request(self, request_id: int) -> AccessRequest:
         with self.db.read() as session:
@@ -643,6 +651,7 @@ class World:
         rid = self.submit(ALICE, STANDARD)
         with self.recording() as calls:
             outcome = requests.cancel_request(self.ctx, actor_id=ALICE, request_id=rid)
+            self.shown(outcome)
         self.keep("approval_request", "cancelled", pick(calls, "approval_request", about(rid, MANAGER)))
         self.keep("notice", "cancelled", pick(calls, "notice"))
         assert outcome.status == "cancelled"
@@ -650,13 +659,14 @@ class World:
         # `/access request <what they typed> …`; the listener turns the Refusal into a notice
         # (bot/slack/responder.py).
         def file_unknown_model() -> dict[str, Any]:
-            return requests.submit_request(
+            outcome = requests.submit_request(
                 self.ctx,
                 requester_id=ALICE,
                 model_slug=self.profile.typed_model,
                 duration=None,
                 justification=self.profile.justification,
-            ).message
+            )
+            return render_reply(self.renderer, outcome.reply)
 
         responder = Responder(self.ctx, workers=1)
         try:
@@ -736,20 +746,23 @@ class World:
 
     def grant_endings(self, frontier: int) -> None:
         with self.recording() as calls:
-            grants.revoke_grant(
+            revoked = grants.revoke_grant(
                 self.ctx,
                 admin_id=admin(0),
                 grant_id=self.grant_of(frontier).id or 0,
                 reason=self.profile.reason,
             )
+            self.shown(revoked)
         self.keep("grant_update", "revoked", pick(calls, "grant_update"))
         self.keep("notice", "revoked", pick(calls, "notice"))
         quorum_request = next(
             r.id for r in self.requests_of(ALICE) if r.model == QUORUM and r.status == "approved"
         )
         with self.recording() as calls:
-            grants.relinquish_grant(
-                self.ctx, holder_id=ALICE, grant_id=self.grant_of(quorum_request or 0).id or 0
+            self.shown(
+                grants.relinquish_grant(
+                    self.ctx, holder_id=ALICE, grant_id=self.grant_of(quorum_request or 0).id or 0
+                )
             )
         self.keep("notice", "relinquished", pick(calls, "notice"))
         self.now += timedelta(days=365)

@@ -19,13 +19,20 @@
 from __future__ import annotations
 
 import copy
+import fcntl
+import hashlib
 import json
+import os
+import pickle
 import re
 from collections.abc import Callable, Iterator
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.config import PROJECT_ROOT
 from bot.domain.catalog import Policy
 from bot.domain.directives import MAX_AUTHORITY, MAX_NAMED_USERS, MAX_NOTICE, MAX_REFERENCE, MAX_TITLE
 from bot.emulator.limits import UPDATE_TEXT_MAX, check_message, check_update_text, check_view
@@ -42,6 +49,7 @@ from tests.unit.template_data import (
     TEMPLATE_VARIANTS,
     TEMPLATES_DIR,
     WORST_CASE,
+    Profile,
     Sample,
     build_samples,
     hostile,
@@ -61,26 +69,74 @@ _BROKEN_ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
 
 
 @pytest.fixture(scope="session")
-def realistic(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Sample]:
-    return build_samples(tmp_path_factory.mktemp("realistic"), REALISTIC)
-
-
-@pytest.fixture(scope="session")
-def worst_case(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Sample]:
-    return build_samples(tmp_path_factory.mktemp("worst"), WORST_CASE)
-
-
-@pytest.fixture(scope="session")
-def injected(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, Sample]]:
-    """Samples from a world where one user-controlled field holds INJECTION (built once per field)."""
+def samples_of(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Callable[[str, Profile], dict[str, Sample]]:
+    """Samples by name, built once: the services take seconds to produce them, so they are kept in
+    pytest's cache under a digest of every input (the code, the templates, the profiles) and shared by
+    test workers and by the SQLite and PostgreSQL runs (the samples never touch TEST_DATABASE_URL).
+    Any change to an input builds them again."""
     built: dict[str, dict[str, Sample]] = {}
+    cache = getattr(pytestconfig, "cache", None)
 
-    def samples(field: str) -> dict[str, Sample]:
-        if field not in built:
-            built[field] = build_samples(tmp_path_factory.mktemp(field), REALISTIC.with_injection(field))
-        return built[field]
+    def samples(name: str, profile: Profile) -> dict[str, Sample]:
+        if name not in built:
+            make = lambda: build_samples(tmp_path_factory.mktemp(name), profile)  # noqa: E731
+            built[name] = (
+                make() if cache is None else _cached(Path(cache.mkdir("template-samples")), name, make)
+            )
+        return built[name]
 
     return samples
+
+
+def _inputs_digest() -> str:
+    digest = hashlib.sha256()
+    for package in ("jinja2", "sqlalchemy", "sqlmodel", "pydantic"):
+        digest.update(f"{package}=={metadata.version(package)}\n".encode())
+    sources = (
+        (PROJECT_ROOT / "bot", "**/*.py"),
+        (TEMPLATES_DIR, "**/*"),
+        (PROJECT_ROOT / "tests", "unit/*.py"),
+        (PROJECT_ROOT / "tests", "support/**/*.py"),
+    )
+    for folder, pattern in sources:
+        for path in sorted(folder.glob(pattern)):
+            if path.is_file():
+                digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def _cached(folder: Path, name: str, make: Callable[[], dict[str, Sample]]) -> dict[str, Sample]:
+    path = folder / f"{name}-{_inputs_digest()}.pickle"
+    with (folder / f"{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one worker builds, the others wait and read
+        if path.exists():
+            with path.open("rb") as handle:
+                cached: dict[str, Sample] = pickle.load(handle)
+            return cached
+        fresh = make()
+        partial = path.with_suffix(".partial")
+        with partial.open("wb") as handle:
+            pickle.dump(fresh, handle)
+        os.replace(partial, path)
+        return fresh
+
+
+@pytest.fixture(scope="session")
+def realistic(samples_of: Callable[[str, Profile], dict[str, Sample]]) -> dict[str, Sample]:
+    return samples_of("realistic", REALISTIC)
+
+
+@pytest.fixture(scope="session")
+def worst_case(samples_of: Callable[[str, Profile], dict[str, Sample]]) -> dict[str, Sample]:
+    return samples_of("worst", WORST_CASE)
+
+
+@pytest.fixture(scope="session")
+def injected(samples_of: Callable[[str, Profile], dict[str, Sample]]) -> Callable[[str], dict[str, Sample]]:
+    """Samples from a world where one user-controlled field holds INJECTION (built once per field)."""
+    return lambda field: samples_of(f"injected-{field}", REALISTIC.with_injection(field))
 
 
 # -- helpers ------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from bot.domain.chain import DecisionEffect, StepTally, apply_decision
 from bot.domain.durations import format_duration
 from bot.domain.people import Person
 from bot.domain.status import RequestStatus, Verdict
+from bot.present.replies import Notice
 from bot.render import escape_mrkdwn
 from bot.services import permissions
 from bot.services.approvals.eligibility import grant_blocker, require_still_qualified
@@ -71,7 +72,7 @@ def decide(
         ) from None
     except IntegrityError:
         # The unique (request, approver) decision row: a concurrent click by the same person won.
-        return Outcome(ctx.notice(f"You have already decided on R{request_id}."), request_id, UNCHANGED)
+        return Outcome(Notice(f"You have already decided on R{request_id}."), request_id, UNCHANGED)
     except Refusal as refusal:
         if refusal.audited:
             permissions.record_refused_attempt(
@@ -106,7 +107,7 @@ def _decide(
         if earlier.position == position and earlier.verdict == verdict:
             word = "approved" if verdict == Verdict.APPROVE else "denied"
             return Outcome(
-                ctx.notice(f"You already {word} step {position + 1} of {label}."), request_id, UNCHANGED
+                Notice(f"You already {word} step {position + 1} of {label}."), request_id, UNCHANGED
             )
         raise Refusal(
             f"You already decided step {earlier.position + 1} of {label}; "
@@ -173,17 +174,17 @@ def _carry_out(
             finish_request(ctx, session, request, RequestStatus.DENIED, reason=blocked.reason, actor="policy")
             refresh_step_messages(ctx, session, request, position)
             why = escape_mrkdwn(blocked.reason)
-            return Outcome(ctx.notice(f"You approved {label}, but it cannot be granted: {why}"), request_id)
+            return Outcome(Notice(f"You approved {label}, but it cannot be granted: {why}"), request_id)
         grant = create_grant(ctx, session, request)
         finish_request(
             ctx, session, request, RequestStatus.APPROVED, reason=None, actor=approver_id, grant=grant
         )
         refresh_step_messages(ctx, session, request, position)
-        return Outcome(ctx.notice(f"You approved {label}. Access granted as G{grant.id}."), request_id)
+        return Outcome(Notice(f"You approved {label}. Access granted as G{grant.id}."), request_id)
     if effect.request_outcome == RequestStatus.DENIED:
         finish_request(ctx, session, request, RequestStatus.DENIED, reason=reason, actor=approver_id)
         refresh_step_messages(ctx, session, request, position)
-        return Outcome(ctx.notice(f"You denied {label}. The requester has been told why."), request_id)
+        return Outcome(Notice(f"You denied {label}. The requester has been told why."), request_id)
     if effect.next_position is not None:
         if requester is None:
             gone = "The requester is no longer in the directory."
@@ -191,10 +192,10 @@ def _carry_out(
         elif start_step(ctx, session, request, effect.next_position, requester):
             tell_requester_step_done(ctx, session, request, step, effect.next_position)
         refresh_step_messages(ctx, session, request, position)
-        return Outcome(ctx.notice(f"You approved step {position + 1} of {label}."), request_id)
+        return Outcome(Notice(f"You approved step {position + 1} of {label}."), request_id)
     # A quorum step still waiting for more approvals.
     refresh_step_messages(ctx, session, request, position)
     return Outcome(
-        ctx.notice(f"You approved step {position + 1} of {label}; it needs {step.quorum} approvals in all."),
+        Notice(f"You approved step {position + 1} of {label}; it needs {step.quorum} approvals in all."),
         request_id,
     )

@@ -3,11 +3,10 @@ changes."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.domain.directives import Draft
 from bot.domain.status import DirectiveStatus
 from bot.present.directives import directive_data
+from bot.present.replies import Screen
 from bot.services.context import Context
 from bot.services.directives.access import require_admin
 from bot.services.directives.impact import Impact, measure
@@ -25,14 +24,15 @@ def save_draft(ctx: Context, *, actor: str, draft: Draft) -> tuple[int, Impact]:
     return directive.id or 0, impact
 
 
-def preview(ctx: Context, *, actor: str, draft: Draft) -> dict[str, Any]:
-    """Save a checked draft and return the confirmation view (a Block Kit modal): its impact, before
-    anything changes. Raises Refusal unless `actor` may issue directives."""
+def preview(ctx: Context, *, actor: str, draft: Draft) -> Screen:
+    """Save a checked draft and return the confirmation screen (template `directive_confirm`): its
+    impact, before anything changes. Raises Refusal unless `actor` may issue directives."""
     draft_id, impact = save_draft(ctx, actor=actor, draft=draft)
     with ctx.read() as session:
         stored = rows.find_directive(session, draft_id)
         assert stored is not None  # saved above; drafts are never deleted
         data = directive_data(ctx, stored, rows.draft_of(session, stored))
-    return ctx.render(
-        "directive_confirm", directive=data, impact=impact.as_dict(), scheduled=draft.effective_at is not None
+    return Screen(
+        "directive_confirm",
+        {"directive": data, "impact": impact.as_dict(), "scheduled": draft.effective_at is not None},
     )

@@ -7,6 +7,7 @@ tabs. Each goes out the way Slack sends it, signed, through the shipped driver's
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import time
@@ -19,10 +20,42 @@ from bot.emulator.walk import one_button
 from .emulator import SlackEmulator
 
 
+def _is_holding(reply: Reply) -> bool:
+    """Whether the ack is the bot's holding reply (bot/slack/responder.py), the real answer to follow."""
+    text = (reply.json or {}).get("text")
+    return reply.ok and isinstance(text, str) and text.startswith("⏳ Working on it")
+
+
 class SlackDriver(driver.SlackDriver):
     """``bot.emulator.SlackDriver`` for tests: also events, shortcuts, options and clicks in views."""
 
     emulator: SlackEmulator  # ephemerals and Home tabs are looked up in the test emulator
+
+    # -- slash commands --------------------------------------------------------------------------
+
+    def command(  # type: ignore[override]
+        self,
+        user_id: str,
+        text: str,
+        command: str = "/access",
+        channel_id: str = "C0GENERAL",
+        user_name: str | None = None,
+        *,
+        sign: bool = True,
+        timestamp: int | None = None,
+        final: bool = True,
+    ) -> Reply:
+        """Type ``command text``. When the bot answered with its holding reply ("Working on it": it
+        answers in the ack only if the work finished within its ack budget, which a busy machine can
+        exceed), the reply returned is the answer it then posted to the response_url, as the person
+        would read it; ``final=False`` returns the ack itself."""
+        reply = super().command(user_id, text, command, channel_id, user_name, sign=sign, timestamp=timestamp)
+        if not final or not _is_holding(reply) or reply.response_url is None:
+            return reply
+        url = reply.response_url
+        posts = self.emulator.wait_for(lambda: self.emulator.responses(url), timeout=30)
+        answer = posts[0]["body"]
+        return dataclasses.replace(reply, body=json.dumps(answer), json=answer)
 
     # -- shortcuts -------------------------------------------------------------------------------
 
