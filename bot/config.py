@@ -2,7 +2,7 @@
 
 Each field reads the variable named by its alias; an empty value means the default. A value that cannot
 be used stops the program with one line naming the variable, and so does a missing or placeholder secret
-once a command needs Slack (see bot/cli.py): pydantic's own multi-line report never reaches the user.
+once a command needs Slack (see bot/cli/entry.py): pydantic's own multi-line report never reaches the user.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Assembles the running bot from Settings: database, catalog, templates, services, Slack app, outbox
-sender and scheduler. The entry points (bot/cli.py) use this; nothing here runs at import time."""
+sender and scheduler. The entry points (bot/cli/) use this; nothing here runs at import time."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 announcement channels, queued in the outbox in the caller's transaction.
 
 The DMs are written in one INSERT … SELECT whatever the number of people, each with a small payload
-naming the directive and the phase; bot/services/compose.py composes each person's notice when it is
+naming the directive and the phase; bot/notify/compose.py composes each person's notice when it is
 sent, from what the directive did to them.
 """
 

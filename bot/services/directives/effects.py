@@ -35,8 +35,8 @@ def put_in_force(ctx: Context, session: Session, directive: Directive, draft: Dr
         return
     actor = actor_of(directive_id)
     effects.suspend_grants(session, directive_id, draft.models, draft.population, now, actor)
-    # Every approver's copy of a stopped request is updated (composed at send time, see compose.py);
-    # chosen before the requests change, while they are still pending.
+    # Every approver's copy of a stopped request is updated (composed at send time, see
+    # bot/notify/compose.py); chosen before the requests change, while they are still pending.
     outbox.queue_selected(
         session,
         OutboxKind.UPDATE,
