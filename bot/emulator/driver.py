@@ -249,14 +249,32 @@ class SlackDriver:
         messages = self.emulator.messages(channel_or_user)
         if not messages:
             raise AssertionError(f"no messages in {channel_or_user}")
-        message = messages[message_index]
-        button = one_button(message.get("blocks"), action_id, value_contains, f"message {message['ts']}")
+        return self.press_in_message(
+            user_id, action_id, messages[message_index], value_contains, sign=sign, timestamp=timestamp
+        )
+
+    def press_in_message(
+        self,
+        user_id: str,
+        action_id: str,
+        message: dict[str, Any],
+        value_contains: str | None = None,
+        *,
+        ephemeral: bool = False,
+        sign: bool = True,
+        timestamp: int | None = None,
+    ) -> Reply:
+        """Press the button ``action_id`` of ``message`` (a stored or ephemeral message), with the
+        button's real value and block_id."""
+        where = f"{'ephemeral' if ephemeral else 'message'} {message['ts']}"
+        button = one_button(message.get("blocks"), action_id, value_contains, where)
         return self.click(
             user_id,
             action_id,
             button.value,
             button.block_id or "",
             message=message,
+            ephemeral=ephemeral,
             sign=sign,
             timestamp=timestamp,
         )

@@ -95,17 +95,8 @@ class SlackDriver(driver.SlackDriver):
         shown = self.emulator.ephemerals(user_id)
         if not shown:
             raise AssertionError(f"no ephemeral messages for {user_id}")
-        message = shown[index]
-        button = one_button(message.get("blocks"), action_id, value_contains, f"ephemeral {message['ts']}")
-        return self.click(
-            user_id,
-            action_id,
-            button.value,
-            button.block_id or "",
-            message=message,
-            ephemeral=True,
-            sign=sign,
-            timestamp=timestamp,
+        return self.press_in_message(
+            user_id, action_id, shown[index], value_contains, ephemeral=True, sign=sign, timestamp=timestamp
         )
 
     def click_button_in_view(
