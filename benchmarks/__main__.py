@@ -26,7 +26,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bot.render import Renderer
 from bot.services import directives
 from bot.services.context import Context
 from bot.store import migrate
@@ -51,9 +50,7 @@ def bench_directive(url: str, grants: int) -> tuple[float, float]:
         migrate.upgrade(db)
         now = utcnow()
         seed_holders(db, grants, now)
-        ctx = Context(
-            db=db, catalog=load_catalog(FIXTURES / "workflows"), renderer=Renderer(REPO / "templates")
-        )
+        ctx = Context(db=db, catalog=load_catalog(FIXTURES / "workflows"))
         started = time.perf_counter()
         issued = directives.issue(ctx, actor="cli:bench", draft=frontier_order(ctx, now))
         applied = time.perf_counter() - started

@@ -28,10 +28,8 @@ log = logging.getLogger(__name__)
 
 
 def build_context(settings: Settings, db: Database | None = None) -> Context:
-    """What every use case needs, from Settings: the database, the catalog, the templates and the clock
-    (real time, or the test clock of ACCESSBOT_CLOCK_FILE). Raises ConfigError naming the setting."""
-    if not settings.templates_dir.is_dir():
-        raise ConfigError(f"ACCESSBOT_TEMPLATES_DIR: {settings.templates_dir} is not a directory")
+    """What every use case needs, from Settings: the database, the catalog and the clock (real time,
+    or the test clock of ACCESSBOT_CLOCK_FILE). Raises ConfigError naming the setting."""
     try:
         clock = clock_for(settings.clock_file)
     except ClockFileError as error:
@@ -41,9 +39,16 @@ def build_context(settings: Settings, db: Database | None = None) -> Context:
     return Context(
         db=db or Database(settings.database_url, clock=clock),
         catalog=load_catalog(settings.workflows_dir),
-        renderer=Renderer(settings.templates_dir),
         clock=clock,
     )
+
+
+def build_renderer(settings: Settings) -> Renderer:
+    """The templates every message is rendered with (ACCESSBOT_TEMPLATES_DIR). Raises ConfigError
+    when the directory is missing."""
+    if not settings.templates_dir.is_dir():
+        raise ConfigError(f"ACCESSBOT_TEMPLATES_DIR: {settings.templates_dir} is not a directory")
+    return Renderer(settings.templates_dir)
 
 
 @dataclass
@@ -102,7 +107,7 @@ def verify_token(client: WebClient) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _background(settings: Settings, ctx: Context) -> tuple[Sender, Scheduler]:
+def _background(settings: Settings, ctx: Context, renderer: Renderer) -> tuple[Sender, Scheduler]:
     sender = Sender(
         ctx.db,
         sender_client(settings.slack_api_url, settings.slack_bot_token or "", settings.slack_timeout),
@@ -110,7 +115,7 @@ def _background(settings: Settings, ctx: Context) -> tuple[Sender, Scheduler]:
         lease_seconds=settings.outbox_lease,
         timeout=settings.slack_timeout,
         clock=ctx.clock,
-        composer=Composer(ctx),
+        composer=Composer(ctx, renderer),
     )
     return sender, Scheduler(default_jobs(ctx, settings.scheduler_interval))
 
@@ -119,15 +124,17 @@ def build_worker(settings: Settings) -> Worker:
     """The background half on its own (`accessbot worker`): it needs the bot token, not the signing
     secret, and never migrates (the servers do)."""
     settings.require_slack(bot_token_only=True)
+    renderer = build_renderer(settings)
     ctx = build_context(settings)
     if migrate.pending(ctx.db):
         raise ConfigError("the database schema is not up to date; run `accessbot db upgrade`")
-    sender, scheduler = _background(settings, ctx)
+    sender, scheduler = _background(settings, ctx, renderer)
     return Worker(settings, ctx, sender, scheduler)
 
 
 def build_runtime(settings: Settings, *, socket_mode: bool = False, apply_migrations: bool = True) -> Runtime:
     settings.require_slack(socket_mode=socket_mode)
+    renderer = build_renderer(settings)
     ctx = build_context(settings)
     if apply_migrations:
         migrate.upgrade(ctx.db)
@@ -136,7 +143,7 @@ def build_runtime(settings: Settings, *, socket_mode: bool = False, apply_migrat
     token = settings.slack_bot_token or ""
     client = WebClient(token=token, base_url=settings.slack_api_url, timeout=int(settings.slack_timeout))
     bot_user_id, team_id = verify_token(client)
-    responder = Responder(ctx)
+    responder = Responder(ctx, renderer)
     surfaces = Surfaces(ctx, responder)
     app = build_app(
         bot_token=token,
@@ -146,5 +153,5 @@ def build_runtime(settings: Settings, *, socket_mode: bool = False, apply_migrat
         bot_user_id=bot_user_id,
         team_id=team_id,
     )
-    sender, scheduler = _background(settings, ctx)
+    sender, scheduler = _background(settings, ctx, renderer)
     return Runtime(Worker(settings, ctx, sender, scheduler), app, responder)

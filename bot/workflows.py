@@ -21,7 +21,7 @@ from pydantic_core import ErrorDetails
 
 from bot.domain.catalog import Catalog
 from bot.domain.durations import compact_duration
-from bot.render import clip
+from bot.present.mrkdwn import clip
 from bot.slack import ids
 from bot.workflow_specs import (
     MISSING,

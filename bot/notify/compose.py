@@ -1,12 +1,13 @@
-"""Messages composed when they are sent, for outbox rows whose text depends on the state at that moment.
+"""Rendering outbox rows when they are sent: the notifier's one door to the templates.
 
-A directive queues one row per affected person with a small payload (`{"compose": ...}`), so that the
-bulk write stays a single INSERT … SELECT; just before delivering such a row, the sender asks this
-module for the message, and each person reads exactly what changed for them. App Home rows work the
-same way: the view is built from the state when it is published, never from a stale copy.
+Most rows hold a message as data (`{"template", "data"}`, written by bot/notify/outbox.py from a
+Notice or Screen), rendered here just before the Slack call. Others name a message to build from the
+state at that moment (`{"compose": ...}`): a directive queues one such row per affected person, so that
+the bulk write stays a single INSERT … SELECT and each person reads exactly what changed for them; an
+App Home row's view is built from the state when it is published, never from a stale copy.
 
-Reads go through bot/store and messages through bot/present and the templates: this module never
-changes state and never calls a use case.
+Reads go through bot/store, message data through bot/present, and rendering through bot/render.py:
+this module never changes state and never calls a use case.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from bot.domain.status import DirectivePhase, RequestStatus
 from bot.present import Reader
 from bot.present.approvals import approval_message
 from bot.present.directives import directive_data
+from bot.present.replies import Screen, from_stored
 from bot.present.rows import model_name
 from bot.present.status import home_data
+from bot.render import Renderer
 from bot.store import notice_state
 from bot.store import requests as queries
 from bot.store.directives import draft_of, find_directive
@@ -38,30 +41,33 @@ class ComposeError(Exception):
 
 
 class Composer:
-    """Builds the message of a `{"compose": ...}` outbox row from the state now: `{"text", "blocks"}`
-    for a message, `{"view"}` for an App Home. Raises ComposeError when the row names something that
-    no longer exists, or an unknown kind; database errors propagate (the sender tries again later)."""
+    """Renders an outbox row's message: `{"text", "blocks"}` for a message, `{"view"}` for an App Home.
+    Raises ComposeError when the row names something that no longer exists, or an unknown kind;
+    database errors propagate (the sender tries again later)."""
 
-    def __init__(self, ctx: Reader):
+    def __init__(self, ctx: Reader, renderer: Renderer):
         self.ctx = ctx
+        self.renderer = renderer
 
     def __call__(self, row: OutboxMessage) -> dict[str, Any]:
+        if "template" in row.payload:
+            return self.renderer.reply(from_stored(row.payload))
         kind = row.payload.get("compose")
         with self.ctx.read() as session:
             if kind == DIRECTIVE_NOTICE:
-                return self.directive_notice(
+                screen = self.directive_notice(
                     session, int(row.payload["directive_id"]), row.address, row.payload["phase"]
                 )
+                return self.renderer.reply(screen)
             if kind == APPROVAL_COPY:
-                return self.approval_copy(session, row.ref_id or 0)
+                return self.renderer.reply(self.approval_copy(session, row.ref_id or 0))
             if kind == HOME:
                 # The person's App Home as it stands now: {"view": <Block Kit home view>}.
-                return {"view": self.ctx.render("home", **home_data(self.ctx, session, row.address))}
+                home = Screen("home", home_data(self.ctx, session, row.address))
+                return {"view": self.renderer.reply(home)}
         raise ComposeError(f"unknown message kind {kind!r}")
 
-    def directive_notice(
-        self, session: Session, directive_id: int, user_id: str, phase: str
-    ) -> dict[str, Any]:
+    def directive_notice(self, session: Session, directive_id: int, user_id: str, phase: str) -> Screen:
         """The DM telling `user_id` what the directive's `phase` (a DirectivePhase value) did to them: on
         activation and lifting, the grants it suspended or gave back and the requests it stopped; on a
         warning or a withdrawal, what they hold of its models now."""
@@ -112,17 +118,19 @@ class Composer:
                 for r in queries.requests_of(session, user_id, [RequestStatus.PENDING])
                 if r.model in models
             ]
-        return self.ctx.render(
+        return Screen(
             "directive_notice",
-            directive=directive_data(self.ctx, directive, draft),
-            phase=phase,
-            restricting=directive.action in RESTRICTING,
-            grants=grants,
-            requests=requests,
-            contact=catalog.policy.contact,
+            {
+                "directive": directive_data(self.ctx, directive, draft),
+                "phase": phase,
+                "restricting": directive.action in RESTRICTING,
+                "grants": grants,
+                "requests": requests,
+                "contact": catalog.policy.contact,
+            },
         )
 
-    def approval_copy(self, session: Session, post_id: int) -> dict[str, Any]:
+    def approval_copy(self, session: Session, post_id: int) -> Screen:
         """The approver's copy of the request whose outbox post is `post_id`, as it stands now; for a
         request a directive stopped, with the directive's reason as the closing note."""
         task = notice_state.task_of_post(session, post_id)

@@ -11,8 +11,8 @@
   published so that Slack refuses to overwrite a newer one; on `hash_conflict` the view is composed
   again and published without the stale hash.
 
-Rows with a `{"compose": ...}` payload get their message from the composer (bot/notify/compose.py)
-just before the call.
+Every row's message is rendered by the composer (bot/notify/compose.py) just before the call; rows
+queued by earlier versions with a rendered message (`{"text", "blocks"}`) are sent as they are.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ RESPONSE_URL_LIFETIME = timedelta(minutes=30)
 NO_VIEW = "could not compose the message: no view"
 
 ComposeFn = Callable[[OutboxMessage], dict[str, Any]]
+# What a response_url takes: the message and how to show it (Slack: "Handling user interaction").
+_REPLY_KEYS = ("text", "blocks", "response_type", "replace_original")
 
 
 # -- what an attempt came to ----------------------------------------------------------------------------
@@ -124,7 +126,7 @@ class Delivery:
     def deliver(self, item: OutboxMessage) -> Outcome:
         """Send one claimed row. Slack's and the network's errors propagate for the caller to classify;
         a row the composer cannot build comes back as Refused (or Trouble if the database blinked)."""
-        if "compose" in item.payload:
+        if "template" in item.payload or "compose" in item.payload:
             composed = self.compose(item)
             if not isinstance(composed, dict):
                 return composed
@@ -217,7 +219,7 @@ class Delivery:
             log.info("outbox item %s: response_url too old; sending the reply by DM", item.id)
             return self._respond_by_dm(item)
         webhook = WebhookClient(item.address, timeout=int(max(1, self.timeout)), retry_handlers=[])
-        response = webhook.send_dict(item.payload)
+        response = webhook.send_dict({key: item.payload[key] for key in _REPLY_KEYS if key in item.payload})
         failure = classify_http(response.status_code, response.body or "", response.headers)
         if failure is None:
             return Sent()

@@ -1,6 +1,8 @@
 """Writing to the outbox. Call these inside the service's transaction: the message is then sent if and
-only if the state change it reports is committed. The table's other queries (claiming, lists, counts,
-requeueing) are in bot/store/outbox.py."""
+only if the state change it reports is committed. A message is queued as data (a Notice, or a template
+and its data: bot/present/replies.py) and rendered by the notifier when it is sent
+(bot/notify/compose.py). The table's other queries (claiming, lists, counts, requeueing) are in
+bot/store/outbox.py."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from sqlmodel import Session
 
 from bot.domain.recipient import Recipient, RecipientKind
 from bot.domain.status import OutboxKind
+from bot.present.replies import Reply, to_stored
 from bot.store import outbox as rows
 from bot.store import slack_state
 from bot.store.db import OUTBOX_QUEUED, now_of
@@ -28,7 +31,7 @@ def _queue(session: Session, message: OutboxMessage) -> OutboxMessage:
 def post(
     session: Session,
     address: str,
-    message: dict[str, Any],
+    message: Reply,
     *,
     group_key: str | None = None,
     check_account: bool = False,
@@ -42,7 +45,7 @@ def post(
             kind=OutboxKind.POST,
             lane=address,
             address=address,
-            payload=_message_payload(message),
+            payload=to_stored(message),
             group_key=group_key,
             next_attempt_at=now_of(session),
             user_id=address if recipient.is_person else None,
@@ -53,7 +56,7 @@ def post(
     return row
 
 
-def update(session: Session, original: OutboxMessage, message: dict[str, Any]) -> OutboxMessage:
+def update(session: Session, original: OutboxMessage, message: Reply) -> OutboxMessage:
     """Replace the content of a message queued earlier with post(); delivered after it, in its lane."""
     return _queue(
         session,
@@ -61,7 +64,7 @@ def update(session: Session, original: OutboxMessage, message: dict[str, Any]) -
             kind=OutboxKind.UPDATE,
             lane=original.lane,
             address=original.address,
-            payload=_message_payload(message),
+            payload=to_stored(message),
             ref_id=original.id,
             group_key=original.group_key,
             next_attempt_at=now_of(session),
@@ -72,7 +75,7 @@ def update(session: Session, original: OutboxMessage, message: dict[str, Any]) -
 def respond(
     session: Session,
     response_url: str,
-    message: dict[str, Any],
+    message: Reply,
     *,
     user_id: str | None,
     replace_original: bool = False,
@@ -80,7 +83,7 @@ def respond(
     """An ephemeral reply through a slash command's or button's response_url. Slack lets a response_url
     be used 5 times within 30 minutes; past that the reply goes to `user_id` by DM instead of being
     dropped."""
-    payload = _message_payload(message)
+    payload = to_stored(message)
     payload["response_type"] = "ephemeral"
     payload["replace_original"] = replace_original
     lane = "url:" + hashlib.sha256(response_url.encode()).hexdigest()[:40]
@@ -129,13 +132,6 @@ def queue_selected(
     INSERT … SELECT, for broadcasts of any size. The payload is the same for every row, so it names a
     composer (`{"compose": ...}`, see bot/notify/compose.py) that builds each message when it is sent."""
     rows.insert_selected(session, kind, selected, payload, now=now, group_key=group_key)
-
-
-def _message_payload(message: dict[str, Any]) -> dict[str, Any]:
-    payload: dict[str, Any] = {"text": message["text"]}
-    if message.get("blocks"):
-        payload["blocks"] = message["blocks"]
-    return payload
 
 
 def describe(row: OutboxMessage) -> dict[str, Any]:

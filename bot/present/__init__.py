@@ -1,8 +1,9 @@
 """Template data built from the stored state: the services decide, the templates only lay it out.
 
 Both the use cases (bot/services) and the notifier (bot/notify, which composes some messages when it
-sends them) build their messages from here, so a message reads the same whoever builds it. Modules
-here read through bot/store and render through bot/render.py; they never change state.
+sends them) build their messages' data from here, so a message reads the same whoever builds it.
+Modules here read through bot/store and never change state; a message is a template and its data
+(bot/present/replies.py), rendered by the Slack layer or the notifier.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlmodel import Session
 
@@ -18,7 +19,7 @@ from bot.domain.catalog import Catalog
 
 
 class Presenter(Protocol):
-    """What building a message needs from the running bot: the catalog, the clock and the templates
+    """What building a message's data needs from the running bot: the catalog and the clock
     (bot.services.context.Context is one)."""
 
     @property
@@ -26,8 +27,6 @@ class Presenter(Protocol):
 
     @property
     def clock(self) -> Callable[[], datetime]: ...
-
-    def render(self, template: str, **data: Any) -> dict[str, Any]: ...
 
 
 class Reader(Presenter, Protocol):

@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from bot.domain.status import RequestStatus, StepStatus
 from bot.present import Presenter
+from bot.present.replies import Screen
 from bot.present.rows import request_data, step_data
 from bot.store import requests as queries
 from bot.store.tables import AccessRequest, ApprovalTask, Decision, RequestStep
@@ -18,22 +19,24 @@ def approval_message(
     decisions: list[Decision],
     task: ApprovalTask,
     closing_note: str | None = None,
-) -> dict[str, object]:
+) -> Screen:
     """One approver's copy: buttons only while the step waits and this approver has not decided."""
     mine = next((d for d in decisions if d.approver_id == task.approver_id), None)
     open_for_me = (
         request.status == RequestStatus.PENDING and step.status == StepStatus.PENDING and mine is None
     )
-    return ctx.render(
+    return Screen(
         "approval_request",
-        request=request_data(ctx.catalog, request),
-        step=step_data(step, decisions),
-        viewer=task.approver_id,
-        via_admin=task.via_admin,
-        my_decision=({"verdict": mine.verdict, "at": mine.decided_at} if mine else None),
-        show_buttons=open_for_me,
-        button_value=f"{request.id}:{step.position}",
-        closing_note=closing_note,
+        {
+            "request": request_data(ctx.catalog, request),
+            "step": step_data(step, decisions),
+            "viewer": task.approver_id,
+            "via_admin": task.via_admin,
+            "my_decision": ({"verdict": mine.verdict, "at": mine.decided_at} if mine else None),
+            "show_buttons": open_for_me,
+            "button_value": f"{request.id}:{step.position}",
+            "closing_note": closing_note,
+        },
     )
 
 

@@ -6,13 +6,11 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session
 
 from bot.domain.catalog import Catalog
 from bot.present.replies import Reply
-from bot.render import Renderer
 from bot.store.db import Database, UnitOfWork
 from bot.store.types import utcnow
 
@@ -21,7 +19,6 @@ from bot.store.types import utcnow
 class Context:
     db: Database
     catalog: Catalog
-    renderer: Renderer
     clock: Callable[[], datetime] = field(default=utcnow)
 
     def uow(self) -> UnitOfWork:
@@ -32,17 +29,10 @@ class Context:
         """A read-only session on this context's clock."""
         return self.db.read(self.clock)
 
-    def render(self, template: str, **data: Any) -> dict[str, Any]:
-        return self.renderer.render(template, **data)
-
-    def notice(self, text: str, *, title: str | None = None, tone: str = "info") -> dict[str, Any]:
-        """A short ephemeral message for the person who acted."""
-        return self.renderer.render("notice", title=title, body=text, tone=tone)
-
 
 class Refusal(Exception):
-    """The action is not allowed or not possible; the message says why in plain words (mrkdwn-safe text
-    written by us, never raw user input)."""
+    """The action is not allowed or not possible; the message says why in plain words (plain text: the
+    Slack layer escapes it, the CLI prints it as it is)."""
 
     def __init__(
         self, message: str, *, title: str | None = None, audited: bool = False, field: str | None = None

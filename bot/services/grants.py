@@ -6,9 +6,8 @@ from sqlmodel import Session
 
 from bot.domain.status import HELD_GRANT_STATUSES, GrantStatus
 from bot.notify import outbox
-from bot.present.replies import Notice
+from bot.present.replies import Notice, Person, Screen
 from bot.present.rows import grant_data, model_name
-from bot.render import escape_mrkdwn
 from bot.services import permissions
 from bot.services.context import Context, Outcome, Refusal
 from bot.store import audit
@@ -42,7 +41,7 @@ def _end_grant(
         detail={"reason": reason},
     )
     if notify:
-        outbox.post(session, grant.user_id, ctx.render("grant_update", grant=grant_data(ctx.catalog, grant)))
+        outbox.post(session, grant.user_id, Screen("grant_update", {"grant": grant_data(ctx.catalog, grant)}))
     outbox.refresh_homes(session, [grant.user_id])
 
 
@@ -53,8 +52,7 @@ def revoke_grant(ctx: Context, *, admin_id: str, grant_id: int, reason: str) -> 
     )
     if not reason:
         raise Refusal(
-            "Say why you are revoking it: `/access revoke G12 &lt;reason&gt;`. "
-            "The holder will see the reason."
+            "Say why you are revoking it: `/access revoke G12 <reason>`. The holder will see the reason."
         )
     if len(reason) > MAX_REASON:
         raise Refusal(f"The reason is too long ({len(reason):,} characters); the limit is {MAX_REASON:,}.")
@@ -69,9 +67,13 @@ def revoke_grant(ctx: Context, *, admin_id: str, grant_id: int, reason: str) -> 
         uow.commit()
     return Outcome(
         Notice(
-            f"Revoked G{grant_id} ({escape_mrkdwn(model_name(ctx.catalog, grant.model))}, "
-            f"held by <@{grant.user_id}>).",
+            "Revoked {grant} ({model}, held by {holder}).",
             tone="success",
+            values={
+                "grant": f"G{grant_id}",
+                "model": model_name(ctx.catalog, grant.model),
+                "holder": Person(grant.user_id),
+            },
         ),
         grant_id,
         GrantStatus.REVOKED,
@@ -96,7 +98,7 @@ def relinquish_grant(ctx: Context, *, holder_id: str, grant_id: int) -> Outcome:
             notify=False,
         )
         uow.commit()
-    name = escape_mrkdwn(model_name(ctx.catalog, grant.model))
+    name = model_name(ctx.catalog, grant.model)
     return Outcome(
         Notice(f"You gave up G{grant_id} ({name}).", tone="success"), grant_id, GrantStatus.REVOKED
     )

@@ -15,7 +15,6 @@ from bot.notify import outbox
 from bot.present.approvals import waiting_on_data
 from bot.present.replies import Notice, Screen
 from bot.present.rows import model_name, request_data
-from bot.render import escape_mrkdwn
 from bot.services import approvals
 from bot.services.context import Context, Outcome, Refusal
 from bot.services.restrictions import restrictions_for
@@ -82,9 +81,7 @@ def _submit(
     )
     refusal = evaluation.refusal
     if refusal is not None:
-        raise Refusal(
-            escape_mrkdwn(refusal.reason), title="Request not filed", field=_FIELD_OF_CHECK.get(refusal.check)
-        )
+        raise Refusal(refusal.reason, title="Request not filed", field=_FIELD_OF_CHECK.get(refusal.check))
     assert model is not None and person is not None and evaluation.duration is not None
     now = ctx.clock()
     request = AccessRequest(
@@ -194,7 +191,7 @@ def cancel_request(ctx: Context, *, actor_id: str, request_id: int) -> Outcome:
         uow.commit()
     return Outcome(
         Notice(
-            f"Cancelled R{request_id} ({escape_mrkdwn(model_name(ctx.catalog, request.model))}).",
+            f"Cancelled R{request_id} ({model_name(ctx.catalog, request.model)}).",
             tone="success",
         ),
         request_id,

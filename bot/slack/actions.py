@@ -11,16 +11,15 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.status import Verdict
 from bot.domain.text import parse_db_id
+from bot.present.replies import Notice, Reply, Screen
 from bot.services import approvals, grants, requests
 from bot.services.context import Refusal
 from bot.slack import ids
 from bot.slack.payloads import Click, parse
-from bot.slack.responder import Answer, rendered
+from bot.slack.responder import Answer
 from bot.slack.surfaces import Surfaces
 
 log = logging.getLogger(__name__)
-
-Message = dict[str, Any]
 
 
 def _id_value(click: Click, noun: str) -> int:
@@ -46,9 +45,9 @@ class ActionListeners:
         if answer.repeat or not (answer.refusal is not None or always):
             return
         if click.in_view or click.response_url is None:
-            self.responder.tell(click.user.id, answer.message)
+            self.responder.tell(click.user.id, answer.reply)
         else:
-            self.responder.respond_later(click.response_url, answer.message, user_id=click.user.id)
+            self.responder.respond_later(click.response_url, answer.reply, user_id=click.user.id)
 
     def approve(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
         """Approve on an approval message or in App Home; the value is "<request_id>:<step position>"."""
@@ -60,7 +59,7 @@ class ActionListeners:
     def _approve(self, click: Click, context: dict[str, Any]) -> None:
         unchanged = False
 
-        def work() -> Message:
+        def work() -> Reply:
             nonlocal unchanged
             button = approvals.parse_button_value(click.value)
             outcome = approvals.decide(
@@ -71,7 +70,7 @@ class ActionListeners:
                 verdict=Verdict.APPROVE,
             )
             unchanged = outcome.status == approvals.UNCHANGED
-            return rendered(self.ctx, outcome)
+            return outcome.reply
 
         answer = self.responder.attempt(work, context)
         self.reply(click, answer, always=unchanged)
@@ -85,18 +84,18 @@ class ActionListeners:
         try:
             request_id = approvals.parse_button_value(click.value).request_id
         except Refusal as refusal:
-            self.reply(click, Answer(self.ctx.notice(refusal.message, tone="warning"), refusal))
+            self.reply(click, Answer(Notice(refusal.message, tone="warning"), refusal))
             return
         if click.trigger_id is None:
             return
-        view = self.ctx.render("deny_modal", button_value=click.value, request_label=f"R{request_id}")
+        view = self.responder.render(
+            Screen("deny_modal", {"button_value": click.value, "request_label": f"R{request_id}"})
+        )
         try:
             client.views_open(trigger_id=click.trigger_id, view=view)
         except SlackApiError as error:
             log.warning("views.open for the deny form failed: %s", error.response.get("error"))
-            message = self.ctx.notice(
-                "I could not open the form in time; please click Deny again.", tone="warning"
-            )
+            message = Notice("I could not open the form in time; please click Deny again.", tone="warning")
             self.reply(click, Answer(message, Refusal("views.open failed")))
 
     def home_request(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -113,11 +112,9 @@ class ActionListeners:
         if click is None:
             return
 
-        def work() -> Message:
+        def work() -> Reply:
             request_id = _id_value(click, "Cancel")
-            return rendered(
-                self.ctx, requests.cancel_request(self.ctx, actor_id=click.user.id, request_id=request_id)
-            )
+            return requests.cancel_request(self.ctx, actor_id=click.user.id, request_id=request_id).reply
 
         self.responder.background.submit(lambda: self.reply(click, self.responder.attempt(work, context)))
 
@@ -128,11 +125,9 @@ class ActionListeners:
         if click is None:
             return
 
-        def work() -> Message:
+        def work() -> Reply:
             grant_id = _id_value(click, "Relinquish")
-            return rendered(
-                self.ctx, grants.relinquish_grant(self.ctx, holder_id=click.user.id, grant_id=grant_id)
-            )
+            return grants.relinquish_grant(self.ctx, holder_id=click.user.id, grant_id=grant_id).reply
 
         self.responder.background.submit(lambda: self.reply(click, self.responder.attempt(work, context)))
 

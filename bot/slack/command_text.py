@@ -11,7 +11,6 @@ from datetime import timedelta
 from bot.domain.durations import DurationError, looks_like_duration, parse_duration
 from bot.domain.people import is_slack_user_id
 from bot.domain.text import clean_text, parse_db_id
-from bot.render import escape_mrkdwn as esc
 
 SUBCOMMANDS = ("request", "status", "models", "cancel", "relinquish", "revoke", "grants", "help")
 # An optional "#", an optional one-letter kind (R, G, D) and the number. The number is only split off
@@ -54,12 +53,12 @@ def parse_id(token: str, prefix: str, noun: str, usage: str) -> int:
     match = _ID.fullmatch(token)
     number = parse_db_id(match.group(2)) if match else None
     if match is None or number is None:
-        raise CommandError(f"'{esc(token)}' is not a {noun} ID (like {prefix}12). Usage: `{usage}`")
+        raise CommandError(f"'{token}' is not a {noun} ID (like {prefix}12). Usage: `{usage}`")
     given = match.group(1).upper()
     if given and given != prefix:
         other = {"R": "request", "G": "grant", "D": "directive"}.get(given, "different kind of")
         raise CommandError(
-            f"{esc(token)} is a {other} ID; this needs a {noun} ID like {prefix}12. Usage: `{usage}`"
+            f"{token} is a {other} ID; this needs a {noun} ID like {prefix}12. Usage: `{usage}`"
         )
     return number
 
@@ -104,16 +103,16 @@ def parse_access(text: str) -> AccessCommand:
     if head == "revoke":
         parts = rest.split(None, 1)
         if not parts:
-            raise CommandError("Usage: `/access revoke G7 &lt;reason&gt;` (the holder is told the reason).")
-        grant_id = parse_id(parts[0], "G", "grant", "/access revoke G7 &lt;reason&gt;")
+            raise CommandError("Usage: `/access revoke G7 <reason>` (the holder is told the reason).")
+        grant_id = parse_id(parts[0], "G", "grant", "/access revoke G7 <reason>")
         return AccessCommand("revoke", target_id=grant_id, reason=_free_text(parts[1:]))
     close = difflib.get_close_matches(head, SUBCOMMANDS, n=1, cutoff=0.6)
     hint = f" Did you mean `/access {close[0]}`?" if close else ""
-    raise CommandError(f"I don't know `/access {esc(head[:40])}`.{hint} `/access help` lists what I can do.")
+    raise CommandError(f"I don't know `/access {head[:40]}`.{hint} `/access help` lists what I can do.")
 
 
 def _parse_request(rest: str) -> AccessCommand:
-    usage = "/access request &lt;model&gt; [duration] &lt;why you need it&gt;"
+    usage = "/access request <model> [duration] <why you need it>"
     parts = rest.split(None, 1)
     if not parts:
         raise CommandError(f"Which model? Usage: `{usage}` (`/access models` lists them).")
@@ -129,9 +128,7 @@ def _parse_request(rest: str) -> AccessCommand:
         and pieces[0].islower()
     ):
         if not looks_like_duration(pieces[0]):
-            raise CommandError(
-                f"'{esc(pieces[0])}' is not a duration; write 30m, 8h, 7d or 2w. Usage: `{usage}`"
-            )
+            raise CommandError(f"'{pieces[0]}' is not a duration; write 30m, 8h, 7d or 2w. Usage: `{usage}`")
         try:
             duration = parse_duration(pieces[0])
         except DurationError as error:
@@ -165,6 +162,4 @@ def parse_directive(text: str) -> DirectiveCommand:
         return DirectiveCommand(head, target_id=directive_id, reason=_free_text(parts[1:]))
     close = difflib.get_close_matches(head, ("list", "lift", "report", "help"), n=1, cutoff=0.6)
     hint = f" Did you mean `/directive {close[0]}`?" if close else ""
-    raise CommandError(
-        f"I don't know `/directive {esc(head[:40])}`.{hint} `/directive help` lists what I can do."
-    )
+    raise CommandError(f"I don't know `/directive {head[:40]}`.{hint} `/directive help` lists what I can do.")

@@ -9,15 +9,13 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.domain.catalog import AVAILABLE
+from bot.present.replies import Notice, Reply, Screen
 from bot.present.status import catalog_entries, status_data
 from bot.services import grants, permissions, requests
 from bot.slack import ids
 from bot.slack.command_text import AccessCommand, CommandError, parse_access
 from bot.slack.payloads import Command, parse
-from bot.slack.responder import ack_ephemeral, rendered
 from bot.slack.surfaces import Surfaces
-
-Message = dict[str, Any]
 
 # Subcommands that change something: a replay of one is recognised and not acted on again.
 ACTS = frozenset({"request", "cancel", "relinquish", "revoke"})
@@ -29,7 +27,7 @@ UNREADABLE_COMMAND = (
 
 FORM_DID_NOT_OPEN = (
     "I could not open the request form in time. Try again, or file directly with "
-    "`/access request &lt;model&gt; &lt;why you need it&gt;`."
+    "`/access request <model> <why you need it>`."
 )
 
 
@@ -40,7 +38,7 @@ class CommandListeners:
         self.surfaces = surfaces
         self.ctx = surfaces.ctx
         self.responder = surfaces.responder
-        self._subcommands: dict[str, Callable[[AccessCommand, str], Message]] = {
+        self._subcommands: dict[str, Callable[[AccessCommand, str], Reply]] = {
             "help": self.help,
             "models": self.models,
             "status": self.status,
@@ -58,20 +56,20 @@ class CommandListeners:
         time and replay key (bot/slack/responder.py)."""
         got = parse(Command, command, "/access command")
         if got is None:
-            ack_ephemeral(ack, self.ctx.notice(UNREADABLE_COMMAND, tone="warning"))
+            self.responder.ack(ack, Notice(UNREADABLE_COMMAND, tone="warning"))
             return
         user_id = got.user_id
         try:
             parsed = parse_access(got.text)
         except CommandError as error:
-            ack_ephemeral(ack, self.ctx.notice(str(error), tone="warning"))
+            self.responder.ack(ack, Notice(str(error), tone="warning"))
             return
         if parsed.action == "form":
             # The modal must open straight away; an empty ack keeps the channel clean.
             ack()
             if not self.surfaces.open_request_form(client, got.trigger_id, user_id=user_id, tell_by_dm=False):
                 self.responder.respond_later(
-                    got.response_url, self.ctx.notice(FORM_DID_NOT_OPEN, tone="warning"), user_id=user_id
+                    got.response_url, Notice(FORM_DID_NOT_OPEN, tone="warning"), user_id=user_id
                 )
             return
         self.responder.answer_command(
@@ -83,65 +81,55 @@ class CommandListeners:
             acts=parsed.action in ACTS,
         )
 
-    def answer(self, parsed: AccessCommand, user_id: str) -> Message:
+    def answer(self, parsed: AccessCommand, user_id: str) -> Reply:
         """The message for a parsed subcommand (not `form`). Raises Refusal when it is not allowed."""
         subcommand = self._subcommands.get(parsed.action)
         if subcommand is None:  # parse_access only returns the actions above
             raise AssertionError(parsed.action)
         return subcommand(parsed, user_id)
 
-    def help(self, _parsed: AccessCommand, user_id: str) -> Message:
+    def help(self, _parsed: AccessCommand, user_id: str) -> Reply:
         ctx = self.ctx
         open_models = sorted(slug for slug, m in ctx.catalog.models.items() if m.status == AVAILABLE)
         example = next(iter(open_models or sorted(ctx.catalog.models)), "model-name")
-        return ctx.render("help", is_admin=permissions.is_admin(ctx, user_id), example_model=example)
+        return Screen("help", {"is_admin": permissions.is_admin(ctx, user_id), "example_model": example})
 
-    def models(self, _parsed: AccessCommand, _user_id: str) -> Message:
+    def models(self, _parsed: AccessCommand, _user_id: str) -> Reply:
         with self.ctx.read() as session:
-            return self.ctx.render("models", models=catalog_entries(self.ctx, session))
+            return Screen("models", {"models": catalog_entries(self.ctx, session)})
 
-    def status(self, _parsed: AccessCommand, user_id: str) -> Message:
+    def status(self, _parsed: AccessCommand, user_id: str) -> Reply:
         with self.ctx.read() as session:
-            return self.ctx.render("status", **status_data(self.ctx, session, user_id), subject=None)
+            return Screen("status", {**status_data(self.ctx, session, user_id), "subject": None})
 
-    def grants(self, parsed: AccessCommand, user_id: str) -> Message:
+    def grants(self, parsed: AccessCommand, user_id: str) -> Reply:
         subject = parsed.user_id or ""
         permissions.require_admin(
             self.ctx, user_id, "look at other people's access", action="grants.view_refused",
             subject_type="person", subject=subject,
         )  # fmt: skip
         with self.ctx.read() as session:
-            return self.ctx.render("status", **status_data(self.ctx, session, subject), subject=subject)
+            return Screen("status", {**status_data(self.ctx, session, subject), "subject": subject})
 
-    def request(self, parsed: AccessCommand, user_id: str) -> Message:
-        return rendered(
+    def request(self, parsed: AccessCommand, user_id: str) -> Reply:
+        return requests.submit_request(
             self.ctx,
-            requests.submit_request(
-                self.ctx,
-                requester_id=user_id,
-                model_slug=parsed.model or "",
-                duration=parsed.duration,
-                justification=parsed.justification,
-            ),
-        )
+            requester_id=user_id,
+            model_slug=parsed.model or "",
+            duration=parsed.duration,
+            justification=parsed.justification,
+        ).reply
 
-    def cancel(self, parsed: AccessCommand, user_id: str) -> Message:
-        return rendered(
-            self.ctx, requests.cancel_request(self.ctx, actor_id=user_id, request_id=parsed.target_id or 0)
-        )
+    def cancel(self, parsed: AccessCommand, user_id: str) -> Reply:
+        return requests.cancel_request(self.ctx, actor_id=user_id, request_id=parsed.target_id or 0).reply
 
-    def relinquish(self, parsed: AccessCommand, user_id: str) -> Message:
-        return rendered(
-            self.ctx, grants.relinquish_grant(self.ctx, holder_id=user_id, grant_id=parsed.target_id or 0)
-        )
+    def relinquish(self, parsed: AccessCommand, user_id: str) -> Reply:
+        return grants.relinquish_grant(self.ctx, holder_id=user_id, grant_id=parsed.target_id or 0).reply
 
-    def revoke(self, parsed: AccessCommand, user_id: str) -> Message:
-        return rendered(
-            self.ctx,
-            grants.revoke_grant(
-                self.ctx, admin_id=user_id, grant_id=parsed.target_id or 0, reason=parsed.reason
-            ),
-        )
+    def revoke(self, parsed: AccessCommand, user_id: str) -> Reply:
+        return grants.revoke_grant(
+            self.ctx, admin_id=user_id, grant_id=parsed.target_id or 0, reason=parsed.reason
+        ).reply
 
 
 def register(app: App, surfaces: Surfaces) -> CommandListeners:

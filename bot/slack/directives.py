@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.directives import CITIZENSHIP, USERS, DirectiveError, check_draft
 from bot.domain.text import parse_db_id
-from bot.present.replies import render_reply
+from bot.present.replies import Notice, Reply, Screen
 from bot.present.status import catalog_entries
 from bot.services import directives
 from bot.services.context import Refusal
@@ -20,7 +20,6 @@ from bot.slack import ids
 from bot.slack.command_text import CommandError, DirectiveCommand, parse_directive
 from bot.slack.commands import UNREADABLE_COMMAND
 from bot.slack.payloads import Command, Submission, parse
-from bot.slack.responder import ack_ephemeral
 from bot.slack.surfaces import Surfaces
 from bot.slack.views import UNREADABLE_FORM, form_error
 
@@ -99,12 +98,12 @@ class DirectiveListeners:
         """`/directive [list | lift D3 [reason] | report D3 | help]`; without text, opens the form."""
         got = parse(Command, command, "/directive command")
         if got is None:
-            ack_ephemeral(ack, self.ctx.notice(UNREADABLE_COMMAND, tone="warning"))
+            self.responder.ack(ack, Notice(UNREADABLE_COMMAND, tone="warning"))
             return
         try:
             parsed = parse_directive(got.text)
         except CommandError as error:
-            ack_ephemeral(ack, self.ctx.notice(str(error), tone="warning"))
+            self.responder.ack(ack, Notice(str(error), tone="warning"))
             return
         if parsed.action == "form":
             self.open_form(ack, client, got, context)
@@ -123,43 +122,42 @@ class DirectiveListeners:
         ctx, responder = self.ctx, self.responder
         user_id = command.user_id
 
-        def allowed() -> dict[str, Any]:
+        def allowed() -> None:
             directives.require_admin(ctx, user_id, "issue directives")
-            return {}
 
         answer = responder.wait(responder.run(allowed, context, acts=False), context)
-        if answer is not None and answer.refusal is not None:
-            ack_ephemeral(ack, answer.message)
+        if answer is not None and answer.refusal is not None and answer.reply is not None:
+            responder.ack(ack, answer.reply)
             return
         ack()
         if answer is None:  # the permission check is still running: trigger_id would expire meanwhile
-            message = ctx.notice("I am busy right now; please run `/directive` again.", tone="warning")
+            message = Notice("I am busy right now; please run `/directive` again.", tone="warning")
             responder.respond_later(command.response_url, message, user_id=user_id)
             return
         with ctx.read() as session:
-            view = ctx.render("directive_modal", models=catalog_entries(ctx, session))
+            view = responder.render(Screen("directive_modal", {"models": catalog_entries(ctx, session)}))
         try:
             client.views_open(trigger_id=command.trigger_id, view=view)
         except SlackApiError as error:
             log.warning("views.open for the directive form failed: %s", error.response.get("error"))
-            message = ctx.notice(
+            message = Notice(
                 "I could not open the form in time; please run `/directive` again.", tone="warning"
             )
             responder.respond_later(command.response_url, message, user_id=user_id)
 
-    def answer(self, parsed: DirectiveCommand, user_id: str) -> dict[str, Any]:
+    def answer(self, parsed: DirectiveCommand, user_id: str) -> Reply:
         """The message for a parsed subcommand (not `form`). Raises Refusal for non-admins."""
         ctx = self.ctx
         if parsed.action == "help":
-            return ctx.notice(HELP, title="Directives (access admins)")
+            return Notice(HELP, title="Directives (access admins)")
         if parsed.action == "list":
             directives.require_admin(ctx, user_id, "list directives")
             with ctx.read() as session:
-                return ctx.render("directive_list", directives=directives.list_directives(session))
+                return Screen("directive_list", {"directives": directives.list_directives(session)})
         if parsed.action == "report":
             directives.require_admin(ctx, user_id, "see directive reports")
-            return ctx.render(
-                "directive_report", report=directives.report_summary(ctx, parsed.target_id or 0)
+            return Screen(
+                "directive_report", {"report": directives.report_summary(ctx, parsed.target_id or 0)}
             )
         if parsed.action == "lift":
             lifted = directives.lift(
@@ -170,7 +168,7 @@ class DirectiveListeners:
                 if lifted.still_suspended
                 else ""
             )
-            return ctx.notice(
+            return Notice(
                 f"Lifted D{lifted.directive.id}: {lifted.reinstated} grant(s) reinstated{kept}. "
                 "Everyone it affected and its channels are being told.",
                 tone="success",
@@ -205,8 +203,8 @@ class DirectiveListeners:
             ack(response_action="errors", errors={block or ids.DIRECTIVE_TITLE_BLOCK: form_error(str(error))})
             return
 
-        def preview() -> dict[str, Any]:
-            return render_reply(self.ctx.renderer, directives.preview(self.ctx, actor=user_id, draft=draft))
+        def preview() -> Reply:
+            return directives.preview(self.ctx, actor=user_id, draft=draft)
 
         answer = self.responder.wait(self.responder.run(preview, context), context)
         if answer is None:
@@ -219,8 +217,8 @@ class DirectiveListeners:
                 response_action="errors",
                 errors={ids.DIRECTIVE_TITLE_BLOCK: form_error(answer.refusal.message)},
             )
-        else:
-            ack(response_action="update", view=answer.message)
+        elif answer.reply is not None:
+            ack(response_action="update", view=self.responder.render(answer.reply))
 
     def confirmed(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
         """The preview's Confirm: issues the draft named by private_metadata."""
@@ -233,15 +231,14 @@ class DirectiveListeners:
     def _confirm(self, user_id: str, metadata: str, context: dict[str, Any]) -> None:
         draft_id = parse_db_id(metadata)
 
-        def confirm() -> dict[str, Any]:
+        def confirm() -> None:
             if draft_id is None:
                 raise Refusal("That form is not one of mine, so nothing was changed.")
             directives.issue(self.ctx, actor=user_id, draft_id=draft_id, progress_to=user_id)
-            return {}
 
         answer = self.responder.attempt(confirm, context)
         if answer.refusal is not None and not answer.repeat:
-            self.responder.tell(user_id, answer.message)
+            self.responder.tell(user_id, answer.reply)
 
 
 def register(app: App, surfaces: Surfaces) -> DirectiveListeners:

@@ -23,7 +23,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.domain.catalog import SEARCH_QUERY_MAX, Catalog, Model
-from bot.render import clip
+from bot.present.mrkdwn import clip
 from bot.slack import ids
 from bot.slack.surfaces import Surfaces
 

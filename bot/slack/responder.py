@@ -20,9 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.notify import outbox
-from bot.present.replies import render_reply
+from bot.present.replies import Notice, Reply
+from bot.render import Renderer
 from bot.services import replays
-from bot.services.context import Context, Outcome, Refusal
+from bot.services.context import Context, Refusal
 
 log = logging.getLogger(__name__)
 
@@ -58,22 +59,27 @@ ALREADY_HANDLED = "I already received this exact request and acted on it, so not
 # Answer within this many seconds of the request arriving, leaving margin below Slack's 3 s.
 ACK_BUDGET = 2.0
 
-Message = dict[str, Any]
+Work = Callable[[], Reply | None]
 
 
 @dataclass(frozen=True)
 class Answer:
-    """A service's answer for the person who acted; `refusal` is set when nothing was done."""
+    """A service's answer for the person who acted (None when there is nothing to say); `refusal` is
+    set when nothing was done."""
 
-    message: Message
+    reply: Reply | None
     refusal: Refusal | None = None
     # The request was a repeat of one already handled: the person has had their answer already.
     repeat: bool = False
 
 
 class Responder:
-    def __init__(self, ctx: Context, workers: int = 16):
+    """Runs the use case behind a listener within Slack's deadline, and renders what it answers (with
+    `renderer`, the templates) for the ack or, later, queues it in the outbox."""
+
+    def __init__(self, ctx: Context, renderer: Renderer, workers: int = 16):
         self.ctx = ctx
+        self.renderer = renderer
         # Service calls an ack waits for (briefly), and work done after the ack: separate pools, so that
         # slow after-ack work (a click on a busy database, a slow Slack) never holds up the next ack.
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="service")
@@ -112,29 +118,36 @@ class Responder:
         received = context.get(RECEIVED_AT, time.monotonic())
         return max(0.05, ACK_BUDGET - (time.monotonic() - received))
 
-    def run(
-        self, work: Callable[[], Message], context: dict[str, Any], *, acts: bool = True
-    ) -> Future[Answer]:
+    def render(self, reply: Reply) -> dict[str, Any]:
+        """The Block Kit message or view for `reply`."""
+        return self.renderer.reply(reply)
+
+    def ack(self, ack: Callable[..., None], reply: Reply) -> None:
+        """Answer a slash command with a message only the person who typed it sees."""
+        message = self.render(reply)
+        ack(response_type="ephemeral", text=message["text"], blocks=message.get("blocks"))
+
+    def run(self, work: Work, context: dict[str, Any], *, acts: bool = True) -> Future[Answer]:
         """Run a service call in the pool; see attempt()."""
         return self.pool.submit(self.attempt, work, context, acts=acts)
 
-    def attempt(self, work: Callable[[], Message], context: dict[str, Any], *, acts: bool = True) -> Answer:
+    def attempt(self, work: Work, context: dict[str, Any], *, acts: bool = True) -> Answer:
         """Run a service call here, once per request; refusals and unexpected errors become a message for
         the person. `acts=False` for work that only reads (a status, a list): answering a replay of it
         again changes nothing, and not recording it keeps reads free of a database write."""
         try:
             if acts and not self.first_time(context):
-                return Answer(self.ctx.notice(ALREADY_HANDLED), Refusal(ALREADY_HANDLED), repeat=True)
+                return Answer(Notice(ALREADY_HANDLED), Refusal(ALREADY_HANDLED), repeat=True)
             return Answer(work())
         except Refusal as refusal:
-            return Answer(self.ctx.notice(refusal.message, title=refusal.title, tone="warning"), refusal)
+            return Answer(Notice(refusal.message, title=refusal.title, tone="warning"), refusal)
         except Exception:
             log.exception("service call failed")
             text = (
                 "Something went wrong on my side and nothing was changed. Please try again in a minute; "
                 "if it keeps happening, tell your access admins."
             )
-            return Answer(self.ctx.notice(text, tone="error"), Refusal(text))
+            return Answer(Notice(text, tone="error"), Refusal(text))
 
     def wait(self, future: Future[Answer], context: dict[str, Any]) -> Answer | None:
         """The answer if it is ready before the ack deadline, else None."""
@@ -149,7 +162,7 @@ class Responder:
         context: dict[str, Any],
         response_url: str,
         user_id: str,
-        work: Callable[[], Message],
+        work: Work,
         *,
         acts: bool = True,
     ) -> None:
@@ -159,16 +172,21 @@ class Responder:
         if answer is None:
             ack(response_type="ephemeral", text="⏳ Working on it; I'll answer here in a moment.")
             future.add_done_callback(
-                lambda done: self.respond_later(response_url, done.result().message, user_id=user_id)
+                lambda done: self.respond_later(response_url, done.result().reply, user_id=user_id)
             )
             return
-        ack_ephemeral(ack, answer.message)
+        if answer.reply is None:
+            ack()
+        else:
+            self.ack(ack, answer.reply)
 
     def respond_later(
-        self, response_url: str, message: Message, *, user_id: str, replace_original: bool = False
+        self, response_url: str, message: Reply | None, *, user_id: str, replace_original: bool = False
     ) -> None:
         """Send an ephemeral reply through the outbox (durable, retried, rate-limited); once the
         response_url no longer works, it reaches the person by DM instead."""
+        if message is None:
+            return
         try:
             with self.ctx.uow() as uow:
                 outbox.respond(
@@ -178,21 +196,13 @@ class Responder:
         except Exception:
             log.exception("could not queue a reply")
 
-    def tell(self, user_id: str, message: Message) -> None:
+    def tell(self, user_id: str, message: Reply | None) -> None:
         """A DM through the outbox, for answers that have no response_url (App Home, closed modals)."""
+        if message is None:
+            return
         try:
             with self.ctx.uow() as uow:
                 outbox.post(uow.session, user_id, message)
                 uow.commit()
         except Exception:
             log.exception("could not queue a message")
-
-
-def rendered(ctx: Context, outcome: Outcome) -> Message:
-    """The Block Kit message for what a use case answered (its Outcome's reply)."""
-    return render_reply(ctx.renderer, outcome.reply)
-
-
-def ack_ephemeral(ack: Callable[..., None], message: Message) -> None:
-    """Answer a slash command with a message only the person who typed it sees."""
-    ack(response_type="ephemeral", text=message["text"], blocks=message.get("blocks"))

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.durations import parse_duration
+from bot.present.replies import Notice, Screen
 from bot.present.status import catalog_entries
 from bot.services.context import Context
 from bot.slack.responder import Responder
@@ -33,13 +34,17 @@ class Surfaces:
                 durations.setdefault(choice["value"], choice["label"])
         ordered = sorted(durations.items(), key=lambda item: _seconds(item[0]))
         policy = self.ctx.catalog.policy
-        return self.ctx.render(
-            "request_modal",
-            models=models,
-            durations=[{"value": value, "label": label} for value, label in ordered],
-            initial_model=initial_model,
-            min_justification=max(1, policy.justification_min_chars),
-            max_justification=policy.justification_max_chars,
+        return self.responder.render(
+            Screen(
+                "request_modal",
+                {
+                    "models": models,
+                    "durations": [{"value": value, "label": label} for value, label in ordered],
+                    "initial_model": initial_model,
+                    "min_justification": max(1, policy.justification_min_chars),
+                    "max_justification": policy.justification_max_chars,
+                },
+            )
         )
 
     def open_request_form(
@@ -69,12 +74,12 @@ class Surfaces:
             self.responder.tell(user_id, self._form_failed_notice())
         return False
 
-    def _form_failed_notice(self) -> dict[str, Any]:
+    def _form_failed_notice(self) -> Notice:
         """What to do when the request form did not open: try again, or file with the slash command."""
-        return self.ctx.notice(
+        return Notice(
             "Slack did not let me open the request form just now. Click the button or run the shortcut "
             "again, or file directly with "
-            "`/access request &lt;model&gt; &lt;why you need it&gt;` (`/access models` lists the models).",
+            "`/access request <model> <why you need it>` (`/access models` lists the models).",
             title="The request form did not open",
             tone="warning",
         )

@@ -12,11 +12,12 @@ from slack_bolt import Ack, App
 
 from bot.domain.durations import DurationError, parse_duration
 from bot.domain.status import Verdict
+from bot.present.replies import Reply
 from bot.services import approvals, requests
 from bot.services.context import Refusal
 from bot.slack import ids
 from bot.slack.payloads import Submission, parse
-from bot.slack.responder import Answer, rendered
+from bot.slack.responder import Answer
 from bot.slack.surfaces import Surfaces
 
 log = logging.getLogger(__name__)
@@ -29,10 +30,9 @@ _FIELD_BLOCKS = {
 
 
 def form_error(text: str) -> str:
-    """Modal errors are plain text: drop our mrkdwn emphasis and entities, and keep them short."""
-    plain = (
-        text.replace("`", "").replace("*", "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    )
+    """Modal errors are plain text: drop the emphasis our messages use (`code`, *bold*) and keep them
+    short."""
+    plain = text.replace("`", "").replace("*", "")
     return plain if len(plain) <= 300 else plain[:299] + "…"
 
 
@@ -52,7 +52,7 @@ class ViewListeners:
         ack: Ack,
         context: dict[str, Any],
         user_id: str,
-        work: Callable[[], dict[str, Any]],
+        work: Callable[[], Reply],
         error_block: Callable[[Refusal], str],
     ) -> None:
         """Show a refusal in the form if the service answers in time; otherwise close it and DM later."""
@@ -65,7 +65,7 @@ class ViewListeners:
             def later(done: Future[Answer]) -> None:
                 result = done.result()
                 if result.refusal is not None and not result.repeat:
-                    responder.tell(user_id, result.message)
+                    responder.tell(user_id, result.reply)
 
             future.add_done_callback(later)
             return
@@ -96,17 +96,14 @@ class ViewListeners:
                 return
         justification = form.text(ids.REQUEST_JUSTIFICATION_BLOCK, ids.REQUEST_JUSTIFICATION_ACTION)
 
-        def work() -> dict[str, Any]:
-            return rendered(
+        def work() -> Reply:
+            return requests.submit_request(
                 self.ctx,
-                requests.submit_request(
-                    self.ctx,
-                    requester_id=user_id,
-                    model_slug=model,
-                    duration=duration,
-                    justification=justification,
-                ),
-            )
+                requester_id=user_id,
+                model_slug=model,
+                duration=duration,
+                justification=justification,
+            ).reply
 
         self.finish(ack, context, user_id, work, _request_block)
 
@@ -123,19 +120,16 @@ class ViewListeners:
             return
         value = form.view.private_metadata
 
-        def work() -> dict[str, Any]:
+        def work() -> Reply:
             button = approvals.parse_button_value(value)
-            return rendered(
+            return approvals.decide(
                 self.ctx,
-                approvals.decide(
-                    self.ctx,
-                    request_id=button.request_id,
-                    position=button.position,
-                    approver_id=user_id,
-                    verdict=Verdict.DENY,
-                    reason=reason,
-                ),
-            )
+                request_id=button.request_id,
+                position=button.position,
+                approver_id=user_id,
+                verdict=Verdict.DENY,
+                reason=reason,
+            ).reply
 
         self.finish(ack, context, user_id, work, lambda _refusal: ids.DENY_REASON_BLOCK)
 

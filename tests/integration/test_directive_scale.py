@@ -11,14 +11,13 @@ from typing import Any
 from sqlalchemy import event, func
 from sqlmodel import select
 
-from bot.render import Renderer
 from bot.services import directives
 from bot.services.context import Context
 from bot.store.db import Database
 from bot.store.tables import AccessGrant, AuditEvent, GrantSuspension, OutboxMessage
 from bot.store.types import utcnow
 from bot.workflows import load_catalog
-from tests.support.bot_server import FIXTURES, REPO
+from tests.support.bot_server import FIXTURES
 from tests.support.databases import fresh_database
 from tests.support.scale import frontier_order, seed_holders
 from tests.support.seed import migrate_database
@@ -44,7 +43,7 @@ def apply_and_lift(db: Database, grants: int) -> int:
     return how many statements that took."""
     now = utcnow()
     seed_holders(db, grants, now)
-    ctx = Context(db=db, catalog=load_catalog(FIXTURES / "workflows"), renderer=Renderer(REPO / "templates"))
+    ctx = Context(db=db, catalog=load_catalog(FIXTURES / "workflows"))
     with counting_statements(db) as statements:
         issued = directives.issue(ctx, actor="cli:test", draft=frontier_order(ctx, now))
     assert issued.impact.models[0].grants_suspended == grants // 2

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from bot.present.replies import from_stored
 from bot.render import Renderer
 from bot.services import approvals, grants, requests
 from bot.services.context import Context, Refusal
@@ -23,7 +24,7 @@ WHY = "Evaluating summarisation quality for the quarterly research report"
 
 def context(db: Database) -> Context:
     import_directory(db, DIRECTORY, actor="test")
-    return Context(db=db, catalog=load_catalog(FIXTURES / "workflows"), renderer=Renderer(REPO / "templates"))
+    return Context(db=db, catalog=load_catalog(FIXTURES / "workflows"))
 
 
 def later(ctx: Context, delta: timedelta) -> Context:
@@ -34,7 +35,8 @@ def later(ctx: Context, delta: timedelta) -> Context:
 def outbox_texts(db: Database, address: str) -> list[str]:
     with db.read() as session:
         rows = session.exec(select(OutboxMessage).where(OutboxMessage.address == address)).all()
-    return [str(row.payload.get("text", "")) for row in rows]
+    renderer = Renderer(REPO / "templates")
+    return [renderer.reply(from_stored(row.payload))["text"] for row in rows]
 
 
 def test_a_request_nobody_decides_expires_after_the_policy_ttl(db: Database) -> None:

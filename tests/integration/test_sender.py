@@ -20,6 +20,7 @@ from bot.store.db import Database
 from bot.store.tables import AuditEvent, DmChannel, OutboxMessage
 from bot.store.types import utcnow
 from tests.integration.workspace import ALICE, BORIS, GENERAL, RESEARCH, TOKEN, open_database
+from tests.support.outbox import raw, raw_composer
 from tests.support.slack import SlackEmulator
 
 CLIENT_TIMEOUT = 1.0
@@ -32,7 +33,12 @@ def make_sender(emu: SlackEmulator) -> Iterator[MakeSender]:
     senders: list[Sender] = []
 
     def make(database: Database, **options: Any) -> Sender:
-        settings: dict[str, Any] = {"workers": 4, "lease_seconds": 10.0, "poll_seconds": 0.05}
+        settings: dict[str, Any] = {
+            "workers": 4,
+            "lease_seconds": 10.0,
+            "poll_seconds": 0.05,
+            "composer": raw_composer(),
+        }
         settings.update(options)
         sender = Sender(database, sender_client(emu.url, TOKEN, CLIENT_TIMEOUT), **settings)
         senders.append(sender)
@@ -50,7 +56,7 @@ def sender(db: Database, make_sender: MakeSender) -> Sender:
 
 def post(db: Database, address: str, text: str) -> int:
     with db.uow() as uow:
-        row = outbox.post(uow.session, address, {"text": text})
+        row = outbox.post(uow.session, address, raw({"text": text}))
         uow.commit()
     assert row.id is not None
     return row.id
@@ -60,7 +66,7 @@ def edit(db: Database, post_id: int, text: str) -> int:
     with db.uow() as uow:
         original = uow.session.get(OutboxMessage, post_id)
         assert original is not None
-        row = outbox.update(uow.session, original, {"text": text})
+        row = outbox.update(uow.session, original, raw({"text": text}))
         uow.commit()
     assert row.id is not None
     return row.id
@@ -126,7 +132,7 @@ def test_nothing_is_sent_for_a_transaction_that_rolled_back(
     db: Database, emu: SlackEmulator, sender: Sender
 ) -> None:
     with db.uow() as uow:
-        outbox.post(uow.session, ALICE, {"text": "Approved"})  # never committed
+        outbox.post(uow.session, ALICE, raw({"text": "Approved"}))  # never committed
 
     drained(sender)
 
@@ -138,8 +144,8 @@ def test_an_update_edits_the_delivered_post_in_place(
     db: Database, emu: SlackEmulator, sender: Sender
 ) -> None:
     with db.uow() as uow:
-        original = outbox.post(uow.session, BORIS, {"text": "Approve Alice's request?"})
-        outbox.update(uow.session, original, {"text": "Approved by Maria"})
+        original = outbox.post(uow.session, BORIS, raw({"text": "Approve Alice's request?"}))
+        outbox.update(uow.session, original, raw({"text": "Approved by Maria"}))
         uow.commit()
     assert original.id is not None
     later = edit(db, original.id, "Approved by Maria; access granted until Friday")
@@ -165,8 +171,8 @@ def test_an_update_of_a_post_that_failed_is_not_attempted(
     db: Database, emu: SlackEmulator, sender: Sender
 ) -> None:
     with db.uow() as uow:
-        original = outbox.post(uow.session, "C0DELETED", {"text": "Directive issued"})
-        change = outbox.update(uow.session, original, {"text": "Directive lifted"})
+        original = outbox.post(uow.session, "C0DELETED", raw({"text": "Directive issued"}))
+        change = outbox.update(uow.session, original, raw({"text": "Directive lifted"}))
         uow.commit()
     assert original.id is not None and change.id is not None
 
@@ -182,7 +188,9 @@ def test_an_update_of_a_post_that_failed_is_not_attempted(
 def test_a_response_url_reply_is_delivered(db: Database, emu: SlackEmulator, sender: Sender) -> None:
     url = emu.new_response_url(ALICE, GENERAL)
     with db.uow() as uow:
-        reply = outbox.respond(uow.session, url, {"text": "Your request #12 was cancelled"}, user_id=ALICE)
+        reply = outbox.respond(
+            uow.session, url, raw({"text": "Your request #12 was cancelled"}), user_id=ALICE
+        )
         uow.commit()
     assert reply.id is not None
 
@@ -205,7 +213,11 @@ def test_a_response_url_reply_can_replace_the_message_it_came_from(
     url = emu.new_response_url(BORIS, GENERAL, message_ts=str(original["ts"]))
     with db.uow() as uow:
         outbox.respond(
-            uow.session, url, {"text": "You approved Alice's request"}, user_id=BORIS, replace_original=True
+            uow.session,
+            url,
+            raw({"text": "You approved Alice's request"}),
+            user_id=BORIS,
+            replace_original=True,
         )
         uow.commit()
 
@@ -221,7 +233,7 @@ def test_an_unknown_response_url_fails_without_retrying(
 ) -> None:
     url = emu.root_url + "response/R0NOSUCHURL"
     with db.uow() as uow:
-        reply = outbox.respond(uow.session, url, {"text": "Too late"}, user_id=None)
+        reply = outbox.respond(uow.session, url, raw({"text": "Too late"}), user_id=None)
         uow.commit()
     assert reply.id is not None
 
@@ -525,7 +537,7 @@ def test_two_senders_deliver_each_message_exactly_once(
         with database.uow() as uow:
             for n in range(3):
                 for channel in channels:
-                    message = outbox.post(uow.session, channel, {"text": f"notice {n} for {channel}"})
+                    message = outbox.post(uow.session, channel, raw({"text": f"notice {n} for {channel}"}))
                     assert message.id is not None
                     queued[channel].append(message.id)
             uow.commit()
@@ -595,7 +607,10 @@ def test_interactive_messages_go_before_a_broadcast_backlog(
     with db.uow() as uow:
         for n in range(40):
             outbox.post(
-                uow.session, GENERAL if n % 2 else RESEARCH, {"text": f"notice {n}"}, group_key="directive:1"
+                uow.session,
+                GENERAL if n % 2 else RESEARCH,
+                raw({"text": f"notice {n}"}),
+                group_key="directive:1",
             )
         uow.commit()
     approval = post(db, ALICE, "Please approve R1")

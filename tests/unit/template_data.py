@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import SQLModel, col, select
+from sqlmodel import SQLModel, col, func, select
 
 from bot.config import PROJECT_ROOT
 from bot.domain.catalog import Catalog, Chain, Model, Policy, StepRule
@@ -34,7 +34,7 @@ from bot.domain.directives import NOTICE, SUSPEND, Draft, check_draft
 from bot.domain.people import Person
 from bot.domain.status import DirectivePhase, OutboxKind
 from bot.notify.compose import Composer
-from bot.present.replies import render_reply
+from bot.present.replies import Reply
 from bot.present.status import catalog_entries, home_data, status_data
 from bot.render import Renderer
 from bot.services import approvals, directives, grants, requests
@@ -472,9 +472,7 @@ class World:
         self.db = Database(f"sqlite:///{path / 'accessbot.db'}", pool=False)
         SQLModel.metadata.create_all(self.db.engine)
         self.renderer = RecordingRenderer(templates_dir)
-        self.ctx = Context(
-            db=self.db, catalog=build_catalog(profile), renderer=self.renderer, clock=self.clock
-        )
+        self.ctx = Context(db=self.db, catalog=build_catalog(profile), clock=self.clock)
         self.samples: dict[str, Sample] = {}
         with self.db.uow() as uow:
             listed = build_people(profile)
@@ -492,9 +490,23 @@ class World:
 
     @contextmanager
     def recording(self) -> Iterator[Calls]:
+        """The renders during the block, then those of the messages it queued, rendered in order as the
+        sender does (those composed from state at send time are rendered by the test that wants them)."""
         calls: Calls = []
         start = len(self.renderer.calls)
+        with self.db.read() as session:
+            queued_before = session.exec(select(func.max(OutboxMessage.id))).one() or 0
         yield calls
+        with self.db.read() as session:
+            queued = session.exec(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.id) > queued_before)
+                .order_by(col(OutboxMessage.id))
+            ).all()
+        composer = Composer(self.ctx, self.renderer)
+        for row in queued:
+            if "template" in row.payload:
+                composer(row)
         calls.extend(self.renderer.calls[start:])
 
     def keep(self, template: str, variant: str, data: dict[str, Any]) -> None:
@@ -530,7 +542,7 @@ class World:
 
     def shown(self, outcome: Outcome) -> None:
         """Render the use case's answer as the Slack layer does, so that the recording sees it."""
-        render_reply(self.renderer, outcome.reply)
+        self.renderer.reply(outcome.reply)
 
     def request(self, request_id: int) -> AccessRequest:
         with self.db.read() as session:
@@ -658,7 +670,7 @@ class World:
 
         # `/access request <what they typed> …`; the listener turns the Refusal into a notice
         # (bot/slack/responder.py).
-        def file_unknown_model() -> dict[str, Any]:
+        def file_unknown_model() -> Reply:
             outcome = requests.submit_request(
                 self.ctx,
                 requester_id=ALICE,
@@ -666,12 +678,14 @@ class World:
                 duration=None,
                 justification=self.profile.justification,
             )
-            return render_reply(self.renderer, outcome.reply)
+            return outcome.reply
 
-        responder = Responder(self.ctx, workers=1)
+        responder = Responder(self.ctx, self.renderer, workers=1)
         try:
             with self.recording() as calls:
                 answer = responder.attempt(file_unknown_model, {})
+                assert answer.reply is not None
+                responder.render(answer.reply)
         finally:
             responder.shutdown()
         assert answer.refusal is not None
@@ -727,7 +741,7 @@ class World:
             for variant, user in (("member", ALICE), ("admin", admin(0))):
                 is_admin = directory.has_role(session, user, ctx.catalog.policy.admin_role)
                 self.keep("help", variant, {"is_admin": is_admin, "example_model": example})
-        responder = Responder(ctx, workers=1)
+        responder = Responder(ctx, self.renderer, workers=1)
         try:
             surfaces = Surfaces(ctx, responder)
             with self.recording() as calls:
@@ -829,7 +843,7 @@ class World:
                 )
             ).one()
         with self.recording() as calls:
-            Composer(self.ctx)(row)
+            Composer(self.ctx, self.renderer)(row)
         return pick(calls, "directive_notice", of_directive(directive_id))
 
     def deliver(

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.present.replies import Notice
 from bot.slack.command_text import (
     AccessCommand,
     CommandError,
@@ -18,9 +19,10 @@ from bot.slack.command_text import (
 
 
 def error_for(text: str) -> str:
+    """The error for `text` as the person sees it: the listener shows it as a Notice, in mrkdwn."""
     with pytest.raises(CommandError) as caught:
         parse_access(text)
-    return str(caught.value)
+    return Notice(str(caught.value)).mrkdwn()
 
 
 # --- subcommands without arguments ---------------------------------------------------------------

@@ -54,8 +54,8 @@ def surfaces(tmp_path: Path) -> Iterator[Surfaces]:
     db = Database(f"sqlite:///{tmp_path / 'accessbot.db'}", pool=False)
     SQLModel.metadata.create_all(db.engine)
     import_directory(db, DIRECTORY, actor="test")
-    ctx = Context(db=db, catalog=load_catalog(FIXTURES / "workflows"), renderer=Renderer(REPO / "templates"))
-    responder = Responder(ctx, workers=1)
+    ctx = Context(db=db, catalog=load_catalog(FIXTURES / "workflows"))
+    responder = Responder(ctx, Renderer(REPO / "templates"), workers=1)
     try:
         yield Surfaces(ctx, responder)
     finally:

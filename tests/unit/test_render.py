@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from jinja2 import UndefinedError
 
-from bot.render import (
+from bot.present.mrkdwn import (
     ELLIPSIS,
-    Renderer,
     channel_link,
     clip,
     escape_mrkdwn,
@@ -21,6 +20,7 @@ from bot.render import (
     quote,
     slack_date,
 )
+from bot.render import Renderer
 
 # An escaped text is whole when every & starts a complete entity.
 _BROKEN_ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")

@@ -37,7 +37,8 @@ from bot.domain.catalog import Policy
 from bot.domain.directives import MAX_AUTHORITY, MAX_NAMED_USERS, MAX_NOTICE, MAX_REFERENCE, MAX_TITLE
 from bot.emulator.limits import UPDATE_TEXT_MAX, check_message, check_update_text, check_view
 from bot.emulator.text import blocks_to_text, message_to_text
-from bot.render import Renderer, escape_mrkdwn
+from bot.present.mrkdwn import escape_mrkdwn
+from bot.render import Renderer
 from bot.services.approvals import MAX_REASON, ButtonValue, parse_button_value
 from bot.slack import ids
 from tests.unit.template_data import (

@@ -11,7 +11,6 @@ from bot.domain.durations import format_duration
 from bot.domain.people import Person
 from bot.domain.status import RequestStatus, Verdict
 from bot.present.replies import Notice
-from bot.render import escape_mrkdwn
 from bot.services import permissions
 from bot.services.approvals.eligibility import grant_blocker, require_still_qualified
 from bot.services.approvals.finishing import create_grant, expire_if_pending, finish_request
@@ -173,8 +172,9 @@ def _carry_out(
             request.directive_id = blocked.directive_id
             finish_request(ctx, session, request, RequestStatus.DENIED, reason=blocked.reason, actor="policy")
             refresh_step_messages(ctx, session, request, position)
-            why = escape_mrkdwn(blocked.reason)
-            return Outcome(Notice(f"You approved {label}, but it cannot be granted: {why}"), request_id)
+            return Outcome(
+                Notice(f"You approved {label}, but it cannot be granted: {blocked.reason}"), request_id
+            )
         grant = create_grant(ctx, session, request)
         finish_request(
             ctx, session, request, RequestStatus.APPROVED, reason=None, actor=approver_id, grant=grant

@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from bot.notify import outbox
 from bot.present.approvals import approval_message, waiting_on
+from bot.present.replies import Screen
 from bot.present.rows import request_data, step_data
 from bot.services.context import Context
 from bot.store import approvals as tasks
@@ -26,13 +27,15 @@ def tell_requester(
 ) -> None:
     """DM the requester what just happened to their request (templates/request_update.json.j2): `event`
     is one of the template's events (filed, step_approved, rerouted, or the request's final status)."""
-    message = ctx.render(
+    message = Screen(
         "request_update",
-        event=event,
-        request=request_data(ctx.catalog, request),
-        grant=grant,
-        step=step,
-        next_step=next_step,
+        {
+            "event": event,
+            "request": request_data(ctx.catalog, request),
+            "grant": grant,
+            "step": step,
+            "next_step": next_step,
+        },
     )
     outbox.post(session, request.requester_id, message)
 

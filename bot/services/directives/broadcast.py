@@ -16,6 +16,7 @@ from bot.domain.directives import USERS, Draft
 from bot.domain.status import DirectivePhase, OutboxKind
 from bot.notify import outbox
 from bot.present.directives import directive_data
+from bot.present.replies import Screen
 from bot.services.context import Context
 from bot.store import directive_notices as notices
 from bot.store.directives import affected_people
@@ -53,7 +54,7 @@ def broadcast(
         {c for slug in draft.models if (m := ctx.catalog.model(slug)) for c in m.announce_channels}
     )
     for channel in channels:
-        message = ctx.render(
-            "directive_channel", directive=data, phase=phase, contact=ctx.catalog.policy.contact
+        message = Screen(
+            "directive_channel", {"directive": data, "phase": phase, "contact": ctx.catalog.policy.contact}
         )
         outbox.post(session, channel, message, group_key=group)

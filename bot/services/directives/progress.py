@@ -15,6 +15,7 @@ from bot.domain.directives import Draft
 from bot.domain.status import DirectivePhase
 from bot.notify import outbox
 from bot.present.directives import directive_data
+from bot.present.replies import Screen
 from bot.services.context import Context
 from bot.store import directive_notices as notices
 from bot.store import directives as rows
@@ -34,8 +35,8 @@ def progress_message(
     draft: Draft,
     phase: DirectivePhase,
     impact: dict[str, Any],
-) -> dict[str, Any]:
-    """The progress message as it stands now (Block Kit and fallback text)."""
+) -> Screen:
+    """The progress message as it stands now."""
     directive_id = directive.id or 0
     counts = delivery_counts(session, directive_id, phase)
     failures = (
@@ -46,13 +47,15 @@ def progress_message(
         if counts["failed"]
         else []
     )
-    return ctx.render(
+    return Screen(
         "directive_progress",
-        directive=directive_data(ctx, directive, draft),
-        phase=phase,
-        impact=impact,
-        counts=counts,
-        failures=failures,
+        {
+            "directive": directive_data(ctx, directive, draft),
+            "phase": phase,
+            "impact": impact,
+            "counts": counts,
+            "failures": failures,
+        },
     )
 
 
