@@ -10,7 +10,7 @@ from bot.cli.output import print_record, print_records, safe
 from bot.config import Settings
 from bot.domain.status import GrantStatus
 from bot.domain.text import clean_text
-from bot.present.directive_records import DirectiveRecord, DirectiveReport, ReportGrant, ReportPerson
+from bot.present.directive_records import ReportGrant, ReportPerson
 
 COLUMNS = ("id", "reference", "status", "action", "population", "models", "effective_at")
 
@@ -21,7 +21,7 @@ def list_all(settings: Settings, args: argparse.Namespace) -> int:
 
     db = ready_database(settings)
     with db.read() as session:
-        records = [DirectiveRecord.from_service(d) for d in list_directives(session)]
+        records = list_directives(session)
     print_records(records, args.json, COLUMNS)
     return 0
 
@@ -57,7 +57,7 @@ def report(settings: Settings, args: argparse.Namespace) -> int:
     number = directive_id(args.id, "report")
     ctx = ready_context(settings)
     try:
-        found = DirectiveReport.from_service(directives.report(ctx, number))
+        found = directives.report(ctx, number)
     except Refusal as refusal:
         raise UsageError(refusal.message) from None
     if args.json:

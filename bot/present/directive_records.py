@@ -2,30 +2,26 @@
 list --json`, what `directive issue --json` prints (the impact, measured or done) and `directive report
 --json`.
 
-The services build these shapes as plain dicts (bot/services/directives: `directive_record`,
-`Impact.as_dict`, `report`), which the audit trail and the Slack templates read too; the models declare
-them and check them on their way out (`from_service`), so a key a service adds or drops fails here
-instead of reaching scripts unannounced. Times as in bot/present/records.py.
+The use cases return these (bot/services/directives: `list_directives`, `report`, `report_summary`);
+the audit trail and the Slack templates read their JSON form (`as_json`). The impact is the one shape a
+service still hands over as a dict (`Impact.as_dict`, also the audit event's detail), checked here on
+its way out (`ImpactRecord.from_service`), so a key it adds or drops fails here instead of reaching
+scripts unannounced. Times as in bot/present/records.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from typing import Any, Literal, Self
 
 from bot.domain.status import DirectivePhase, DirectiveStatus, GrantStatus, OutboxStatus
 from bot.present.records import Record, Timestamp
+from bot.store.directive_reports import Summary
+from bot.store.tables import Directive
 
 
-class _FromService(Record):
-    @classmethod
-    def from_service(cls, data: Mapping[str, Any]) -> Self:
-        """The record of a service's dict; raises pydantic.ValidationError when its keys or values are
-        not the declared ones."""
-        return cls.model_validate(data)
-
-
-class DirectiveRecord(_FromService):
+class DirectiveRecord(Record):
     """A directive (never a draft). `models` are slugs; `action` is `suspend`, `require-licence` or
     `notice`; `population` as issued (`everyone`, `non-us-persons`, `citizenship:XX;YY`, `users:U1;U2`)."""
 
@@ -44,6 +40,26 @@ class DirectiveRecord(_FromService):
     lifted_by: str | None
     lifted_at: Timestamp | None
 
+    @classmethod
+    def of(cls, directive: Directive, models: Sequence[str]) -> Self:
+        """The record of an issued directive and its model slugs."""
+        return cls(
+            id=directive.id or 0,
+            reference=directive.reference,
+            title=directive.title,
+            authority=directive.authority,
+            status=DirectiveStatus(directive.status),
+            models=list(models),
+            population=directive.population,
+            action=directive.action,
+            effective_at=directive.effective_at,
+            issued_by=directive.issued_by,
+            issued_at=directive.issued_at,
+            activated_at=directive.activated_at,
+            lifted_by=directive.lifted_by,
+            lifted_at=directive.lifted_at,
+        )
+
 
 class ModelImpactRecord(Record):
     """What a directive does to one model: grants suspended now, grants another directive holds
@@ -57,9 +73,15 @@ class ModelImpactRecord(Record):
     channels: list[str]
 
 
-class ImpactRecord(_FromService):
+class ImpactRecord(Record):
     """What issuing a directive does (or, in a dry run, would do). `not_in_directory`: people a `users:`
     population names whom the directory does not know."""
+
+    @classmethod
+    def from_service(cls, data: Mapping[str, Any]) -> Self:
+        """The record of `Impact.as_dict()`; raises pydantic.ValidationError when its keys or values are
+        not the declared ones."""
+        return cls.model_validate(data)
 
     action: str
     people_to_notify: int
@@ -140,8 +162,20 @@ class ReportSummary(Record):
     requests_denied: int
     notices_failed: int
 
+    @classmethod
+    def of(cls, summary: Summary) -> Self:
+        return cls(**asdict(summary))
 
-class DirectiveReport(_FromService):
+
+class DirectiveOverview(Record):
+    """A directive and its report in numbers: `/directive report` in Slack, where the per-person list
+    is too long to show."""
+
+    directive: DirectiveRecord
+    summary: ReportSummary
+
+
+class DirectiveReport(Record):
     """`accessbot directive report --json`: everyone the directive affected, by Slack user ID, its
     channel posts, and the summary."""
 

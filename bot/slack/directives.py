@@ -153,11 +153,15 @@ class DirectiveListeners:
         if parsed.action == "list":
             directives.require_admin(ctx, user_id, "list directives")
             with ctx.read() as session:
-                return Screen("directive_list", {"directives": directives.list_directives(session)})
+                return Screen(
+                    "directive_list",
+                    {"directives": [d.as_json() for d in directives.list_directives(session)]},
+                )
         if parsed.action == "report":
             directives.require_admin(ctx, user_id, "see directive reports")
             return Screen(
-                "directive_report", {"report": directives.report_summary(ctx, parsed.target_id or 0)}
+                "directive_report",
+                {"report": directives.report_summary(ctx, parsed.target_id or 0).as_json()},
             )
         if parsed.action == "lift":
             lifted = directives.lift(

@@ -106,7 +106,7 @@ def listed(target: Target, noun: str) -> list[dict[str, object]]:
             elif noun == "grants":
                 records = [grant_record(g) for g in list_grants(session)]
             elif noun == "directive":
-                records = list_directives(session)
+                records = [d.as_json() for d in list_directives(session)]
             elif noun == "outbox":
                 records = [outbox.describe(row) for row in outbox_rows.recent(session, None, 200)]
             else:

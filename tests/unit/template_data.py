@@ -909,7 +909,11 @@ class World:
         p, catalog = self.profile, self.ctx.catalog
         with self.db.read() as session:
             # As `/directive list` and `/directive` (the form) do (bot/slack/directives.py).
-            self.keep("directive_list", "empty", {"directives": directives.list_directives(session)})
+            self.keep(
+                "directive_list",
+                "empty",
+                {"directives": [d.as_json() for d in directives.list_directives(session)]},
+            )
             self.keep("directive_modal", "form", {"models": catalog_entries(self.ctx, session)})
         others = [named_person(i) for i in range(p.named_users - 3)]
         with self.db.uow() as uow:
@@ -1041,12 +1045,12 @@ class World:
                 self.lift(self.issue(self.draft([STRICT], f"users:{BOB};{NEWHIRE}"), progress=False))
 
         with self.db.read() as session:
-            listed = directives.list_directives(session)
+            listed = [d.as_json() for d in directives.list_directives(session)]
         assert len(listed) == p.directives
         self.keep("directive_list", "directives", {"directives": listed})
         # As `/directive report D1` does, once all of them are issued.
-        self.keep("directive_report", "lifted", {"report": directives.report(self.ctx, d1)})
-        self.keep("directive_report", "undelivered", {"report": directives.report(self.ctx, d6)})
+        self.keep("directive_report", "lifted", {"report": directives.report(self.ctx, d1).as_json()})
+        self.keep("directive_report", "undelivered", {"report": directives.report(self.ctx, d6).as_json()})
         # Last, a draft (reviewed, never issued, so listed nowhere above): named people, most of them in
         # neither the directory nor Slack.
         strangers = [f"U0NOBODY{n:02d}" for n in range(25)]

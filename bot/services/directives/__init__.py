@@ -22,7 +22,6 @@ from bot.services.directives.impact import Impact, ModelImpact, measure
 from bot.services.directives.issuing import Issued, activate_due, issue
 from bot.services.directives.lifting import MAX_REASON, Lifted, lift
 from bot.services.directives.progress import delivery_counts, refresh_progress
-from bot.services.directives.records import directive_record
 from bot.services.directives.reports import get_directive, list_directives, report, report_summary
 from bot.store.directive_notices import group_key
 from bot.store.directives import draft_of
@@ -36,7 +35,6 @@ __all__ = [
     "activate_due",
     "delivery_counts",
     "directive_data",
-    "directive_record",
     "draft_of",
     "get_directive",
     "group_key",

@@ -7,13 +7,13 @@ from dataclasses import dataclass, replace
 
 from bot.domain.directives import Draft
 from bot.domain.status import DirectivePhase, DirectiveStatus
+from bot.present.directive_records import DirectiveRecord
 from bot.services.context import Context, Refusal
 from bot.services.directives.access import require_admin
 from bot.services.directives.broadcast import broadcast
 from bot.services.directives.effects import put_in_force
 from bot.services.directives.impact import Impact, measure
 from bot.services.directives.progress import follow_phase, start_progress
-from bot.services.directives.records import directive_record
 from bot.store import audit
 from bot.store import directives as rows
 from bot.store.locks import directive_barrier
@@ -71,7 +71,7 @@ def issue(
             action="directive.issued",
             subject_type="directive",
             subject_id=directive.id or 0,
-            after=directive_record(directive, draft.models),
+            after=DirectiveRecord.of(directive, draft.models).as_json(),
             detail={"impact": impact.as_dict()},
         )
         if directive.status == DirectiveStatus.SCHEDULED:

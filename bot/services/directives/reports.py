@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections import defaultdict
 
 from sqlmodel import Session
 
 from bot.domain.directives import STOPPED_BY
 from bot.domain.recipient import Recipient
+from bot.domain.status import DirectivePhase, GrantStatus, OutboxStatus
+from bot.present.directive_records import (
+    DirectiveOverview,
+    DirectiveRecord,
+    DirectiveReport,
+    ReportChannel,
+    ReportGrant,
+    ReportNotice,
+    ReportPerson,
+    ReportRequest,
+    ReportSummary,
+)
 from bot.services.context import Context, Refusal
-from bot.services.directives.records import directive_record
 from bot.store import directive_notices as notices
 from bot.store import directive_reports as reported
 from bot.store import directives as rows
@@ -17,11 +28,11 @@ from bot.store import directory as people
 from bot.store.tables import Directive
 
 
-def list_directives(session: Session, *, include_lifted: bool = True) -> list[dict[str, Any]]:
-    """Every issued directive (not drafts), oldest first, in the shape of `directive_record`."""
+def list_directives(session: Session, *, include_lifted: bool = True) -> list[DirectiveRecord]:
+    """Every issued directive (not drafts), oldest first."""
     directives = rows.issued_directives(session, include_lifted=include_lifted)
     models = rows.models_of(session, [d.id or 0 for d in directives])
-    return [directive_record(d, models.get(d.id or 0, [])) for d in directives]
+    return [DirectiveRecord.of(d, models.get(d.id or 0, [])) for d in directives]
 
 
 def get_directive(session: Session, directive_id: int) -> Directive:
@@ -32,68 +43,71 @@ def get_directive(session: Session, directive_id: int) -> Directive:
     return directive
 
 
-def report_summary(ctx: Context, directive_id: int) -> dict[str, Any]:
-    """{"directive": directive_record, "summary": counts}: the report in numbers, for Slack, where the
-    per-person list is too big. Raises Refusal when there is no such directive."""
+def report_summary(ctx: Context, directive_id: int) -> DirectiveOverview:
+    """The report in numbers, for Slack, where the per-person list is too big. Raises Refusal when
+    there is no such directive."""
     with ctx.read() as session:
         directive = get_directive(session, directive_id)
         models = rows.directive_models(session, directive_id)
-        return {
-            "directive": directive_record(directive, models),
-            "summary": reported.summary(session, directive_id).as_dict(),
-        }
+        return DirectiveOverview(
+            directive=DirectiveRecord.of(directive, models),
+            summary=ReportSummary.of(reported.summary(session, directive_id)),
+        )
 
 
-def report(ctx: Context, directive_id: int) -> dict[str, Any]:
+def report(ctx: Context, directive_id: int) -> DirectiveReport:
     """Everyone the directive affected and what happened to them: grants suspended (and reinstated),
-    requests stopped or denied, and whether each notice arrived; its channel posts; and the summary.
-    The stable JSON shape of `accessbot directive report --json`. Raises Refusal when there is no such
-    directive."""
+    requests stopped or denied, and whether each notice arrived; its channel posts; and the summary
+    (`accessbot directive report --json`). Raises Refusal when there is no such directive."""
     with ctx.read() as session:
         directive = get_directive(session, directive_id)
         models = rows.directive_models(session, directive_id)
-        persons: dict[str, dict[str, Any]] = {}
-
-        def person(user_id: str) -> dict[str, Any]:
-            return persons.setdefault(
-                user_id, {"slack_user_id": user_id, "grants": [], "requests": [], "notices": []}
-            )
-
+        grants: dict[str, list[ReportGrant]] = defaultdict(list)
+        requests: dict[str, list[ReportRequest]] = defaultdict(list)
+        told: dict[str, list[ReportNotice]] = defaultdict(list)
         for suspension, grant in reported.suspensions(session, directive_id):
-            person(suspension.user_id)["grants"].append(
-                {
-                    "grant_id": grant.id,
-                    "model": grant.model,
-                    "suspended_at": suspension.suspended_at.isoformat(),
-                    "released_at": suspension.released_at.isoformat() if suspension.released_at else None,
-                    "reinstated": suspension.reinstated,
-                    "status_now": grant.status,
-                }
+            grants[suspension.user_id].append(
+                ReportGrant(
+                    grant_id=grant.id or 0,
+                    model=grant.model,
+                    suspended_at=suspension.suspended_at,
+                    released_at=suspension.released_at,
+                    reinstated=suspension.reinstated,
+                    status_now=GrantStatus(grant.status),
+                )
             )
         for request in reported.requests_refused(session, directive_id):
-            person(request.requester_id)["requests"].append(
-                {
-                    "request_id": request.id,
-                    "model": request.model,
-                    "what": "stopped while pending"
-                    if request.decided_by == STOPPED_BY
-                    else "denied when asked",
-                    "at": request.decided_at.isoformat() if request.decided_at else None,
-                }
+            requests[request.requester_id].append(
+                ReportRequest(
+                    request_id=request.id or 0,
+                    model=request.model,
+                    what="stopped while pending" if request.decided_by == STOPPED_BY else "denied when asked",
+                    at=request.decided_at,
+                )
             )
-        channels: list[dict[str, Any]] = []
+        channels: list[ReportChannel] = []
         for notice in notices.notices(session, directive_id):
-            entry = {"phase": notice.phase, "status": notice.status, "error": notice.error}
+            phase, status = DirectivePhase(notice.phase), OutboxStatus(notice.status)
             if Recipient.of(notice.address).is_person:
-                person(notice.address)["notices"].append(entry)
+                told[notice.address].append(ReportNotice(phase=phase, status=status, error=notice.error))
             else:
-                channels.append({"channel": notice.address, **entry})
-        names = {p.slack_user_id: p.name for p in people.load_people(session, persons).values()}
-        for user_id, entry in persons.items():
-            entry["name"] = names.get(user_id)
-        return {
-            "directive": directive_record(directive, models),
-            "people": sorted(persons.values(), key=lambda p: p["slack_user_id"]),
-            "channels": channels,
-            "summary": reported.summary(session, directive_id).as_dict(),
-        }
+                channels.append(
+                    ReportChannel(channel=notice.address, phase=phase, status=status, error=notice.error)
+                )
+        affected = sorted({*grants, *requests, *told})
+        names = {p.slack_user_id: p.name for p in people.load_people(session, affected).values()}
+        return DirectiveReport(
+            directive=DirectiveRecord.of(directive, models),
+            people=[
+                ReportPerson(
+                    slack_user_id=user_id,
+                    grants=grants.get(user_id, []),
+                    requests=requests.get(user_id, []),
+                    notices=told.get(user_id, []),
+                    name=names.get(user_id),
+                )
+                for user_id in affected
+            ],
+            channels=channels,
+            summary=ReportSummary.of(reported.summary(session, directive_id)),
+        )
