@@ -38,6 +38,7 @@ from bot.domain.directives import MAX_AUTHORITY, MAX_NAMED_USERS, MAX_NOTICE, MA
 from bot.emulator.limits import UPDATE_TEXT_MAX, check_message, check_update_text, check_view
 from bot.emulator.text import blocks_to_text, message_to_text
 from bot.present.mrkdwn import escape_mrkdwn
+from bot.present.replies import Screen, from_stored, to_stored
 from bot.render import Renderer
 from bot.services.approvals import MAX_REASON, ButtonValue, parse_button_value
 from bot.slack import ids
@@ -224,6 +225,19 @@ def test_the_services_produce_every_variant(
 ) -> None:
     assert sorted(realistic) == sorted(ALL_VARIANTS)
     assert sorted(worst_case) == sorted(ALL_VARIANTS)
+
+
+@pytest.mark.parametrize("profile", ["realistic", "worst_case"])
+def test_every_message_can_wait_in_the_outbox_and_renders_the_same_after(
+    profile: str, request: pytest.FixtureRequest
+) -> None:
+    """Any message may be queued (a slow answer, a DM): its data survives the outbox's JSON column and
+    renders exactly as it would have when it was queued."""
+    samples: dict[str, Sample] = request.getfixturevalue(profile)
+    for key, sample in samples.items():
+        screen = Screen(sample.template, sample.data)
+        stored = json.loads(json.dumps(to_stored(screen)))
+        assert RENDERER.reply(from_stored(stored)) == RENDERER.reply(screen), key
 
 
 def test_worst_case_inputs_are_as_big_as_the_bot_accepts(worst_case: dict[str, Sample]) -> None:
