@@ -44,6 +44,8 @@ def test_admin_revokes_a_grant_with_a_reason(
     assert listed(server, "grants")[0]["status"] == "active"
     assert "Say why" in slack.command(ADMIN, "revoke G1").body
     done = slack.command(ADMIN, "revoke G1 Left the <!channel> project")
+    # The admin is told whose grant it was, as a mention Slack shows by name.
+    assert f"held by <@{ALICE}>" in done.body
     assert "Revoked G1" in done.body
     grant = listed(server, "grants")[0]
     assert (grant["status"], grant["ended_by"]) == ("revoked", ADMIN)
