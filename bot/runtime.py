@@ -143,7 +143,7 @@ def build_runtime(settings: Settings, *, socket_mode: bool = False, apply_migrat
     token = settings.slack_bot_token or ""
     client = WebClient(token=token, base_url=settings.slack_api_url, timeout=int(settings.slack_timeout))
     bot_user_id, team_id = verify_token(client)
-    responder = Responder(ctx, renderer)
+    responder = Responder(ctx, renderer, client=client)
     surfaces = Surfaces(ctx, responder)
     app = build_app(
         bot_token=token,

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.domain.catalog import Catalog
+from bot.domain.catalog import AVAILABLE, Catalog
 from bot.domain.directives import catalog_status
 from bot.domain.durations import compact_duration, format_duration
 from bot.domain.status import HELD_GRANT_STATUSES, RequestStatus
@@ -17,6 +17,19 @@ from bot.present.rows import grant_data, request_data
 from bot.store import directory as people
 from bot.store import requests as queries
 from bot.store.directives import in_force
+
+
+def help_data(catalog: Catalog, *, is_admin: bool) -> dict[str, Any]:
+    """`/access help`: whether to show the admins' part, and an example request that works as typed:
+    an open model (any model when none is open) and its default duration, which it always allows."""
+    open_models = sorted(slug for slug, m in catalog.models.items() if m.status == AVAILABLE)
+    slug = next(iter(open_models or sorted(catalog.models)), None)
+    model = catalog.model(slug) if slug else None
+    return {
+        "is_admin": is_admin,
+        "example_model": slug or "model-name",
+        "example_duration": compact_duration(int(model.default_duration.total_seconds())) if model else "7d",
+    }
 
 
 def model_statuses(session: Session, catalog: Catalog, now: datetime) -> dict[str, str]:

@@ -8,9 +8,8 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.domain.catalog import AVAILABLE
 from bot.present.replies import Notice, Reply, Screen
-from bot.present.status import catalog_entries, status_data
+from bot.present.status import catalog_entries, help_data, status_data
 from bot.services import grants, permissions, requests
 from bot.slack import ids
 from bot.slack.command_text import AccessCommand, CommandError, parse_access
@@ -89,10 +88,7 @@ class CommandListeners:
         return subcommand(parsed, user_id)
 
     def help(self, _parsed: AccessCommand, user_id: str) -> Reply:
-        ctx = self.ctx
-        open_models = sorted(slug for slug, m in ctx.catalog.models.items() if m.status == AVAILABLE)
-        example = next(iter(open_models or sorted(ctx.catalog.models)), "model-name")
-        return Screen("help", {"is_admin": permissions.is_admin(ctx, user_id), "example_model": example})
+        return Screen("help", help_data(self.ctx.catalog, is_admin=permissions.is_admin(self.ctx, user_id)))
 
     def models(self, _parsed: AccessCommand, _user_id: str) -> Reply:
         with self.ctx.read() as session:

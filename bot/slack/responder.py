@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
+
 from bot.notify import outbox
 from bot.present.replies import Notice, Reply
 from bot.render import Renderer
@@ -58,6 +61,8 @@ ALREADY_HANDLED = "I already received this exact request and acted on it, so not
 
 # Answer within this many seconds of the request arriving, leaving margin below Slack's 3 s.
 ACK_BUDGET = 2.0
+# Seconds to wait on Slack for a reply sent directly, when the outbox cannot take it.
+DIRECT_TIMEOUT = 10
 
 Work = Callable[[], Reply | None]
 
@@ -77,9 +82,13 @@ class Responder:
     """Runs the use case behind a listener within Slack's deadline, and renders what it answers (with
     `renderer`, the templates) for the ack or, later, queues it in the outbox."""
 
-    def __init__(self, ctx: Context, renderer: Renderer, workers: int = 16):
+    def __init__(
+        self, ctx: Context, renderer: Renderer, workers: int = 16, *, client: WebClient | None = None
+    ):
         self.ctx = ctx
         self.renderer = renderer
+        # For the rare message the outbox cannot take (its database is down): sent directly instead.
+        self.client = client
         # Service calls an ack waits for (briefly), and work done after the ack: separate pools, so that
         # slow after-ack work (a click on a busy database, a slow Slack) never holds up the next ack.
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="service")
@@ -193,8 +202,24 @@ class Responder:
                     uow.session, response_url, message, user_id=user_id, replace_original=replace_original
                 )
                 uow.commit()
+            return
+        except Exception as error:
+            # The database is down: the service could not act either, and the person is waiting on the
+            # holding reply. Answer straight away rather than lose it (without the outbox's retries).
+            log.warning("could not queue a reply (%s); sending it to Slack directly", type(error).__name__)
+        rendered = self.render(message)
+        payload = {
+            "text": rendered["text"],
+            "blocks": rendered.get("blocks"),
+            "response_type": "ephemeral",
+            "replace_original": replace_original,
+        }
+        try:
+            response = WebhookClient(response_url, timeout=DIRECT_TIMEOUT).send_dict(payload)
+            if response.status_code != 200:
+                log.error("a reply could not be delivered: response_url answered %s", response.status_code)
         except Exception:
-            log.exception("could not queue a reply")
+            log.exception("a reply could not be delivered")
 
     def tell(self, user_id: str, message: Reply | None) -> None:
         """A DM through the outbox, for answers that have no response_url (App Home, closed modals)."""
@@ -204,5 +229,16 @@ class Responder:
             with self.ctx.uow() as uow:
                 outbox.post(uow.session, user_id, message)
                 uow.commit()
+            return
+        except Exception as error:
+            log.warning("could not queue a message (%s); sending it to Slack directly", type(error).__name__)
+        if self.client is None:
+            log.error("a message could not be delivered: no Slack client to send it with")
+            return
+        rendered = self.render(message)
+        try:
+            self.client.chat_postMessage(
+                channel=user_id, text=rendered["text"], blocks=rendered.get("blocks"), unfurl_links=False
+            )
         except Exception:
-            log.exception("could not queue a message")
+            log.exception("a message could not be delivered")

@@ -12,6 +12,7 @@ from slack_bolt import Ack, App
 
 from bot.domain.durations import DurationError, parse_duration
 from bot.domain.status import Verdict
+from bot.present.mrkdwn import clip
 from bot.present.replies import Reply
 from bot.services import approvals, requests
 from bot.services.context import Refusal
@@ -30,10 +31,10 @@ _FIELD_BLOCKS = {
 
 
 def form_error(text: str) -> str:
-    """Modal errors are plain text: drop the emphasis our messages use (`code`, *bold*) and keep them
-    short."""
-    plain = text.replace("`", "").replace("*", "")
-    return plain if len(plain) <= 300 else plain[:299] + "…"
+    """A refusal's plain text as a modal field error (Slack shows those as plain text), clipped to
+    Slack's limit. Nothing is removed: the message may quote what the person typed, which they must
+    see exactly as typed."""
+    return clip(text, 300)
 
 
 UNREADABLE_FORM = "I could not read this form as sent. Nothing was done; please submit it again."

@@ -150,6 +150,12 @@ def test_form_errors_are_shown_in_place(
         ADMIN, form["id"], form_values(d_population="citizenship", d_countries="UK")
     )
     assert bad_country.json and "did you mean GB" in bad_country.json["errors"]["d_countries"]
+    # What the admin typed is quoted as typed: `I*R` is not shown as the valid code IR.
+    for typed, quoted in (("I*R", "'I*R'"), ("`KP`", "'`KP`'"), ("IR;*", "'*'")):
+        wrong = slack.submit_view(
+            ADMIN, form["id"], form_values(d_population="citizenship", d_countries=typed)
+        )
+        assert wrong.json and quoted in wrong.json["errors"]["d_countries"], typed
     nobody = slack.submit_view(ADMIN, form["id"], form_values(d_population="users", d_users=[]))
     assert nobody.json and "d_users" in nobody.json["errors"]
     assert listed(server, "directive") == []

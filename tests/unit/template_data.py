@@ -35,7 +35,7 @@ from bot.domain.people import Person
 from bot.domain.status import DirectivePhase, OutboxKind
 from bot.notify.compose import Composer
 from bot.present.replies import Reply
-from bot.present.status import catalog_entries, home_data, status_data
+from bot.present.status import catalog_entries, help_data, home_data, status_data
 from bot.render import Renderer
 from bot.services import approvals, directives, grants, requests
 from bot.services.context import Context, Outcome
@@ -737,10 +737,9 @@ class World:
                 self.keep("status", variant, status_data(ctx, session, user))
                 self.keep("home", variant, home_data(ctx, session, user))
             self.keep("models", "catalog", {"models": catalog_entries(ctx, session)})
-            example = next(iter(sorted(ctx.catalog.models)), "model-name")
             for variant, user in (("member", ALICE), ("admin", admin(0))):
                 is_admin = directory.has_role(session, user, ctx.catalog.policy.admin_role)
-                self.keep("help", variant, {"is_admin": is_admin, "example_model": example})
+                self.keep("help", variant, help_data(ctx.catalog, is_admin=is_admin))
         responder = Responder(ctx, self.renderer, workers=1)
         try:
             surfaces = Surfaces(ctx, responder)

@@ -4,6 +4,7 @@ the stored state (requests, decisions, the outbox), never on which calls were ma
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,17 @@ def test_access_help_is_answered_in_the_ack(surfaces: Surfaces) -> None:
     assert "/access request" in shown
     assert "Admins:" not in shown  # Alice is no access admin
     assert outbox(surfaces) == []  # nothing left to say later
+
+
+def test_the_help_example_files_a_request_when_typed_as_shown(surfaces: Surfaces) -> None:
+    ack = RecordingAck()
+    CommandListeners(surfaces).access(ack, slash("help"), client=None, context={})  # type: ignore[arg-type]
+    shown = str(ack.only["blocks"])
+    example = re.search(r"e\.g\. `/access (request [^`]+)`", shown)
+    assert example is not None, shown
+    ack = RecordingAck()
+    CommandListeners(surfaces).access(ack, slash(example.group(1)), client=None, context={})  # type: ignore[arg-type]
+    assert len(stored_requests(surfaces)) == 1, ack.only
 
 
 def test_access_request_files_the_request_and_says_so_in_the_ack(surfaces: Surfaces) -> None:
