@@ -109,7 +109,7 @@ class Delivery:
         timeout: float,
         history: History,
         account_checks: AccountChecks,
-        composer: ComposeFn | None,
+        composer: ComposeFn,
         renew: Callable[[OutboxMessage], bool],
         take_token: Callable[[str], None],
     ):
@@ -145,8 +145,6 @@ class Delivery:
         """The composer's message for the row; Trouble when the database failed (try again later),
         Refused when its subject is gone or a template is broken (retrying won't help)."""
         try:
-            if self.composer is None:
-                raise LookupError("no composer configured")
             return self.composer(item)
         except SQLAlchemyError as error:
             return Trouble(Failure("transient", f"compose: {type(error).__name__}"))

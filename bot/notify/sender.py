@@ -55,20 +55,20 @@ MAX_BACKOFF = 300.0
 
 class Sender:
     """Delivers outbox rows (see the module docstring). `clock` gives aware UTC datetimes and is the only
-    source of time for database timestamps and age checks; `composer(row)` builds the message (for
-    `{"compose": ...}` payloads: `{"text", "blocks"}`, or `{"view"}` for App Home rows)."""
+    source of time for database timestamps and age checks; `composer(row)` renders each row's message
+    (`{"text", "blocks"}`, or `{"view"}` for App Home rows: bot/notify/compose.py)."""
 
     def __init__(
         self,
         db: Database,
         client: WebClient,
+        composer: ComposeFn,
         *,
         workers: int = 8,
         lease_seconds: float = 60.0,
         poll_seconds: float = 1.0,
         timeout: float = 10.0,
         clock: Callable[[], datetime] = utcnow,
-        composer: ComposeFn | None = None,
     ):
         self.db = db
         self.client = client

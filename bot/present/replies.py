@@ -48,14 +48,6 @@ class Notice:
             }
         )
 
-    def plain(self) -> str:
-        """The text for a terminal: fields filled, people by their user ID."""
-        if not self.values:
-            return self.text
-        return self.text.format_map(
-            {key: v.user_id if isinstance(v, Person) else str(v) for key, v in self.values.items()}
-        )
-
 
 @dataclass(frozen=True)
 class Screen:
