@@ -2,6 +2,9 @@
 
 - directive: a directive applied to and lifted from N grants (default 100,000) on SQLite, and on
   PostgreSQL with --postgres URL (a database is created and dropped for the run). Target: 2 s or less.
+- recheck: the entitlement rule re-checked over the same N grants: when nothing changed (the timer's
+  safety net), when workflows make the model US-persons-only (half the grants suspended, their holders
+  told) and when they make it open again (those grants reinstated). Target: 2 s or less each.
 - broadcast: N notices (default 500) under an emulated workspace limit of R chat.postMessage calls per
   second (default 20), delivered by a real `accessbot serve`; the floor is (N - burst) / R seconds.
 - acks: `/access status` answered at 1, 20 and 50 concurrent commands (default 1,000 each), p50 and
@@ -24,9 +27,10 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
-from bot.services import directives
+from bot.services import directives, recheck
 from bot.services.context import Context
 from bot.store import migrate
 from bot.store.db import Database
@@ -35,7 +39,7 @@ from bot.workflows import load_catalog
 from tests.support.bot_server import BOT_TOKEN, FIXTURES, REPO, SIGNING_SECRET, BotServer, free_port
 from tests.support.cli import run_cli
 from tests.support.databases import fresh_database
-from tests.support.scale import frontier_order, seed_holders
+from tests.support.scale import MODEL, frontier_order, seed_holders
 from tests.support.seed import add_directory_users, add_grants, prepare_database
 from tests.support.slack import SlackDriver, SlackEmulator
 
@@ -58,6 +62,32 @@ def bench_directive(url: str, grants: int) -> tuple[float, float]:
         directives.lift(ctx, actor="cli:bench", directive_id=issued.directive.id or 0)
         lifted = time.perf_counter() - started
         return applied, lifted
+    finally:
+        db.dispose()
+
+
+def bench_recheck(url: str, grants: int) -> tuple[float, float, float]:
+    """Seconds to re-check `grants` grants when nothing changed, when the model becomes US-persons-only
+    (suspending the non-US half) and when it is open again (reinstating them)."""
+    db = Database(url)
+    try:
+        migrate.upgrade(db)
+        seed_holders(db, grants, utcnow())
+        catalog = load_catalog(FIXTURES / "workflows")
+        open_ctx = Context(db=db, catalog=catalog)
+        model = catalog.models[MODEL]
+        us_only = replace(catalog, models={**catalog.models, MODEL: replace(model, us_persons_only=True)})
+        timings = []
+        for ctx, expected in (
+            (open_ctx, 0),
+            (replace(open_ctx, catalog=us_only), grants),
+            (open_ctx, grants),
+        ):
+            started = time.perf_counter()
+            changes = recheck.run_recheck(ctx, trigger="benchmark")
+            timings.append(time.perf_counter() - started)
+            assert changes >= expected // 2, (changes, expected)
+        return timings[0], timings[1], timings[2]
     finally:
         db.dispose()
 
@@ -227,9 +257,10 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=20, help="emulated posts per second for the broadcast")
     parser.add_argument("--hops", type=int, default=40)
     parser.add_argument("--acks", type=int, default=1000, help="slash commands per concurrency level")
-    parser.add_argument("--only", choices=("acks", "directive", "broadcast", "hops"), action="append")
+    kinds = ("acks", "directive", "recheck", "broadcast", "hops")
+    parser.add_argument("--only", choices=kinds, action="append")
     args = parser.parse_args()
-    wanted = set(args.only or ("acks", "directive", "broadcast", "hops"))
+    wanted = set(args.only or kinds)
     databases = [("SQLite", None)] + ([("PostgreSQL", args.postgres)] if args.postgres else [])
     with tempfile.TemporaryDirectory(prefix="accessbot-bench-") as scratch:
         folder = Path(scratch)
@@ -252,6 +283,16 @@ def main() -> None:
                     f"directive over {args.grants:,} grants on {label}: apply {applied:.2f} s "
                     f"({applied / target:.2f} of the {target:.0f} s target), "
                     f"lift {lifted:.2f} s ({lifted / target:.2f})"
+                )
+            if "recheck" in wanted:
+                with fresh_database(folder, postgres) as url:
+                    unchanged, suspended, reinstated = bench_recheck(url, args.grants)
+                target = DIRECTIVE_TARGET_SECONDS
+                print(
+                    f"re-check of {args.grants:,} grants on {label}: nothing changed {unchanged:.2f} s "
+                    f"({unchanged / target:.2f} of the {target:.0f} s target), half suspended "
+                    f"{suspended:.2f} s ({suspended / target:.2f}), half reinstated {reinstated:.2f} s "
+                    f"({reinstated / target:.2f})"
                 )
             if "broadcast" in wanted:
                 with fresh_database(folder, postgres) as url:

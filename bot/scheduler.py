@@ -10,12 +10,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.services import approvals, directives, grants, replays, requests
+from bot.services import approvals, directives, grants, recheck, replays, requests
 from bot.services.context import Context
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 2.0  # seconds between updates of an admin's directive progress message
 REPLAY_SWEEP = 60.0  # seconds between sweeps of replay keys whose requests can no longer verify
+# Seconds between re-checks of every grant against the entitlement rule. Every change to its inputs
+# re-checks at once; this is the safety net (and, at start, applies the workflows just loaded).
+RECHECK_INTERVAL = 60.0
 
 
 @dataclass
@@ -34,7 +37,21 @@ def default_jobs(ctx: Context, interval: float) -> list[Job]:
         Job("reroute stranded steps", lambda: approvals.reroute_stranded(ctx), interval),
         Job("directive progress", lambda: directives.refresh_progress(ctx), min(interval, PROGRESS_INTERVAL)),
         Job("forget old replay keys", lambda: replays.forget_expired(ctx), max(interval, REPLAY_SWEEP)),
+        Job("re-check entitlements", _recheck(ctx), max(interval, RECHECK_INTERVAL)),
     ]
+
+
+def _recheck(ctx: Context) -> Callable[[], int]:
+    """The re-check job: its first run, at start, is the one that applies workflows just loaded (a model
+    suspended or made `us_persons_only`); later runs are the timer's."""
+    runs = 0
+
+    def run() -> int:
+        nonlocal runs
+        runs += 1
+        return recheck.run_recheck(ctx, trigger="workflows loaded" if runs == 1 else "timer")
+
+    return run
 
 
 class Scheduler:

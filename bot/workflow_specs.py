@@ -213,6 +213,7 @@ class PolicySpec(Spec):
     request_ttl: Annotated[timedelta, _duration(required=False)] = _POLICY.request_ttl
     contact: Annotated[str, _text(required=False)] = _POLICY.contact
     directory_contact: Annotated[str, _text(required=False)] = _POLICY.directory_contact
+    max_departure_percent: Annotated[int, _whole(0, 100)] = _POLICY.max_departure_percent
 
     @field_validator("justification_max_chars")
     @classmethod
@@ -234,6 +235,7 @@ class PolicySpec(Spec):
             duration_choices=tuple(sorted(set(self.duration_choices))),
             contact=self.contact,
             directory_contact=self.directory_contact,
+            max_departure_percent=self.max_departure_percent,
         )
 
 

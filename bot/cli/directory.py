@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import UsageError, actor, ready_database
+from bot.cli.common import UsageError, actor, ready_context, ready_database
 from bot.cli.output import print_record, safe
 from bot.config import Settings
 from bot.domain.text import terminal_safe
@@ -12,29 +12,53 @@ from bot.present.records import PersonRecord
 
 
 def import_file(settings: Settings, args: argparse.Namespace) -> int:
-    """Import the CSV, all rows or none (a bad file raises DirectoryError), and print the counts."""
+    """Import the CSV, all rows or none (a bad file raises DirectoryError), and print the counts; with
+    --full, who departed and what that ended; with --dry-run, what would happen."""
     from bot.services.directory import import_directory
 
-    db = ready_database(settings)
-    result = import_directory(db, args.file, actor=actor())
+    if args.force and not args.full:
+        raise UsageError("--force only applies to --full imports")
+    ctx = ready_context(settings)
+    result = import_directory(
+        ctx, args.file, actor=actor(), full=args.full, dry_run=args.dry_run, force=args.force
+    )
+    verb = "would import" if result.dry_run else "imported"
     print(
-        f"imported {safe(args.file)}: {result.added} added, {result.changed} updated, "
+        f"{verb} {safe(args.file)}: {result.added} added, {result.changed} updated, "
         f"{result.unchanged} unchanged"
     )
+    if args.full:
+        what = "would depart" if result.dry_run else "departed"
+        print(
+            f"{what}: {len(result.departed)} ({result.grants_revoked} grants revoked, "
+            f"{result.requests_cancelled} pending requests cancelled)"
+        )
+        for user_id in result.departed:
+            print(f"  {safe(user_id)}")
+    if result.returned:
+        returned = ", ".join(safe(u) for u in result.returned)
+        print(f"{'would return' if result.dry_run else 'returned'}: {returned}")
+    if result.recheck is not None and result.recheck.recheck_id is not None:
+        change = result.recheck
+        print(
+            f"re-checked: {change.suspended} grants suspended, {change.reinstated} reinstated, "
+            f"{change.requests_stopped} pending requests stopped"
+        )
     return 0
 
 
 def show(settings: Settings, args: argparse.Namespace) -> int:
     """One person, by Slack user ID or email: a PersonRecord, or `key  value` lines (lists joined by `;`).
     Raises UsageError when nobody matches."""
-    from bot.store.directory import find_person
+    from bot.store.directory import find_person, is_departed
 
     db = ready_database(settings)
     with db.read() as session:
         person = find_person(session, args.user)
+        departed = person is not None and is_departed(session, person.slack_user_id)
     if person is None:
         raise UsageError(f"nobody in the directory matches '{args.user}'")  # fail() makes it printable
-    record = PersonRecord.of(person)
+    record = PersonRecord.of(person, departed=departed)
     if args.json:
         print_record(record)
         return 0

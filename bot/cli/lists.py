@@ -29,11 +29,14 @@ def requests(settings: Settings, args: argparse.Namespace) -> int:
 
 def grants(settings: Settings, args: argparse.Namespace) -> int:
     """Grants, oldest first: all, or those of `--status`, at most `--limit`."""
+    from bot.store.recheck import held_by
     from bot.store.requests import list_grants
 
     status = GrantStatus(args.status) if args.status else None
     db = ready_database(settings)
     with db.read() as session:
-        records = [GrantRecord.of(g) for g in list_grants(session, status, args.limit)]
+        found = list_grants(session, status, args.limit)
+        holds = held_by(session, [g.id or 0 for g in found])
+        records = [GrantRecord.of(g, holds.get(g.id or 0)) for g in found]
     print_records(records, args.json, GRANT_COLUMNS)
     return 0

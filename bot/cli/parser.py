@@ -67,6 +67,15 @@ def _add_setup(commands: Any) -> None:
     dir_actions = _actions(commands.add_parser("directory", help="the people directory"), "directory_command")
     imp = dir_actions.add_parser("import", help="import a directory CSV (all rows or none)")
     imp.add_argument("file", type=Path)
+    imp.add_argument(
+        "--full",
+        action="store_true",
+        help="the file is the whole directory: people on record and not in it are marked departed",
+    )
+    imp.add_argument("--dry-run", action="store_true", help="say what the import would do; change nothing")
+    imp.add_argument(
+        "--force", action="store_true", help="with --full: depart more people than the policy allows at once"
+    )
     imp.set_defaults(run=directory.import_file)
     show = dir_actions.add_parser("show", help="show one person (Slack user ID or email)")
     show.add_argument("user")

@@ -102,7 +102,7 @@ def run_demo(out: TextIO = sys.stdout) -> int:
                 emu.add_channel(channel, model.slug)
                 demo.names[channel] = f"#{model.slug}"
         migrate.upgrade(runtime.ctx.db)
-        result = import_directory(runtime.ctx.db, DIRECTORY, actor="demo")
+        result = import_directory(runtime.ctx, DIRECTORY, actor="demo")
         from waitress import create_server
 
         server = create_server(wsgi_app(runtime), host="127.0.0.1", port=0, threads=8)

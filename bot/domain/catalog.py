@@ -77,6 +77,9 @@ class Policy:
     )
     contact: str = "your access admins"
     directory_contact: str = "your access admins"
+    # A full directory import that would mark more than this share of the directory departed refuses
+    # unless forced: a truncated HR export must not offboard the company.
+    max_departure_percent: int = 10
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.domain.catalog import SUSPENDED, Catalog, Model
+from bot.domain.catalog import Catalog, Model
+from bot.domain.directives import Population
 from bot.domain.durations import format_duration
+from bot.domain.entitlement import DirectiveRule, Hold, Reason, Standing, refusal_reasons
 from bot.domain.people import Person
 from bot.domain.status import GrantStatus
 
@@ -50,12 +52,19 @@ class Existing:
 
 @dataclass(frozen=True)
 class Restriction:
-    """An active directive that covers this person and model (see bot/domain/directives.py)."""
+    """A restricting directive in force that names the model; the entitlement rule decides whether it
+    covers the requester (bot/domain/entitlement.py)."""
 
     directive_id: int
     reference: str
     title: str
     action: str
+    models: frozenset[str]
+    population: Population
+
+    @property
+    def rule(self) -> DirectiveRule:
+        return DirectiveRule(self.directive_id, self.models, self.population, self.action)
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,12 @@ class Application:
     justification: str
     existing: Existing = Existing()
     restrictions: tuple[Restriction, ...] = ()
+    # The rest of the requester's standing (bot/domain/entitlement.py Standing).
+    departed: bool = False
+    deactivated: bool = False
+
+    def standing(self, user_id: str) -> Standing:
+        return Standing(user_id, self.requester, self.departed, self.deactivated)
 
 
 @dataclass(frozen=True)
@@ -88,24 +103,39 @@ class Evaluation:
 
 
 def check_model(catalog: Catalog, slug: str) -> CheckResult:
-    """The model exists and is not suspended in the catalog. (Directives restrict people, not the model:
-    see check_directives, so that a denial can cite the directive.)"""
+    """The model exists in the catalog."""
     model = catalog.model(slug)
     if model is None:
         known = ", ".join(sorted(catalog.models)) or "none yet"
         return CheckResult("model", REFUSE, f"There is no model called '{slug}'. Models: {known}.")
-    if model.status == SUSPENDED:
+    return CheckResult("model", PASS, f"{model.name} is open for requests.")
+
+
+def check_model_status(model: Model, reasons: tuple[Reason, ...]) -> CheckResult:
+    """The model is not suspended in the catalog (the rule's MODEL_SUSPENDED). Directives restrict
+    people, not the model: see check_directives, so that a denial can cite the directive."""
+    if _held(reasons, Hold.MODEL_SUSPENDED):
         return CheckResult("model", REFUSE, f"{model.name} is suspended: no new access is being granted.")
     return CheckResult("model", PASS, f"{model.name} is open for requests.")
 
 
-def check_directory(person: Person | None, contact: str) -> CheckResult:
-    if person is None:
+def _held(reasons: tuple[Reason, ...], hold: Hold) -> Reason | None:
+    return next((r for r in reasons if r.hold == hold), None)
+
+
+def check_directory(reasons: tuple[Reason, ...], contact: str) -> CheckResult:
+    """The requester is in the directory and has not departed from it; Slack does not report their
+    account deactivated."""
+    if _held(reasons, Hold.NOT_IN_DIRECTORY) or _held(reasons, Hold.DEPARTED):
         return CheckResult(
             "directory",
             REFUSE,
             f"You are not in the AccessBot directory yet, so nobody can approve a request from you. "
             f"Ask {contact} to add you, then try again.",
+        )
+    if _held(reasons, Hold.DEACTIVATED):
+        return CheckResult(
+            "directory", DENY, "Slack reports this account as deactivated, so access cannot be granted."
         )
     return CheckResult("directory", PASS, "Requester is in the directory.")
 
@@ -158,29 +188,33 @@ def check_justification(text: str, min_chars: int, max_chars: int) -> CheckResul
     return CheckResult("justification", PASS, "Justification given.")
 
 
-def check_embargo(person: Person, embargoed: frozenset[str]) -> CheckResult:
+def check_embargo(reasons: tuple[Reason, ...]) -> CheckResult:
+    """The rule's EMBARGO reason: a refusing fact denies, a missing one goes to export compliance."""
     # The reason never names a country: it may be shown to approvers, and citizenship is sensitive.
-    if person.citizenships & embargoed or (person.work_country in embargoed):
-        return CheckResult(
-            "embargo",
-            DENY,
-            "A citizenship or work country on file is under an embargo, so access cannot be granted.",
-        )
-    if not person.citizenships or not person.work_country:
+    reason = _held(reasons, Hold.EMBARGO)
+    if reason is None:
+        return CheckResult("embargo", PASS, "No embargoed citizenship or work country on file.")
+    if reason.unknown:
         return CheckResult(
             "embargo",
             REVIEW,
             "Citizenship or work country is not on file: export compliance must confirm eligibility.",
         )
-    return CheckResult("embargo", PASS, "No embargoed citizenship or work country on file.")
+    return CheckResult(
+        "embargo",
+        DENY,
+        "A citizenship or work country on file is under an embargo, so access cannot be granted.",
+    )
 
 
-def check_us_person(model: Model, person: Person) -> CheckResult:
+def check_us_person(model: Model, reasons: tuple[Reason, ...]) -> CheckResult:
+    """The rule's US_PERSON reason: `us_person=no` denies, unknown goes to export compliance."""
+    reason = _held(reasons, Hold.US_PERSON)
     if not model.us_persons_only:
         return CheckResult("us_person", PASS, f"{model.name} is not limited to US persons.")
-    if person.us_person is True:
+    if reason is None:
         return CheckResult("us_person", PASS, "US person, as required for this model.")
-    if person.us_person is False:
+    if not reason.unknown:
         return CheckResult(
             "us_person",
             DENY,
@@ -194,33 +228,61 @@ def check_us_person(model: Model, person: Person) -> CheckResult:
     )
 
 
-def check_directives(model: Model, restrictions: tuple[Restriction, ...]) -> CheckResult:
-    if restrictions:
-        first = restrictions[0]
-        return CheckResult(
-            "directive",
-            DENY,
-            f"Directive D{first.directive_id} ({first.reference}: {first.title}) restricts {model.name} "
-            "for you, so access cannot be granted while it is in force.",
-            directive_id=first.directive_id,
-        )
+def check_directives(
+    model: Model, reasons: tuple[Reason, ...], restrictions: tuple[Restriction, ...]
+) -> CheckResult:
+    """The rule's first DIRECTIVE reason, cited with the directive's reference and title."""
+    titles = {r.directive_id: r for r in restrictions}
+    for reason in reasons:
+        if reason.hold == Hold.DIRECTIVE and (first := titles.get(reason.directive_id or 0)):
+            return CheckResult(
+                "directive",
+                DENY,
+                f"Directive D{first.directive_id} ({first.reference}: {first.title}) restricts {model.name} "
+                "for you, so access cannot be granted while it is in force.",
+                directive_id=first.directive_id,
+            )
     return CheckResult("directive", PASS, "No directive restricts this model for the requester.")
 
 
+def application_reasons(
+    catalog: Catalog,
+    model: Model,
+    application: Application,
+    user_id: str,
+    confirmed: frozenset[Hold] = frozenset(),
+) -> tuple[Reason, ...]:
+    """The entitlement rule for this application's requester and model."""
+    return refusal_reasons(
+        application.standing(user_id),
+        model,
+        embargoed=catalog.policy.embargoed_countries,
+        directives=[r.rule for r in application.restrictions],
+        confirmed=confirmed,
+    )
+
+
 def evaluate(catalog: Catalog, application: Application) -> Evaluation:
-    """Run every check that applies, in order; stop early only where later checks would be meaningless."""
+    """Run every check that applies, in order; stop early only where later checks would be meaningless.
+    The facts about the person and the model are judged by the entitlement rule
+    (bot/domain/entitlement.py); this adds what only a new request needs (duplicates, duration,
+    justification) and says which outcome each of the rule's reasons has for a request."""
     policy = catalog.policy
     results = [check_model(catalog, application.model_slug)]
     model = catalog.model(application.model_slug)
     if results[-1].outcome == REFUSE or model is None:
         return Evaluation(tuple(results), model, None)
-    results.append(check_directory(application.requester, policy.directory_contact))
     person = application.requester
-    if person is None:
+    reasons = application_reasons(catalog, model, application, person.slack_user_id if person else "")
+    results[-1] = check_model_status(model, reasons)
+    if results[-1].outcome == REFUSE:
+        return Evaluation(tuple(results), model, None)
+    results.append(check_directory(reasons, policy.directory_contact))
+    if person is None or results[-1].outcome == REFUSE:
         return Evaluation(tuple(results), model, None)
     # A directive in force is the most important thing to tell: it is checked (and cited) before anything
     # the person could fix, and it decides the request on its own.
-    results.append(check_directives(model, application.restrictions))
+    results.append(check_directives(model, reasons, application.restrictions))
     if results[-1].outcome == DENY:
         return Evaluation(tuple(results), model, application.duration or model.default_duration)
     results.append(check_duplicate(model, application.existing))
@@ -230,6 +292,6 @@ def evaluate(catalog: Catalog, application: Application) -> Evaluation:
             application.justification, policy.justification_min_chars, policy.justification_max_chars
         )
     )
-    results.append(check_embargo(person, policy.embargoed_countries))
-    results.append(check_us_person(model, person))
+    results.append(check_embargo(reasons))
+    results.append(check_us_person(model, reasons))
     return Evaluation(tuple(results), model, application.duration or model.default_duration)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.domain.directives import RESTRICTING, STOPPED_BY
+from bot.domain.entitlement import Reason, describe
 from bot.domain.status import DirectivePhase, RequestStatus
 from bot.present import Reader
 from bot.present.approvals import approval_message
@@ -26,6 +27,7 @@ from bot.present.rows import model_name
 from bot.present.status import home_data
 from bot.render import Renderer
 from bot.store import notice_state
+from bot.store import recheck as recheck_state
 from bot.store import requests as queries
 from bot.store.directives import draft_of, find_directive
 from bot.store.tables import AccessRequest, OutboxMessage
@@ -34,6 +36,7 @@ from bot.store.tables import AccessRequest, OutboxMessage
 DIRECTIVE_NOTICE = "directive_notice"
 APPROVAL_COPY = "approval_copy"
 HOME = "home"
+ACCESS_CHANGE = "access_change"
 
 
 class ComposeError(Exception):
@@ -59,6 +62,10 @@ class Composer:
                     session, int(row.payload["directive_id"]), row.address, row.payload["phase"]
                 )
                 return self.renderer.reply(screen)
+            if kind == ACCESS_CHANGE:
+                return self.renderer.reply(
+                    self.access_change(session, int(row.payload["recheck_id"]), row.address)
+                )
             if kind == APPROVAL_COPY:
                 return self.renderer.reply(self.approval_copy(session, row.ref_id or 0))
             if kind == HOME:
@@ -127,6 +134,39 @@ class Composer:
                 "grants": grants,
                 "requests": requests,
                 "contact": catalog.policy.contact,
+            },
+        )
+
+    def access_change(self, session: Session, recheck_id: int, user_id: str) -> Screen:
+        """The DM telling `user_id` which of their grants a re-check suspended (with what holds each now)
+        and which it gave back."""
+        catalog = self.ctx.catalog
+        changed = recheck_state.grant_changes(session, recheck_id, user_id)
+        if not changed:
+            raise ComposeError(f"re-check {recheck_id} changed nothing of {user_id}")
+        holds = recheck_state.open_holds(session, [grant.id or 0 for grant, _ in changed])
+        changes = []
+        for grant, change in changed:
+            name = model_name(catalog, grant.model)
+            changes.append(
+                {
+                    "label": f"G{grant.id}",
+                    "model_name": name,
+                    "change": change,
+                    "status": grant.status,
+                    "expires_at": grant.expires_at,
+                    "reasons": [
+                        describe(Reason(hold, directive_id, unknown), name)
+                        for hold, directive_id, unknown in holds[grant.id or 0]
+                    ],
+                }
+            )
+        return Screen(
+            "access_change",
+            {
+                "changes": changes,
+                "contact": catalog.policy.contact,
+                "directory_contact": catalog.policy.directory_contact,
             },
         )
 

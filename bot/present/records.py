@@ -84,9 +84,12 @@ class GrantRecord(Record):
     ended_at: Timestamp | None
     ended_by: str | None
     end_reason: str | None
+    # What holds the grant suspended (the entitlement rule's holds, `directive:D3` for a directive); empty
+    # while nothing does.
+    held_by: list[str]
 
     @classmethod
-    def of(cls, grant: AccessGrant) -> Self:
+    def of(cls, grant: AccessGrant, held_by: list[str] | None = None) -> Self:
         return cls(
             id=grant.id or 0,
             slack_user_id=grant.user_id,
@@ -99,6 +102,7 @@ class GrantRecord(Record):
             ended_at=grant.ended_at,
             ended_by=grant.ended_by,
             end_reason=grant.end_reason,
+            held_by=held_by or [],
         )
 
 
@@ -147,7 +151,8 @@ class OutboxRecord(Record):
 
 
 class PersonRecord(Record):
-    """A person in the directory. Lists are sorted; `us_person` is `yes`, `no` or `unknown`."""
+    """A person in the directory. Lists are sorted; `us_person` is `yes`, `no` or `unknown`; `status` is
+    `departed` once a full directory import no longer lists them."""
 
     slack_user_id: str
     email: str
@@ -158,9 +163,10 @@ class PersonRecord(Record):
     citizenships: list[str]
     us_person: Literal["yes", "no", "unknown"]
     roles: list[str]
+    status: Literal["active", "departed"]
 
     @classmethod
-    def of(cls, person: Person) -> Self:
+    def of(cls, person: Person, *, departed: bool = False) -> Self:
         return cls(
             slack_user_id=person.slack_user_id,
             email=person.email,
@@ -171,6 +177,7 @@ class PersonRecord(Record):
             citizenships=sorted(person.citizenships),
             us_person={True: "yes", False: "no", None: "unknown"}[person.us_person],
             roles=sorted(person.roles),
+            status="departed" if departed else "active",
         )
 
 
@@ -179,9 +186,9 @@ def request_record(request: AccessRequest) -> dict[str, Any]:
     return RequestRecord.of(request).as_json()
 
 
-def grant_record(grant: AccessGrant) -> dict[str, Any]:
+def grant_record(grant: AccessGrant, held_by: list[str] | None = None) -> dict[str, Any]:
     """One row of `accessbot grants list --json` (see GrantRecord)."""
-    return GrantRecord.of(grant).as_json()
+    return GrantRecord.of(grant, held_by).as_json()
 
 
 def audit_record(event: AuditEvent) -> dict[str, Any]:

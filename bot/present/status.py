@@ -10,13 +10,16 @@ from sqlmodel import Session
 from bot.domain.catalog import AVAILABLE, Catalog
 from bot.domain.directives import catalog_status
 from bot.domain.durations import compact_duration, format_duration
-from bot.domain.status import HELD_GRANT_STATUSES, RequestStatus
+from bot.domain.entitlement import Hold, Reason, describe
+from bot.domain.status import HELD_GRANT_STATUSES, GrantStatus, RequestStatus
 from bot.present import Presenter
 from bot.present.approvals import waiting_on_data
-from bot.present.rows import grant_data, request_data
+from bot.present.rows import grant_data, model_name, request_data
 from bot.store import directory as people
+from bot.store import recheck as recheck_state
 from bot.store import requests as queries
 from bot.store.directives import in_force
+from bot.store.tables import AccessGrant
 
 
 def help_data(catalog: Catalog, *, is_admin: bool) -> dict[str, Any]:
@@ -72,10 +75,16 @@ def status_data(ctx: Presenter, session: Session, user_id: str) -> dict[str, Any
     grants = queries.grants_of(session, user_id, HELD_GRANT_STATUSES)
     pending = queries.requests_of(session, user_id, [RequestStatus.PENDING])
     waiting = queries.waiting_on(session, user_id)
+    holds = recheck_state.open_holds(
+        session, [g.id or 0 for g in grants if g.status == GrantStatus.SUSPENDED]
+    )
     return {
         "user": user_id,
-        "in_directory": people.load_person(session, user_id) is not None,
-        "grants": [grant_data(ctx.catalog, g) for g in grants],
+        "in_directory": people.load_person(session, user_id) is not None
+        and not people.is_departed(session, user_id),
+        "grants": [
+            {**grant_data(ctx.catalog, g), "held_by": _held_by(ctx.catalog, g, holds)} for g in grants
+        ],
         "requests": [
             {**request_data(ctx.catalog, r), "waiting_on": waiting_on_data(session, r)} for r in pending
         ],
@@ -84,6 +93,17 @@ def status_data(ctx: Presenter, session: Session, user_id: str) -> dict[str, Any
             for r, s in waiting
         ],
     }
+
+
+def _held_by(
+    catalog: Catalog, grant: AccessGrant, holds: dict[int, list[tuple[Hold, int | None, bool]]]
+) -> list[str]:
+    """What holds a suspended grant, in the holder's words (bot/domain/entitlement.py describe)."""
+    name = model_name(catalog, grant.model)
+    return [
+        describe(Reason(hold, directive, unknown), name)
+        for hold, directive, unknown in holds.get(grant.id or 0, [])
+    ]
 
 
 def home_data(ctx: Presenter, session: Session, user_id: str) -> dict[str, Any]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from bot.notify import outbox
 from bot.services import approvals
 from bot.services.context import Context
+from bot.services.recheck import recheck
 from bot.store import accounts
+from bot.store.locks import directive_barrier
 
 
 def home_opened(ctx: Context, user_id: str) -> None:
@@ -20,12 +22,18 @@ def home_opened(ctx: Context, user_id: str) -> None:
 def record_account(ctx: Context, user_id: str, *, deleted: bool) -> None:
     """Slack says this account is deactivated (`deleted`) or active again (the `user_change` event).
 
-    A change is audited (bot/store/accounts.py); after a deactivation, approval steps that now have
+    A change is audited (bot/store/accounts.py) and re-checks every grant and pending request in the
+    same transaction (bot/services/recheck.py): a deactivated person's grants are suspended and their
+    requests stopped, a reactivation lifts that reason. After a deactivation, approval steps that now have
     nobody left to decide them go to the access admins at once (reroute_stranded in
     bot/services/approvals/stranded.py), as they would at the scheduler's next run.
     """
     with ctx.uow() as uow:
+        # A deactivation is an input of the entitlement rule: re-check in the same transaction.
+        directive_barrier(uow.session, exclusive=True)
         changed = accounts.record(uow.session, user_id, deleted=deleted, now=ctx.clock())
+        if changed:
+            recheck(ctx, uow.session, trigger="slack account", actor="slack")
         uow.commit()
     if changed and deleted:
         approvals.reroute_stranded(ctx)

@@ -13,9 +13,11 @@ from sqlmodel import col, select
 
 from bot.domain.people import DirectoryError, Person, cell_text, check_header, parse_rows
 from bot.domain.text import clean_text
+from bot.services import approvals, offboarding
+from bot.services.context import Context
+from bot.services.recheck import RecheckResult, recheck
 from bot.store import audit
 from bot.store import directory as people
-from bot.store.db import Database
 from bot.store.locks import directive_barrier
 from bot.store.tables import Person as PersonRow
 
@@ -24,9 +26,23 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 
 @dataclass(frozen=True)
 class ImportResult:
+    """What an import did (or, with `dry_run`, would do): people added, changed and unchanged; with
+    `full`, the people it marked departed and what that ended for them; `recheck` is what the
+    re-check after the import changed (suspensions, reinstatements)."""
+
     added: int
     changed: int
     unchanged: int
+    departed: tuple[str, ...] = ()
+    returned: tuple[str, ...] = ()
+    grants_revoked: int = 0
+    requests_cancelled: int = 0
+    recheck: RecheckResult | None = None
+    dry_run: bool = False
+
+
+class DepartureLimit(DirectoryError):
+    """A full import would mark too many people departed at once (policy `max_departure_percent`)."""
 
 
 def read_people(path: Path) -> list[Person]:
@@ -68,16 +84,34 @@ def read_people(path: Path) -> list[Person]:
     return people_list
 
 
-def import_directory(db: Database, path: Path, *, actor: str | None = None) -> ImportResult:
+def import_directory(
+    ctx: Context,
+    path: Path,
+    *,
+    actor: str | None = None,
+    full: bool = False,
+    dry_run: bool = False,
+    force: bool = False,
+) -> ImportResult:
     """Add or update everyone in the file at `path` in one transaction, with an audit event per person
-    added or changed (`actor`, default the CLI user). Raises DirectoryError (nothing changed) when the
-    file cannot be read or parsed, or an email belongs to someone not in the file."""
+    added or changed (`actor`, default the CLI user), then re-check every grant and pending request
+    against the entitlement rule in the same transaction (bot/services/recheck.py).
+
+    With `full`, the file is the whole directory: everyone on record and not in it is marked departed
+    (kept, never deleted): their held grants are revoked, their pending requests cancelled, their roles
+    dropped (so approval steps waiting on them go elsewhere), each audited. Someone departed who is in
+    the file again returns. A full import that would depart more than the policy's
+    `max_departure_percent` of the people on record raises DepartureLimit unless `force`.
+
+    With `dry_run`, nothing is written; the result says what would happen. Raises DirectoryError
+    (nothing changed) when the file cannot be read or parsed, or an email belongs to someone not in
+    the file."""
     people_list = read_people(path)
     actor = actor or audit.cli_actor()
-    with db.uow() as uow:
+    with ctx.uow() as uow:
         session = uow.session
-        # Who a directive covers depends on these facts: change them between directives, not during one.
-        directive_barrier(session, exclusive=False)
+        # The facts the entitlement rule reads change here: take turns with directives and approvals.
+        directive_barrier(session, exclusive=True)
         incoming_ids = {p.slack_user_id for p in people_list}
         owners: dict[str, str] = {}
         for part in people.chunks([p.email for p in people_list]):
@@ -100,6 +134,39 @@ def import_directory(db: Database, path: Path, *, actor: str | None = None) -> I
         if problems:
             raise DirectoryError(problems)
         before = people.load_people(session, incoming_ids)
+        departing: list[str] = []
+        if full:
+            present = people.present_ids(session)
+            departing = sorted(set(present) - incoming_ids)
+            limit = ctx.catalog.policy.max_departure_percent
+            if departing and not force and len(departing) * 100 > limit * max(len(present), 1):
+                raise DepartureLimit(
+                    [
+                        (
+                            0,
+                            f"this full import would mark {len(departing)} of {len(present)} people "
+                            f"departed, more than the {limit}% the policy allows at once "
+                            "(max_departure_percent); check the file, or pass --force",
+                        )
+                    ]
+                )
+        returning = sorted(people.departed_ids(session, incoming_ids))
+        if dry_run:
+            added = sum(1 for p in people_list if p.slack_user_id not in before)
+            changed = sum(
+                1 for p in people_list if p.slack_user_id in before and before[p.slack_user_id] != p
+            )
+            revoked, cancelled = offboarding.count_held(session, departing)
+            return ImportResult(
+                added,
+                changed,
+                len(people_list) - added - changed,
+                tuple(departing),
+                tuple(returning),
+                revoked,
+                cancelled,
+                dry_run=True,
+            )
         try:
             added, changed, unchanged = people.upsert_people(session, people_list, before)
         except IntegrityError:
@@ -107,6 +174,7 @@ def import_directory(db: Database, path: Path, *, actor: str | None = None) -> I
             raise DirectoryError(
                 [(0, "two people's emails collide (were emails swapped?); import the change in two steps")]
             ) from None
+        source = {"source": clean_text(path.name)}
         for person in people_list:
             previous = before.get(person.slack_user_id)
             if previous == person:
@@ -121,10 +189,22 @@ def import_directory(db: Database, path: Path, *, actor: str | None = None) -> I
                 after=_person_record(person),
                 # A file name may hold any bytes (undecodable ones arrive as lone surrogates, which
                 # PostgreSQL's JSON refuses): store it as any other text.
-                detail={"source": clean_text(path.name)},
+                detail=source,
             )
+        people.set_departed(session, returning, False)
+        for user_id in returning:
+            audit.record(
+                session, actor=actor, action="person.returned", subject_type="person", subject_id=user_id,
+                detail=source,
+            )  # fmt: skip
+        revoked, cancelled = offboarding.depart(ctx, session, departing, actor=actor, detail=source)
+        result = recheck(ctx, session, trigger="directory import", actor=actor)
         uow.commit()
-    return ImportResult(added, changed, unchanged)
+    if departing:
+        approvals.reroute_stranded(ctx)  # steps that waited on someone who left go to the admins now
+    return ImportResult(
+        added, changed, unchanged, tuple(departing), tuple(returning), revoked, cancelled, result
+    )
 
 
 def _person_record(person: Person) -> dict[str, Any]:

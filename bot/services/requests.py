@@ -19,8 +19,8 @@ from bot.services import approvals
 from bot.services.context import Context, Outcome, Refusal
 from bot.services.restrictions import restrictions_for
 from bot.store import audit
-from bot.store import directory as people
 from bot.store import requests as queries
+from bot.store.entitlement import load_standing
 from bot.store.locks import directive_barrier
 from bot.store.tables import AccessRequest, RequestStep
 
@@ -66,7 +66,8 @@ def _submit(
     # Take turns with a directive being put into force (bot/store/locks.py): the request is checked
     # against it, or stopped by it, never neither.
     directive_barrier(session, exclusive=False)
-    person = people.load_person(session, requester_id)
+    standing = load_standing(session, requester_id)
+    person = standing.person
     model = catalog.model(slug)
     evaluation = checks.evaluate(
         catalog,
@@ -76,7 +77,9 @@ def _submit(
             duration=duration,
             justification=justification,
             existing=queries.existing_for(session, requester_id, slug) if model else checks.Existing(),
-            restrictions=restrictions_for(session, person, model, ctx.clock()) if (model and person) else (),
+            restrictions=restrictions_for(session, model, ctx.clock()) if model else (),
+            departed=standing.departed,
+            deactivated=standing.deactivated,
         ),
     )
     refusal = evaluation.refusal

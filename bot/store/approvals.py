@@ -124,13 +124,18 @@ def stranded_requests(
     post = aliased(OutboxMessage)
     requester = aliased(Person)
     approver = aliased(Person)
+    leaver = aliased(Person)
     # Reachable: the request reached them (or is on its way), and Slack has not told us their account is
     # deactivated (Slack still accepts DMs to deactivated accounts, so delivery alone proves nothing).
+    # A departed approver (a full directory import no longer lists them) is unreachable too.
     reachable = and_(
         or_(col(task.outbox_id).is_(None), col(post.status) != OutboxStatus.FAILED),
         ~exists()
         .where(SlackAccount.user_id == task.approver_id, col(SlackAccount.deleted))
         .correlate_except(SlackAccount),
+        ~exists()
+        .where(leaver.slack_user_id == task.approver_id, col(leaver.departed_at).is_not(None))
+        .correlate_except(leaver),
     )
     # Every EXISTS below names the tables it reads itself and correlates everything else explicitly:
     # left to guess, SQLAlchemy would add the outer request or step to the subquery's own FROM, and the

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import getpass
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import JSON, String, cast, insert, literal
+from sqlmodel import Session, select
 
 from bot.store.db import now_of
 from bot.store.tables import AuditEvent
+from bot.store.types import UTCDateTime
 
 SYSTEM = "system"
 
@@ -44,3 +47,34 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_rows(
+    session: Session,
+    now: datetime,
+    actor: str,
+    action: str,
+    subject_type: str,
+    id_column: Any,
+    *,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    detail: dict[str, Any],
+    where: Any,
+) -> None:
+    """One audit event per matching row, written by the database in one statement."""
+    session.exec(  # type: ignore[call-overload]
+        insert(AuditEvent).from_select(
+            ["at", "actor", "action", "subject_type", "subject_id", "before", "after", "detail"],
+            select(
+                literal(now, UTCDateTime),
+                literal(actor, String),
+                literal(action, String),
+                literal(subject_type, String),
+                cast(id_column, String),
+                literal(before, JSON),
+                literal(after, JSON),
+                literal(detail, JSON),
+            ).where(where),
+        )
+    )

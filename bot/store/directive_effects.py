@@ -11,18 +11,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, Select, String, and_, cast, func, insert, literal, update
+from sqlalchemy import Integer, Select, and_, func, insert, literal, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.domain.directives import STOPPED_BY, Population
 from bot.domain.status import GrantStatus, RequestStatus, StepStatus
+from bot.store import audit
 from bot.store.directives import held_grants, pending_requests
 from bot.store.tables import (
     AccessGrant,
     AccessRequest,
     ApprovalTask,
-    AuditEvent,
+    GrantHold,
     GrantSuspension,
     OutboxMessage,
     RequestStep,
@@ -82,7 +83,7 @@ def suspend_grants(
         select(GrantSuspension.grant_id).where(GrantSuspension.directive_id == directive_id)
     )
     for status in (GrantStatus.ACTIVE, GrantStatus.SUSPENDED):
-        _audit_rows(
+        audit.record_rows(
             session,
             now,
             actor,
@@ -130,7 +131,7 @@ def stop_requests(
     """Deny the population's pending requests for these models, citing the directive; their pending
     approval steps are cancelled."""
     pending = pending_requests(models, population)
-    _audit_rows(
+    audit.record_rows(
         session,
         now,
         actor,
@@ -176,14 +177,18 @@ def release_grants(session: Session, directive_id: int, now: datetime, actor: st
         GrantSuspension.directive_id == directive_id, col(GrantSuspension.released_at).is_(None)
     )
     other = aliased(GrantSuspension)
-    held_elsewhere = col(AccessGrant.id).in_(
-        select(other.grant_id).where(other.directive_id != directive_id, col(other.released_at).is_(None))
+    # Another directive, or another reason of the entitlement rule (a GrantHold), still holds it.
+    held_elsewhere = or_(
+        col(AccessGrant.id).in_(
+            select(other.grant_id).where(other.directive_id != directive_id, col(other.released_at).is_(None))
+        ),
+        col(AccessGrant.id).in_(select(GrantHold.grant_id).where(col(GrantHold.released_at).is_(None))),
     )
     suspended_here = and_(AccessGrant.status == GrantStatus.SUSPENDED, col(AccessGrant.id).in_(mine))
     comes_back = and_(suspended_here, col(AccessGrant.expires_at) > now, ~held_elsewhere)
     reinstated = session.exec(select(func.count()).where(comes_back)).one()
     still = session.exec(select(func.count()).where(suspended_here, held_elsewhere)).one()
-    _audit_rows(
+    audit.record_rows(
         session,
         now,
         actor,
@@ -218,34 +223,3 @@ def release_grants(session: Session, directive_id: int, now: datetime, actor: st
         .execution_options(synchronize_session=False)
     )
     return int(reinstated), int(still)
-
-
-def _audit_rows(
-    session: Session,
-    now: datetime,
-    actor: str,
-    action: str,
-    subject_type: str,
-    id_column: Any,
-    *,
-    before: dict[str, Any],
-    after: dict[str, Any],
-    detail: dict[str, Any],
-    where: Any,
-) -> None:
-    """One audit event per matching row, written by the database in one statement."""
-    session.exec(  # type: ignore[call-overload]
-        insert(AuditEvent).from_select(
-            ["at", "actor", "action", "subject_type", "subject_id", "before", "after", "detail"],
-            select(
-                literal(now, UTCDateTime),
-                literal(actor, String),
-                literal(action, String),
-                literal(subject_type, String),
-                cast(id_column, String),
-                literal(before, JSON),
-                literal(after, JSON),
-                literal(detail, JSON),
-            ).where(where),
-        )
-    )

@@ -81,7 +81,51 @@ def find_person(session: Session, key: str) -> Person | None:
 
 
 def person_by_email(session: Session, email: str) -> Person | None:
-    return find_person(session, email) if email else None
+    """Whoever the directory lists now under this email (a departed person is nobody's manager)."""
+    person = find_person(session, email) if email else None
+    if person is None or departed_ids(session, [person.slack_user_id]):
+        return None
+    return person
+
+
+def present_ids(session: Session) -> list[str]:
+    """Everyone on record who has not departed."""
+    return list(
+        session.exec(select(PersonRow.slack_user_id).where(col(PersonRow.departed_at).is_(None))).all()
+    )
+
+
+def departed_ids(session: Session, user_ids: Iterable[str]) -> set[str]:
+    """Those of `user_ids` marked departed."""
+    found: set[str] = set()
+    for part in chunks(sorted(set(user_ids))):
+        found |= set(
+            session.exec(
+                select(PersonRow.slack_user_id).where(
+                    col(PersonRow.slack_user_id).in_(part), col(PersonRow.departed_at).is_not(None)
+                )
+            ).all()
+        )
+    return found
+
+
+def is_departed(session: Session, user_id: str) -> bool:
+    return bool(departed_ids(session, [user_id]))
+
+
+def set_departed(session: Session, user_ids: Sequence[str], departed: bool) -> None:
+    """Mark these people departed now, dropping their roles (a departed person approves nothing; their
+    entry stays for the record), or, with `departed` False, present again (their roles come back with
+    the import's rows)."""
+    now = now_of(session)
+    connection = session.connection()
+    for part in chunks(list(user_ids)):
+        listed = col(PersonRow.slack_user_id).in_(part)
+        connection.execute(
+            update(PersonRow).where(listed).values(departed_at=now if departed else None, updated_at=now)
+        )
+        if departed:
+            connection.execute(delete(PersonRole).where(col(PersonRole.slack_user_id).in_(part)))
 
 
 def holders_of_role(session: Session, role: str) -> list[str]:

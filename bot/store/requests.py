@@ -16,6 +16,7 @@ from bot.store.tables import (
     AccessRequest,
     ApprovalTask,
     Decision,
+    GrantConfirmation,
     GrantSuspension,
     RequestStep,
 )
@@ -152,6 +153,12 @@ def add_grant(
     session.add(grant)
     session.flush()
     return grant
+
+
+def confirm_holds(session: Session, grant_id: int, holds: Sequence[str]) -> None:
+    """Record that export compliance confirmed these holds (bot/domain/entitlement.py CONFIRMABLE) for
+    the grant: their facts were missing when it was approved."""
+    session.add_all(GrantConfirmation(grant_id=grant_id, hold=str(hold)) for hold in holds)
 
 
 def claim_due_grants(session: Session, now: datetime, limit: int) -> list[AccessGrant]:

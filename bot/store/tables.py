@@ -28,6 +28,8 @@ class Person(SQLModel, table=True):
     us_person: bool | None = Field(default=None)
     created_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
+    # Set when a full directory import no longer lists the person: kept for the record, never deleted.
+    departed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class PersonRole(SQLModel, table=True):
@@ -311,6 +313,8 @@ class GrantSuspension(SQLModel, table=True):
     released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Set when lifting this directive gave the grant back (it had not expired, nothing else held it).
     reinstated: bool = Field(default=False)
+    # The re-check that found the directive covering the grant's holder (None: its activation did).
+    recheck_id: int | None = Field(default=None)
 
 
 class DirectiveBroadcast(SQLModel, table=True):
@@ -323,3 +327,82 @@ class DirectiveBroadcast(SQLModel, table=True):
     phase: str = Field(primary_key=True, max_length=16)  # warning | active | lifted | withdrawn
     group_key: str = Field(max_length=64, index=True)
     queued_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
+
+
+class GrantConfirmation(SQLModel, table=True):
+    """A hold export compliance confirmed away for this grant: the fact behind it was missing when the
+    request was approved through an export-compliance review (bot/domain/entitlement.py CONFIRMABLE)."""
+
+    __tablename__ = "grant_confirmation"
+
+    grant_id: int = Field(foreign_key="access_grant.id", primary_key=True)
+    hold: str = Field(primary_key=True, max_length=32)
+
+
+class GrantHold(SQLModel, table=True):
+    """A reason of the entitlement rule, other than a directive (those are GrantSuspension rows), that
+    holds a grant suspended. Kept once released, so that history says what held whom and when; a grant
+    is active only while no hold and no suspension of it is open."""
+
+    __tablename__ = "grant_hold"
+    __table_args__ = (
+        Index("ix_grant_hold_open", "grant_id", "released_at"),
+        Index(
+            "uq_grant_hold_open",
+            "grant_id",
+            "hold",
+            unique=True,
+            sqlite_where=text("released_at IS NULL"),
+            postgresql_where=text("released_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    grant_id: int = Field(foreign_key="access_grant.id")
+    user_id: str = Field(max_length=32, index=True)
+    hold: str = Field(max_length=32)
+    unknown: bool = Field(default=False)  # the fact behind it is missing rather than refusing
+    held_at: datetime = Field(sa_type=UTCDateTime)
+    recheck_id: int | None = Field(default=None, index=True)
+    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    released_recheck_id: int | None = Field(default=None)
+
+
+class Recheck(SQLModel, table=True):
+    """One run of the re-check that changed something: what set it off, and what it changed."""
+
+    __tablename__ = "recheck"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    trigger: str = Field(max_length=64)
+    actor: str = Field(max_length=64)
+
+
+class RecheckChange(SQLModel, table=True):
+    """A grant a re-check suspended or reinstated, or a pending request it stopped, and whose it is: what
+    the holder's notice is composed from."""
+
+    __tablename__ = "recheck_change"
+    __table_args__ = (Index("ix_recheck_change_person", "recheck_id", "user_id"),)
+
+    recheck_id: int = Field(foreign_key="recheck.id", primary_key=True)
+    subject_type: str = Field(primary_key=True, max_length=16)  # grant | request
+    subject_id: int = Field(primary_key=True)
+    user_id: str = Field(max_length=32)
+    change: str = Field(max_length=16)  # suspended | reinstated | stopped | cancelled
+
+
+class RecheckReason(SQLModel, table=True):
+    """The rule's reasons for every held grant, written once per re-check and deleted when it ends: the
+    statements that compare them with the holds on record then join an indexed table instead of
+    evaluating the rule again for every hold."""
+
+    __tablename__ = "recheck_reason"
+
+    recheck_id: int = Field(primary_key=True)
+    grant_id: int = Field(primary_key=True)
+    hold: str = Field(primary_key=True, max_length=32)
+    directive_id: int = Field(primary_key=True)  # 0 unless the hold is a directive
+    user_id: str = Field(max_length=32)
+    unknown: bool = Field(default=False)

@@ -124,7 +124,7 @@ def test_directory_names_with_escapes_and_nul_import_alike_and_print_safely(
     assert_printable(shown)
     # The stored line feed is shown, not obeyed: the name stays on its own line and forges none.
     assert "name           Lee\ufffdU0FAKE001  forged row\n" in shown
-    assert len(shown.splitlines()) == 9
+    assert len(shown.splitlines()) == 10  # one line per PersonRecord field
     line = json.loads(run_cli(ready, "directory", "show", "U0LINE001", "--json").stdout)
     assert line["name"] == "Lee\nU0FAKE001  forged row" and line["department"] == "Research"
 

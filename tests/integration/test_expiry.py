@@ -23,8 +23,9 @@ WHY = "Evaluating summarisation quality for the quarterly research report"
 
 
 def context(db: Database) -> Context:
-    import_directory(db, DIRECTORY, actor="test")
-    return Context(db=db, catalog=load_catalog(FIXTURES / "workflows"))
+    ctx = Context(db=db, catalog=load_catalog(FIXTURES / "workflows"))
+    import_directory(ctx, DIRECTORY, actor="test")
+    return ctx
 
 
 def later(ctx: Context, delta: timedelta) -> Context:

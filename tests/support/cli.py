@@ -16,6 +16,7 @@ from bot.present.records import audit_record, grant_record, request_record
 from bot.services.directives import list_directives
 from bot.store import outbox as outbox_rows
 from bot.store.db import Database
+from bot.store.recheck import held_by
 from bot.store.requests import list_grants, list_requests
 from bot.store.tables import AuditEvent, OutboxMessage
 from tests.support.app import InProcessBot
@@ -104,7 +105,9 @@ def listed(target: Target, noun: str) -> list[dict[str, object]]:
             if noun == "requests":
                 records = [request_record(r) for r in list_requests(session)]
             elif noun == "grants":
-                records = [grant_record(g) for g in list_grants(session)]
+                found = list_grants(session)
+                holds = held_by(session, [g.id or 0 for g in found])
+                records = [grant_record(g, holds.get(g.id or 0)) for g in found]
             elif noun == "directive":
                 records = [d.as_json() for d in list_directives(session)]
             elif noun == "outbox":

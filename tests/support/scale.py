@@ -1,6 +1,5 @@
-"""A large population for scale tests and benchmarks: N grant holders of one model, half of them US persons
-on file (a non-US-persons directive leaves them alone), half not in the directory (covered: unknown
-US-person status fails closed)."""
+"""A large population for scale tests and benchmarks: N grant holders of one model, all in the directory,
+half of them US persons (a non-US-persons directive leaves them alone), half not."""
 
 from __future__ import annotations
 
@@ -11,23 +10,28 @@ from sqlalchemy import insert
 from bot.domain.directives import Draft, check_draft
 from bot.services.context import Context
 from bot.store.db import Database
-from bot.store.tables import AccessGrant, Person
+from bot.store.tables import AccessGrant, Person, PersonCitizenship
 
 MODEL = "mythos-5"
 
 
 def seed_holders(db: Database, grants: int, now: datetime) -> None:
-    """`grants` active grants of MODEL, in two bulk statements."""
+    """`grants` active grants of MODEL and their holders (with a citizenship each, so that the rest of
+    the entitlement rule holds nothing), in bulk statements."""
     with db.uow() as uow:
         connection = uow.session.connection()
         connection.execute(
             insert(Person),
             [
                 {"slack_user_id": f"U{n:09d}", "email": f"u{n}@example.com", "name": f"P{n}",
-                 "us_person": True, "created_at": now, "updated_at": now}
-                for n in range(0, grants, 2)
+                 "work_country": "US", "us_person": n % 2 == 0, "created_at": now, "updated_at": now}
+                for n in range(grants)
             ],
         )  # fmt: skip
+        connection.execute(
+            insert(PersonCitizenship),
+            [{"slack_user_id": f"U{n:09d}", "country": "US" if n % 2 == 0 else "DE"} for n in range(grants)],
+        )
         connection.execute(
             insert(AccessGrant),
             [

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from bot.services.context import Context
 from bot.services.directory import import_directory
 from bot.store import migrate
 from bot.store.db import Database
+from bot.workflows import load_catalog
 from tests.support.bot_server import FIXTURES
 from tests.support.databases import fill_from_template
 from tests.support.slack import SlackEmulator
@@ -42,7 +44,9 @@ def _seed(url: str, directory: Path = DIRECTORY) -> None:
     db = Database(url, pool=False)
     try:
         migrate.upgrade(db)
-        import_directory(db, directory, actor="test-setup")
+        import_directory(
+            Context(db=db, catalog=load_catalog(FIXTURES / "workflows")), directory, actor="test-setup"
+        )
     finally:
         db.dispose()
 
@@ -62,16 +66,38 @@ def add_directory_users(emulator: SlackEmulator, directory: Path = DIRECTORY) ->
 
 
 def add_grants(url: str, user_ids: list[str], model: str, days: int = 30) -> None:
-    """Active grants put straight into the database, for tests about what happens to many of them."""
+    """Active grants put straight into the database, for tests about what happens to many of them. Their
+    holders are added to the directory too (non-US persons working in Germany, German citizens), unless
+    it lists them already: the entitlement rule suspends a grant of someone the directory does not list."""
     from datetime import timedelta
 
-    from bot.store.tables import AccessGrant
+    from sqlalchemy import insert
+    from sqlmodel import col, select
+
+    from bot.store.tables import AccessGrant, Person, PersonCitizenship
     from bot.store.types import utcnow
 
     db = Database(url, pool=False)
     now = utcnow()
     try:
         with db.uow() as uow:
+            listed = set(
+                uow.session.exec(select(Person.slack_user_id).where(col(Person.slack_user_id).in_(user_ids)))
+            )
+            new = [u for u in user_ids if u not in listed]
+            connection = uow.session.connection()
+            if new:
+                connection.execute(
+                    insert(Person),
+                    [
+                        {"slack_user_id": u, "email": f"{u.lower()}@example.com", "name": u,
+                         "work_country": "DE", "us_person": False, "created_at": now, "updated_at": now}
+                        for u in new
+                    ],
+                )  # fmt: skip
+                connection.execute(
+                    insert(PersonCitizenship), [{"slack_user_id": u, "country": "DE"} for u in new]
+                )
             uow.session.add_all(
                 AccessGrant(
                     user_id=u,

@@ -37,7 +37,7 @@ from bot.notify.compose import Composer
 from bot.present.replies import Reply
 from bot.present.status import catalog_entries, help_data, home_data, status_data
 from bot.render import Renderer
-from bot.services import approvals, directives, grants, requests
+from bot.services import approvals, directives, grants, recheck, requests
 from bot.services.context import Context, Outcome
 from bot.services.directives import directive_data, draft_of, group_key
 from bot.slack.responder import Responder
@@ -111,6 +111,8 @@ TEMPLATE_VARIANTS: dict[str, tuple[str, ...]] = {
     "directive_confirm": ("now", "scheduled", "notice_only", "named_users"),
     "directive_list": ("empty", "directives"),
     "directive_report": ("lifted", "undelivered"),
+    # A holder's DM when the entitlement rule is re-checked: grants suspended (with their reasons), or back.
+    "access_change": ("suspended", "reinstated"),
 }
 
 # approval_request variants in which the viewer can still decide.
@@ -307,6 +309,8 @@ FRONTIER, QUORUM, STRICT, STANDARD, SUSPENDED = "mythos-5", "quorum-7", "strict-
 # anything, and is not in the directory yet.
 ERIK = "U0ERIK"
 NEWHIRE = "U0NEWHIRE"
+# The directory forgets where REX works: the entitlement rule holds every grant of theirs until it knows.
+REX = "U0REX"
 # Where each model is announced (workflows/models.yaml announce_channels).
 EXPORT_CHANNEL = "C0EXPORTS"
 ANNOUNCED = {FRONTIER: ("C0AIFRONT", EXPORT_CHANNEL), STANDARD: ("C0LUMEN",)}
@@ -581,6 +585,7 @@ class World:
         self.busy_person()
         self.listings(frontier)
         self.grant_endings(frontier)
+        self.entitlement_changes()
         self.directive_flows()
         missing = [
             f"{t}:{v}"
@@ -901,6 +906,38 @@ class World:
             else Affected(u, None, ())
             for u in users
         )
+
+    def entitlement_changes(self) -> None:
+        """Rex holds grants on the standard models; a directory import that loses his work country has
+        the re-check suspend every one (reason: not on file), and the next one gives them back."""
+        p, catalog = self.profile, self.ctx.catalog
+        rex = us_person(REX)
+        standard = [s for s, m in catalog.models.items() if m.chain == "standard" and m.status == "available"]
+        self.set_people([rex])
+        for slug in standard[: max(1, p.items)]:
+            self.approve_fully(self.submit(REX, slug))
+        for variant, person in (("suspended", replace(rex, work_country=None)), ("reinstated", rex)):
+            self.set_people([person])
+            with self.db.uow() as uow:
+                recheck.recheck(self.ctx, uow.session, trigger="directory import", actor="test")
+                uow.commit()
+            with self.db.read() as session:
+                row = session.exec(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.address == REX, OutboxMessage.kind == OutboxKind.POST)
+                    .order_by(col(OutboxMessage.id).desc())
+                ).first()
+            assert row is not None and row.payload.get("compose") == "access_change", variant
+            with self.recording() as calls:
+                Composer(self.ctx, self.renderer)(row)
+            self.keep("access_change", variant, pick(calls, "access_change"))
+
+    def set_people(self, people: list[Person]) -> None:
+        """Add or update people in the directory, as an import does."""
+        with self.db.uow() as uow:
+            existing = directory.load_people(uow.session, [p.slack_user_id for p in people])
+            directory.upsert_people(uow.session, people, existing)
+            uow.commit()
 
     def directive_flows(self) -> None:
         """Six directives, one after the other, as an access admin issues and lifts them; then more, up to

@@ -54,8 +54,8 @@ class RecordingAck:
 def surfaces(tmp_path: Path) -> Iterator[Surfaces]:
     db = Database(f"sqlite:///{tmp_path / 'accessbot.db'}", pool=False)
     SQLModel.metadata.create_all(db.engine)
-    import_directory(db, DIRECTORY, actor="test")
     ctx = Context(db=db, catalog=load_catalog(FIXTURES / "workflows"))
+    import_directory(ctx, DIRECTORY, actor="test")
     responder = Responder(ctx, Renderer(REPO / "templates"), workers=1)
     try:
         yield Surfaces(ctx, responder)

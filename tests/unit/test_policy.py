@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 
 from bot.domain.catalog import SUSPENDED, Catalog, Chain, Model, Policy, StepRule
+from bot.domain.directives import EVERYONE, Population
+from bot.domain.entitlement import Reason, Standing, refusal_reasons
 from bot.domain.people import Person
 from bot.domain.policy import (
     DENY,
@@ -25,6 +27,7 @@ from bot.domain.policy import (
     check_embargo,
     check_justification,
     check_model,
+    check_model_status,
     check_us_person,
     evaluate,
 )
@@ -72,8 +75,21 @@ ALICE = Person(
     us_person=True,
 )
 DIRECTIVE = Restriction(
-    directive_id=4, reference="EXP-2025-01", title="Frontier model export rule", action="restrict"
+    directive_id=4,
+    reference="EXP-2025-01",
+    title="Frontier model export rule",
+    action="suspend",
+    models=frozenset({"mythos-5"}),
+    population=Population(EVERYONE),
 )
+
+
+def reasons(someone: Person | None, model: Model = MYTHOS, **standing: bool) -> tuple[Reason, ...]:
+    """The entitlement rule's reasons, as the request policy gets them."""
+    user_id = someone.slack_user_id if someone else "U0NOBODY1"
+    return refusal_reasons(
+        Standing(user_id, someone, **standing), model, embargoed=EMBARGOED, directives=[DIRECTIVE.rule]
+    )
 
 
 def person(**changes: object) -> Person:
@@ -103,7 +119,7 @@ def test_model_slug_is_matched_whatever_the_case_and_spacing() -> None:
 
 
 def test_model_suspended_in_the_catalog_is_refused() -> None:
-    result = check_model(CATALOG, "old-1")
+    result = check_model_status(OLD, reasons(ALICE, OLD))
     assert result.outcome == REFUSE
     assert result.reason == "Old 1 is suspended: no new access is being granted."
 
@@ -116,14 +132,26 @@ def test_available_model_passes() -> None:
 
 
 def test_requester_not_in_directory_is_refused_and_told_whom_to_ask() -> None:
-    result = check_directory(None, "#ai-access-help")
+    result = check_directory(reasons(None), "#ai-access-help")
     assert result.outcome == REFUSE
     assert "not in the AccessBot directory" in result.reason
     assert "Ask #ai-access-help to add you" in result.reason
 
 
 def test_requester_in_directory_passes() -> None:
-    assert check_directory(ALICE, "#ai-access-help").outcome == PASS
+    assert check_directory(reasons(ALICE), "#ai-access-help").outcome == PASS
+
+
+def test_a_departed_requester_is_refused_like_one_not_in_the_directory() -> None:
+    result = check_directory(reasons(ALICE, departed=True), "#ai-access-help")
+    assert result.outcome == REFUSE
+    assert "not in the AccessBot directory" in result.reason
+
+
+def test_a_deactivated_account_is_denied() -> None:
+    result = check_directory(reasons(ALICE, deactivated=True), "#ai-access-help")
+    assert result.outcome == DENY
+    assert "deactivated" in result.reason
 
 
 # --- check_duplicate -----------------------------------------------------------------------------
@@ -225,7 +253,7 @@ def test_surrounding_whitespace_does_not_count_towards_the_limit() -> None:
     ],
 )
 def test_embargoed_citizenship_or_work_country_is_denied(someone: Person) -> None:
-    result = check_embargo(someone, EMBARGOED)
+    result = check_embargo(reasons(someone))
     assert result.outcome == DENY
     assert result.reason == (
         "A citizenship or work country on file is under an embargo, so access cannot be granted."
@@ -236,62 +264,70 @@ def test_embargoed_citizenship_or_work_country_is_denied(someone: Person) -> Non
 def test_embargo_reason_never_names_the_country(code: str) -> None:
     names = {"CU": "Cuba", "IR": "Iran", "KP": "Korea", "SY": "Syria"}
     for someone in (person(citizenships=frozenset({code})), person(work_country=code)):
-        reason = check_embargo(someone, EMBARGOED).reason
+        reason = check_embargo(reasons(someone)).reason
         assert code not in reason
         assert names[code] not in reason
 
 
 def test_missing_citizenship_goes_to_review() -> None:
-    result = check_embargo(person(citizenships=frozenset()), EMBARGOED)
+    result = check_embargo(reasons(person(citizenships=frozenset())))
     assert result.outcome == REVIEW
     assert "export compliance must confirm" in result.reason
 
 
 def test_missing_work_country_goes_to_review() -> None:
-    assert check_embargo(person(work_country=None), EMBARGOED).outcome == REVIEW
+    assert check_embargo(reasons(person(work_country=None))).outcome == REVIEW
 
 
 def test_known_and_not_embargoed_passes() -> None:
     assert (
-        check_embargo(person(citizenships=frozenset({"US", "IE"}), work_country="IE"), EMBARGOED).outcome
+        check_embargo(reasons(person(citizenships=frozenset({"US", "IE"}), work_country="IE"))).outcome
         == PASS
     )
 
 
 def test_nothing_is_embargoed_when_the_list_is_empty() -> None:
-    assert check_embargo(person(citizenships=frozenset({"IR"})), frozenset()).outcome == PASS
+    someone = person(citizenships=frozenset({"IR"}))
+    unrestricted = refusal_reasons(Standing(someone.slack_user_id, someone), LUMEN, embargoed=frozenset())
+    assert check_embargo(unrestricted).outcome == PASS
 
 
 # --- check_us_person -----------------------------------------------------------------------------
 
 
 def test_us_persons_only_model_denies_a_non_us_person() -> None:
-    result = check_us_person(MYTHOS, person(us_person=False))
+    result = check_us_person(MYTHOS, reasons(person(us_person=False)))
     assert result.outcome == DENY
     assert result.reason == "Mythos 5 is limited to US persons, and the directory says you are not one."
 
 
 def test_us_persons_only_model_sends_unknown_status_to_review() -> None:
-    result = check_us_person(MYTHOS, person(us_person=None))
+    result = check_us_person(MYTHOS, reasons(person(us_person=None)))
     assert result.outcome == REVIEW
     assert "US-person status is unknown" in result.reason
 
 
 def test_us_persons_only_model_passes_a_us_person() -> None:
-    assert check_us_person(MYTHOS, person(us_person=True)).outcome == PASS
+    assert check_us_person(MYTHOS, reasons(person(us_person=True))).outcome == PASS
 
 
 @pytest.mark.parametrize("status", [True, False, None])
 def test_ordinary_model_ignores_us_person_status(status: bool | None) -> None:
-    assert check_us_person(LUMEN, person(us_person=status)).outcome == PASS
+    assert check_us_person(LUMEN, reasons(person(us_person=status), LUMEN)).outcome == PASS
 
 
 # --- check_directives ----------------------------------------------------------------------------
 
 
 def test_directive_restriction_is_denied_with_its_id() -> None:
-    other = Restriction(directive_id=9, reference="EXP-2", title="Second", action="restrict")
-    result = check_directives(MYTHOS, (DIRECTIVE, other))
+    other = replace(DIRECTIVE, directive_id=9, reference="EXP-2", title="Second")
+    both = refusal_reasons(
+        Standing(ALICE.slack_user_id, ALICE),
+        MYTHOS,
+        embargoed=EMBARGOED,
+        directives=[other.rule, DIRECTIVE.rule],
+    )
+    result = check_directives(MYTHOS, both, (DIRECTIVE, other))
     assert result.outcome == DENY
     assert result.directive_id == 4
     assert result.reason.startswith(
@@ -306,7 +342,7 @@ def test_directive_restriction_is_denied_with_its_id() -> None:
 
 
 def test_no_directive_passes_without_an_id() -> None:
-    result = check_directives(MYTHOS, ())
+    result = check_directives(MYTHOS, (), ())
     assert result.outcome == PASS
     assert result.directive_id is None
     assert "directive_id" not in result.as_dict()

@@ -11,15 +11,19 @@ from bot.domain.policy import DENY as DENY_OUTCOME
 from bot.domain.policy import (
     REFUSE,
     REVIEW,
+    Application,
     CheckResult,
+    application_reasons,
     check_directives,
+    check_directory,
     check_embargo,
-    check_model,
+    check_model_status,
     check_us_person,
 )
 from bot.services.context import Context, Refusal
 from bot.services.restrictions import restrictions_for
 from bot.store import directory as people
+from bot.store.entitlement import load_standing
 from bot.store.tables import AccessRequest, ApprovalTask, RequestStep
 
 
@@ -57,14 +61,27 @@ def grant_blocker(
     status): they are checked again before granting. A fact that became unknown fails closed too,
     unless an export-compliance step already reviewed exactly that."""
     model = ctx.catalog.model(request.model)
-    if requester is None or model is None:
+    standing = load_standing(session, request.requester_id)
+    if requester is None or model is None or standing.person is None or standing.departed:
         return CheckResult("directory", DENY_OUTCOME, "The requester is no longer in the directory.")
     reviewed = {r["check"] for r in request.policy_results if r["outcome"] == REVIEW}
+    restrictions = restrictions_for(session, model, ctx.clock())
+    application = Application(
+        model_slug=model.slug,
+        requester=standing.person,
+        duration=None,
+        justification="",
+        restrictions=restrictions,
+        departed=standing.departed,
+        deactivated=standing.deactivated,
+    )
+    reasons = application_reasons(ctx.catalog, model, application, request.requester_id)
     for result in (
-        check_model(ctx.catalog, model.slug),
-        check_directives(model, restrictions_for(session, requester, model, ctx.clock())),
-        check_embargo(requester, ctx.catalog.policy.embargoed_countries),
-        check_us_person(model, requester),
+        check_model_status(model, reasons),
+        check_directory(reasons, ctx.catalog.policy.directory_contact),
+        check_directives(model, reasons, restrictions),
+        check_embargo(reasons),
+        check_us_person(model, reasons),
     ):
         if result.outcome in (DENY_OUTCOME, REFUSE):
             return result

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
+from bot.domain.entitlement import CONFIRMABLE
+from bot.domain.policy import REVIEW
 from bot.domain.status import GrantStatus, RequestStatus, StepStatus
 from bot.notify import outbox
 from bot.services.approvals.notices import refresh_step_messages, tell_requester
@@ -71,6 +73,10 @@ def create_grant(ctx: Context, session: Session, request: AccessRequest) -> Acce
     grant = queries.add_grant(
         session, request, starts_at=now, expires_at=now + timedelta(seconds=request.duration_seconds)
     )
+    # Facts export compliance confirmed while they were missing (the request's REVIEW checks, each
+    # answered by an export-compliance step) stay confirmed for this grant's re-checks.
+    confirmed = {r["check"] for r in request.policy_results if r.get("outcome") == REVIEW}
+    queries.confirm_holds(session, grant.id or 0, [h for h in CONFIRMABLE if h.value in confirmed])
     audit.record(
         session,
         actor=audit.SYSTEM,

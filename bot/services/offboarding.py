@@ -1,0 +1,70 @@
+"""People leaving: what a full directory import does to those it no longer lists.
+
+A departed person stays on record (reports must say who held what), but holds nothing and decides
+nothing: their held grants are revoked, their pending requests cancelled, their roles dropped (approval
+steps waiting on them go to the access admins, bot/services/approvals/stranded.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.domain.status import RequestStatus, StepStatus
+from bot.services.approvals import finish_request, refresh_step_messages
+from bot.services.context import Context
+from bot.store import audit
+from bot.store import directory as people
+from bot.store import offboarding as store
+from bot.store import requests as queries
+
+DEPARTED_REASON = "The directory no longer lists this person (departed)."
+
+
+def count_held(session: Session, user_ids: Sequence[str]) -> tuple[int, int]:
+    """(held grants, pending requests) of these people: what departing them would end."""
+    return store.count_held(session, user_ids)
+
+
+def depart(
+    ctx: Context, session: Session, user_ids: Sequence[str], *, actor: str, detail: dict[str, Any]
+) -> tuple[int, int]:
+    """Mark these people departed within the caller's transaction and end what they hold: held grants
+    revoked (set-based), pending requests cancelled (approvers' copies say so), roles dropped, each
+    audited by `actor` with `detail`. Returns (grants revoked, requests cancelled)."""
+    if not user_ids:
+        return 0, 0
+    roles = people.load_people(session, user_ids)
+    people.set_departed(session, user_ids, True)
+    for user_id in user_ids:
+        person = roles.get(user_id)
+        audit.record(
+            session,
+            actor=actor,
+            action="person.departed",
+            subject_type="person",
+            subject_id=user_id,
+            before={"roles": sorted(person.roles)} if person else None,
+            after={"status": "departed"},
+            detail=detail,
+        )
+    revoked = store.revoke_grants_of(session, user_ids, ctx.clock(), actor, DEPARTED_REASON)
+    cancelled = 0
+    for request_id in store.pending_request_ids(session, user_ids):
+        request = queries.lock_request(session, request_id)
+        if request is None or request.status != RequestStatus.PENDING:
+            continue
+        position = request.current_step
+        if position is not None and (step := queries.step_at(session, request_id, position)) is not None:
+            step.status = StepStatus.CANCELLED
+            session.add(step)
+        finish_request(
+            ctx, session, request, RequestStatus.CANCELLED, reason=DEPARTED_REASON, actor=actor,
+            notify_requester=False,
+        )  # fmt: skip
+        if position is not None:
+            refresh_step_messages(ctx, session, request, position, closing_note=DEPARTED_REASON)
+        cancelled += 1
+    return revoked, cancelled

@@ -1,0 +1,440 @@
+"""The re-check of every held grant against the entitlement rule, as set-based SQL.
+
+Whatever the number of grants, a re-check is a fixed handful of statements: the rule's reasons for all
+held grants (`reason_rows`, bot/store/entitlement.py) are compared with the holds on record; holds that
+no longer apply are released, new ones opened, and grants whose holds changed are suspended or
+reinstated, each row change with its audit event, written by the database in the same transaction.
+
+Directive reasons are GrantSuspension rows (as when a directive is put into force); every other reason
+is a GrantHold row. A grant is active only while none of either is open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    update,
+)
+from sqlmodel import Session, col, select
+
+from bot.domain.entitlement import Hold, Reason
+from bot.domain.status import HELD_GRANT_STATUSES, DirectiveStatus, GrantStatus, RequestStatus
+from bot.store import audit
+from bot.store.entitlement import RuleInputs, reason_rows
+from bot.store.tables import (
+    AccessGrant,
+    AccessRequest,
+    Directive,
+    GrantConfirmation,
+    GrantHold,
+    GrantSuspension,
+    Recheck,
+    RecheckChange,
+    RecheckReason,
+)
+from bot.store.types import UTCDateTime
+
+GRANT = "grant"
+REQUEST = "request"
+SUSPENDED = "suspended"
+REINSTATED = "reinstated"
+
+
+def held(now: datetime) -> ColumnElement[bool]:
+    """Grants the rule still has a say over: held (active or suspended) and not yet expired."""
+    return and_(col(AccessGrant.status).in_(HELD_GRANT_STATUSES), col(AccessGrant.expires_at) > now)
+
+
+def _confirmed(hold: Hold) -> ColumnElement[bool]:
+    return col(AccessGrant.id).in_(select(GrantConfirmation.grant_id).where(GrantConfirmation.hold == hold))
+
+
+def grant_reasons(inputs: RuleInputs, now: datetime) -> Any:
+    """A subquery of the rule's reasons for every held grant (see reason_rows for its columns)."""
+    return reason_rows(
+        col(AccessGrant.id), col(AccessGrant.user_id), col(AccessGrant.model), held(now), inputs, _confirmed
+    ).subquery("reason")
+
+
+def request_reasons(inputs: RuleInputs) -> Any:
+    """A subquery of the rule's reasons, whose facts are known, for every pending request."""
+    return reason_rows(
+        col(AccessRequest.id),
+        col(AccessRequest.requester_id),
+        col(AccessRequest.model),
+        AccessRequest.status == RequestStatus.PENDING,
+        inputs,
+        known_only=True,
+    ).subquery("reason")
+
+
+def open_recheck(session: Session, trigger: str, actor: str, now: datetime) -> int:
+    """Record a re-check run; returns its id."""
+    row = Recheck(at=now, trigger=trigger[:64], actor=actor[:64])
+    session.add(row)
+    session.flush()
+    return row.id or 0
+
+
+def forget_recheck(session: Session, recheck_id: int) -> None:
+    """Drop the record of a re-check that changed nothing."""
+    row = session.get(Recheck, recheck_id)
+    if row is not None:
+        session.delete(row)
+        session.flush()
+
+
+@dataclass(frozen=True)
+class HoldChanges:
+    """How many holds a re-check opened and released (directive ones included)."""
+
+    opened: int
+    released: int
+
+
+def update_holds(
+    session: Session, inputs: RuleInputs, now: datetime, recheck_id: int, actor: str
+) -> HoldChanges:
+    """Bring the holds on record in line with the rule's reasons for every held grant: release those it
+    no longer gives, open those it now gives. Each change is audited (`grant.hold_released`,
+    `grant.held`, with the hold and this re-check's id)."""
+    # The rule's reasons, evaluated once into an indexed table (deleted again below).
+    given = grant_reasons(inputs, now)
+    session.exec(  # type: ignore[call-overload]
+        insert(RecheckReason).from_select(
+            ["recheck_id", "grant_id", "hold", "directive_id", "user_id", "unknown"],
+            select(
+                literal(recheck_id, Integer),
+                given.c.subject_id,
+                given.c.hold,
+                func.coalesce(given.c.directive_id, 0),
+                given.c.user_id,
+                given.c.unknown,
+            ),
+        )
+    )
+    reason = RecheckReason
+    mine = RecheckReason.recheck_id == recheck_id
+    held_ids = select(AccessGrant.id).where(held(now))
+    active_directives = [d.directive_id for d in inputs.directives]
+
+    # Rule holds (every reason but directives) no longer given, or given now with the other certainty.
+    still_given = exists().where(
+        mine,
+        reason.grant_id == GrantHold.grant_id,
+        reason.hold == GrantHold.hold,
+        reason.unknown == GrantHold.unknown,
+    )
+    stale_hold = and_(
+        col(GrantHold.released_at).is_(None), col(GrantHold.grant_id).in_(held_ids), ~still_given
+    )
+    released = _run(
+        session,
+        update(GrantHold)
+        .where(stale_hold)
+        .values(released_at=now, released_recheck_id=recheck_id)
+        .execution_options(synchronize_session=False),
+    )
+    _audit_holds(
+        session, now, actor, "grant.hold_released", GrantHold.grant_id, recheck_id,
+        [({"hold": h}, and_(GrantHold.released_recheck_id == recheck_id, GrantHold.hold == h)) for h in Hold],
+    )  # fmt: skip
+
+    # Directive holds of directives in force that no longer cover the holder (directory corrected).
+    directive_given = exists().where(
+        mine,
+        reason.grant_id == GrantSuspension.grant_id,
+        reason.hold == Hold.DIRECTIVE.value,
+        reason.directive_id == GrantSuspension.directive_id,
+    )
+    stale = and_(
+        col(GrantSuspension.released_at).is_(None),
+        col(GrantSuspension.directive_id).in_(active_directives),
+        col(GrantSuspension.grant_id).in_(held_ids),
+        ~directive_given,
+    )
+    _audit_holds(
+        session, now, actor, "grant.hold_released", GrantSuspension.grant_id, recheck_id,
+        [
+            ({"hold": Hold.DIRECTIVE, "directive_id": d}, stale & (GrantSuspension.directive_id == d))
+            for d in active_directives
+        ],
+    )  # fmt: skip
+    released += _run(
+        session,
+        update(GrantSuspension)
+        .where(stale)
+        .values(released_at=now)
+        .execution_options(synchronize_session=False),
+    )
+
+    # New rule holds.
+    open_hold = exists().where(
+        GrantHold.grant_id == reason.grant_id,
+        GrantHold.hold == reason.hold,
+        col(GrantHold.released_at).is_(None),
+    )
+    session.exec(  # type: ignore[call-overload]
+        insert(GrantHold).from_select(
+            ["grant_id", "user_id", "hold", "unknown", "held_at", "recheck_id"],
+            select(
+                reason.grant_id,
+                reason.user_id,
+                reason.hold,
+                reason.unknown,
+                literal(now, UTCDateTime),
+                literal(recheck_id, Integer),
+            ).where(mine, reason.hold != Hold.DIRECTIVE.value, ~open_hold),
+        )
+    )
+    _audit_holds(
+        session, now, actor, "grant.held", GrantHold.grant_id, recheck_id,
+        [({"hold": h}, and_(GrantHold.recheck_id == recheck_id, GrantHold.hold == h)) for h in Hold],
+    )  # fmt: skip
+
+    # New directive holds: a row released earlier for the same grant and directive opens again.
+    directive_reason = and_(
+        mine,
+        reason.hold == Hold.DIRECTIVE.value,
+        reason.grant_id == GrantSuspension.grant_id,
+        reason.directive_id == GrantSuspension.directive_id,
+    )
+    session.exec(  # type: ignore[call-overload]
+        update(GrantSuspension)
+        .where(col(GrantSuspension.released_at).is_not(None), exists().where(directive_reason))
+        .values(released_at=None, reinstated=False, suspended_at=now, recheck_id=recheck_id)
+        .execution_options(synchronize_session=False)
+    )
+    any_row = exists().where(
+        GrantSuspension.grant_id == reason.grant_id,
+        GrantSuspension.directive_id == reason.directive_id,
+    )
+    session.exec(  # type: ignore[call-overload]
+        insert(GrantSuspension).from_select(
+            ["grant_id", "directive_id", "user_id", "suspended_at", "recheck_id"],
+            select(
+                reason.grant_id,
+                reason.directive_id,
+                reason.user_id,
+                literal(now, UTCDateTime),
+                literal(recheck_id, Integer),
+            ).where(mine, reason.hold == Hold.DIRECTIVE.value, ~any_row),
+        )
+    )
+    opened_here = and_(
+        GrantSuspension.recheck_id == recheck_id,
+        col(GrantSuspension.released_at).is_(None),
+        GrantSuspension.suspended_at == now,
+    )
+    _audit_holds(
+        session, now, actor, "grant.held", GrantSuspension.grant_id, recheck_id,
+        [
+            ({"hold": Hold.DIRECTIVE, "directive_id": d}, opened_here & (GrantSuspension.directive_id == d))
+            for d in active_directives
+        ],
+    )  # fmt: skip
+    # INSERT … SELECT reports no reliable row count on every driver: count what this re-check opened.
+    opened = _count(session, GrantHold.recheck_id == recheck_id) + _count(session, opened_here)
+    session.exec(delete(RecheckReason).where(mine))  # type: ignore[call-overload]
+    return HoldChanges(opened, released)
+
+
+def _audit_holds(
+    session: Session,
+    now: datetime,
+    actor: str,
+    action: str,
+    grant_column: Any,
+    recheck_id: int,
+    cases: list[tuple[dict[str, Any], ColumnElement[bool]]],
+) -> None:
+    """One audit event (`grant.held` or `grant.hold_released`) per hold row matching each case's
+    condition, recording the case's hold; one statement per case."""
+    released = action == "grant.hold_released"
+    for hold, where in cases:
+        audit.record_rows(
+            session, now, actor, action, "grant", grant_column,
+            before=hold if released else {}, after={} if released else hold,
+            detail={"recheck_id": recheck_id}, where=where,
+        )  # fmt: skip
+
+
+def any_open_hold(grant_id: Any) -> ColumnElement[bool]:
+    """SQL for "something holds this grant": an open rule hold or an open directive suspension."""
+    return or_(
+        exists().where(GrantHold.grant_id == grant_id, col(GrantHold.released_at).is_(None)),
+        exists().where(GrantSuspension.grant_id == grant_id, col(GrantSuspension.released_at).is_(None)),
+    )
+
+
+def follow_holds(session: Session, now: datetime, recheck_id: int, actor: str) -> tuple[int, int]:
+    """Suspend every active grant something holds, reinstate every unexpired suspended grant nothing
+    holds any more; each recorded as a change of this re-check (for the holder's notice) and audited.
+    Returns (suspended, reinstated)."""
+    counts = []
+    for status, change, target in (
+        (GrantStatus.ACTIVE, SUSPENDED, GrantStatus.SUSPENDED),
+        (GrantStatus.SUSPENDED, REINSTATED, GrantStatus.ACTIVE),
+    ):
+        holds = any_open_hold(AccessGrant.id)
+        condition = and_(AccessGrant.status == status, held(now), holds if change == SUSPENDED else ~holds)
+        session.exec(  # type: ignore[call-overload]
+            insert(RecheckChange).from_select(
+                ["recheck_id", "subject_type", "subject_id", "user_id", "change"],
+                select(
+                    literal(recheck_id, Integer),
+                    literal(GRANT, String),
+                    AccessGrant.id,
+                    AccessGrant.user_id,
+                    literal(change, String),
+                ).where(condition),
+            )
+        )
+        count = _count(session, and_(RecheckChange.recheck_id == recheck_id, RecheckChange.change == change))
+        counts.append(count)
+        if not count:
+            continue
+        changed = col(AccessGrant.id).in_(
+            select(RecheckChange.subject_id).where(
+                RecheckChange.recheck_id == recheck_id,
+                RecheckChange.subject_type == GRANT,
+                RecheckChange.change == change,
+            )
+        )
+        audit.record_rows(
+            session,
+            now,
+            actor,
+            f"grant.{change}",
+            "grant",
+            AccessGrant.id,
+            before={"status": status},
+            after={"status": target},
+            detail={"recheck_id": recheck_id},
+            where=changed,
+        )
+        session.exec(  # type: ignore[call-overload]
+            update(AccessGrant)
+            .where(changed)
+            .values(status=target, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return counts[0], counts[1]
+
+
+def refused_requests(session: Session, inputs: RuleInputs) -> list[tuple[int, Hold, int | None]]:
+    """(request id, hold, directive id) of each pending request the rule now refuses on known facts, one
+    row per request: its first reason in the rule's order."""
+    reason = request_reasons(inputs)
+    rows = session.exec(select(reason.c.subject_id, reason.c.hold, reason.c.directive_id)).all()
+    order = {hold: index for index, hold in enumerate(Hold)}
+    first: dict[int, tuple[Hold, int | None]] = {}
+    for request_id, hold, directive_id in rows:
+        candidate = (Hold(hold), directive_id)
+        if request_id not in first or order[candidate[0]] < order[first[request_id][0]]:
+            first[request_id] = candidate
+    return sorted((request_id, hold, directive_id) for request_id, (hold, directive_id) in first.items())
+
+
+def record_request_change(session: Session, recheck_id: int, request: AccessRequest, change: str) -> None:
+    session.add(
+        RecheckChange(
+            recheck_id=recheck_id,
+            subject_type=REQUEST,
+            subject_id=request.id or 0,
+            user_id=request.requester_id,
+            change=change,
+        )
+    )
+
+
+def changed_people(recheck_id: int) -> Any:
+    """A SELECT of `user_id`: holders whose grants this re-check suspended or reinstated."""
+    return (
+        select(col(RecheckChange.user_id).label("user_id"))
+        .where(RecheckChange.recheck_id == recheck_id, RecheckChange.subject_type == GRANT)
+        .distinct()
+    )
+
+
+def active_directive_ids(session: Session) -> list[int]:
+    """Directives in force and applied (status active); a due scheduled one is applied by its
+    activation, never by a re-check."""
+    return [
+        d
+        for d in session.exec(select(Directive.id).where(Directive.status == DirectiveStatus.ACTIVE)).all()
+        if d is not None
+    ]
+
+
+def grant_changes(session: Session, recheck_id: int, user_id: str) -> list[tuple[AccessGrant, str]]:
+    """The grants of `user_id` this re-check suspended or reinstated, with which, by grant id."""
+    rows = session.exec(
+        select(AccessGrant, RecheckChange.change)
+        .join(RecheckChange, col(RecheckChange.subject_id) == col(AccessGrant.id))
+        .where(
+            RecheckChange.recheck_id == recheck_id,
+            RecheckChange.subject_type == GRANT,
+            RecheckChange.user_id == user_id,
+        )
+        .order_by(col(AccessGrant.id))
+    ).all()
+    return [(grant, change) for grant, change in rows]
+
+
+def open_holds(session: Session, grant_ids: list[int]) -> dict[int, list[tuple[Hold, int | None, bool]]]:
+    """Grant id -> what holds it now: (hold, directive id, unknown), in the rule's order."""
+    found: dict[int, list[tuple[Hold, int | None, bool]]] = {g: [] for g in grant_ids}
+    if not grant_ids:
+        return found
+    for grant_id, hold, unknown in session.exec(
+        select(GrantHold.grant_id, GrantHold.hold, GrantHold.unknown).where(
+            col(GrantHold.grant_id).in_(grant_ids), col(GrantHold.released_at).is_(None)
+        )
+    ):
+        found[grant_id].append((Hold(hold), None, bool(unknown)))
+    for grant_id, directive_id in session.exec(
+        select(GrantSuspension.grant_id, GrantSuspension.directive_id).where(
+            col(GrantSuspension.grant_id).in_(grant_ids), col(GrantSuspension.released_at).is_(None)
+        )
+    ):
+        found[grant_id].append((Hold.DIRECTIVE, directive_id, False))
+    order = {hold: index for index, hold in enumerate(Hold)}
+    for holds in found.values():
+        holds.sort(key=lambda h: (order[h[0]], h[1] or 0))
+    return found
+
+
+def held_by(session: Session, grant_ids: list[int]) -> dict[int, list[str]]:
+    """Grant id -> the labels of what holds it now (`us_person`, `directive:D3`, ...), in the rule's
+    order; reads at most a thousand ids per query."""
+    labels: dict[int, list[str]] = {}
+    for start in range(0, len(grant_ids), 1000):
+        for grant_id, holds in open_holds(session, grant_ids[start : start + 1000]).items():
+            labels[grant_id] = [
+                Reason(hold, directive_id, unknown).label for hold, directive_id, unknown in holds
+            ]
+    return labels
+
+
+def _run(session: Session, statement: Any) -> int:
+    """Execute an UPDATE; how many rows it changed."""
+    result = session.exec(statement)
+    return max(int(getattr(result, "rowcount", 0) or 0), 0)
+
+
+def _count(session: Session, where: ColumnElement[bool]) -> int:
+    return int(session.exec(select(func.count()).where(where)).one())

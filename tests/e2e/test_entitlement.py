@@ -1,0 +1,173 @@
+"""Continuous compliance end to end: the entitlement rule re-checked whenever its inputs change (a
+directory re-import, a full import that offboards people, a Slack deactivation), with holders told."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from tests.support.app import InProcessBot
+from tests.support.cli import audit_events, listed, run_cli
+from tests.support.flows import WHY, grant_through_slack
+from tests.support.seed import DIRECTORY
+from tests.support.slack import SlackDriver, SlackEmulator
+
+ALICE, BORIS, EVE, ADMIN, MARIA, OWEN = (
+    "U0ALICE01",
+    "U0BORIS01",
+    "U0EVE0001",
+    "U0ADMIN01",
+    "U0MARIA01",
+    "U0OWEN001",
+)
+ORDER = "Under the order, Mythos 5 and Fable 5 may not be used by foreign nationals. Export needs a licence."
+
+
+def directory_file(
+    tmp_path: Path, name: str, *, drop: tuple[str, ...] = (), **changes: dict[str, str]
+) -> Path:
+    """The test directory with some people left out and some cells changed (user id -> column -> value)."""
+    with DIRECTORY.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    path = tmp_path / name
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            if row["slack_user_id"] in drop:
+                continue
+            writer.writerow({**row, **changes.get(row["slack_user_id"], {})})
+    return path
+
+
+def statuses(server: InProcessBot) -> dict[int, str]:
+    return {int(str(g["id"])): str(g["status"]) for g in listed(server, "grants")}
+
+
+def issue_non_us_directive(server: InProcessBot, tmp_path: Path, model: str = "mythos-5") -> None:
+    notice = tmp_path / "order.txt"
+    notice.write_text(ORDER, encoding="utf-8")
+    run_cli(
+        server, "directive", "issue", "--title", "Frontier models barred to foreign nationals",
+        "--authority", "US Department of Commerce", "--reference", "EO-2026-117",
+        "--notice-file", str(notice), "--models", model, "--population", "non-us-persons",
+        "--action", "suspend",
+    )  # fmt: skip
+
+
+def dms_saying(emulator: SlackEmulator, user: str, text: str) -> list[dict[str, object]]:
+    return [m for m in emulator.messages(user) if text in json.dumps(m)]
+
+
+def test_a_directory_correction_suspends_and_reinstates_at_once(
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, tmp_path: Path
+) -> None:
+    """Alice holds fable-5 (US persons only) and mythos-5 while a non-US-persons directive on mythos-5 is
+    in force. HR re-imports her as `us_person=no`: both grants are suspended in the import's own
+    transaction, each for its reason; correcting her back reinstates both."""
+    fable = grant_through_slack(slack, emulator, server, ALICE, "fable-5")
+    mythos = grant_through_slack(slack, emulator, server, ALICE, "mythos-5")
+    issue_non_us_directive(server, tmp_path)
+    assert statuses(server)[mythos] == "active"  # a US person: the directive does not cover her
+
+    wrong = directory_file(tmp_path, "wrong.csv", **{ALICE: {"us_person": "no"}})
+    out = run_cli(server, "directory", "import", str(wrong)).stdout
+    assert "re-checked: 2 grants suspended, 0 reinstated" in out
+    assert statuses(server)[fable] == "suspended" and statuses(server)[mythos] == "suspended"
+    held = {int(str(g["id"])): g["held_by"] for g in listed(server, "grants")}
+    assert held[fable] == ["us_person"] and held[mythos] == ["directive:D1"]
+    notice = emulator.wait_for(lambda: dms_saying(emulator, ALICE, "Your access is suspended"))[-1]
+    body = json.dumps(notice)
+    assert "Fable 5 is for US persons only and the directory says you are not one" in body
+    assert "directive D1 restricts Mythos 5 for you" in body
+    assert "#ai-access-help" in body
+
+    # Nothing waits for a scheduler run, and a later run changes nothing more.
+    server.run_jobs()
+    assert statuses(server)[fable] == "suspended" and statuses(server)[mythos] == "suspended"
+
+    # The reverse: corrected to a US person, both come back at once (the directive stays in force).
+    out = run_cli(server, "directory", "import", str(DIRECTORY)).stdout
+    assert "re-checked: 0 grants suspended, 2 reinstated" in out
+    assert statuses(server)[fable] == "active" and statuses(server)[mythos] == "active"
+    assert all(g["held_by"] == [] for g in listed(server, "grants"))
+    emulator.wait_for(lambda: dms_saying(emulator, ALICE, "Your access is back"))
+    actions = [e["action"] for e in audit_events(server) if e["subject_type"] == "grant"]
+    assert actions.count("grant.suspended") == 2 and actions.count("grant.reinstated") == 2
+    assert "grant.held" in actions and "grant.hold_released" in actions
+
+
+def test_a_pending_request_the_rule_now_refuses_is_stopped_with_the_reason(
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, tmp_path: Path
+) -> None:
+    reply = slack.command(ALICE, f"request fable-5 {WHY}")
+    assert "R1 filed" in reply.body
+    wrong = directory_file(tmp_path, "wrong.csv", **{ALICE: {"us_person": "no"}})
+    out = run_cli(server, "directory", "import", str(wrong)).stdout
+    assert "1 pending requests stopped" in out
+    request = next(r for r in listed(server, "requests") if r["id"] == 1)
+    assert request["status"] == "denied"
+    emulator.wait_for(lambda: dms_saying(emulator, ALICE, "is for US persons only"))
+
+
+def test_a_full_import_offboards_whoever_it_no_longer_lists(
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, tmp_path: Path
+) -> None:
+    boris_grant = grant_through_slack(slack, emulator, server, BORIS, "lumen-3")
+    assert "filed" in slack.command(BORIS, f"request quorum-7 {WHY}").body
+    # Eve's request waits on her manager Maria, who is leaving too.
+    assert "filed" in slack.command(EVE, f"request lumen-3 {WHY}").body
+    emulator.wait_for(lambda: emulator.messages(MARIA))
+    leavers = directory_file(tmp_path, "hr-export.csv", drop=(BORIS, MARIA))
+
+    # Two of twelve is more than the policy's 10% at once: refused, nothing changed.
+    refused = run_cli(server, "directory", "import", "--full", str(leavers), check=False)
+    assert refused.returncode == 2
+    assert "would mark 2 of 12 people departed, more than the 10%" in refused.stderr
+    assert "nothing was imported" in refused.stderr
+    assert statuses(server)[boris_grant] == "active"
+
+    # A dry run says who and what, and changes nothing.
+    dry = run_cli(server, "directory", "import", "--full", "--dry-run", "--force", str(leavers)).stdout
+    assert "would depart: 2 (1 grants revoked, 1 pending requests cancelled)" in dry
+    assert BORIS in dry and MARIA in dry
+    assert statuses(server)[boris_grant] == "active"
+
+    out = run_cli(server, "directory", "import", "--full", "--force", str(leavers)).stdout
+    assert "departed: 2 (1 grants revoked, 1 pending requests cancelled)" in out
+    assert statuses(server)[boris_grant] == "revoked"
+    mine = [r for r in listed(server, "requests") if r["slack_user_id"] == BORIS and r["model"] == "quorum-7"]
+    assert mine[0]["status"] == "cancelled"
+    shown = json.loads(run_cli(server, "directory", "show", BORIS, "--json").stdout)
+    assert shown["status"] == "departed"
+    assert json.loads(run_cli(server, "directory", "show", ALICE, "--json").stdout)["status"] == "active"
+    # Eve's step no longer waits on Maria: the access admins are asked instead.
+    emulator.wait_for(
+        lambda: [
+            m
+            for m in emulator.messages(ADMIN)
+            if EVE in json.dumps(m) and "approval_approve" in json.dumps(m)
+        ]
+    )
+    # Boris can no longer ask for anything.
+    assert "not in the AccessBot directory" in slack.command(BORIS, f"request lumen-3 {WHY}").body
+
+    # Listed again, Boris returns (his old grant stays revoked).
+    back = run_cli(server, "directory", "import", "--full", str(DIRECTORY)).stdout
+    assert f"returned: {BORIS}, {MARIA}" in back
+    assert json.loads(run_cli(server, "directory", "show", BORIS, "--json").stdout)["status"] == "active"
+    assert statuses(server)[boris_grant] == "revoked"
+
+
+def test_a_slack_deactivation_suspends_and_a_reactivation_reinstates(
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
+) -> None:
+    grant = grant_through_slack(slack, emulator, server, ALICE, "lumen-3")
+    emulator.set_user(ALICE, deleted=True)
+    assert slack.user_change(ALICE).status == 200
+    emulator.wait_for(lambda: statuses(server)[grant] == "suspended")
+    assert next(g for g in listed(server, "grants") if g["id"] == grant)["held_by"] == ["deactivated"]
+    emulator.set_user(ALICE, deleted=False)
+    assert slack.user_change(ALICE).status == 200
+    emulator.wait_for(lambda: statuses(server)[grant] == "active")
