@@ -72,7 +72,7 @@ def bench_recheck(url: str, grants: int) -> tuple[float, float, float]:
     db = Database(url)
     try:
         migrate.upgrade(db)
-        seed_holders(db, grants, utcnow())
+        seed_holders(db, grants, utcnow(), listed=True)
         catalog = load_catalog(FIXTURES / "workflows")
         open_ctx = Context(db=db, catalog=catalog)
         model = catalog.models[MODEL]

@@ -2,8 +2,12 @@
 
 It runs in the same transaction as every change to the rule's inputs (a directory import, a Slack
 account deactivated or reactivated, workflows loaded with other model settings) and on a timer as a
-safety net. A grant the rule now refuses is suspended with its reasons, and one whose last reason went
-away is reinstated (unless it has expired); its holder is told either way, and whom to ask. A pending
+safety net. A directive put in force or lifted applies its own part of the rule set-based
+(bot/store/directive_effects.py: the same coverage rule, the same holds), and lifting gives back only
+grants no other hold keeps.
+
+A grant the rule now refuses is suspended with its reasons, and one whose last reason went away is
+reinstated (unless it has expired); its holder is told either way, and whom to ask. A pending
 request the rule now refuses on known facts is stopped with the reason.
 
 The re-check takes the directive barrier exclusively (bot/store/locks.py): a final approval takes it

@@ -1,5 +1,6 @@
-"""A large population for scale tests and benchmarks: N grant holders of one model, all in the directory,
-half of them US persons (a non-US-persons directive leaves them alone), half not."""
+"""A large population for scale tests and benchmarks: N grant holders of one model, half of them US persons
+on file (a non-US-persons directive leaves them alone); the other half are not in the directory (covered:
+unknown US-person status fails closed) or, with `listed`, are non-US persons on file."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from bot.store.tables import AccessGrant, Person, PersonCitizenship
 MODEL = "mythos-5"
 
 
-def seed_holders(db: Database, grants: int, now: datetime) -> None:
-    """`grants` active grants of MODEL and their holders (with a citizenship each, so that the rest of
-    the entitlement rule holds nothing), in bulk statements."""
+def seed_holders(db: Database, grants: int, now: datetime, *, listed: bool = False) -> None:
+    """`grants` active grants of MODEL and their holders in the directory (with a citizenship each, so that
+    the rest of the entitlement rule holds nothing of the US persons), in bulk statements."""
+    people = range(grants) if listed else range(0, grants, 2)
     with db.uow() as uow:
         connection = uow.session.connection()
         connection.execute(
@@ -25,12 +27,12 @@ def seed_holders(db: Database, grants: int, now: datetime) -> None:
             [
                 {"slack_user_id": f"U{n:09d}", "email": f"u{n}@example.com", "name": f"P{n}",
                  "work_country": "US", "us_person": n % 2 == 0, "created_at": now, "updated_at": now}
-                for n in range(grants)
+                for n in people
             ],
         )  # fmt: skip
         connection.execute(
             insert(PersonCitizenship),
-            [{"slack_user_id": f"U{n:09d}", "country": "US" if n % 2 == 0 else "DE"} for n in range(grants)],
+            [{"slack_user_id": f"U{n:09d}", "country": "US" if n % 2 == 0 else "DE"} for n in people],
         )
         connection.execute(
             insert(AccessGrant),

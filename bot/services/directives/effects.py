@@ -12,7 +12,6 @@ from bot.domain.status import DirectivePhase, DirectiveStatus, OutboxKind
 from bot.notify import outbox
 from bot.services.context import Context
 from bot.services.directives.broadcast import broadcast
-from bot.services.recheck import recheck
 from bot.store import directive_effects as effects
 from bot.store.tables import Directive
 
@@ -47,5 +46,3 @@ def put_in_force(ctx: Context, session: Session, directive: Directive, draft: Dr
     )
     reason = f"Stopped by directive D{directive_id} ({directive.reference}): {directive.title}."
     effects.stop_requests(session, directive_id, draft.models, draft.population, now, actor, reason)
-    # The rest of the entitlement rule, judged with the directive in force (usually nothing more).
-    recheck(ctx, session, trigger=f"directive D{directive_id}", actor=actor)

@@ -9,7 +9,6 @@ from bot.services.context import Context, Refusal
 from bot.services.directives.access import require_admin
 from bot.services.directives.broadcast import broadcast
 from bot.services.directives.effects import actor_of
-from bot.services.recheck import recheck
 from bot.store import audit
 from bot.store import directive_effects as effects
 from bot.store import directives as rows
@@ -69,9 +68,5 @@ def lift(ctx: Context, *, actor: str, directive_id: int, reason: str | None = No
         )
         phase = DirectivePhase.LIFTING if was_in_force else DirectivePhase.WITHDRAWAL
         broadcast(ctx, session, directive, draft, phase, now)
-        if was_in_force:
-            # Judge everything again without the directive (a grant it released that another reason of
-            # the rule holds stays suspended; usually nothing changes).
-            recheck(ctx, session, trigger=f"directive D{directive_id} lifted", actor=actor)
         uow.commit()
     return Lifted(directive, reinstated, still)
