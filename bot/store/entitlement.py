@@ -66,15 +66,7 @@ def load_standings(session: Session, user_ids: Iterable[str]) -> dict[str, Stand
     """Many people's standing in a few queries per thousand."""
     ids = sorted(set(user_ids))
     found = people.load_people(session, ids)
-    departed: set[str] = set()
-    for part in people.chunks(ids):
-        departed |= set(
-            session.exec(
-                select(Person.slack_user_id).where(
-                    col(Person.slack_user_id).in_(part), col(Person.departed_at).is_not(None)
-                )
-            ).all()
-        )
+    departed = people.departed_ids(session, ids)
     gone = deactivated(session, ids)
     return {u: Standing(u, found.get(u), u in departed, u in gone) for u in ids}
 
