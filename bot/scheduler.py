@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.services import approvals, directives, grants, recheck, replays, requests
+from bot.services import approvals, directives, grants, licences, recheck, replays, requests
 from bot.services.context import Context
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,8 @@ def default_jobs(ctx: Context, interval: float) -> list[Job]:
         Job("directive progress", lambda: directives.refresh_progress(ctx), min(interval, PROGRESS_INTERVAL)),
         Job("forget old replay keys", lambda: replays.forget_expired(ctx), max(interval, REPLAY_SWEEP)),
         Job("re-check entitlements", _recheck(ctx), max(interval, RECHECK_INTERVAL)),
+        Job("lapse licences", lambda: licences.lapse_licences(ctx), max(interval, RECHECK_INTERVAL)),
+        Job("warn of lapsing licences", lambda: licences.warn_lapsing(ctx), max(interval, RECHECK_INTERVAL)),
     ]
 
 

@@ -214,6 +214,10 @@ class PolicySpec(Spec):
     contact: Annotated[str, _text(required=False)] = _POLICY.contact
     directory_contact: Annotated[str, _text(required=False)] = _POLICY.directory_contact
     max_departure_percent: Annotated[int, _whole(0, 100)] = _POLICY.max_departure_percent
+    licence_warning_days: Annotated[
+        tuple[Annotated[int, _whole(1, 366)], ...],
+        _list("must be a list of whole numbers of days (like [30, 7]), or []", False, "default"),
+    ] = _POLICY.licence_warning_days
 
     @field_validator("justification_max_chars")
     @classmethod
@@ -236,6 +240,7 @@ class PolicySpec(Spec):
             contact=self.contact,
             directory_contact=self.directory_contact,
             max_departure_percent=self.max_departure_percent,
+            licence_warning_days=tuple(sorted(set(self.licence_warning_days), reverse=True)),
         )
 
 

@@ -14,7 +14,8 @@ from bot.cli.common import EXIT_FAILURE, EXIT_USAGE, Command, UsageError
 from bot.cli.output import fail
 from bot.cli.parser import build_parser
 from bot.config import ConfigError, Settings, load_settings
-from bot.domain.people import DirectoryError
+from bot.domain.licences import LicenceError
+from bot.domain.people import FileProblems
 from bot.domain.text import terminal_safe
 from bot.workflows import WorkflowError
 
@@ -38,13 +39,15 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         for problem in error.problems:
             print(terminal_safe(str(problem)), file=sys.stderr)
         return fail(EXIT_USAGE, f"workflows are not valid ({len(error.problems)} problem(s))")
-    except DirectoryError as error:
+    except FileProblems as error:
         source = getattr(args, "file", "directory")
         for line, message in error.problems:
             # The messages quote the file's cells: one printable line each.
             shown = f"{source}:{line}: {message}" if line else f"{source}: {message}"
             print(terminal_safe(shown), file=sys.stderr)
         return fail(EXIT_USAGE, f"nothing was imported ({len(error.problems)} problem(s))")
+    except LicenceError as error:
+        return fail(EXIT_USAGE, str(error))
     except (OperationalError, ProgrammingError, DBAPIError) as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
         return fail(EXIT_FAILURE, f"database error: {reason} (check DATABASE_URL)")

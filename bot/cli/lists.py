@@ -29,6 +29,7 @@ def requests(settings: Settings, args: argparse.Namespace) -> int:
 
 def grants(settings: Settings, args: argparse.Namespace) -> int:
     """Grants, oldest first: all, or those of `--status`, at most `--limit`."""
+    from bot.store.licences import grant_licences
     from bot.store.recheck import held_by
     from bot.store.requests import list_grants
 
@@ -36,7 +37,9 @@ def grants(settings: Settings, args: argparse.Namespace) -> int:
     db = ready_database(settings)
     with db.read() as session:
         found = list_grants(session, status, args.limit)
-        holds = held_by(session, [g.id or 0 for g in found])
-        records = [GrantRecord.of(g, holds.get(g.id or 0)) for g in found]
+        ids = [g.id or 0 for g in found]
+        holds = held_by(session, ids)
+        licences = grant_licences(session, ids)
+        records = [GrantRecord.of(g, holds.get(g.id or 0), licences.get(g.id or 0)) for g in found]
     print_records(records, args.json, GRANT_COLUMNS)
     return 0

@@ -8,10 +8,22 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bot import __version__
-from bot.cli import audit, db, demo, directive, directives, directory, lists, outbox, serving, workflows
+from bot.cli import (
+    audit,
+    db,
+    demo,
+    directive,
+    directives,
+    directory,
+    licences,
+    lists,
+    outbox,
+    serving,
+    workflows,
+)
 from bot.cli.arguments import message_id, positive, words
 from bot.cli.common import UsageError
-from bot.domain.status import GrantStatus, OutboxStatus, RequestStatus
+from bot.domain.status import GrantStatus, LicenceStatus, OutboxStatus, RequestStatus
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_setup(commands)
     _add_lists(commands)
     _add_directive(commands)
+    _add_licence(commands)
     _add_outbox_and_audit(commands)
     commands.add_parser(
         "demo", help="play a request through approval to a grant, with no Slack account"
@@ -138,6 +151,42 @@ def _add_directive(commands: Any) -> None:
     report.add_argument("id", help="directive ID, e.g. D3")
     report.add_argument("--json", action="store_true", help="print JSON")
     report.set_defaults(run=directives.report)
+
+
+def _add_licence(commands: Any) -> None:
+    actions = _actions(
+        commands.add_parser(
+            "licence", help="export licences (they exempt holders from require-licence directives)"
+        ),
+        "licence_command",
+    )
+    add = actions.add_parser("add", help="record one licence")
+    add.add_argument("--number", required=True, help="the licence number the authority gave")
+    add.add_argument("--authority", required=True, help="who issued it, e.g. BIS")
+    add.add_argument("--kind", required=True, help="export | re-export | in-country-transfer | deemed-export")
+    add.add_argument("--holder", required=True, help="Slack user ID or e-mail of the person it licenses")
+    add.add_argument("--models", required=True, help="model slugs separated by ;, e.g. 'mythos-5;fable-5'")
+    add.add_argument("--countries", required=True, help="country codes separated by ;, e.g. 'IN;GB'")
+    add.add_argument("--valid-from", required=True, help="first day, YYYY-MM-DD (UTC)")
+    add.add_argument("--valid-until", required=True, help="last day, YYYY-MM-DD (UTC)")
+    add.add_argument("--conditions", help="the licence's conditions, as text")
+    add.set_defaults(run=licences.add)
+    imp = actions.add_parser("import", help="import a licence CSV (all rows or none)")
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(run=licences.import_file)
+    listing = actions.add_parser("list", help="list licences")
+    listing.add_argument("--holder", help="only this person's (Slack user ID or e-mail)")
+    listing.add_argument("--status", choices=words(LicenceStatus))
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.set_defaults(run=licences.list_all)
+    show = actions.add_parser("show", help="show one licence")
+    show.add_argument("id", help="licence ID, e.g. L3")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(run=licences.show)
+    revoke = actions.add_parser("revoke", help="revoke a licence; grants that depend on it are suspended")
+    revoke.add_argument("id", help="licence ID, e.g. L3")
+    revoke.add_argument("--reason", required=True, help="why (recorded in the audit trail)")
+    revoke.set_defaults(run=licences.revoke)
 
 
 def _add_outbox_and_audit(commands: Any) -> None:

@@ -80,6 +80,8 @@ class Policy:
     # A full directory import that would mark more than this share of the directory departed refuses
     # unless forced: a truncated HR export must not offboard the company.
     max_departure_percent: int = 10
+    # A licence's holder and export compliance are warned this many days before its last day.
+    licence_warning_days: tuple[int, ...] = (30, 7)
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from bot.domain.catalog import SUSPENDED, Model
-from bot.domain.directives import RESTRICTING, Population
+from bot.domain.directives import REQUIRE_LICENCE, RESTRICTING, Population
+from bot.domain.licences import Licence, covering
 from bot.domain.people import Person
 
 
@@ -42,12 +44,14 @@ CONFIRMABLE = (Hold.EMBARGO, Hold.US_PERSON)
 @dataclass(frozen=True)
 class Standing:
     """A person as the rule sees them: their directory entry (None when there is none), whether the
-    directory import marked them departed, and whether Slack reports their account deactivated."""
+    directory import marked them departed, whether Slack reports their account deactivated, and the
+    export licences on record that they hold (whatever their status and dates: the rule judges those)."""
 
     user_id: str
     person: Person | None
     departed: bool = False
     deactivated: bool = False
+    licences: tuple[Licence, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,13 +86,16 @@ def refusal_reasons(
     embargoed: frozenset[str],
     directives: Iterable[DirectiveRule] = (),
     confirmed: frozenset[Hold] = frozenset(),
+    on: date | None = None,
 ) -> tuple[Reason, ...]:
     """Every reason `standing`'s person may not use `model` now; empty when they may.
 
     - not in the directory, or departed from it (`directory import --full`);
     - their Slack account is deactivated (the `user_change` event, users.info);
     - the model is suspended in models.yaml;
-    - a restricting directive in force covers them (Population.covers: unknown facts count as covered);
+    - a restricting directive in force covers them (Population.covers: unknown facts count as covered),
+      unless it only requires a licence and one of theirs covers them for the model on the day `on`
+      (bot/domain/licences.py; with no day given, no licence counts);
     - a citizenship or the work country is under embargo (policy.yaml `embargoed_countries`), or either
       is not on file (unknown, unless in `confirmed`);
     - the model is for US persons only (models.yaml `us_persons_only`) and the directory does not say
@@ -97,6 +104,7 @@ def refusal_reasons(
     `confirmed`: holds export compliance confirmed for this grant or request while the fact was
     missing; a confirmation never outweighs a fact that refuses."""
     person = standing.person
+    licensed = bool(on and covering(standing.licences, standing.user_id, person, model.slug, on))
     reasons: list[Reason] = []
     if person is None:
         reasons.append(Reason(Hold.NOT_IN_DIRECTORY))
@@ -112,6 +120,7 @@ def refusal_reasons(
         if rule.action in RESTRICTING
         and model.slug in rule.models
         and rule.population.covers(standing.user_id, person)
+        and not (rule.action == REQUIRE_LICENCE and licensed)
     ]
     if person is None:
         return tuple(reasons)
@@ -125,6 +134,22 @@ def refusal_reasons(
         elif person.us_person is None and Hold.US_PERSON not in confirmed:
             reasons.append(Reason(Hold.US_PERSON, unknown=True))
     return tuple(reasons)
+
+
+def exempting_licences(
+    standing: Standing, model: Model, directives: Iterable[DirectiveRule], on: date
+) -> tuple[Licence, ...]:
+    """The licences that keep a require-licence directive in force from refusing `standing`'s person
+    `model` on the day `on`: those a grant of it depends on. Empty when no such directive covers them."""
+    required = any(
+        rule.action == REQUIRE_LICENCE
+        and model.slug in rule.models
+        and rule.population.covers(standing.user_id, standing.person)
+        for rule in directives
+    )
+    if not required:
+        return ()
+    return covering(standing.licences, standing.user_id, standing.person, model.slug, on)
 
 
 def describe(reason: Reason, model_name: str) -> str:

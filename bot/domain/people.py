@@ -46,12 +46,17 @@ class Person:
         return role in self.roles
 
 
-class DirectoryError(ValueError):
-    """A directory file that cannot be imported; `problems` lists (line, message)."""
+class FileProblems(ValueError):
+    """A file that cannot be imported (nothing of it was); `problems` lists (line, message), line 0
+    for the file as a whole."""
 
     def __init__(self, problems: list[tuple[int, str]]):
         self.problems = problems
         super().__init__("; ".join(f"line {line}: {message}" for line, message in problems))
+
+
+class DirectoryError(FileProblems):
+    """A directory file that cannot be imported."""
 
 
 def is_slack_user_id(text: str) -> bool:
@@ -71,16 +76,21 @@ def cell_text(value: str | None) -> str:
     return clean_text(value or "").strip()
 
 
-def check_header(columns: Iterable[str]) -> list[str]:
-    """Problems with a CSV header (missing required columns, unknown or repeated columns)."""
+def check_header(
+    columns: Iterable[str],
+    expected: tuple[str, ...] = CSV_COLUMNS,
+    required: tuple[str, ...] = REQUIRED_COLUMNS,
+) -> list[str]:
+    """Problems with a CSV header (missing required columns, unknown or repeated columns); the
+    directory's columns unless `expected` and `required` say otherwise."""
     seen = [c.strip() for c in columns]
     problems = []
-    missing = [c for c in REQUIRED_COLUMNS if c not in seen]
+    missing = [c for c in required if c not in seen]
     if missing:
         problems.append(f"missing column(s): {', '.join(missing)}")
-    unknown = [c for c in seen if c not in CSV_COLUMNS]
+    unknown = [c for c in seen if c not in expected]
     if unknown:
-        problems.append(f"unknown column(s): {', '.join(unknown)}; expected {', '.join(CSV_COLUMNS)}")
+        problems.append(f"unknown column(s): {', '.join(unknown)}; expected {', '.join(expected)}")
     repeated = sorted({c for c in seen if seen.count(c) > 1})
     if repeated:
         problems.append(f"repeated column(s): {', '.join(repeated)}")

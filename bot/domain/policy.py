@@ -12,12 +12,20 @@ Each check returns a CheckResult. The outcome decides what happens to the reques
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from bot.domain.catalog import Catalog, Model
 from bot.domain.directives import Population
 from bot.domain.durations import format_duration
-from bot.domain.entitlement import DirectiveRule, Hold, Reason, Standing, refusal_reasons
+from bot.domain.entitlement import (
+    DirectiveRule,
+    Hold,
+    Reason,
+    Standing,
+    exempting_licences,
+    refusal_reasons,
+)
+from bot.domain.licences import Licence
 from bot.domain.people import Person
 from bot.domain.status import GrantStatus
 
@@ -33,11 +41,18 @@ class CheckResult:
     outcome: str
     reason: str
     directive_id: int | None = None  # set when a directive is the reason
+    licences: tuple[int, ...] = ()  # licences that let the request past a require-licence directive
 
-    def as_dict(self) -> dict[str, str | int]:
-        data: dict[str, str | int] = {"check": self.check, "outcome": self.outcome, "reason": self.reason}
+    def as_dict(self) -> dict[str, str | int | list[int]]:
+        data: dict[str, str | int | list[int]] = {
+            "check": self.check,
+            "outcome": self.outcome,
+            "reason": self.reason,
+        }
         if self.directive_id is not None:
             data["directive_id"] = self.directive_id
+        if self.licences:
+            data["licences"] = list(self.licences)
         return data
 
 
@@ -75,12 +90,15 @@ class Application:
     justification: str
     existing: Existing = Existing()
     restrictions: tuple[Restriction, ...] = ()
-    # The rest of the requester's standing (bot/domain/entitlement.py Standing).
+    # The rest of the requester's standing (bot/domain/entitlement.py Standing), and the day (UTC)
+    # their licences are judged on (None: no licence counts).
     departed: bool = False
     deactivated: bool = False
+    licences: tuple[Licence, ...] = ()
+    on: date | None = None
 
     def standing(self, user_id: str) -> Standing:
-        return Standing(user_id, self.requester, self.departed, self.deactivated)
+        return Standing(user_id, self.requester, self.departed, self.deactivated, self.licences)
 
 
 @dataclass(frozen=True)
@@ -229,9 +247,14 @@ def check_us_person(model: Model, reasons: tuple[Reason, ...]) -> CheckResult:
 
 
 def check_directives(
-    model: Model, reasons: tuple[Reason, ...], restrictions: tuple[Restriction, ...]
+    model: Model,
+    reasons: tuple[Reason, ...],
+    restrictions: tuple[Restriction, ...],
+    licensed: tuple[Licence, ...] = (),
 ) -> CheckResult:
-    """The rule's first DIRECTIVE reason, cited with the directive's reference and title."""
+    """The rule's first DIRECTIVE reason, cited with the directive's reference and title. When none
+    holds but a require-licence directive would have, `licensed` are the licences that cover the
+    requester: the check passes citing them, so that approvers see what the access depends on."""
     titles = {r.directive_id: r for r in restrictions}
     for reason in reasons:
         if reason.hold == Hold.DIRECTIVE and (first := titles.get(reason.directive_id or 0)):
@@ -242,7 +265,25 @@ def check_directives(
                 "for you, so access cannot be granted while it is in force.",
                 directive_id=first.directive_id,
             )
+    if licensed:
+        cited = ", ".join(licence.cite() for licence in licensed)
+        return CheckResult(
+            "directive",
+            PASS,
+            f"A directive in force requires an export licence for {model.name}; "
+            f"licence {cited} covers the requester.",
+            licences=tuple(licence.licence_id for licence in licensed),
+        )
     return CheckResult("directive", PASS, "No directive restricts this model for the requester.")
+
+
+def application_licences(model: Model, application: Application, user_id: str) -> tuple[Licence, ...]:
+    """The licences that let this application past a require-licence directive in force (none
+    without a day to judge them on)."""
+    if application.on is None:
+        return ()
+    rules = [r.rule for r in application.restrictions]
+    return exempting_licences(application.standing(user_id), model, rules, application.on)
 
 
 def application_reasons(
@@ -259,6 +300,7 @@ def application_reasons(
         embargoed=catalog.policy.embargoed_countries,
         directives=[r.rule for r in application.restrictions],
         confirmed=confirmed,
+        on=application.on,
     )
 
 
@@ -282,7 +324,9 @@ def evaluate(catalog: Catalog, application: Application) -> Evaluation:
         return Evaluation(tuple(results), model, None)
     # A directive in force is the most important thing to tell: it is checked (and cited) before anything
     # the person could fix, and it decides the request on its own.
-    results.append(check_directives(model, reasons, application.restrictions))
+    user_id = person.slack_user_id
+    licensed = application_licences(model, application, user_id)
+    results.append(check_directives(model, reasons, application.restrictions, licensed))
     if results[-1].outcome == DENY:
         return Evaluation(tuple(results), model, application.duration or model.default_duration)
     results.append(check_duplicate(model, application.existing))

@@ -87,3 +87,12 @@ class OutboxKind(StrEnum):
     UPDATE = "update"
     RESPOND = "respond"
     HOME = "home"
+
+
+class LicenceStatus(StrEnum):
+    """An export licence's state: ACTIVE as recorded (in effect between its dates), REVOKED by export
+    compliance or an admin, EXPIRED once its last day has passed. REVOKED and EXPIRED are final."""
+
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    EXPIRED = "expired"

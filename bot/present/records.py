@@ -1,6 +1,7 @@
 """The records scripts read, as declared pydantic models: one row each of `accessbot requests list
---json`, `grants list --json`, `outbox list --json`, `directory show --json` and one event of `accessbot
-audit export`. Directives, their impact and their reports are in bot/present/directive_records.py.
+--json`, `grants list --json`, `licence list --json`, `outbox list --json`, `directory show --json` and
+one event of `accessbot audit export`. Directives, their impact and their reports are in
+bot/present/directive_records.py.
 
 Keys are stable snake_case in the order shown; README.md's "Command line" section documents them. Times
 are ISO 8601 as `datetime.isoformat()` writes them (`2026-03-01T09:30:00.123456+00:00`; pydantic's own
@@ -9,16 +10,19 @@ are ISO 8601 as `datetime.isoformat()` writes them (`2026-03-01T09:30:00.123456+
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
-from bot.domain.status import GrantStatus, OutboxKind, OutboxStatus, RequestStatus
+from bot.domain.licences import LicenceKind
+from bot.domain.status import GrantStatus, LicenceStatus, OutboxKind, OutboxStatus, RequestStatus
 
 if TYPE_CHECKING:  # only the builders' parameters: `accessbot --version` need not load the tables
     from bot.domain.people import Person
     from bot.store.tables import AccessGrant, AccessRequest, AuditEvent
+    from bot.store.tables import Licence as LicenceRow
 
 Timestamp = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str)]
 
@@ -87,9 +91,14 @@ class GrantRecord(Record):
     # What holds the grant suspended (the entitlement rule's holds, `directive:D3` for a directive); empty
     # while nothing does.
     held_by: list[str]
+    # Ids of the export licences the grant depends on (those that let its holder past a require-licence
+    # directive); empty when it depends on none.
+    licences: list[int]
 
     @classmethod
-    def of(cls, grant: AccessGrant, held_by: list[str] | None = None) -> Self:
+    def of(
+        cls, grant: AccessGrant, held_by: list[str] | None = None, licences: list[int] | None = None
+    ) -> Self:
         return cls(
             id=grant.id or 0,
             slack_user_id=grant.user_id,
@@ -103,6 +112,57 @@ class GrantRecord(Record):
             ended_by=grant.ended_by,
             end_reason=grant.end_reason,
             held_by=held_by or [],
+            licences=licences or [],
+        )
+
+
+class LicenceRecord(Record):
+    """An export licence. `holder` is a Slack user ID; dates are days (YYYY-MM-DD, UTC, both
+    inclusive); `ended_*` stay null while it is active; `grants` are the ids of the grants that depend
+    on it."""
+
+    id: int
+    label: str
+    number: str
+    authority: str
+    kind: LicenceKind
+    holder: str
+    models: list[str]
+    countries: list[str]
+    valid_from: date
+    valid_until: date
+    conditions: str
+    status: LicenceStatus
+    recorded_by: str
+    recorded_at: Timestamp
+    ended_by: str | None
+    ended_at: Timestamp | None
+    end_reason: str | None
+    grants: list[int]
+
+    @classmethod
+    def of(
+        cls, row: LicenceRow, models: Sequence[str], countries: Sequence[str], grants: Sequence[int]
+    ) -> Self:
+        return cls(
+            id=row.id or 0,
+            label=f"L{row.id}",
+            number=row.number,
+            authority=row.authority,
+            kind=LicenceKind(row.kind),
+            holder=row.holder_id,
+            models=list(models),
+            countries=list(countries),
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            conditions=row.conditions,
+            status=LicenceStatus(row.status),
+            recorded_by=row.recorded_by,
+            recorded_at=row.recorded_at,
+            ended_by=row.ended_by,
+            ended_at=row.ended_at,
+            end_reason=row.end_reason,
+            grants=list(grants),
         )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -11,17 +9,16 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from bot.domain.people import DirectoryError, Person, cell_text, check_header, parse_rows
+from bot.domain.people import DirectoryError, FileProblems, Person, check_header, parse_rows
 from bot.domain.text import clean_text
 from bot.services import approvals, offboarding
 from bot.services.context import Context
+from bot.services.csv_files import read_csv
 from bot.services.recheck import RecheckResult, recheck
 from bot.store import audit
 from bot.store import directory as people
 from bot.store.locks import directive_barrier
 from bot.store.tables import Person as PersonRow
-
-MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -46,39 +43,15 @@ class DepartureLimit(DirectoryError):
 
 
 def read_people(path: Path) -> list[Person]:
-    """Parse the directory CSV at `path` (UTF-8, optional BOM, header row; see DESIGN.md) into people,
-    in file order. Cells are cleaned as parse_row says (control characters dropped, so a NUL is read
-    the same for SQLite and PostgreSQL). Raises DirectoryError with (line, message) problems for a
-    missing, oversized or non-UTF-8 file, a bad header, bad rows or no rows (nothing is imported then)."""
+    """Parse the directory CSV at `path` (see DESIGN.md) into people, in file order. Cells are cleaned
+    as parse_row says (control characters dropped, so a NUL is read the same for SQLite and
+    PostgreSQL). Raises DirectoryError with (line, message) problems for a missing, oversized or
+    non-UTF-8 file, a bad header, bad rows or no rows (nothing is imported then)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise DirectoryError([(0, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")])
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise DirectoryError([(0, "file not found")]) from None
-    except UnicodeDecodeError as error:
-        raise DirectoryError([(0, f"not UTF-8 text ({error.reason} at byte {error.start})")]) from None
-    except OSError as error:
-        raise DirectoryError([(0, f"cannot be read ({error.strerror})")]) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if reader.fieldnames is None:
-        raise DirectoryError([(1, "the file is empty; the first line must be the header")])
-    header_problems = check_header(reader.fieldnames)
-    if header_problems:
-        raise DirectoryError([(1, p) for p in header_problems])
-
-    def rows() -> Any:
-        try:
-            for row in reader:
-                # Blank, or nothing but control characters (which cell_text drops): not a person.
-                if not any(cell_text(value) for key, value in row.items() if key is not None):
-                    continue
-                yield reader.line_num, row
-        except csv.Error as error:
-            raise DirectoryError([(reader.line_num, f"not valid CSV ({error})")]) from None
-
-    people_list = parse_rows(rows())
+        rows = read_csv(path, check_header)
+    except FileProblems as error:
+        raise DirectoryError(error.problems) from None
+    people_list = parse_rows(rows)
     if not people_list:
         raise DirectoryError([(1, "no people in the file")])
     return people_list

@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from bot.domain import directives as directive_rules
 from bot.domain.entitlement import DirectiveRule, Hold, Reason, describe
+from bot.domain.licences import utc_day
 from bot.domain.status import DirectiveStatus, OutboxKind, RequestStatus, StepStatus
 from bot.notify import outbox
 from bot.present.rows import model_name
@@ -67,7 +68,7 @@ def rule_inputs(ctx: Context, session: Session) -> RuleInputs:
         for directive, rule in in_force(session, ctx.clock())
         if directive.status == DirectiveStatus.ACTIVE
     ]
-    return RuleInputs.of(ctx.catalog, applied)
+    return RuleInputs.of(ctx.catalog, applied, utc_day(ctx.clock()))
 
 
 def recheck(ctx: Context, session: Session, *, trigger: str, actor: str = audit.SYSTEM) -> RecheckResult:
@@ -79,6 +80,7 @@ def recheck(ctx: Context, session: Session, *, trigger: str, actor: str = audit.
     recheck_id = store.open_recheck(session, trigger, actor, now)
     holds = store.update_holds(session, inputs, now, recheck_id, actor)
     suspended, reinstated = store.follow_holds(session, now, recheck_id, actor)
+    store.link_licences(session, inputs, now)
     stopped = _stop_refused_requests(ctx, session, inputs, recheck_id)
     result = RecheckResult(recheck_id, holds.opened, holds.released, suspended, reinstated, stopped)
     if suspended or reinstated:

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from bot.domain import policy as checks
 from bot.domain.chain import plan_steps
+from bot.domain.licences import utc_day
 from bot.domain.policy import Application
 from bot.domain.status import RequestStatus, StepStatus
 from bot.notify import outbox
@@ -80,6 +81,8 @@ def _submit(
             restrictions=restrictions_for(session, model, ctx.clock()) if model else (),
             departed=standing.departed,
             deactivated=standing.deactivated,
+            licences=standing.licences,
+            on=utc_day(ctx.clock()),
         ),
     )
     refusal = evaluation.refusal

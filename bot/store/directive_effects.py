@@ -15,10 +15,10 @@ from sqlalchemy import Integer, Select, and_, func, insert, literal, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.domain.directives import STOPPED_BY, Population
+from bot.domain.directives import STOPPED_BY
 from bot.domain.status import GrantStatus, RequestStatus, StepStatus
 from bot.store import audit
-from bot.store.directives import held_grants, pending_requests
+from bot.store.directives import Reach, held_grants, pending_requests
 from bot.store.tables import (
     AccessGrant,
     AccessRequest,
@@ -33,27 +33,21 @@ from bot.store.types import UTCDateTime
 # -- impact --------------------------------------------------------------------------------------------
 
 
-def held_grant_counts(
-    session: Session, models: tuple[str, ...], population: Population
-) -> list[tuple[str, GrantStatus, int]]:
+def held_grant_counts(session: Session, reach: Reach) -> list[tuple[str, GrantStatus, int]]:
     """(model, status, how many) of the grants the population holds on these models: the active ones a
     directive would suspend and those already suspended by another."""
     rows = session.exec(
         select(AccessGrant.model, AccessGrant.status, func.count())
-        .where(held_grants(models, population))
+        .where(held_grants(reach))
         .group_by(AccessGrant.model, AccessGrant.status)
     )
     return [(slug, GrantStatus(status), int(count)) for slug, status, count in rows]
 
 
-def pending_request_counts(
-    session: Session, models: tuple[str, ...], population: Population
-) -> list[tuple[str, int]]:
+def pending_request_counts(session: Session, reach: Reach) -> list[tuple[str, int]]:
     """(model, how many) of the population's pending requests that a directive would stop."""
     rows = session.exec(
-        select(AccessRequest.model, func.count())
-        .where(pending_requests(models, population))
-        .group_by(AccessRequest.model)
+        select(AccessRequest.model, func.count()).where(pending_requests(reach)).group_by(AccessRequest.model)
     )
     return [(slug, int(count)) for slug, count in rows]
 
@@ -64,8 +58,7 @@ def pending_request_counts(
 def suspend_grants(
     session: Session,
     directive_id: int,
-    models: tuple[str, ...],
-    population: Population,
+    reach: Reach,
     now: datetime,
     actor: str,
 ) -> None:
@@ -76,7 +69,7 @@ def suspend_grants(
             ["grant_id", "directive_id", "user_id", "suspended_at"],
             select(
                 AccessGrant.id, literal(directive_id, Integer), AccessGrant.user_id, literal(now, UTCDateTime)
-            ).where(held_grants(models, population)),
+            ).where(held_grants(reach)),
         )
     )
     held_here = col(AccessGrant.id).in_(
@@ -103,7 +96,7 @@ def suspend_grants(
     )
 
 
-def approver_copies(models: tuple[str, ...], population: Population) -> Select[Any]:
+def approver_copies(reach: Reach) -> Select[Any]:
     """A SELECT of `lane`, `address` and `ref_id`: the posted approval request of the current step of
     each pending request a directive will stop, to be updated once it is stopped."""
     post = aliased(OutboxMessage)
@@ -113,7 +106,7 @@ def approver_copies(models: tuple[str, ...], population: Population) -> Select[A
         .join(AccessRequest, col(AccessRequest.id) == col(ApprovalTask.request_id))
         .join(post, col(post.id) == col(ApprovalTask.outbox_id))
         .where(
-            pending_requests(models, population),
+            pending_requests(reach),
             col(ApprovalTask.position) == col(AccessRequest.current_step),
         )
     )
@@ -122,15 +115,14 @@ def approver_copies(models: tuple[str, ...], population: Population) -> Select[A
 def stop_requests(
     session: Session,
     directive_id: int,
-    models: tuple[str, ...],
-    population: Population,
+    reach: Reach,
     now: datetime,
     actor: str,
     reason: str,
 ) -> None:
     """Deny the population's pending requests for these models, citing the directive; their pending
     approval steps are cancelled."""
-    pending = pending_requests(models, population)
+    pending = pending_requests(reach)
     audit.record_rows(
         session,
         now,

@@ -6,7 +6,9 @@ who a directive covers; tests/unit/test_directive_rules.py proves the two select
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, false, func, or_, true, union
@@ -16,6 +18,7 @@ from bot.domain.directives import (
     CITIZENSHIP,
     EVERYONE,
     NON_US_PERSONS,
+    REQUIRE_LICENCE,
     RESTRICTING,
     USERS,
     Draft,
@@ -23,7 +26,9 @@ from bot.domain.directives import (
     Population,
     parse_population,
 )
+from bot.domain.licences import utc_day
 from bot.domain.status import HELD_GRANT_STATUSES, DirectiveStatus, RequestStatus
+from bot.store.licences import covered, link_grants
 from bot.store.tables import (
     AccessGrant,
     AccessRequest,
@@ -58,43 +63,79 @@ def covers(user_column: Any, population: Population) -> ColumnElement[bool]:
     raise ValueError(f"unknown population kind {population.kind!r}")
 
 
-def held_grants(models: list[str] | tuple[str, ...], population: Population) -> ColumnElement[bool]:
-    """Grants someone in the population holds (active or already suspended) on these models."""
+@dataclass(frozen=True)
+class Reach:
+    """Whom and what a directive takes access from: its models and population and, for a directive
+    that only requires a licence, the day (UTC) licences are judged on: people a licence of theirs
+    covers for a model are outside its reach for that model (bot/domain/licences.py)."""
+
+    models: tuple[str, ...]
+    population: Population
+    licensed_on: date | None = None
+
+    @classmethod
+    def of(cls, models: Iterable[str], population: Population, action: str, now: datetime) -> Reach:
+        return cls(tuple(models), population, utc_day(now) if action == REQUIRE_LICENCE else None)
+
+    def includes(self, user_column: Any, model_column: Any) -> ColumnElement[bool]:
+        """SQL for "this person's access to this model is within reach"."""
+        covered_by_population = and_(
+            model_column.in_(list(self.models)), covers(user_column, self.population)
+        )
+        if self.licensed_on is None:
+            return covered_by_population
+        return and_(covered_by_population, ~covered(user_column, model_column, self.licensed_on))
+
+
+def link_licensed_grants(session: Session, reach: Reach) -> None:
+    """For the reach of a require-licence directive: record the licences that keep the held grants of
+    people in its population outside it, as the licences those grants depend on."""
+    if reach.licensed_on is None:
+        return
+    link_grants(
+        session,
+        and_(
+            col(AccessGrant.status).in_(HELD_GRANT_STATUSES),
+            col(AccessGrant.model).in_(list(reach.models)),
+            covers(col(AccessGrant.user_id), reach.population),
+        ),
+        reach.licensed_on,
+    )
+
+
+def held_grants(reach: Reach) -> ColumnElement[bool]:
+    """Grants within the reach held (active or already suspended)."""
     return and_(
         col(AccessGrant.status).in_(HELD_GRANT_STATUSES),
-        col(AccessGrant.model).in_(list(models)),
-        covers(col(AccessGrant.user_id), population),
+        reach.includes(col(AccessGrant.user_id), col(AccessGrant.model)),
     )
 
 
-def pending_requests(models: list[str] | tuple[str, ...], population: Population) -> ColumnElement[bool]:
-    """Pending requests of someone in the population for one of these models."""
+def pending_requests(reach: Reach) -> ColumnElement[bool]:
+    """Pending requests within the reach."""
     return and_(
         AccessRequest.status == RequestStatus.PENDING,
-        col(AccessRequest.model).in_(list(models)),
-        covers(col(AccessRequest.requester_id), population),
+        reach.includes(col(AccessRequest.requester_id), col(AccessRequest.model)),
     )
 
 
-def affected_people(
-    models: tuple[str, ...], population: Population, directive_id: int
-) -> Select[Any] | CompoundSelect:
-    """A SELECT of `user_id`: everyone a directive speaks to, that is the people it names, or those in
-    its population who hold a grant or have a pending request for one of its models."""
-    if population.kind == USERS:
+def affected_people(reach: Reach, directive_id: int) -> Select[Any] | CompoundSelect:
+    """A SELECT of `user_id`: everyone a directive speaks to, that is the people it names, or those
+    within its reach who hold a grant or have a pending request."""
+    if reach.population.kind == USERS:
         return select(col(DirectiveUser.user_id).label("user_id")).where(
             DirectiveUser.directive_id == directive_id
         )
     return union(
-        select(col(AccessGrant.user_id).label("user_id")).where(held_grants(models, population)),
-        select(col(AccessRequest.requester_id).label("user_id")).where(pending_requests(models, population)),
+        select(col(AccessGrant.user_id).label("user_id")).where(held_grants(reach)),
+        select(col(AccessRequest.requester_id).label("user_id")).where(pending_requests(reach)),
     )
 
 
-def count_affected(session: Session, models: tuple[str, ...], population: Population) -> int:
-    """How many people a directive on `models` for `population` would speak to now (not for `users:`
-    populations, whose people are named)."""
-    affected = affected_people(models, population, 0).subquery()
+def count_affected(session: Session, reach: Reach) -> int:
+    """How many people a directive of this reach would speak to now (not for `users:` populations,
+    whose people are named)."""
+    affected = affected_people(reach, 0).subquery()
     return int(session.exec(select(func.count()).select_from(affected)).one())
 
 

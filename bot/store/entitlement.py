@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -24,41 +25,46 @@ from sqlalchemy import (
     literal,
     null,
     or_,
+    true,
 )
 from sqlalchemy import union_all as sql_union_all
 from sqlmodel import Session, col, select
 
 from bot.domain.catalog import SUSPENDED, Catalog
-from bot.domain.directives import RESTRICTING
+from bot.domain.directives import REQUIRE_LICENCE, RESTRICTING
 from bot.domain.entitlement import DirectiveRule, Hold, Standing
 from bot.store import directory as people
 from bot.store.accounts import deactivated
 from bot.store.directives import covers
+from bot.store.licences import covered, licences_held
 from bot.store.tables import Person, PersonCitizenship, SlackAccount
 
 
 @dataclass(frozen=True)
 class RuleInputs:
-    """What the rule reads besides the directory: the catalog's settings and the directives in force."""
+    """What the rule reads besides the directory and licences: the catalog's settings, the directives
+    in force, and the day (UTC) licences are judged on."""
 
     embargoed: frozenset[str]
     suspended_models: frozenset[str]
     us_persons_only: frozenset[str]
     directives: tuple[DirectiveRule, ...]
+    on: date
 
     @classmethod
-    def of(cls, catalog: Catalog, directives: Iterable[DirectiveRule]) -> RuleInputs:
+    def of(cls, catalog: Catalog, directives: Iterable[DirectiveRule], on: date) -> RuleInputs:
         models = catalog.models.values()
         return cls(
             embargoed=catalog.policy.embargoed_countries,
             suspended_models=frozenset(m.slug for m in models if m.status == SUSPENDED),
             us_persons_only=frozenset(m.slug for m in models if m.us_persons_only),
             directives=tuple(d for d in directives if d.action in RESTRICTING),
+            on=on,
         )
 
 
 def load_standing(session: Session, user_id: str) -> Standing:
-    """The person as the rule sees them: directory entry, departure, Slack account state."""
+    """The person as the rule sees them: directory entry, departure, Slack account state, licences."""
     return load_standings(session, [user_id])[user_id]
 
 
@@ -68,7 +74,8 @@ def load_standings(session: Session, user_ids: Iterable[str]) -> dict[str, Stand
     found = people.load_people(session, ids)
     departed = people.departed_ids(session, ids)
     gone = deactivated(session, ids)
-    return {u: Standing(u, found.get(u), u in departed, u in gone) for u in ids}
+    held = licences_held(session, ids)
+    return {u: Standing(u, found.get(u), u in departed, u in gone, held.get(u, ())) for u in ids}
 
 
 # A subject's condition that export compliance confirmed a hold (None: nothing is ever confirmed).
@@ -132,7 +139,14 @@ def reason_rows(
         *(
             of(
                 Hold.DIRECTIVE,
-                and_(model_column.in_(sorted(rule.models)), covers(user_column, rule.population)),
+                and_(
+                    model_column.in_(sorted(rule.models)),
+                    covers(user_column, rule.population),
+                    # A licence of theirs that covers them lifts a directive that only requires one.
+                    ~covered(user_column, model_column, inputs.on)
+                    if rule.action == REQUIRE_LICENCE
+                    else true(),
+                ),
                 directive_id=rule.directive_id,
             )
             for rule in inputs.directives

@@ -31,10 +31,13 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col, select
 
+from bot.domain.directives import REQUIRE_LICENCE
 from bot.domain.entitlement import Hold, Reason
 from bot.domain.status import HELD_GRANT_STATUSES, DirectiveStatus, GrantStatus, RequestStatus
 from bot.store import audit
+from bot.store.directives import covers
 from bot.store.entitlement import RuleInputs, reason_rows
+from bot.store.licences import link_grants
 from bot.store.tables import (
     AccessGrant,
     AccessRequest,
@@ -253,6 +256,22 @@ def update_holds(
     opened = _count(session, GrantHold.recheck_id == recheck_id) + _count(session, opened_here)
     session.exec(delete(RecheckReason).where(mine))  # type: ignore[call-overload]
     return HoldChanges(opened, released)
+
+
+def link_licences(session: Session, inputs: RuleInputs, now: datetime) -> None:
+    """Record, for every held grant a require-licence directive in force covers, the licences that
+    keep it active (those it depends on), unless already recorded."""
+    for rule in inputs.directives:
+        if rule.action == REQUIRE_LICENCE:
+            link_grants(
+                session,
+                and_(
+                    held(now),
+                    col(AccessGrant.model).in_(sorted(rule.models)),
+                    covers(col(AccessGrant.user_id), rule.population),
+                ),
+                inputs.on,
+            )
 
 
 def _audit_holds(

@@ -44,7 +44,7 @@ from bot.domain.recipient import Recipient, is_user_id
 from bot.store import tables
 from bot.store.db import Database
 from bot.store.directive_notices import is_person_address
-from bot.store.directives import held_grants
+from bot.store.directives import Reach, held_grants
 from bot.store.migrate import upgrade
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -665,7 +665,9 @@ def test_sql_and_python_populations_agree(database: Database) -> None:
         population = parse_population(text)
         with database.read() as session:
             selected = set(
-                session.exec(select(tables.AccessGrant.user_id).where(held_grants([MODEL], population))).all()
+                session.exec(
+                    select(tables.AccessGrant.user_id).where(held_grants(Reach((MODEL,), population)))
+                ).all()
             )
         expected = {user_id for user_id in holders if population.covers(user_id, directory.get(user_id))}
         assert selected == expected, text
@@ -679,7 +681,7 @@ def test_sql_population_selects_only_held_grants_on_the_named_models(database: D
     with database.read() as session:
         everyone = parse_population("everyone")
         on_other_model = session.exec(
-            select(tables.AccessGrant.user_id).where(held_grants(["fable-5"], everyone))
+            select(tables.AccessGrant.user_id).where(held_grants(Reach(("fable-5",), everyone)))
         ).all()
     assert on_other_model == []
 
@@ -721,7 +723,9 @@ def test_sql_and_python_populations_agree_on_a_generated_population(database: Da
         population = parse_population(text)
         with database.read() as session:
             selected = set(
-                session.exec(select(tables.AccessGrant.user_id).where(held_grants([MODEL], population))).all()
+                session.exec(
+                    select(tables.AccessGrant.user_id).where(held_grants(Reach((MODEL,), population)))
+                ).all()
             )
         expected = {user_id for user_id, person in people.items() if population.covers(user_id, person)}
         assert selected == expected, text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import insert
 from sqlmodel import col, select
 
 from bot.domain.catalog import AVAILABLE, SUSPENDED, Catalog, Model, Policy
-from bot.domain.directives import ACTIONS, NOTICE, SUSPEND, Population, parse_population
+from bot.domain.directives import ACTIONS, NOTICE, REQUIRE_LICENCE, SUSPEND, Population, parse_population
 from bot.domain.entitlement import (
     CONFIRMABLE,
     DirectiveRule,
@@ -23,7 +24,9 @@ from bot.domain.entitlement import (
     describe,
     refusal_reasons,
 )
+from bot.domain.licences import Licence, export_countries
 from bot.domain.people import Person
+from bot.domain.status import LicenceStatus
 from bot.store import tables
 from bot.store.db import Database
 from bot.store.entitlement import RuleInputs, reason_rows
@@ -167,6 +170,57 @@ MODELS = (
 COUNTRIES = ["US", "GB", "FR", "DE", "IR", "KP", "CU", "CN", "IN"]
 
 
+TODAY = NOW.date()
+
+
+def random_licences(rng: random.Random, user_ids: list[str], standings: dict[str, Standing]) -> list[Licence]:
+    """About one licence for every two people: most held by the person they were made for, covering
+    their export countries (when known) for some models, some falling short of a country, held by
+    someone else, or not in effect today."""
+    licences: list[Licence] = []
+    for user_id in user_ids:
+        if rng.random() < 0.5:
+            continue
+        person = standings[user_id].person
+        needed = export_countries(person) or frozenset(rng.sample(COUNTRIES, 2))
+        countries = set(needed) | set(rng.sample(COUNTRIES, rng.randint(0, 2)))
+        if countries and rng.random() < 0.15:
+            countries.discard(rng.choice(sorted(countries)))  # falls short of one country
+        start = TODAY + timedelta(days=rng.choice([-400, -30, -1, 0, 0, 0, 1, 20]))
+        end = max(start, TODAY + timedelta(days=rng.choice([-2, -1, 0, 0, 1, 30, 365])))
+        licences.append(
+            Licence(
+                licence_id=len(licences) + 1,
+                holder_id=user_id if rng.random() < 0.9 else rng.choice(user_ids),
+                models=frozenset(rng.sample([m.slug for m in MODELS], rng.randint(1, 4))),
+                countries=frozenset(countries or {"GB"}),
+                valid_from=start,
+                valid_until=end,
+                status=rng.choice(
+                    [*[LicenceStatus.ACTIVE] * 6, LicenceStatus.REVOKED, LicenceStatus.EXPIRED]
+                ),
+            )
+        )
+    return licences
+
+
+def licence_row(licence: Licence) -> dict[str, object]:
+    return {
+        "id": licence.licence_id,
+        "number": f"EX-{licence.licence_id}",
+        "authority": "BIS",
+        "kind": "export",
+        "holder_id": licence.holder_id,
+        "valid_from": licence.valid_from,
+        "valid_until": licence.valid_until,
+        "conditions": "",
+        "status": licence.status,
+        "recorded_by": "test",
+        "recorded_at": NOW,
+        "updated_at": NOW,
+    }
+
+
 def random_population(rng: random.Random, user_ids: list[str]) -> Population:
     kind = rng.choice(["everyone", "non-us-persons", "citizenship", "users"])
     if kind == "citizenship":
@@ -180,7 +234,9 @@ def test_sql_and_the_function_give_the_same_reasons_on_a_generated_population(da
     """1,200 people with random facts (US-person yes, no or unknown; none to three citizenships, some
     embargoed; a work country or none; one in twelve missing from the directory, some departed, some
     deactivated in Slack), a grant on each of five models (open, US persons only, suspended, both), random
-    confirmations, and random directives of every population and action."""
+    confirmations, random directives of every population and action (require-licence among them), and
+    random licences (held by the person or someone else; models and countries that cover them or fall
+    short; active, revoked, expired, not yet valid or lapsed)."""
     rng = random.Random(20261201)
     user_ids = [f"U{n:08d}" for n in range(1200)]
     standings: dict[str, Standing] = {}
@@ -238,10 +294,14 @@ def test_sql_and_the_function_give_the_same_reasons_on_a_generated_population(da
             n + 1,
             frozenset(rng.sample([m.slug for m in MODELS], rng.randint(1, 3))),
             random_population(rng, user_ids),
-            rng.choice(ACTIONS),
+            REQUIRE_LICENCE if n < 3 else rng.choice(ACTIONS),
         )
         for n in range(8)
     ]
+    licences = random_licences(rng, user_ids, standings)
+    for licence in licences:
+        holder = standings[licence.holder_id]
+        standings[licence.holder_id] = replace(holder, licences=(*holder.licences, licence))
     with database.uow() as uow:
         connection = uow.session.connection()
         connection.execute(insert(tables.Person), people_rows)
@@ -250,10 +310,19 @@ def test_sql_and_the_function_give_the_same_reasons_on_a_generated_population(da
         connection.execute(insert(tables.AccessGrant), grant_rows)
         rows = [{"grant_id": g, "hold": str(h)} for g, held in confirmations.items() for h in sorted(held)]
         connection.execute(insert(tables.GrantConfirmation), rows)
+        connection.execute(insert(tables.Licence), [licence_row(licence) for licence in licences])
+        connection.execute(
+            insert(tables.LicenceModel),
+            [{"licence_id": x.licence_id, "model": m} for x in licences for m in sorted(x.models)],
+        )
+        connection.execute(
+            insert(tables.LicenceCountry),
+            [{"licence_id": x.licence_id, "country": c} for x in licences for c in sorted(x.countries)],
+        )
         uow.commit()
 
     catalog = Catalog(models={m.slug: m for m in MODELS}, policy=Policy(embargoed_countries=EMBARGOED))
-    inputs = RuleInputs.of(catalog, directives)
+    inputs = RuleInputs.of(catalog, directives, TODAY)
     with database.read() as session:
         reason = grant_reasons(inputs, NOW)
         found = session.exec(
@@ -265,6 +334,7 @@ def test_sql_and_the_function_give_the_same_reasons_on_a_generated_population(da
 
     models = {m.slug: m for m in MODELS}
     expected: dict[int, set[tuple[str, int | None, bool]]] = {}
+    exempted = 0
     for row in grant_rows[: len(user_ids) * len(MODELS)]:
         given = refusal_reasons(
             standings[row["user_id"]],
@@ -272,7 +342,17 @@ def test_sql_and_the_function_give_the_same_reasons_on_a_generated_population(da
             embargoed=EMBARGOED,
             directives=directives,
             confirmed=confirmations[row["id"]],
+            on=TODAY,
         )
+        unlicensed = refusal_reasons(
+            replace(standings[row["user_id"]], licences=()),
+            models[row["model"]],
+            embargoed=EMBARGOED,
+            directives=directives,
+            confirmed=confirmations[row["id"]],
+            on=TODAY,
+        )
+        exempted += len(unlicensed) - len(given)
         if given:
             expected[row["id"]] = {(str(r.hold), r.directive_id, r.unknown) for r in given}
     assert by_sql == expected
@@ -280,6 +360,14 @@ def test_sql_and_the_function_give_the_same_reasons_on_a_generated_population(da
     kinds = {(hold, unknown) for reasons_of in expected.values() for hold, _, unknown in reasons_of}
     assert kinds >= {(str(h), False) for h in Hold} | {(str(h), True) for h in CONFIRMABLE}
     assert len(expected) > 1000 and len(expected) < len(user_ids) * len(MODELS)
+    # Licences lift many require-licence holds, and leave many others in place.
+    licensed_holds = sum(
+        1
+        for reasons_of in expected.values()
+        for hold, d, _ in reasons_of
+        if hold == "directive" and d in (1, 2, 3)
+    )
+    assert exempted > 100 and licensed_holds > 100
 
 
 def test_pending_requests_are_stopped_only_for_known_facts(database: Database) -> None:
@@ -306,7 +394,7 @@ def test_pending_requests_are_stopped_only_for_known_facts(database: Database) -
         col(tables.AccessRequest.requester_id),
         col(tables.AccessRequest.model),
         tables.AccessRequest.status == "pending",
-        RuleInputs.of(catalog, []),
+        RuleInputs.of(catalog, [], TODAY),
         known_only=True,
     ).subquery()
     with database.read() as session:

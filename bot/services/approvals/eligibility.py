@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.domain.catalog import MANAGER
+from bot.domain.licences import utc_day
 from bot.domain.people import Person
 from bot.domain.policy import DENY as DENY_OUTCOME
 from bot.domain.policy import (
@@ -74,6 +75,8 @@ def grant_blocker(
         restrictions=restrictions,
         departed=standing.departed,
         deactivated=standing.deactivated,
+        licences=standing.licences,
+        on=utc_day(ctx.clock()),
     )
     reasons = application_reasons(ctx.catalog, model, application, request.requester_id)
     for result in (

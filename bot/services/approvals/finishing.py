@@ -3,19 +3,23 @@ told, and the expiry of a request nobody decided in time."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.domain.entitlement import CONFIRMABLE
+from bot.domain.entitlement import CONFIRMABLE, exempting_licences
+from bot.domain.licences import Licence, utc_day
 from bot.domain.policy import REVIEW
 from bot.domain.status import GrantStatus, RequestStatus, StepStatus
 from bot.notify import outbox
 from bot.services.approvals.notices import refresh_step_messages, tell_requester
 from bot.services.context import Context
+from bot.services.restrictions import restrictions_for
 from bot.store import approvals as tasks
 from bot.store import audit
 from bot.store import requests as queries
+from bot.store.entitlement import load_standing
+from bot.store.licences import link_grant
 from bot.store.locks import directive_barrier
 from bot.store.tables import AccessGrant, AccessRequest
 
@@ -77,6 +81,8 @@ def create_grant(ctx: Context, session: Session, request: AccessRequest) -> Acce
     # answered by an export-compliance step) stay confirmed for this grant's re-checks.
     confirmed = {r["check"] for r in request.policy_results if r.get("outcome") == REVIEW}
     queries.confirm_holds(session, grant.id or 0, [h for h in CONFIRMABLE if h.value in confirmed])
+    licensed = _exempting_licences(ctx, session, request, now)
+    link_grant(session, grant.id or 0, [licence.licence_id for licence in licensed])
     audit.record(
         session,
         actor=audit.SYSTEM,
@@ -89,9 +95,24 @@ def create_grant(ctx: Context, session: Session, request: AccessRequest) -> Acce
             "model": grant.model,
             "request_id": request.id,
         },
-        detail={"expires_at": grant.expires_at.isoformat()},
+        detail={
+            "expires_at": grant.expires_at.isoformat(),
+            **({"licences": [licence.licence_id for licence in licensed]} if licensed else {}),
+        },
     )
     return grant
+
+
+def _exempting_licences(
+    ctx: Context, session: Session, request: AccessRequest, now: datetime
+) -> tuple[Licence, ...]:
+    """The licences that let the requester past a require-licence directive in force on the model:
+    the ones the new grant depends on."""
+    model = ctx.catalog.model(request.model)
+    if model is None:
+        return ()
+    rules = [r.rule for r in restrictions_for(session, model, now)]
+    return exempting_licences(load_standing(session, request.requester_id), model, rules, utc_day(now))
 
 
 def expire_request(ctx: Context, session: Session, request: AccessRequest) -> None:

@@ -19,7 +19,7 @@ from bot.present.directives import directive_data
 from bot.present.replies import Screen
 from bot.services.context import Context
 from bot.store import directive_notices as notices
-from bot.store.directives import affected_people
+from bot.store.directives import Reach, affected_people
 from bot.store.tables import Directive
 
 
@@ -34,7 +34,7 @@ def broadcast(
     if phase == DirectivePhase.LIFTING:
         people = notices.touched_people(directive_id)
     else:
-        people = affected_people(draft.models, draft.population, directive_id)
+        people = affected_people(Reach.of(draft.models, draft.population, draft.action, now), directive_id)
     outbox.queue_selected(
         session,
         OutboxKind.POST,

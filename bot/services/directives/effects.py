@@ -13,6 +13,7 @@ from bot.notify import outbox
 from bot.services.context import Context
 from bot.services.directives.broadcast import broadcast
 from bot.store import directive_effects as effects
+from bot.store.directives import Reach, link_licensed_grants
 from bot.store.tables import Directive
 
 
@@ -34,15 +35,18 @@ def put_in_force(ctx: Context, session: Session, directive: Directive, draft: Dr
     if draft.action not in RESTRICTING:
         return
     actor = actor_of(directive_id)
-    effects.suspend_grants(session, directive_id, draft.models, draft.population, now, actor)
+    reach = Reach.of(draft.models, draft.population, draft.action, now)
+    effects.suspend_grants(session, directive_id, reach, now, actor)
+    # Grants a licence keeps outside its reach now depend on that licence.
+    link_licensed_grants(session, reach)
     # Every approver's copy of a stopped request is updated (composed at send time, see
     # bot/notify/compose.py); chosen before the requests change, while they are still pending.
     outbox.queue_selected(
         session,
         OutboxKind.UPDATE,
-        effects.approver_copies(draft.models, draft.population),
+        effects.approver_copies(reach),
         {"compose": "approval_copy"},
         now=now,
     )
     reason = f"Stopped by directive D{directive_id} ({directive.reference}): {directive.title}."
-    effects.stop_requests(session, directive_id, draft.models, draft.population, now, actor, reason)
+    effects.stop_requests(session, directive_id, reach, now, actor, reason)

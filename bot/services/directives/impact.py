@@ -70,13 +70,14 @@ def measure(
         )
         for slug in models
     }
+    reach = rows.Reach.of(models, population, action, ctx.clock())
     if action in RESTRICTING:
-        for slug, status, count in effects.held_grant_counts(session, models, population):
+        for slug, status, count in effects.held_grant_counts(session, reach):
             if status == GrantStatus.ACTIVE:
                 impacts[slug].grants_suspended = count
             else:
                 impacts[slug].grants_already_suspended = count
-        for slug, count in effects.pending_request_counts(session, models, population):
+        for slug, count in effects.pending_request_counts(session, reach):
             impacts[slug].requests_stopped = count
     outside: list[str] = []
     if population.kind == USERS:
@@ -84,6 +85,6 @@ def measure(
         listed = people.load_people(session, sorted(population.users))
         outside = sorted(population.users - set(listed))
     else:
-        people_count = rows.count_affected(session, models, population)
+        people_count = rows.count_affected(session, reach)
     channels = sorted({c for m in impacts.values() for c in m.channels})
     return Impact([impacts[s] for s in models], people_count, channels, action, outside)

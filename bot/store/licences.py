@@ -1,0 +1,353 @@
+"""Export licences on record, and the licence coverage rule as SQL.
+
+`covered` is the set-based form of `covering` (bot/domain/licences.py): the entitlement rule's SQL
+(bot/store/entitlement.py) and a directive's effects (bot/store/directives.py) use it so that a
+require-licence directive never holds a person a licence of theirs covers.
+tests/unit/test_entitlement_rule.py proves the two agree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, insert, literal, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from bot.domain.licences import UNITED_STATES, Licence, LicenceTerms
+from bot.domain.status import LicenceStatus
+from bot.store.directory import chunks
+from bot.store.tables import (
+    AccessGrant,
+    GrantLicence,
+    LicenceCountry,
+    LicenceModel,
+    LicenceWarning,
+    Person,
+    PersonCitizenship,
+)
+from bot.store.tables import Licence as LicenceRow
+
+# -- the coverage rule ----------------------------------------------------------------------------------
+
+
+def in_effect(on: date) -> ColumnElement[bool]:
+    """SQL for "this licence row is active and `on` is between its first and last day"."""
+    return and_(
+        LicenceRow.status == LicenceStatus.ACTIVE,
+        col(LicenceRow.valid_from) <= on,
+        col(LicenceRow.valid_until) >= on,
+    )
+
+
+def _exists(table: Any, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """EXISTS over `table` alone: every other table the conditions name is the enclosing query's, at
+    any depth (SQLAlchemy correlates only one level by itself)."""
+    return select(literal(1)).select_from(table).where(*conditions).correlate_except(table).exists()
+
+
+def covering_licence(user_column: Any, model_column: Any, on: date) -> ColumnElement[bool]:
+    """SQL, correlated to a LicenceRow in the enclosing query, for "this licence covers the user for the
+    model on the day `on`": held by them, in effect, naming the model and every country their access is
+    an export to; never when their citizenship or work country is not on file."""
+    licence_id = col(LicenceRow.id)
+    citizenship = aliased(PersonCitizenship)
+    person = aliased(Person)
+
+    def names(country: Any) -> ColumnElement[bool]:
+        return _exists(
+            LicenceCountry, LicenceCountry.licence_id == licence_id, LicenceCountry.country == country
+        )
+
+    return and_(
+        LicenceRow.holder_id == user_column,
+        in_effect(on),
+        _exists(LicenceModel, LicenceModel.licence_id == licence_id, LicenceModel.model == model_column),
+        # Facts on file: at least one citizenship, and a work country.
+        _exists(citizenship, citizenship.slack_user_id == user_column),
+        # Each citizenship other than US named (deemed export) ...
+        ~_exists(
+            PersonCitizenship,
+            PersonCitizenship.slack_user_id == user_column,
+            PersonCitizenship.country != UNITED_STATES,
+            ~names(PersonCitizenship.country),
+        ),
+        # ... and the work country, unless it is the United States.
+        _exists(
+            person,
+            person.slack_user_id == user_column,
+            col(person.work_country).is_not(None),
+            or_(person.work_country == UNITED_STATES, names(person.work_country)),
+        ),
+    )
+
+
+def covered(user_column: Any, model_column: Any, on: date) -> ColumnElement[bool]:
+    """SQL for "a licence of the user covers them for the model on the day `on`"."""
+    return _exists(LicenceRow, covering_licence(user_column, model_column, on))
+
+
+# -- reading --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredLicence:
+    """A licence row with its models and countries."""
+
+    row: LicenceRow
+    models: tuple[str, ...]
+    countries: tuple[str, ...]
+
+    @property
+    def licence(self) -> Licence:
+        return Licence(
+            licence_id=self.row.id or 0,
+            holder_id=self.row.holder_id,
+            models=frozenset(self.models),
+            countries=frozenset(self.countries),
+            valid_from=self.row.valid_from,
+            valid_until=self.row.valid_until,
+            status=LicenceStatus(self.row.status),
+            number=self.row.number,
+            authority=self.row.authority,
+            kind=self.row.kind,
+        )
+
+
+def _records(session: Session, rows: list[LicenceRow]) -> list[StoredLicence]:
+    models: dict[int, list[str]] = defaultdict(list)
+    countries: dict[int, list[str]] = defaultdict(list)
+    ids = [r.id for r in rows if r.id is not None]
+    for start in range(0, len(ids), 1000):
+        part = ids[start : start + 1000]
+        for licence_id, model in session.exec(
+            select(LicenceModel.licence_id, LicenceModel.model).where(col(LicenceModel.licence_id).in_(part))
+        ):
+            models[licence_id].append(model)
+        for licence_id, country in session.exec(
+            select(LicenceCountry.licence_id, LicenceCountry.country).where(
+                col(LicenceCountry.licence_id).in_(part)
+            )
+        ):
+            countries[licence_id].append(country)
+    return [
+        StoredLicence(r, tuple(sorted(models[r.id or 0])), tuple(sorted(countries[r.id or 0]))) for r in rows
+    ]
+
+
+def licences_held(session: Session, user_ids: Iterable[str]) -> dict[str, tuple[Licence, ...]]:
+    """User id -> every licence on record they hold (any status), by id; a few queries per thousand."""
+    found: dict[str, list[Licence]] = defaultdict(list)
+    for part in chunks(sorted(set(user_ids))):
+        rows = list(
+            session.exec(
+                select(LicenceRow).where(col(LicenceRow.holder_id).in_(part)).order_by(col(LicenceRow.id))
+            ).all()
+        )
+        for record in _records(session, rows):
+            found[record.row.holder_id].append(record.licence)
+    return {user_id: tuple(licences) for user_id, licences in found.items()}
+
+
+def find_licence(session: Session, licence_id: int, *, lock: bool = False) -> StoredLicence | None:
+    """One licence with its models and countries; `lock` takes its row lock (PostgreSQL)."""
+    query = select(LicenceRow).where(LicenceRow.id == licence_id)
+    row = session.exec(query.with_for_update() if lock else query).first()
+    return _records(session, [row])[0] if row is not None else None
+
+
+def by_number(session: Session, authority: str, number: str) -> StoredLicence | None:
+    row = session.exec(
+        select(LicenceRow).where(LicenceRow.authority == authority, LicenceRow.number == number)
+    ).first()
+    return _records(session, [row])[0] if row is not None else None
+
+
+def list_licences(
+    session: Session, *, holder: str | None = None, status: LicenceStatus | None = None
+) -> list[StoredLicence]:
+    """Licences by id, optionally of one holder and in one status."""
+    query = select(LicenceRow).order_by(col(LicenceRow.id))
+    if holder is not None:
+        query = query.where(LicenceRow.holder_id == holder)
+    if status is not None:
+        query = query.where(LicenceRow.status == status)
+    return _records(session, list(session.exec(query).all()))
+
+
+def grant_licences(session: Session, grant_ids: list[int]) -> dict[int, list[int]]:
+    """Grant id -> ids of the licences it depends on, ascending."""
+    found: dict[int, list[int]] = {g: [] for g in grant_ids}
+    for start in range(0, len(grant_ids), 1000):
+        for grant_id, licence_id in session.exec(
+            select(GrantLicence.grant_id, GrantLicence.licence_id)
+            .where(col(GrantLicence.grant_id).in_(grant_ids[start : start + 1000]))
+            .order_by(col(GrantLicence.licence_id))
+        ):
+            found[grant_id].append(licence_id)
+    return found
+
+
+def licence_grants(session: Session, licence_ids: list[int]) -> dict[int, list[int]]:
+    """Licence id -> ids of the grants that depend on it, ascending."""
+    found: dict[int, list[int]] = {i: [] for i in licence_ids}
+    for start in range(0, len(licence_ids), 1000):
+        for licence_id, grant_id in session.exec(
+            select(GrantLicence.licence_id, GrantLicence.grant_id)
+            .where(col(GrantLicence.licence_id).in_(licence_ids[start : start + 1000]))
+            .order_by(col(GrantLicence.grant_id))
+        ):
+            found[licence_id].append(grant_id)
+    return found
+
+
+# -- writing --------------------------------------------------------------------------------------------
+
+
+def add_licence(
+    session: Session, terms: LicenceTerms, holder_id: str, actor: str, now: datetime, status: LicenceStatus
+) -> LicenceRow:
+    """Store a checked licence with its models and countries; returns the flushed row."""
+    row = LicenceRow(
+        number=terms.number,
+        authority=terms.authority,
+        kind=terms.kind,
+        holder_id=holder_id,
+        valid_from=terms.valid_from,
+        valid_until=terms.valid_until,
+        conditions=terms.conditions,
+        status=status,
+        recorded_by=actor,
+        recorded_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    _set_scope(session, row.id or 0, terms)
+    return row
+
+
+def update_licence(
+    session: Session, row: LicenceRow, terms: LicenceTerms, holder_id: str, now: datetime
+) -> None:
+    """Replace a licence's terms (same authority and number) with `terms`."""
+    row.kind = terms.kind
+    row.holder_id = holder_id
+    row.valid_from = terms.valid_from
+    row.valid_until = terms.valid_until
+    row.conditions = terms.conditions
+    row.updated_at = now
+    session.add(row)
+    session.exec(delete(LicenceModel).where(col(LicenceModel.licence_id) == row.id))  # type: ignore[call-overload]
+    session.exec(delete(LicenceCountry).where(col(LicenceCountry.licence_id) == row.id))  # type: ignore[call-overload]
+    session.flush()
+    _set_scope(session, row.id or 0, terms)
+
+
+def _set_scope(session: Session, licence_id: int, terms: LicenceTerms) -> None:
+    session.add_all(LicenceModel(licence_id=licence_id, model=m) for m in sorted(terms.models))
+    session.add_all(LicenceCountry(licence_id=licence_id, country=c) for c in sorted(terms.countries))
+    session.flush()
+
+
+def end_licence(
+    session: Session, row: LicenceRow, status: LicenceStatus, actor: str, reason: str, now: datetime
+) -> None:
+    """Mark a licence revoked or expired, with who and why."""
+    row.status = status
+    row.ended_by = actor
+    row.ended_at = now
+    row.end_reason = reason
+    row.updated_at = now
+    session.add(row)
+    session.flush()
+
+
+def lapsed(session: Session, today: date, *, lock: bool = True) -> list[LicenceRow]:
+    """Active licences whose last day is before `today` (UTC); with `lock`, those no other transaction
+    has locked, locked for the caller (PostgreSQL)."""
+    query = (
+        select(LicenceRow)
+        .where(LicenceRow.status == LicenceStatus.ACTIVE, col(LicenceRow.valid_until) < today)
+        .order_by(col(LicenceRow.id))
+    )
+    return list(session.exec(query.with_for_update(skip_locked=True) if lock else query).all())
+
+
+def due_warnings(session: Session, today: date, lead_days: Iterable[int]) -> list[tuple[LicenceRow, int]]:
+    """(licence, lead) for every active licence whose last day is at most `lead` days after `today` and
+    that has not been warned for that lead yet; only the shortest lead due is returned per licence, and
+    the longer ones due with it are skipped (recorded as queued by `record_warnings`)."""
+    leads = sorted(set(lead_days))
+    if not leads:
+        return []
+    rows = session.exec(
+        select(LicenceRow)
+        .where(
+            LicenceRow.status == LicenceStatus.ACTIVE,
+            col(LicenceRow.valid_until) >= today,
+            col(LicenceRow.valid_until) <= date.fromordinal(today.toordinal() + leads[-1]),
+        )
+        .order_by(col(LicenceRow.id))
+    ).all()
+    warned: dict[int, set[int]] = defaultdict(set)
+    ids = [r.id or 0 for r in rows]
+    for start in range(0, len(ids), 1000):
+        for licence_id, days in session.exec(
+            select(LicenceWarning.licence_id, LicenceWarning.days_before).where(
+                col(LicenceWarning.licence_id).in_(ids[start : start + 1000])
+            )
+        ):
+            warned[licence_id].add(days)
+    due = []
+    for row in rows:
+        left = row.valid_until.toordinal() - today.toordinal()
+        reached = [lead for lead in leads if left <= lead]
+        if reached and reached[0] not in warned[row.id or 0]:
+            due.append((row, reached[0]))
+    return due
+
+
+def record_warnings(session: Session, licence_id: int, leads: Iterable[int], now: datetime) -> None:
+    """Record that the warnings for these leads were queued (the ones not yet recorded)."""
+    known = set(
+        session.exec(select(LicenceWarning.days_before).where(LicenceWarning.licence_id == licence_id)).all()
+    )
+    session.add_all(
+        LicenceWarning(licence_id=licence_id, days_before=lead, queued_at=now)
+        for lead in sorted(set(leads) - known)
+    )
+    session.flush()
+
+
+def link_grants(session: Session, grants: ColumnElement[bool], on: date) -> None:
+    """Record, for each grant matching `grants` (SQL over AccessGrant: grants a require-licence directive
+    in force covers), the licences that cover its holder for its model on the day `on`, unless already
+    recorded: the licences the grant depends on."""
+    session.exec(  # type: ignore[call-overload]
+        insert(GrantLicence).from_select(
+            ["grant_id", "licence_id"],
+            select(AccessGrant.id, LicenceRow.id)
+            .select_from(AccessGrant)
+            .join(LicenceRow, col(LicenceRow.holder_id) == col(AccessGrant.user_id))
+            .where(
+                grants,
+                covering_licence(col(AccessGrant.user_id), col(AccessGrant.model), on),
+                ~_exists(
+                    GrantLicence,
+                    GrantLicence.grant_id == AccessGrant.id,
+                    GrantLicence.licence_id == LicenceRow.id,
+                ),
+            ),
+        )
+    )
+
+
+def link_grant(session: Session, grant_id: int, licence_ids: Iterable[int]) -> None:
+    """Record that a new grant depends on these licences."""
+    session.add_all(GrantLicence(grant_id=grant_id, licence_id=i) for i in sorted(set(licence_ids)))
+    session.flush()
