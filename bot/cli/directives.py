@@ -96,5 +96,5 @@ def _grant_outcome(grant: ReportGrant) -> str:
     if grant.released_at and grant.status_now == GrantStatus.ACTIVE:
         return "suspended, then reinstated"
     if grant.status_now == GrantStatus.SUSPENDED:
-        return "suspended"
+        return f"suspended (held by {' '.join(grant.held_by)})" if grant.held_by else "suspended"
     return f"suspended, now {grant.status_now}"

@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.config import load_settings
+from bot.domain.licences import utc_day
 from bot.emulator import SlackDriver, SlackEmulator, message_to_text
 from bot.runtime import build_runtime
 from bot.server import SLACK_PATH, wsgi_app
+from bot.services.context import Context
 from bot.services.directory import import_directory
+from bot.services.licences import record_licence, revoke_licence
 from bot.store import migrate
 
 DIRECTORY = Path(__file__).with_name("directory.csv")
@@ -112,6 +115,8 @@ def run_demo(out: TextIO = sys.stdout) -> int:
         slack = SlackDriver(url, SIGNING_SECRET, emu)
         try:
             play(demo, slack, emu, result.added, database_url)
+            play_licences(demo, slack, emu, runtime.ctx)
+            say_done(demo, database_url)
         finally:
             runtime.stop()
             server.close()
@@ -152,12 +157,7 @@ def play(demo: Demo, slack: SlackDriver, emu: SlackEmulator, people: int, databa
     demo.new_messages(emu, ian)
 
     say("6. Boris (a German national, not a US person) gets Mythos 5 the same way:")
-    slack.command(boris, f"request mythos-5 7d {JUSTIFICATION}")
-    for approver in (maria, owen, carla):
-        approve_latest(slack, emu, approver)
-    emu.wait_for(lambda: any("is approved" in m["text"] for m in emu.messages(boris)))
-    for who in (boris, maria, owen, carla, alice):
-        demo.new_messages(emu, who)
+    grant_quietly(demo, slack, emu, boris, (maria, owen, carla), alice)
     say("   Maria, Owen and Carla each clicked [Approve]; Boris now holds a grant for Mythos 5.")
     say()
 
@@ -203,8 +203,82 @@ def play(demo: Demo, slack: SlackDriver, emu: SlackEmulator, people: int, databa
     demo.show(dana, "sees:", reply.json or {})
     emu.wait_for(lambda: any("has been lifted" in m["text"] for m in emu.messages(boris)))
     demo.show_new(emu, boris)
-    say(f"Done. The grants, requests, directive and audit trail were in {database_url} (deleted now).")
-    say("Next: `accessbot --help`, and the README for connecting a real Slack workspace.")
+
+
+def play_licences(demo: Demo, slack: SlackDriver, emu: SlackEmulator, ctx: Context) -> None:
+    """The licence story: under a require-licence directive, the foreign national with a licence keeps
+    access and the one without loses it; revoking the licence suspends the grant at once."""
+    boris, eve, maria, owen, carla, dana = (
+        "U0BORIS01", "U0EVE0001", "U0MARIA01", "U0OWEN001", "U0CARLA01", "U0ADMIN01",
+    )  # fmt: skip
+    say = demo.say
+    say("11. Eve (a French national) gets Mythos 5 too. Then Carla (export compliance) records the export")
+    say("    licence the authority issued for Boris:")
+    grant_quietly(demo, slack, emu, eve, (maria, owen, carla), boris)
+    today = utc_day(ctx.clock())
+    until = today.replace(year=today.year + 1)
+    command = "accessbot licence add --number EX-2026-0117 --authority BIS --kind deemed-export"
+    say(f"    {command} --holder {boris} \\")
+    say(f"      --models mythos-5 --countries DE --valid-from {today} --valid-until {until}")
+    recorded = record_licence(
+        ctx,
+        {
+            "number": "EX-2026-0117", "authority": "BIS", "kind": "deemed-export", "holder": boris,
+            "models": "mythos-5", "countries": "DE", "valid_from": today.isoformat(),
+            "valid_until": until.isoformat(),
+        },
+        actor=carla,
+    )  # fmt: skip
+    say(f"    recorded L{recorded.licence_id}")
+    say()
+
+    say("12. A second order: Mythos 5 needs a licence for foreign nationals. Dana issues it with")
+    say("    /directive (action: require-licence). Boris's licence covers him; Eve has none:")
+    slack.command(dana, "", command="/directive")
+    form = emu.wait_for(lambda: [v for v in emu.views_opened(dana) if not v.get("closed")])[-1]
+    slack.submit_view(
+        dana,
+        form["id"],
+        {
+            "d_title": "Licence required for Mythos 5",
+            "d_authority": "US Department of Commerce",
+            "d_reference": "EO-2026-118",
+            "d_notice": ORDER,
+            "d_models": ["mythos-5"],
+            "d_population": "non-us-persons",
+            "d_action": "require-licence",
+        },
+    )
+    slack.submit_view(dana, form["id"], {})
+    emu.wait_for(lambda: any("Directive D2" in m["text"] for m in emu.messages(eve)))
+    demo.show_new(emu, eve)
+    say(f"    Boris gets no notice: his grant stays active under licence L{recorded.licence_id}.")
+    demo.new_messages(emu, boris)
+    say()
+
+    say(f"13. BIS withdraws the licence. Carla: accessbot licence revoke L{recorded.licence_id} --reason ...")
+    say("    The re-check runs in the same transaction: Boris's grant is suspended, and he is told why:")
+    revoke_licence(ctx, recorded.licence_id, "BIS withdrew the licence", actor=carla)
+    emu.wait_for(lambda: any(m["text"].endswith("is suspended") for m in emu.messages(boris)))
+    demo.show_new(emu, boris)
+
+
+def say_done(demo: Demo, database_url: str) -> None:
+    demo.say(f"Done. The grants, requests, directives and audit trail were in {database_url} (deleted now).")
+    demo.say("Next: `accessbot --help`, and the README for connecting a real Slack workspace.")
+
+
+def grant_quietly(
+    demo: Demo, slack: SlackDriver, emu: SlackEmulator, who: str, approvers: tuple[str, ...], *others: str
+) -> None:
+    """`who` asks for Mythos 5 and each approver approves, without printing the messages (already shown
+    once for Alice); everyone's new messages are marked seen."""
+    slack.command(who, f"request mythos-5 7d {JUSTIFICATION}")
+    for approver in approvers:
+        approve_latest(slack, emu, approver)
+    emu.wait_for(lambda: any("is approved" in m["text"] for m in emu.messages(who)))
+    for person in (who, *approvers, *others):
+        demo.new_messages(emu, person)
 
 
 def approve_latest(slack: SlackDriver, emu: SlackEmulator, approver: str) -> None:

@@ -67,11 +67,13 @@ class DirectiveRule:
 @dataclass(frozen=True, order=True)
 class Reason:
     """One reason access is refused. `unknown` when the fact behind it is missing rather than refusing;
-    `directive_id` for a directive."""
+    `directive_id` for a directive, and `licence` when that directive only requires an export licence
+    (one that covers the person would lift it)."""
 
     hold: Hold
     directive_id: int | None = None
     unknown: bool = False
+    licence: bool = False
 
     @property
     def label(self) -> str:
@@ -115,7 +117,7 @@ def refusal_reasons(
     if model.status == SUSPENDED:
         reasons.append(Reason(Hold.MODEL_SUSPENDED))
     reasons += [
-        Reason(Hold.DIRECTIVE, directive_id=rule.directive_id)
+        Reason(Hold.DIRECTIVE, directive_id=rule.directive_id, licence=rule.action == REQUIRE_LICENCE)
         for rule in sorted(directives, key=lambda r: r.directive_id)
         if rule.action in RESTRICTING
         and model.slug in rule.models
@@ -164,6 +166,11 @@ def describe(reason: Reason, model_name: str) -> str:
             return "Slack reports your account as deactivated"
         case Hold.MODEL_SUSPENDED:
             return f"{model_name} is suspended"
+        case Hold.DIRECTIVE if reason.licence:
+            return (
+                f"directive D{reason.directive_id} requires an export licence for {model_name}, and no "
+                "active licence of yours on record covers it (export compliance records licences)"
+            )
         case Hold.DIRECTIVE:
             return f"directive D{reason.directive_id} restricts {model_name} for you"
         case Hold.EMBARGO if reason.unknown:

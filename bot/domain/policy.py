@@ -262,7 +262,12 @@ def check_directives(
                 "directive",
                 DENY,
                 f"Directive D{first.directive_id} ({first.reference}: {first.title}) restricts {model.name} "
-                "for you, so access cannot be granted while it is in force.",
+                "for you, so access cannot be granted while it is in force"
+                + (
+                    " unless export compliance records an export licence of yours that covers it."
+                    if reason.licence
+                    else "."
+                ),
                 directive_id=first.directive_id,
             )
     if licensed:

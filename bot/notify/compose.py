@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.domain.directives import RESTRICTING, STOPPED_BY
-from bot.domain.entitlement import Reason, describe
+from bot.domain.entitlement import describe
 from bot.domain.status import DirectivePhase, RequestStatus
 from bot.present import Reader
 from bot.present.approvals import approval_message
@@ -155,10 +155,7 @@ class Composer:
                     "change": change,
                     "status": grant.status,
                     "expires_at": grant.expires_at,
-                    "reasons": [
-                        describe(Reason(hold, directive_id, unknown), name)
-                        for hold, directive_id, unknown in holds[grant.id or 0]
-                    ],
+                    "reasons": [describe(reason, name) for reason in holds[grant.id or 0]],
                 }
             )
         return Screen(

@@ -114,6 +114,9 @@ class ReportGrant(Record):
     released_at: Timestamp | None
     reinstated: bool
     status_now: GrantStatus
+    # What holds the grant now (the entitlement rule's holds, `directive:D3` for a directive, this one
+    # included while it is in force); empty once nothing does.
+    held_by: list[str]
 
 
 class ReportRequest(Record):

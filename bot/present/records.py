@@ -246,9 +246,11 @@ def request_record(request: AccessRequest) -> dict[str, Any]:
     return RequestRecord.of(request).as_json()
 
 
-def grant_record(grant: AccessGrant, held_by: list[str] | None = None) -> dict[str, Any]:
+def grant_record(
+    grant: AccessGrant, held_by: list[str] | None = None, licences: list[int] | None = None
+) -> dict[str, Any]:
     """One row of `accessbot grants list --json` (see GrantRecord)."""
-    return GrantRecord.of(grant, held_by).as_json()
+    return GrantRecord.of(grant, held_by, licences).as_json()
 
 
 def audit_record(event: AuditEvent) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from bot.domain.status import Verdict
 from bot.store.tables import AccessGrant, AccessRequest, Decision, RequestStep
 
 OUTCOME_MARKS = {"pass": "✅", "review": "⚠️", "deny": "⛔", "refuse": "⛔"}
+LICENCE_MARK = "📄"
 # Short names for checks that passed: approvers read the exceptions in full and the rest at a glance.
 CHECK_LABELS = {
     "model": "model open",
@@ -51,13 +52,21 @@ def request_data(catalog: Catalog, request: AccessRequest) -> dict[str, Any]:
         "expires_at": request.expires_at,
         "step_count": request.step_count,
         "current_step": request.current_step,
+        # Exceptions, and a pass that rests on an export licence (approvers must see what access
+        # would depend on).
         "checks": [
-            {"mark": OUTCOME_MARKS.get(r["outcome"], "•"), "reason": r["reason"], "outcome": r["outcome"]}
+            {
+                "mark": LICENCE_MARK if r.get("licences") else OUTCOME_MARKS.get(r["outcome"], "•"),
+                "reason": r["reason"],
+                "outcome": r["outcome"],
+            }
             for r in request.policy_results
-            if r["outcome"] != "pass"
+            if r["outcome"] != "pass" or r.get("licences")
         ],
         "passed_checks": [
-            CHECK_LABELS.get(r["check"], r["check"]) for r in request.policy_results if r["outcome"] == "pass"
+            CHECK_LABELS.get(r["check"], r["check"])
+            for r in request.policy_results
+            if r["outcome"] == "pass" and not r.get("licences")
         ],
     }
 

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from bot.domain.catalog import AVAILABLE, Catalog
 from bot.domain.directives import catalog_status
 from bot.domain.durations import compact_duration, format_duration
-from bot.domain.entitlement import Hold, Reason, describe
+from bot.domain.entitlement import Reason, describe
 from bot.domain.status import HELD_GRANT_STATUSES, GrantStatus, RequestStatus
 from bot.present import Presenter
 from bot.present.approvals import waiting_on_data
@@ -95,15 +95,10 @@ def status_data(ctx: Presenter, session: Session, user_id: str) -> dict[str, Any
     }
 
 
-def _held_by(
-    catalog: Catalog, grant: AccessGrant, holds: dict[int, list[tuple[Hold, int | None, bool]]]
-) -> list[str]:
+def _held_by(catalog: Catalog, grant: AccessGrant, holds: dict[int, list[Reason]]) -> list[str]:
     """What holds a suspended grant, in the holder's words (bot/domain/entitlement.py describe)."""
     name = model_name(catalog, grant.model)
-    return [
-        describe(Reason(hold, directive, unknown), name)
-        for hold, directive, unknown in holds.get(grant.id or 0, [])
-    ]
+    return [describe(reason, name) for reason in holds.get(grant.id or 0, [])]
 
 
 def home_data(ctx: Presenter, session: Session, user_id: str) -> dict[str, Any]:

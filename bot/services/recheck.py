@@ -121,12 +121,18 @@ def _stop_refused_requests(ctx: Context, session: Session, inputs: RuleInputs, r
     """Stop each pending request the rule refuses on known facts: cancelled when the requester left the
     directory, denied with the reason otherwise; approvers' copies say so."""
     stopped = 0
+    licence_directives = {
+        d.directive_id for d in inputs.directives if d.action == directive_rules.REQUIRE_LICENCE
+    }
     for request_id, hold, directive_id in store.refused_requests(session, inputs):
         request = queries.lock_request(session, request_id)
         if request is None or request.status != RequestStatus.PENDING:
             continue
         stopped += 1
-        reason = request_refusal(Reason(hold, directive_id), model_name(ctx.catalog, request.model))
+        licence = directive_id in licence_directives
+        reason = request_refusal(
+            Reason(hold, directive_id, licence=licence), model_name(ctx.catalog, request.model)
+        )
         position = request.current_step
         if position is not None and (step := queries.step_at(session, request_id, position)) is not None:
             step.status = StepStatus.CANCELLED

@@ -417,9 +417,10 @@ def grant_changes(session: Session, recheck_id: int, user_id: str) -> list[tuple
     return [(grant, change) for grant, change in rows]
 
 
-def open_holds(session: Session, grant_ids: list[int]) -> dict[int, list[tuple[Hold, int | None, bool]]]:
-    """Grant id -> what holds it now: (hold, directive id, unknown), in the rule's order."""
-    found: dict[int, list[tuple[Hold, int | None, bool]]] = {g: [] for g in grant_ids}
+def open_holds(session: Session, grant_ids: list[int]) -> dict[int, list[Reason]]:
+    """Grant id -> what holds it now, in the rule's order (a directive's reason says whether the
+    directive only requires a licence)."""
+    found: dict[int, list[Reason]] = {g: [] for g in grant_ids}
     if not grant_ids:
         return found
     for grant_id, hold, unknown in session.exec(
@@ -427,16 +428,16 @@ def open_holds(session: Session, grant_ids: list[int]) -> dict[int, list[tuple[H
             col(GrantHold.grant_id).in_(grant_ids), col(GrantHold.released_at).is_(None)
         )
     ):
-        found[grant_id].append((Hold(hold), None, bool(unknown)))
-    for grant_id, directive_id in session.exec(
-        select(GrantSuspension.grant_id, GrantSuspension.directive_id).where(
-            col(GrantSuspension.grant_id).in_(grant_ids), col(GrantSuspension.released_at).is_(None)
-        )
+        found[grant_id].append(Reason(Hold(hold), None, bool(unknown)))
+    for grant_id, directive_id, action in session.exec(
+        select(GrantSuspension.grant_id, GrantSuspension.directive_id, Directive.action)
+        .join(Directive, col(Directive.id) == col(GrantSuspension.directive_id))
+        .where(col(GrantSuspension.grant_id).in_(grant_ids), col(GrantSuspension.released_at).is_(None))
     ):
-        found[grant_id].append((Hold.DIRECTIVE, directive_id, False))
+        found[grant_id].append(Reason(Hold.DIRECTIVE, directive_id, licence=action == REQUIRE_LICENCE))
     order = {hold: index for index, hold in enumerate(Hold)}
     for holds in found.values():
-        holds.sort(key=lambda h: (order[h[0]], h[1] or 0))
+        holds.sort(key=lambda r: (order[r.hold], r.directive_id or 0))
     return found
 
 
@@ -446,9 +447,7 @@ def held_by(session: Session, grant_ids: list[int]) -> dict[int, list[str]]:
     labels: dict[int, list[str]] = {}
     for start in range(0, len(grant_ids), 1000):
         for grant_id, holds in open_holds(session, grant_ids[start : start + 1000]).items():
-            labels[grant_id] = [
-                Reason(hold, directive_id, unknown).label for hold, directive_id, unknown in holds
-            ]
+            labels[grant_id] = [reason.label for reason in holds]
     return labels
 
 

@@ -213,4 +213,8 @@ def test_demo_plays_the_whole_flow(env: Env) -> None:
     assert "names nobody" in out and "Boris" not in out.split("names nobody:")[1].split("└")[0]
     assert "2 sent of 2, 0 failed" in out
     assert "restricts Mythos 5 for you" in out and "is back, until" in out
+    # The licence story: Eve (no licence) is suspended by the require-licence directive, Boris is not
+    # until his licence is revoked.
+    assert "recorded L1" in out and "Your access to *Mythos 5* (G3) is *suspended*" in out
+    assert "requires an export licence for Mythos 5" in out.split("13. ")[1]
     assert "Traceback" not in result.stderr

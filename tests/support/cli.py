@@ -12,10 +12,11 @@ from sqlmodel import col, select
 
 from bot.cli import main
 from bot.notify import outbox
-from bot.present.records import audit_record, grant_record, request_record
+from bot.present.records import LicenceRecord, audit_record, grant_record, request_record
 from bot.services.directives import list_directives
 from bot.store import outbox as outbox_rows
 from bot.store.db import Database
+from bot.store.licences import grant_licences, licence_grants, list_licences
 from bot.store.recheck import held_by
 from bot.store.requests import list_grants, list_requests
 from bot.store.tables import AuditEvent, OutboxMessage
@@ -97,7 +98,7 @@ def audit_events(target: Target) -> list[dict[str, object]]:
 
 
 def listed(target: Target, noun: str) -> list[dict[str, object]]:
-    """What `accessbot NOUN list --json` prints (requests, grants, directive, outbox), read in this
+    """What `accessbot NOUN list --json` prints (requests, grants, directive, licence, outbox), read in this
     process (tests/e2e/test_cli.py proves the two agree)."""
     db = _database(target)
     try:
@@ -106,10 +107,18 @@ def listed(target: Target, noun: str) -> list[dict[str, object]]:
                 records = [request_record(r) for r in list_requests(session)]
             elif noun == "grants":
                 found = list_grants(session)
-                holds = held_by(session, [g.id or 0 for g in found])
-                records = [grant_record(g, holds.get(g.id or 0)) for g in found]
+                ids = [g.id or 0 for g in found]
+                holds, licences = held_by(session, ids), grant_licences(session, ids)
+                records = [grant_record(g, holds.get(g.id or 0), licences.get(g.id or 0)) for g in found]
             elif noun == "directive":
                 records = [d.as_json() for d in list_directives(session)]
+            elif noun == "licence":
+                stored = list_licences(session)
+                grants = licence_grants(session, [x.row.id or 0 for x in stored])
+                records = [
+                    LicenceRecord.of(x.row, x.models, x.countries, grants[x.row.id or 0]).as_json()
+                    for x in stored
+                ]
             elif noun == "outbox":
                 records = [outbox.describe(row) for row in outbox_rows.recent(session, None, 200)]
             else:

@@ -25,6 +25,7 @@ from bot.store import directive_notices as notices
 from bot.store import directive_reports as reported
 from bot.store import directives as rows
 from bot.store import directory as people
+from bot.store.recheck import held_by
 from bot.store.tables import Directive
 
 
@@ -65,7 +66,9 @@ def report(ctx: Context, directive_id: int) -> DirectiveReport:
         grants: dict[str, list[ReportGrant]] = defaultdict(list)
         requests: dict[str, list[ReportRequest]] = defaultdict(list)
         told: dict[str, list[ReportNotice]] = defaultdict(list)
-        for suspension, grant in reported.suspensions(session, directive_id):
+        suspended = reported.suspensions(session, directive_id)
+        holds = held_by(session, [grant.id or 0 for _, grant in suspended])
+        for suspension, grant in suspended:
             grants[suspension.user_id].append(
                 ReportGrant(
                     grant_id=grant.id or 0,
@@ -74,6 +77,7 @@ def report(ctx: Context, directive_id: int) -> DirectiveReport:
                     released_at=suspension.released_at,
                     reinstated=suspension.reinstated,
                     status_now=GrantStatus(grant.status),
+                    held_by=holds.get(grant.id or 0, []),
                 )
             )
         for request in reported.requests_refused(session, directive_id):
