@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.support.app import InProcessBot
+from tests.support.bot_server import FIXTURES
 from tests.support.cli import audit_events, listed, run_cli
 from tests.support.flows import WHY, grant_through_slack
 from tests.support.seed import DIRECTORY
@@ -171,3 +174,53 @@ def test_a_slack_deactivation_suspends_and_a_reactivation_reinstates(
     emulator.set_user(ALICE, deleted=False)
     assert slack.user_change(ALICE).status == 200
     emulator.wait_for(lambda: statuses(server)[grant] == "active")
+
+
+def changed_workflows(tmp_path: Path, name: str, slug: str, addition: str) -> Path:
+    """A copy of the test workflows with `addition` (YAML lines) added to one model's entry."""
+    folder = tmp_path / name
+    shutil.copytree(FIXTURES / "workflows", folder)
+    models = folder / "models.yaml"
+    text = models.read_text(encoding="utf-8")
+    entry = f"  - slug: {slug}\n"
+    assert entry in text
+    models.write_text(text.replace(entry, entry + addition), encoding="utf-8")
+    return folder
+
+
+def test_workflows_loaded_at_start_suspend_and_reinstate(
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, tmp_path: Path,
+    start_server: Callable[..., InProcessBot],
+) -> None:  # fmt: skip
+    """Workflows are read at start: a server started with Lumen 3 made `us_persons_only` holds Boris's
+    grant (not a US person) and leaves Alice's; one started with Lumen 3 suspended holds both; the
+    original workflows give both back. Each change is its first re-check's, before anyone clicks."""
+    alice = grant_through_slack(slack, emulator, server, ALICE, "lumen-3")
+    boris = grant_through_slack(slack, emulator, server, BORIS, "lumen-3")
+    server.stop()
+
+    us_only = start_server(
+        ACCESSBOT_WORKFLOWS_DIR=str(
+            changed_workflows(tmp_path, "us-only", "lumen-3", "    us_persons_only: true\n")
+        )
+    )
+    us_only.run_jobs()
+    assert statuses(us_only)[alice] == "active" and statuses(us_only)[boris] == "suspended"
+    assert {int(str(g["id"])): g["held_by"] for g in listed(us_only, "grants")}[boris] == ["us_person"]
+    emulator.wait_for(lambda: dms_saying(emulator, BORIS, "Your access is suspended"))
+    us_only.stop()
+
+    off = start_server(
+        ACCESSBOT_WORKFLOWS_DIR=str(changed_workflows(tmp_path, "off", "lumen-3", "    status: suspended\n"))
+    )
+    off.run_jobs()
+    held = {int(str(g["id"])): g["held_by"] for g in listed(off, "grants")}
+    assert held[alice] == ["model_suspended"] and held[boris] == ["model_suspended"]
+    assert statuses(off)[alice] == "suspended"
+    off.stop()
+
+    back = start_server()
+    back.run_jobs()
+    assert statuses(back)[alice] == "active" and statuses(back)[boris] == "active"
+    triggers = [e["detail"] for e in audit_events(back) if e["action"] == "grant.reinstated"]
+    assert triggers and all("recheck_id" in str(d) for d in triggers)
