@@ -27,6 +27,7 @@ from sqlalchemy import (
     literal,
     or_,
     text,
+    tuple_,
     update,
 )
 from sqlmodel import Session, col, select
@@ -187,10 +188,11 @@ def update_holds(
     )
 
     # New rule holds.
-    open_hold = exists().where(
-        GrantHold.grant_id == reason.grant_id,
-        GrantHold.hold == reason.hold,
-        col(GrantHold.released_at).is_(None),
+    # Not a correlated NOT EXISTS: PostgreSQL plans that as a loop over grant_hold per reason, and the
+    # rows this very statement inserts (invisible, but scanned) make it quadratic. An uncorrelated
+    # NOT IN is read once, into a hash, before the first row is written.
+    open_hold = tuple_(reason.grant_id, reason.hold).in_(
+        select(GrantHold.grant_id, GrantHold.hold).where(col(GrantHold.released_at).is_(None))
     )
     session.exec(  # type: ignore[call-overload]
         insert(GrantHold).from_select(
@@ -224,9 +226,8 @@ def update_holds(
         .values(released_at=None, reinstated=False, suspended_at=now, recheck_id=recheck_id)
         .execution_options(synchronize_session=False)
     )
-    any_row = exists().where(
-        GrantSuspension.grant_id == reason.grant_id,
-        GrantSuspension.directive_id == reason.directive_id,
+    any_row = tuple_(reason.grant_id, reason.directive_id).in_(
+        select(GrantSuspension.grant_id, GrantSuspension.directive_id)
     )
     session.exec(  # type: ignore[call-overload]
         insert(GrantSuspension).from_select(
