@@ -18,6 +18,7 @@ from bot.services.recheck import RecheckResult, recheck
 from bot.store import audit
 from bot.store import directory as people
 from bot.store.locks import directive_barrier
+from bot.store.offboarding import count_held
 from bot.store.tables import Person as PersonRow
 
 
@@ -129,7 +130,7 @@ def import_directory(
             changed = sum(
                 1 for p in people_list if p.slack_user_id in before and before[p.slack_user_id] != p
             )
-            revoked, cancelled = offboarding.count_held(session, departing)
+            revoked, cancelled = count_held(session, departing)
             return ImportResult(
                 added,
                 changed,

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.domain.status import RequestStatus, StepStatus
-from bot.services.approvals import finish_request, refresh_step_messages
+from bot.domain.status import RequestStatus
+from bot.services.approvals import stop_request
 from bot.services.context import Context
 from bot.store import audit
 from bot.store import directory as people
@@ -21,11 +21,6 @@ from bot.store import offboarding as store
 from bot.store import requests as queries
 
 DEPARTED_REASON = "The directory no longer lists this person (departed)."
-
-
-def count_held(session: Session, user_ids: Sequence[str]) -> tuple[int, int]:
-    """(held grants, pending requests) of these people: what departing them would end."""
-    return store.count_held(session, user_ids)
 
 
 def depart(
@@ -56,15 +51,9 @@ def depart(
         request = queries.lock_request(session, request_id)
         if request is None or request.status != RequestStatus.PENDING:
             continue
-        position = request.current_step
-        if position is not None and (step := queries.step_at(session, request_id, position)) is not None:
-            step.status = StepStatus.CANCELLED
-            session.add(step)
-        finish_request(
+        stop_request(
             ctx, session, request, RequestStatus.CANCELLED, reason=DEPARTED_REASON, actor=actor,
-            notify_requester=False,
+            closing_note=DEPARTED_REASON, notify_requester=False,
         )  # fmt: skip
-        if position is not None:
-            refresh_step_messages(ctx, session, request, position, closing_note=DEPARTED_REASON)
         cancelled += 1
     return revoked, cancelled

@@ -24,10 +24,10 @@ from sqlmodel import Session
 from bot.domain import directives as directive_rules
 from bot.domain.entitlement import DirectiveRule, Hold, Reason, describe
 from bot.domain.licences import utc_day
-from bot.domain.status import DirectiveStatus, OutboxKind, RequestStatus, StepStatus
+from bot.domain.status import DirectiveStatus, OutboxKind, RequestStatus
 from bot.notify import outbox
 from bot.present.rows import model_name
-from bot.services.approvals import finish_request, refresh_step_messages
+from bot.services.approvals import stop_request
 from bot.services.context import Context
 from bot.store import audit
 from bot.store import directive_notices as notices
@@ -133,14 +133,10 @@ def _stop_refused_requests(ctx: Context, session: Session, inputs: RuleInputs, r
         reason = request_refusal(
             Reason(hold, directive_id, licence=licence), model_name(ctx.catalog, request.model)
         )
-        position = request.current_step
-        if position is not None and (step := queries.step_at(session, request_id, position)) is not None:
-            step.status = StepStatus.CANCELLED
-            session.add(step)
         gone = hold in (Hold.DEPARTED, Hold.NOT_IN_DIRECTORY)
         request.directive_id = directive_id
         store.record_request_change(session, recheck_id, request, "cancelled" if gone else "stopped")
-        finish_request(
+        stop_request(
             ctx,
             session,
             request,
@@ -148,8 +144,7 @@ def _stop_refused_requests(ctx: Context, session: Session, inputs: RuleInputs, r
             reason=reason,
             # A directive's stop reads as the directive's in its reports and notices.
             actor=directive_rules.STOPPED_BY if hold == Hold.DIRECTIVE else STOPPED_BY,
+            closing_note=reason,
             notify_requester=not gone,
         )
-        if position is not None:
-            refresh_step_messages(ctx, session, request, position, closing_note=reason)
     return stopped

@@ -177,23 +177,10 @@ def cancel_request(ctx: Context, *, actor_id: str, request_id: int) -> Outcome:
             raise Refusal(
                 f"R{request_id} is already {request.status}; only pending requests can be cancelled."
             )
-        position = request.current_step
-        if position is not None and (step := queries.step_at(session, request_id, position)) is not None:
-            step.status = StepStatus.CANCELLED
-            session.add(step)
-        approvals.finish_request(
-            ctx,
-            session,
-            request,
-            RequestStatus.CANCELLED,
-            reason="Cancelled by the requester.",
-            actor=actor_id,
-            notify_requester=False,
-        )
-        if position is not None:
-            approvals.refresh_step_messages(
-                ctx, session, request, position, closing_note="The requester cancelled this request."
-            )
+        approvals.stop_request(
+            ctx, session, request, RequestStatus.CANCELLED, reason="Cancelled by the requester.",
+            actor=actor_id, closing_note="The requester cancelled this request.", notify_requester=False,
+        )  # fmt: skip
         uow.commit()
     return Outcome(
         Notice(

@@ -7,7 +7,6 @@ bot/domain/recipient.py does."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -45,7 +44,6 @@ from bot.store import tables
 from bot.store.db import Database
 from bot.store.directive_notices import is_person_address
 from bot.store.directives import Reach, held_grants
-from bot.store.migrate import upgrade
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 KNOWN_MODELS = {"mythos-5", "fable-5", "sonnet-lite"}
@@ -612,16 +610,6 @@ def test_a_directive_on_several_models_applies_to_each() -> None:
 
 
 MODEL = "mythos-5"
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    db = Database(database_url)
-    try:
-        upgrade(db)
-        yield db
-    finally:
-        db.dispose()
 
 
 def add_people_with_grants(db: Database) -> None:

@@ -5,7 +5,6 @@ generated population."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -30,7 +29,6 @@ from bot.domain.status import LicenceStatus
 from bot.store import tables
 from bot.store.db import Database
 from bot.store.entitlement import RuleInputs, reason_rows
-from bot.store.migrate import upgrade
 from bot.store.recheck import grant_reasons
 
 EMBARGOED = frozenset({"CU", "IR", "KP", "SY"})
@@ -148,16 +146,6 @@ def test_reasons_in_words_never_name_a_country() -> None:
 
 
 # --- SQL agrees with the function ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    db = Database(database_url)
-    try:
-        upgrade(db)
-        yield db
-    finally:
-        db.dispose()
 
 
 MODELS = (

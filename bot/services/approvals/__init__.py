@@ -15,7 +15,7 @@ for approval tasks, decisions and the stranded-steps query).
 
 from bot.services.approvals.buttons import ButtonValue, parse_button_value
 from bot.services.approvals.deciding import MAX_REASON, UNCHANGED, decide
-from bot.services.approvals.finishing import expire_request, finish_request
+from bot.services.approvals.finishing import expire_request, finish_request, stop_request
 from bot.services.approvals.notices import refresh_step_messages, tell_requester
 from bot.services.approvals.routing import start_step
 from bot.services.approvals.stranded import reroute_stranded
@@ -31,5 +31,6 @@ __all__ = [
     "refresh_step_messages",
     "reroute_stranded",
     "start_step",
+    "stop_request",
     "tell_requester",
 ]

@@ -118,13 +118,35 @@ def _exempting_licences(
 def expire_request(ctx: Context, session: Session, request: AccessRequest) -> None:
     """End a pending request that reached its deadline (`expires_at`) undecided, within the caller's
     transaction; requester and approvers are told, and every approver's copy loses its buttons."""
+    stop_request(
+        ctx, session, request, RequestStatus.EXPIRED, reason=EXPIRED_REASON, actor=audit.SYSTEM,
+        closing_note=EXPIRED_NOTE,
+    )  # fmt: skip
+
+
+def stop_request(
+    ctx: Context,
+    session: Session,
+    request: AccessRequest,
+    status: RequestStatus,
+    *,
+    reason: str,
+    actor: str,
+    closing_note: str,
+    notify_requester: bool = True,
+) -> None:
+    """End a pending request before its chain is done, within the caller's transaction: its current
+    step cancelled, its final `status` given as finish_request does, and every approver's copy of that
+    step updated to say `closing_note` (and lose its buttons)."""
     position = request.current_step
     if position is not None and (step := queries.step_at(session, request.id or 0, position)):
         step.status = StepStatus.CANCELLED
         session.add(step)
-    finish_request(ctx, session, request, RequestStatus.EXPIRED, reason=EXPIRED_REASON, actor=audit.SYSTEM)
+    finish_request(
+        ctx, session, request, status, reason=reason, actor=actor, notify_requester=notify_requester
+    )
     if position is not None:
-        refresh_step_messages(ctx, session, request, position, closing_note=EXPIRED_NOTE)
+        refresh_step_messages(ctx, session, request, position, closing_note=closing_note)
 
 
 def expire_if_pending(ctx: Context, request_id: int) -> bool:
