@@ -1,13 +1,16 @@
 """``view.state`` as Slack builds it when a person submits a modal.
 
-The driver fills a stored modal's input blocks with plain values (a string, a list, a user id, an int
-for a datetimepicker) and gets the exact ``state.values`` Slack would send, including the inputs left
-empty. A value nobody could enter (an unknown input, an option not offered) raises AssertionError.
+The driver fills a stored modal's input blocks with plain values (a string, a list, a user id, a
+YYYY-MM-DD day for a datepicker, an int for a datetimepicker) and gets the exact ``state.values`` Slack
+would send, including the inputs left empty. A value nobody could enter (an unknown input, an option
+not offered, a day the picker cannot send) raises AssertionError.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from .walk import input_blocks
@@ -62,6 +65,18 @@ def _element_state(element: Mapping[str, Any], value: Any) -> dict[str, Any]:
     if kind == "external_select":
         option = None if value is None else {"text": _plain(str(value)), "value": str(value)}
         return {"type": kind, "selected_option": option}
+    if kind == "multi_external_select":
+        # The options came from the app's options URL, so the view does not hold them: each picked value
+        # is submitted as an option labelled with its value, as for external_select.
+        return {
+            "type": kind,
+            "selected_options": [{"text": _plain(str(v)), "value": str(v)} for v in value or []],
+        }
+    if kind == "datepicker" and value is not None and not _is_day(value):
+        # Slack's picker offers days only, and sends the one picked as YYYY-MM-DD.
+        raise AssertionError(
+            f"{element.get('action_id')}: {value!r} is not a day a datepicker sends (YYYY-MM-DD)"
+        )
     if kind in ("multi_static_select", "checkboxes"):
         return {"type": kind, "selected_options": [_option(element, v) for v in value or []]}
     if kind in _SIMPLE_KEYS:
@@ -80,6 +95,16 @@ def _option(element: Mapping[str, Any], value: Any) -> dict[str, Any]:
             return {"text": option["text"], "value": value}
     offered = [o.get("value") for o in options]
     raise AssertionError(f"{element.get('action_id')}: no option with value {value!r}; offered {offered}")
+
+
+def _is_day(value: Any) -> bool:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _plain(text: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 
-from bot.slack import actions, commands, directives, events, options, shortcuts, views
+from bot.slack import actions, commands, directives, events, licences, options, shortcuts, views
 from bot.slack.responder import RECEIVED_AT, REPLAY, arrival_replay, arrival_time
 from bot.slack.surfaces import Surfaces
 
@@ -82,6 +82,6 @@ def build_app(
 
     app.middleware(stamp_arrival)
     app.error(on_error)
-    for module in (commands, directives, actions, views, events, shortcuts, options):
+    for module in (commands, directives, licences, actions, views, events, shortcuts, options):
         module.register(app, surfaces)
     return app

@@ -163,3 +163,56 @@ def parse_directive(text: str) -> DirectiveCommand:
     close = difflib.get_close_matches(head, ("list", "lift", "report", "help"), n=1, cutoff=0.6)
     hint = f" Did you mean `/directive {close[0]}`?" if close else ""
     raise CommandError(f"I don't know `/directive {head[:40]}`.{hint} `/directive help` lists what I can do.")
+
+
+LICENCE_SUBCOMMANDS = ("add", "list", "revoke", "help")
+LICENCE_REVOKE_USAGE = "/licence revoke L3 <reason>"
+
+
+@dataclass(frozen=True)
+class LicenceCommand:
+    action: str  # form | list | revoke | help
+    target_id: int | None = None
+    reason: str = ""
+    holder_id: str | None = None  # whose licences `list` shows (None: everyone's)
+    unknown: str = ""  # for help: the subcommand typed that is not one (as typed, at most 40 characters)
+    suggestion: str = ""  # for help: the subcommand it is closest to, if any
+
+
+def parse_licence(text: str) -> LicenceCommand:
+    """`/licence [add | list [@person] | revoke L3 <reason> | help]`. An unknown subcommand is answered
+    with the help (and the subcommand it is closest to). Raises CommandError for a list of someone who
+    is not a mention or a user ID, and a revoke without a licence ID or a reason."""
+    words = unescape(text).strip().split(None, 1)
+    if not words:
+        return LicenceCommand("form")
+    head, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
+    if head in ("add", "new", "record"):
+        return LicenceCommand("form")
+    if head in ("help", "?", "-h", "--help"):
+        return LicenceCommand("help")
+    if head in ("list", "ls"):
+        if not rest:
+            return LicenceCommand("list")
+        # "@name" arrives as <@U123|name> (the command escapes mentions) or is typed as an ID.
+        target = rest.split()[0].strip("<>@").split("|")[0]
+        if not is_slack_user_id(target):
+            raise CommandError("Whose? Usage: `/licence list` (all) or `/licence list @person`.")
+        return LicenceCommand("list", holder_id=target)
+    if head == "revoke":
+        parts = rest.split(None, 1)
+        if not parts:
+            raise CommandError(
+                f"Which licence? Usage: `{LICENCE_REVOKE_USAGE}` (`/licence list` shows them)."
+            )
+        licence_id = parse_id(parts[0], "L", "licence", LICENCE_REVOKE_USAGE)
+        reason = _free_text(parts[1:])
+        if not reason:
+            # The reason is the record of why access that depended on the licence stopped.
+            raise CommandError(
+                f"Say why L{licence_id} is revoked. Usage: `{LICENCE_REVOKE_USAGE}` "
+                "(the reason is kept in the audit trail)."
+            )
+        return LicenceCommand("revoke", target_id=licence_id, reason=reason)
+    close = difflib.get_close_matches(head, LICENCE_SUBCOMMANDS, n=1, cutoff=0.6)
+    return LicenceCommand("help", unknown=head[:40], suggestion=close[0] if close else "")

@@ -3,6 +3,7 @@
 # Slash commands
 ACCESS_COMMAND = "/access"
 DIRECTIVE_COMMAND = "/directive"
+LICENCE_COMMAND = "/licence"
 
 # Global shortcut
 REQUEST_SHORTCUT = "request_model_access"
@@ -47,6 +48,21 @@ DIRECTIVE_EFFECTIVE_BLOCK = "d_effective"
 INPUT_SUFFIX = "_input"
 # The directive form's model multi-select (static or external, by catalog size).
 DIRECTIVE_MODELS_ACTION = DIRECTIVE_MODELS_BLOCK + INPUT_SUFFIX
+
+# Licence modal (export compliance and access admins). Each input block holds one element whose
+# action_id is the block_id plus INPUT_SUFFIX, as in the directive form.
+LICENCE_VIEW = "licence_modal"
+LICENCE_NUMBER_BLOCK = "l_number"
+LICENCE_AUTHORITY_BLOCK = "l_authority"
+LICENCE_KIND_BLOCK = "l_kind"
+LICENCE_HOLDER_BLOCK = "l_holder"
+LICENCE_MODELS_BLOCK = "l_models"
+LICENCE_COUNTRIES_BLOCK = "l_countries"
+LICENCE_VALID_FROM_BLOCK = "l_valid_from"
+LICENCE_VALID_UNTIL_BLOCK = "l_valid_until"
+LICENCE_CONDITIONS_BLOCK = "l_conditions"
+# The licence form's model multi-select (static or external, by catalog size).
+LICENCE_MODELS_ACTION = LICENCE_MODELS_BLOCK + INPUT_SUFFIX
 
 # Slack's Block Kit limits that shape the model pickers, shared by templates (via `ids`), the options
 # listener and `accessbot workflows check`. Block Kit reference, "Select menu element" and "Option

@@ -16,6 +16,7 @@ Every model allows fields it does not name: Slack adds fields over time.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
@@ -23,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 log = logging.getLogger(__name__)
 
 # Slack user ids start with U (or W in Enterprise Grid); the rest is upper-case letters and digits.
-UserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,31}$")]
+USER_ID_PATTERN = r"^[UW][A-Z0-9]{2,31}$"
+UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
 SlackText = Annotated[str, StringConstraints(max_length=40_000)]
 Identifier = Annotated[str, StringConstraints(max_length=255)]
 Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=2_000)]
@@ -242,6 +244,17 @@ class Submission(_Open):
             return []
         values = (o.get("value") for o in options if isinstance(o, dict))
         return [v for v in values if isinstance(v, str) and v]
+
+    def selected_user(self, block: str, action: str) -> str | None:
+        """A users_select's chosen user ID (`selected_user`), if it is one; None when empty or not an ID."""
+        value = self.field(block, action).get("selected_user")
+        return value if isinstance(value, str) and re.fullmatch(USER_ID_PATTERN, value) else None
+
+    def selected_date(self, block: str, action: str) -> str | None:
+        """A datepicker's chosen day (`selected_date`, YYYY-MM-DD as Slack sends it) as sent; None when
+        empty. The caller checks that it is a date."""
+        value = self.field(block, action).get("selected_date")
+        return value if isinstance(value, str) and value else None
 
 
 class Shortcut(_Open):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, insert, literal, or_
+from sqlalchemy import ColumnElement, and_, delete, insert, literal, or_, tuple_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -337,10 +337,10 @@ def link_grants(session: Session, grants: ColumnElement[bool], on: date) -> None
             .where(
                 grants,
                 covering_licence(col(AccessGrant.user_id), col(AccessGrant.model), on),
-                ~_exists(
-                    GrantLicence,
-                    GrantLicence.grant_id == AccessGrant.id,
-                    GrantLicence.licence_id == LicenceRow.id,
+                # Uncorrelated, so that PostgreSQL reads the links once rather than once per row
+                # (rescanning the rows this statement inserts).
+                tuple_(AccessGrant.id, LicenceRow.id).not_in(
+                    select(GrantLicence.grant_id, GrantLicence.licence_id)
                 ),
             ),
         )

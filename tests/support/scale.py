@@ -11,7 +11,7 @@ from sqlalchemy import insert
 from bot.domain.directives import Draft, check_draft
 from bot.services.context import Context
 from bot.store.db import Database
-from bot.store.tables import AccessGrant, Person, PersonCitizenship
+from bot.store.tables import AccessGrant, Licence, LicenceCountry, LicenceModel, Person, PersonCitizenship
 
 MODEL = "mythos-5"
 
@@ -45,8 +45,31 @@ def seed_holders(db: Database, grants: int, now: datetime, *, listed: bool = Fal
         uow.commit()
 
 
-def frontier_order(ctx: Context, now: datetime) -> Draft:
-    """The seed situation's directive: MODEL suspended for everyone who is not a US person."""
+def seed_licences(db: Database, grants: int, now: datetime) -> None:
+    """An active export licence of MODEL for Germany for every non-US holder `seed_holders(listed=True)`
+    made (the odd ones, German citizens working in the US), in bulk statements."""
+    holders = range(1, grants, 2)
+    day = now.date()
+    with db.uow() as uow:
+        connection = uow.session.connection()
+        connection.execute(
+            insert(Licence),
+            [
+                {"id": n, "number": f"EX-{n}", "authority": "BIS", "kind": "deemed-export",
+                 "holder_id": f"U{n:09d}", "valid_from": day, "valid_until": day + timedelta(days=365),
+                 "conditions": "", "status": "active", "recorded_by": "bench", "recorded_at": now,
+                 "updated_at": now}
+                for n in holders
+            ],
+        )  # fmt: skip
+        connection.execute(insert(LicenceModel), [{"licence_id": n, "model": MODEL} for n in holders])
+        connection.execute(insert(LicenceCountry), [{"licence_id": n, "country": "DE"} for n in holders])
+        uow.commit()
+
+
+def frontier_order(ctx: Context, now: datetime, action: str = "suspend") -> Draft:
+    """The seed situation's directive: MODEL suspended (or, with `action` require-licence, licensed) for
+    everyone who is not a US person."""
     return check_draft(
         title="Frontier order",
         authority="Commerce",
@@ -55,7 +78,7 @@ def frontier_order(ctx: Context, now: datetime) -> Draft:
         models=[MODEL],
         known_models=set(ctx.catalog.models),
         population="non-us-persons",
-        action="suspend",
+        action=action,
         effective_at=None,
         now=now,
     )

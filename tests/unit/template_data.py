@@ -31,20 +31,24 @@ from sqlmodel import SQLModel, col, func, select
 from bot.config import PROJECT_ROOT
 from bot.domain.catalog import Catalog, Chain, Model, Policy, StepRule
 from bot.domain.directives import NOTICE, SUSPEND, Draft, check_draft
+from bot.domain.licences import LicenceKind, utc_day
 from bot.domain.people import Person
 from bot.domain.status import DirectivePhase, OutboxKind
 from bot.notify.compose import Composer
+from bot.present.licences import licence_form_data, licence_list_data, recorded_notice, revoked_notice
 from bot.present.replies import Reply
 from bot.present.status import catalog_entries, help_data, home_data, status_data
 from bot.render import Renderer
 from bot.services import approvals, directives, grants, recheck, requests
 from bot.services.context import Context, Outcome
 from bot.services.directives import directive_data, draft_of, group_key
+from bot.services.licences import record_licence, revoke_licence
 from bot.slack.responder import Responder
 from bot.slack.surfaces import Surfaces
 from bot.store import directory
 from bot.store import requests as queries
 from bot.store.db import Database
+from bot.store.licences import find_licence, list_licences
 from bot.store.tables import AccessGrant, AccessRequest, Directive, GrantSuspension, OutboxMessage
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -79,7 +83,15 @@ TEMPLATE_VARIANTS: dict[str, tuple[str, ...]] = {
     ),
     "request_result": ("filed", "denied", "no_step"),
     "grant_update": ("revoked", "expired"),
-    "notice": ("approved_step", "cancelled", "refused", "revoked", "relinquished"),
+    "notice": (
+        "approved_step",
+        "cancelled",
+        "refused",
+        "revoked",
+        "relinquished",
+        "licence_recorded",
+        "licence_revoked",
+    ),
     "help": ("member", "admin"),
     "models": ("catalog",),
     "status": ("busy", "not_in_directory"),
@@ -113,6 +125,10 @@ TEMPLATE_VARIANTS: dict[str, tuple[str, ...]] = {
     "directive_report": ("lifted", "undelivered"),
     # A holder's DM when the entitlement rule is re-checked: grants suspended (with their reasons), or back.
     "access_change": ("suspended", "reinstated"),
+    # `/licence` (export compliance and access admins): the form, and the list of everyone's or one
+    # person's licences.
+    "licence_modal": ("form",),
+    "licence_list": ("empty", "licences", "one_holder"),
 }
 
 # approval_request variants in which the viewer can still decide.
@@ -155,12 +171,17 @@ class Profile:
     directives: int  # directives issued in all (the list shows the latest 40)
     undelivered: int  # people whose notice could not be delivered
     delivery_error: str  # the error the sender recorded for each of them
+    # Licences: what export compliance typed into the `/licence` form (`licence_number` is formatted with
+    # the licence's number `n`), and how many are recorded.
+    licence_authority: str
+    licence_number: str
+    licences: int
 
     def name_of(self, n: int) -> str:
         return self.model_name.format(n=n)
 
     def with_injection(self, field: str) -> Profile:
-        value = INJECTION + (" {n}" if field == "model_name" else "")
+        value = INJECTION + (" {n}" if field in ("model_name", "licence_number") else "")
         return replace(self, **{field: value})
 
 
@@ -191,6 +212,9 @@ REALISTIC = Profile(
     directives=12,
     undelivered=1,
     delivery_error="account_inactive",
+    licence_authority="US Department of Commerce, Bureau of Industry and Security",
+    licence_number="D{n:07d}",
+    licences=5,
 )
 
 # As much as the bot accepts: 3,000-character justifications and reasons (justification_max_chars,
@@ -219,6 +243,9 @@ WORST_CASE = Profile(
     directives=50,
     undelivered=450,
     delivery_error="gave up after 15 attempts: restricted_action_non_threadable_channel",
+    licence_authority=hostile(100),
+    licence_number=hostile(56) + " {n:03d}",
+    licences=50,
 )
 
 # User-controlled fields, and the templates that show each one in mrkdwn.
@@ -254,6 +281,8 @@ INJECTION_FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "notice": ("directive_notice", "directive_channel", "directive_confirm"),
     "lift_reason": ("directive_notice",),
+    "licence_authority": ("licence_list", "notice"),
+    "licence_number": ("licence_list", "notice"),
 }
 # Fields an admin types into a directive; with the model names, the text of every directive template.
 DIRECTIVE_FIELDS = ("title", "authority", "reference", "notice", "lift_reason", "model_name")
@@ -587,6 +616,7 @@ class World:
         self.grant_endings(frontier)
         self.entitlement_changes()
         self.directive_flows()
+        self.licence_flows()
         missing = [
             f"{t}:{v}"
             for t, variants in TEMPLATE_VARIANTS.items()
@@ -1107,6 +1137,55 @@ class World:
             affected = self.affected_by(directive_id)
             for key in keys:
                 self.samples[key] = replace(self.samples[key], affected=affected)
+
+    def licence_flows(self) -> None:
+        """Export compliance records licences for Carol (French) and Erik (German) as the `/licence` form
+        does (bot/slack/licences.py), one of them not in effect yet, revokes one, and lists them all
+        and Carol's. In the worst case each licence names every available model and many countries."""
+        p, catalog = self.profile, self.ctx.catalog
+        officer = COMPLIANCE[0]
+        today = utc_day(self.now)
+        available = [s for s, m in catalog.models.items() if m.status == "available"]
+        models = available if p.models > 50 else [FRONTIER, STANDARD]
+        countries = ("FR", "DE", *COUNTRIES) if p.models > 50 else ("FR", "DE")
+        with self.db.read() as session:
+            # As `/licence list` and `/licence` (the form) do.
+            self.keep(
+                "licence_list", "empty", licence_list_data(list_licences(session), holder=None, today=today)
+            )
+        self.keep("licence_modal", "form", licence_form_data(catalog))
+        kinds = list(LicenceKind)
+        for n in range(p.licences):
+            starts = today + timedelta(days=30 if n == 1 else 0)
+            fields = {
+                "number": p.licence_number.format(n=n),
+                "authority": p.licence_authority,
+                "kind": kinds[n % len(kinds)].value,
+                "holder": (CAROL, ERIK)[n % 2],
+                "models": ";".join(models),
+                "countries": ";".join(countries),
+                "valid_from": starts.isoformat(),
+                "valid_until": (today + timedelta(days=365)).isoformat(),
+                "conditions": "No re-transfer outside the research team.",
+            }
+            change = record_licence(self.ctx, fields, actor=officer)
+            if n == 0:
+                with self.db.read() as session:
+                    stored = find_licence(session, change.licence_id)
+                assert stored is not None
+                with self.recording() as calls:
+                    self.renderer.reply(recorded_notice(stored, change.recheck))
+                self.keep("notice", "licence_recorded", pick(calls, "notice"))
+        change = revoke_licence(self.ctx, 1, "Superseded by a renewal.", actor=officer)
+        with self.recording() as calls:
+            self.renderer.reply(revoked_notice(change.licence_id, change.recheck))
+        self.keep("notice", "licence_revoked", pick(calls, "notice"))
+        with self.db.read() as session:
+            everyone = list_licences(session)
+            carol = list_licences(session, holder=CAROL)
+        assert len(everyone) == p.licences
+        self.keep("licence_list", "licences", licence_list_data(everyone, holder=None, today=today))
+        self.keep("licence_list", "one_holder", licence_list_data(carol, holder=CAROL, today=today))
 
 
 def build_samples(path: Path, profile: Profile, templates_dir: Path = TEMPLATES_DIR) -> dict[str, Sample]:

@@ -196,3 +196,33 @@ def test_the_header_comment_matches_the_socket_mode_setting() -> None:
             break
         header.append(line)
     assert f"socket_mode_enabled: {str(enabled).lower()}" in "\n".join(header)
+
+
+def registered_commands() -> set[str]:
+    """The slash commands the code registers: `app.command("/x")` or `app.command(ids.X_COMMAND)`."""
+    from bot.slack import ids
+
+    found: set[str] = set()
+    for path in python_files():
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            if not (is_app(node.func.value) and node.func.attr == "command"):
+                continue
+            argument = node.args[0] if node.args else None
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                found.add(argument.value)
+            elif isinstance(argument, ast.Attribute) and isinstance(argument.value, ast.Name):
+                assert argument.value.id == "ids", f"{path.relative_to(ROOT)}:{node.lineno}: use ids.*"
+                found.add(getattr(ids, argument.attr))
+            else:
+                raise AssertionError(f"{path.relative_to(ROOT)}:{node.lineno}: unreadable app.command")
+    return found
+
+
+def test_every_slash_command_the_code_handles_is_in_the_manifest_and_back() -> None:
+    declared = manifest()["features"]["slash_commands"]
+    assert registered_commands() == {c["command"] for c in declared}
+    assert {"/access", "/directive", "/licence"} <= registered_commands()
+    # Escaped, a typed @mention arrives as <@U…|name>: `/access grants` and `/licence list` read those.
+    assert all(c.get("should_escape") is True for c in declared)

@@ -35,6 +35,9 @@ import pytest
 from bot.config import PROJECT_ROOT
 from bot.domain.catalog import Policy
 from bot.domain.directives import MAX_AUTHORITY, MAX_NAMED_USERS, MAX_NOTICE, MAX_REFERENCE, MAX_TITLE
+from bot.domain.licences import MAX_AUTHORITY as MAX_LICENCE_AUTHORITY
+from bot.domain.licences import MAX_CONDITIONS, LicenceKind
+from bot.domain.licences import MAX_NUMBER as MAX_LICENCE_NUMBER
 from bot.emulator.limits import UPDATE_TEXT_MAX, check_message, check_update_text, check_view
 from bot.emulator.text import blocks_to_text, message_to_text
 from bot.present.mrkdwn import escape_mrkdwn
@@ -497,6 +500,23 @@ SEES: dict[str, tuple[str, ...]] = {
     "directive_list:empty": ("No directives yet.",),
     "directive_list:directives": ("⚪ *D12* ", "🕒 *D11* ", "🔴 *D10* ", "⚪ *D1* "),
     "directive_report:undelivered": ("• 3 people affected", "• 2 notice(s) not delivered"),
+    "licence_list:empty": ("No licences on record.",),
+    "licence_list:licences": (
+        "🟢 *L5* " + REALISTIC.licence_authority + " D0000004 · export · @U0CAROL",
+        "🟢 *L2* " + REALISTIC.licence_authority + " D0000001 · re-export · @U0ERIK",
+        "Models: lumen-3, mythos-5 · Countries: DE;FR",
+        "· active, not in effect yet",
+        "🔴 *L1* ",
+        "· revoked",
+        "`/licence revoke L3 <reason>` revokes one.",
+    ),
+    "licence_list:one_holder": ("Held by @U0CAROL", "*L5*", "*L3*", "*L1*"),
+    "notice:licence_recorded": (
+        "✅ *Licence recorded*",
+        "Recorded L1 (" + REALISTIC.licence_authority + " D0000000, export) held by @U0CAROL: lumen-3, "
+        "mythos-5 for DE;FR, valid 2026-04-07 to 2027-04-07. No grant or pending request changed.",
+    ),
+    "notice:licence_revoked": ("✅ *Licence revoked*", "Revoked L1. No grant or pending request changed."),
 }
 
 
@@ -806,3 +826,49 @@ def test_directive_list_shows_the_latest_40_and_says_so(worst_case: dict[str, Sa
     shown = visible(render(worst_case["directive_list:directives"]))
     assert re.findall(r"\*D(\d+)\*", shown) == [str(n) for n in range(50, 10, -1)]
     assert "Showing the latest 40; `accessbot directive list` shows all." in shown
+
+
+def test_licence_form_matches_what_its_listener_reads(worst_case: dict[str, Sample]) -> None:
+    sample = worst_case["licence_modal:form"]
+    view = render(sample)
+    assert view["callback_id"] == ids.LICENCE_VIEW
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert all(element["action_id"] == block + ids.INPUT_SUFFIX for block, element in inputs.items())
+    limits = {
+        ids.LICENCE_NUMBER_BLOCK: MAX_LICENCE_NUMBER,
+        ids.LICENCE_AUTHORITY_BLOCK: MAX_LICENCE_AUTHORITY,
+        ids.LICENCE_CONDITIONS_BLOCK: MAX_CONDITIONS,
+    }
+    assert {block: inputs[block]["max_length"] for block in limits} == limits
+    assert [o["value"] for o in inputs[ids.LICENCE_KIND_BLOCK]["options"]] == [k.value for k in LicenceKind]
+    kinds = {
+        ids.LICENCE_HOLDER_BLOCK: "users_select",
+        ids.LICENCE_VALID_FROM_BLOCK: "datepicker",
+        ids.LICENCE_VALID_UNTIL_BLOCK: "datepicker",
+        ids.LICENCE_COUNTRIES_BLOCK: "plain_text_input",
+    }
+    assert {block: inputs[block]["type"] for block in kinds} == kinds
+    # Only conditions may be left empty.
+    optional = {b["block_id"] for b in view["blocks"] if b["type"] == "input" and b.get("optional")}
+    assert optional == {ids.LICENCE_CONDITIONS_BLOCK}
+    # 101 models are more than a menu holds: the officer searches them (bot/slack/licences.py answers).
+    models = inputs[ids.LICENCE_MODELS_BLOCK]
+    assert len(sample.data["models"]) == 101
+    assert (models["type"], models["action_id"]) == ("multi_external_select", ids.LICENCE_MODELS_ACTION)
+    assert "options" not in models and models["min_query_length"] == 0
+
+
+def test_licence_form_lists_every_model_of_a_small_catalog(realistic: dict[str, Sample]) -> None:
+    sample = realistic["licence_modal:form"]
+    inputs = {b["block_id"]: b["element"] for b in render(sample)["blocks"] if b["type"] == "input"}
+    models = inputs[ids.LICENCE_MODELS_BLOCK]
+    assert (models["type"], models["action_id"]) == ("multi_static_select", ids.LICENCE_MODELS_ACTION)
+    assert [o["value"] for o in models["options"]] == [m["slug"] for m in sample.data["models"]]
+
+
+def test_licence_list_shows_the_newest_40_and_says_so(worst_case: dict[str, Sample]) -> None:
+    payload = render(worst_case["licence_list:licences"])
+    shown = visible(payload)
+    assert re.findall(r"\*L(\d+)\*", shown) == [str(n) for n in range(50, 10, -1)]
+    assert "Showing the newest 40 of 50; 10 more. `accessbot licence list` shows all." in shown
+    assert len(payload["blocks"]) <= 50

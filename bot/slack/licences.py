@@ -1,0 +1,280 @@
+"""`/licence` (export compliance and access admins): the form that records an export licence, list and
+revoke. Built like `/directive` (bot/slack/directives.py): the role is checked on the server for every
+subcommand and again when the form is submitted (a form can outlive a role)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.licences import LicenceError, parse_terms, utc_day
+from bot.present.licences import licence_form_data, licence_list_data, recorded_notice, revoked_notice
+from bot.present.replies import Notice, Reply, Screen
+from bot.services.context import Refusal
+from bot.services.licence_access import require_licence_officer
+from bot.services.licences import record_licence, revoke_licence
+from bot.slack import ids
+from bot.slack.command_text import CommandError, LicenceCommand, parse_licence
+from bot.slack.commands import UNREADABLE_COMMAND
+from bot.slack.options import directive_label, option, query_of
+from bot.slack.payloads import Command, Submission, parse
+from bot.slack.responder import Answer
+from bot.slack.surfaces import Surfaces
+from bot.slack.views import UNREADABLE_FORM, form_error
+from bot.store.licences import find_licence, list_licences
+
+log = logging.getLogger(__name__)
+
+HELP = (
+    "*`/licence`* opens the form to record an export licence as the authority issued it: number, "
+    "authority, kind, holder, models, countries and dates. Access that depends on it is re-checked at "
+    "once.\n"
+    "*`/licence list [@person]`* shows the licences on record, or one person's\n"
+    "*`/licence revoke L3 <reason>`* revokes one: grants that depended on it are suspended unless "
+    "another licence covers them, and their holders are told\n"
+    "From a terminal or a script: `accessbot licence add | import | list | show | revoke`."
+)
+HELP_TITLE = "Export licences (export compliance and access admins)"
+
+# The form's block for each field parse_terms and record_licence name in a LicenceError; anything
+# else (a role refusal, a licence already on record) is shown on the first block.
+_BLOCKS = {
+    "number": ids.LICENCE_NUMBER_BLOCK,
+    "authority": ids.LICENCE_AUTHORITY_BLOCK,
+    "kind": ids.LICENCE_KIND_BLOCK,
+    "holder": ids.LICENCE_HOLDER_BLOCK,
+    "models": ids.LICENCE_MODELS_BLOCK,
+    "countries": ids.LICENCE_COUNTRIES_BLOCK,
+    "valid_from": ids.LICENCE_VALID_FROM_BLOCK,
+    "valid_until": ids.LICENCE_VALID_UNTIL_BLOCK,
+    "conditions": ids.LICENCE_CONDITIONS_BLOCK,
+}
+BUSY = "I am busy right now; please run `/licence` again."
+FORM_DID_NOT_OPEN = "I could not open the form in time; please run `/licence` again."
+
+
+def _sentence(error: LicenceError) -> str:
+    """A LicenceError's message (written to follow "error: " at the command line) as a sentence, with
+    the date fields named as the form labels them. Messages about the dates quote only dates (the
+    picker sends nothing else), so the renaming cannot change anything a person typed."""
+    text = str(error)
+    if error.field in ("valid_from", "valid_until"):
+        text = text.replace("valid_from", "valid from").replace("valid_until", "valid until")
+    return text[:1].upper() + text[1:]
+
+
+def _refusal(error: LicenceError) -> Refusal:
+    return Refusal(_sentence(error), field=error.field)
+
+
+def _error_block(refusal: Refusal) -> str:
+    return _BLOCKS.get(refusal.field or "", ids.LICENCE_NUMBER_BLOCK)
+
+
+def help_notice(parsed: LicenceCommand) -> Notice:
+    """The help, led by what was wrong when the subcommand was not one."""
+    if not parsed.unknown:
+        return Notice(HELP, title=HELP_TITLE)
+    hint = f" Did you mean `/licence {parsed.suggestion}`?" if parsed.suggestion else ""
+    # What was typed goes in as a value, never into the text itself (see Notice).
+    return Notice(
+        "I don't know `/licence {typed}`." + hint + "\n" + HELP,
+        title=HELP_TITLE,
+        tone="warning",
+        values={"typed": parsed.unknown},
+    )
+
+
+def form_fields(form: Submission) -> dict[str, str | None]:
+    """The licence form's state as the fields parse_terms reads (models joined with `;`, the holder as
+    the picked user ID, dates as YYYY-MM-DD)."""
+
+    def text(block: str) -> str:
+        return form.text(block, block + ids.INPUT_SUFFIX)
+
+    return {
+        "number": text(ids.LICENCE_NUMBER_BLOCK),
+        "authority": text(ids.LICENCE_AUTHORITY_BLOCK),
+        "kind": form.selected(ids.LICENCE_KIND_BLOCK, ids.LICENCE_KIND_BLOCK + ids.INPUT_SUFFIX),
+        "holder": form.selected_user(ids.LICENCE_HOLDER_BLOCK, ids.LICENCE_HOLDER_BLOCK + ids.INPUT_SUFFIX),
+        "models": ";".join(form.selected_many(ids.LICENCE_MODELS_BLOCK, ids.LICENCE_MODELS_ACTION)),
+        "countries": text(ids.LICENCE_COUNTRIES_BLOCK),
+        "valid_from": form.selected_date(
+            ids.LICENCE_VALID_FROM_BLOCK, ids.LICENCE_VALID_FROM_BLOCK + ids.INPUT_SUFFIX
+        ),
+        "valid_until": form.selected_date(
+            ids.LICENCE_VALID_UNTIL_BLOCK, ids.LICENCE_VALID_UNTIL_BLOCK + ids.INPUT_SUFFIX
+        ),
+        "conditions": text(ids.LICENCE_CONDITIONS_BLOCK),
+    }
+
+
+class LicenceListeners:
+    """`/licence`, the licence form's submission, and the options of its model search."""
+
+    def __init__(self, surfaces: Surfaces):
+        self.ctx = surfaces.ctx
+        self.responder = surfaces.responder
+
+    def command(self, ack: Ack, command: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
+        """`/licence [list [@person] | revoke L3 <reason> | help]`; without text, opens the form."""
+        got = parse(Command, command, "/licence command")
+        if got is None:
+            self.responder.ack(ack, Notice(UNREADABLE_COMMAND, tone="warning"))
+            return
+        try:
+            parsed = parse_licence(got.text)
+        except CommandError as error:
+            self.responder.ack(ack, Notice(str(error), tone="warning"))
+            return
+        if parsed.action == "form":
+            self.open_form(ack, client, got, context)
+            return
+        if parsed.action == "help":
+            # Says what the command does and who may use it; reads nothing and changes nothing.
+            self.responder.ack(ack, help_notice(parsed))
+            return
+        self.responder.answer_command(
+            ack,
+            context,
+            got.response_url,
+            got.user_id,
+            lambda: self.answer(parsed, got.user_id),
+            acts=parsed.action == "revoke",
+        )
+
+    def open_form(self, ack: Ack, client: WebClient, command: Command, context: dict[str, Any]) -> None:
+        """Open the licence form for an export-compliance officer or access admin; anyone else is told
+        why not in the ack."""
+        ctx, responder = self.ctx, self.responder
+        user_id = command.user_id
+
+        def allowed() -> None:
+            require_licence_officer(ctx, user_id, "record licences", subject="form")
+
+        answer = responder.wait(responder.run(allowed, context, acts=False), context)
+        if answer is not None and answer.refusal is not None and answer.reply is not None:
+            responder.ack(ack, answer.reply)
+            return
+        ack()
+        if answer is None:  # the permission check is still running: trigger_id would expire meanwhile
+            responder.respond_later(command.response_url, Notice(BUSY, tone="warning"), user_id=user_id)
+            return
+        view = responder.render(Screen("licence_modal", licence_form_data(ctx.catalog)))
+        try:
+            client.views_open(trigger_id=command.trigger_id, view=view)
+        except SlackApiError as error:
+            log.warning("views.open for the licence form failed: %s", error.response.get("error"))
+            notice = Notice(FORM_DID_NOT_OPEN, tone="warning")
+            responder.respond_later(command.response_url, notice, user_id=user_id)
+
+    def answer(self, parsed: LicenceCommand, user_id: str) -> Reply:
+        """The message for `list` or `revoke`. Raises Refusal for people without either role, and for a
+        licence that cannot be revoked (unknown, already ended, a reason too long)."""
+        ctx = self.ctx
+        if parsed.action == "list":
+            require_licence_officer(ctx, user_id, "list licences", subject="list")
+            with ctx.read() as session:
+                found = list_licences(session, holder=parsed.holder_id)
+            today = utc_day(ctx.clock())
+            return Screen("licence_list", licence_list_data(found, holder=parsed.holder_id, today=today))
+        if parsed.action == "revoke":
+            licence_id = parsed.target_id or 0
+            require_licence_officer(ctx, user_id, "revoke licences", subject=licence_id)
+            try:
+                change = revoke_licence(ctx, licence_id, parsed.reason, actor=user_id)
+            except LicenceError as error:
+                raise _refusal(error) from None
+            return revoked_notice(change.licence_id, change.recheck)
+        raise AssertionError(parsed.action)
+
+    def form_submitted(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+        """The licence form: a field error shown on its block, or the form closed and the officer told by
+        DM what was recorded and what the re-check changed."""
+        form = parse(Submission, body, "licence form")
+        if form is None:
+            ack(response_action="errors", errors={ids.LICENCE_NUMBER_BLOCK: UNREADABLE_FORM})
+            return
+        user_id = form.user.id
+        fields = form_fields(form)
+        try:
+            # The checks that need no database, answered at once; record_licence repeats them.
+            parse_terms(fields, self.ctx.catalog.models)
+        except LicenceError as error:
+            refusal = _refusal(error)
+            ack(response_action="errors", errors={_error_block(refusal): form_error(refusal.message)})
+            return
+        self._finish(ack, context, user_id, lambda: self._record(user_id, fields))
+
+    def _record(self, user_id: str, fields: dict[str, str | None]) -> Reply:
+        ctx = self.ctx
+        # The role is checked now, not when the form opened: it may have been taken away meanwhile.
+        require_licence_officer(ctx, user_id, "record licences", subject="form")
+        try:
+            change = record_licence(ctx, fields, actor=user_id)
+        except LicenceError as error:
+            raise _refusal(error) from None
+        with ctx.read() as session:
+            record = find_licence(session, change.licence_id)
+        if record is None:  # recorded and committed above; licences are never deleted
+            raise AssertionError(f"licence {change.licence_id} vanished")
+        return recorded_notice(record, change.recheck)
+
+    def _finish(self, ack: Ack, context: dict[str, Any], user_id: str, work: Callable[[], Reply]) -> None:
+        """A refusal the service gives in time is shown in the form, on the field it is about; otherwise
+        the form closes and the answer (what was recorded, or why not) comes by DM."""
+        responder = self.responder
+        future = responder.run(work, context)
+        answer = responder.wait(future, context)
+        if answer is None:
+            ack()
+
+            def later(done: Future[Answer]) -> None:
+                result = done.result()
+                if not result.repeat:
+                    responder.tell(user_id, result.reply)
+
+            future.add_done_callback(later)
+            return
+        if answer.refusal is not None and not answer.repeat:
+            ack(
+                response_action="errors",
+                errors={_error_block(answer.refusal): form_error(answer.refusal.message)},
+            )
+            return
+        ack()
+        if answer.refusal is None:
+            responder.tell(user_id, answer.reply)
+
+    def model_options(self, ack: Ack, body: dict[str, Any]) -> None:
+        """The form's model search past 100 models (block_suggestion): the models matching the typed
+        text, labelled as in the directive form. It reads only the catalog, which everyone may see."""
+        found: list[dict[str, Any]] = []
+        try:
+            query = query_of(body)
+            if query is not None:
+                found = [
+                    option(directive_label(model), model.slug)
+                    for model in self.ctx.catalog.search(query, ids.SELECT_OPTIONS_MAX)
+                    if len(model.slug) <= ids.OPTION_VALUE_MAX
+                ]
+        except Exception:  # an empty menu beats an error the officer cannot act on
+            log.exception("could not build licence model options")
+            found = []
+        ack(options=found)
+
+
+def register(app: App, surfaces: Surfaces) -> LicenceListeners:
+    """Register `/licence`, its form and the form's model search on `app`; returns the listeners."""
+    listeners = LicenceListeners(surfaces)
+    app.command(ids.LICENCE_COMMAND)(listeners.command)
+    app.view(ids.LICENCE_VIEW)(listeners.form_submitted)
+    # A dict constraint matches block_suggestion only (a string would also match legacy dialogs).
+    app.options({"action_id": ids.LICENCE_MODELS_ACTION})(listeners.model_options)
+    return listeners
