@@ -365,7 +365,9 @@ class GrantHold(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    grant_id: int = Field(foreign_key="access_grant.id")
+    # An access_grant id; no foreign key: checked per row, it would cost a mass re-check a third of its
+    # time, and rows are only ever written from a join with the grant (migration 0007).
+    grant_id: int
     user_id: str = Field(max_length=32, index=True)
     hold: str = Field(max_length=32)
     unknown: bool = Field(default=False)  # the fact behind it is missing rather than refusing
@@ -393,7 +395,8 @@ class RecheckChange(SQLModel, table=True):
     __tablename__ = "recheck_change"
     __table_args__ = (Index("ix_recheck_change_person", "recheck_id", "user_id"),)
 
-    recheck_id: int = Field(foreign_key="recheck.id", primary_key=True)
+    # A recheck id; no foreign key, as grant_hold.grant_id (migration 0007).
+    recheck_id: int = Field(primary_key=True)
     subject_type: str = Field(primary_key=True, max_length=16)  # grant | request
     subject_id: int = Field(primary_key=True)
     user_id: str = Field(max_length=32)
@@ -403,7 +406,8 @@ class RecheckChange(SQLModel, table=True):
 class RecheckReason(SQLModel, table=True):
     """The rule's reasons for every held grant, written once per re-check and deleted when it ends: the
     statements that compare them with the holds on record then join an indexed table instead of
-    evaluating the rule again for every hold."""
+    evaluating the rule again for every hold. UNLOGGED on PostgreSQL (migration 0007): empty whenever
+    no re-check is running, it needs no write-ahead log."""
 
     __tablename__ = "recheck_reason"
 
@@ -420,17 +424,23 @@ class Licence(SQLModel, table=True):
     or expired licence stays for the record, with who ended it and why."""
 
     __tablename__ = "licence"
-    __table_args__ = (UniqueConstraint("authority", "number", name="uq_licence_number"),)
+    __table_args__ = (
+        UniqueConstraint("authority", "number", name="uq_licence_number"),
+        # A person's licences in a status: what the coverage rule probes once per person and model. No
+        # index on status alone: nearly every licence is active, and a planner without statistics
+        # (SQLite) would probe that one, reading every active licence per person (migration 0007).
+        Index("ix_licence_holder_status", "holder_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=64)
     authority: str = Field(max_length=100)
     kind: str = Field(max_length=32)
-    holder_id: str = Field(max_length=32, index=True)
+    holder_id: str = Field(max_length=32)
     valid_from: date
     valid_until: date = Field(index=True)
     conditions: str = Field(default="", sa_type=Text)
-    status: str = Field(default=LicenceStatus.ACTIVE, max_length=16, index=True)
+    status: str = Field(default=LicenceStatus.ACTIVE, max_length=16)
     recorded_by: str = Field(max_length=64)
     recorded_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
