@@ -63,7 +63,7 @@ def import_file(settings: Settings, args: argparse.Namespace) -> int:
 
 def _records(settings: Settings, holder: str | None, status: LicenceStatus | None) -> list[LicenceRecord]:
     from bot.store.directory import find_person
-    from bot.store.licences import licence_grants, list_licences
+    from bot.store.licences import list_licences
 
     db = ready_database(settings)
     with db.read() as session:
@@ -74,8 +74,7 @@ def _records(settings: Settings, holder: str | None, status: LicenceStatus | Non
                 raise UsageError(f"nobody in the directory matches '{holder}'")
             holder_id = person.slack_user_id
         found = list_licences(session, holder=holder_id, status=status)
-        grants = licence_grants(session, [f.row.id or 0 for f in found])
-    return [LicenceRecord.of(f.row, f.models, f.countries, grants[f.row.id or 0]) for f in found]
+    return [LicenceRecord.of(f) for f in found]
 
 
 def list_all(settings: Settings, args: argparse.Namespace) -> int:
@@ -87,16 +86,15 @@ def list_all(settings: Settings, args: argparse.Namespace) -> int:
 
 def show(settings: Settings, args: argparse.Namespace) -> int:
     """One licence by id (`L3` or `3`): a LicenceRecord, or `key  value` lines."""
-    from bot.store.licences import find_licence, licence_grants
+    from bot.store.licences import find_licence
 
     licence_id = _licence_id(args.id)
     db = ready_database(settings)
     with db.read() as session:
-        found = find_licence(session, licence_id)
-        if found is None:
-            raise UsageError(f"there is no licence L{licence_id}")
-        grants = licence_grants(session, [licence_id])[licence_id]
-    record = LicenceRecord.of(found.row, found.models, found.countries, grants)
+        found = find_licence(session, licence_id, grants=True)
+    if found is None:
+        raise UsageError(f"there is no licence L{licence_id}")
+    record = LicenceRecord.of(found)
     if args.json:
         print_record(record)
         return 0

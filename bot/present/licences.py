@@ -16,6 +16,7 @@ from bot.domain.licences import MAX_AUTHORITY, MAX_CONDITIONS, MAX_NUMBER, Licen
 from bot.domain.status import LicenceStatus
 from bot.present.replies import Notice, Person
 from bot.store.licences import StoredLicence
+from bot.store.tables import Licence as LicenceRow
 
 # Newest first, at most this many licences in `/licence list`: one section each, with the header and
 # the footer well inside Slack's 50 blocks per message.
@@ -114,6 +115,11 @@ def recheck_words(result: RecheckCounts) -> str:
     return "Re-check: " + ", ".join(parts) + ". The people concerned are told by DM."
 
 
+def _naming(row: LicenceRow) -> dict[str, Any]:
+    """The values that name a licence in a notice: `{label}`, `{authority}` and `{number}`."""
+    return {"label": label(row.id or 0), "authority": row.authority, "number": row.number}
+
+
 def recorded_notice(record: StoredLicence, result: RecheckCounts) -> Notice:
     """The answer to the officer who recorded a licence: what is on record now, and what changed."""
     row = record.row
@@ -123,9 +129,7 @@ def recorded_notice(record: StoredLicence, result: RecheckCounts) -> Notice:
         title="Licence recorded",
         tone="success",
         values={
-            "label": label(row.id or 0),
-            "authority": row.authority,
-            "number": row.number,
+            **_naming(row),
             "kind": str(row.kind),
             "holder": Person(row.holder_id),
             "models": ", ".join(record.models),
@@ -143,4 +147,24 @@ def revoked_notice(licence_id: int, result: RecheckCounts) -> Notice:
         title="Licence revoked",
         tone="success",
         values={"label": label(licence_id)},
+    )
+
+
+def lapse_warning(row: LicenceRow, today: date, to_holder: bool) -> Notice:
+    """The warning that a licence will lapse, for its holder or for export compliance."""
+    left = row.valid_until.toordinal() - today.toordinal()
+    when = "today" if left == 0 else ("tomorrow" if left == 1 else f"in {left} days")
+    whose = "Your export licence" if to_holder else "Export licence"
+    held = "" if to_holder else " held by {holder}"
+    return Notice(
+        f"{whose} {{label}} ({{authority}} {{number}}){held} ends after {{until}}, {when}. Access that "
+        "depends on it will be suspended when it lapses unless a renewal is recorded "
+        "(`/licence` or `accessbot licence add`).",
+        title="Licence about to lapse",
+        tone="warning",
+        values={
+            **_naming(row),
+            "until": row.valid_until.isoformat(),
+            **({} if to_holder else {"holder": Person(row.holder_id)}),
+        },
     )

@@ -10,7 +10,6 @@ are ISO 8601 as `datetime.isoformat()` writes them (`2026-03-01T09:30:00.123456+
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
@@ -21,8 +20,8 @@ from bot.domain.status import GrantStatus, LicenceStatus, OutboxKind, OutboxStat
 
 if TYPE_CHECKING:  # only the builders' parameters: `accessbot --version` need not load the tables
     from bot.domain.people import Person
+    from bot.store.licences import StoredLicence
     from bot.store.tables import AccessGrant, AccessRequest, AuditEvent
-    from bot.store.tables import Licence as LicenceRow
 
 Timestamp = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str)]
 
@@ -141,9 +140,9 @@ class LicenceRecord(Record):
     grants: list[int]
 
     @classmethod
-    def of(
-        cls, row: LicenceRow, models: Sequence[str], countries: Sequence[str], grants: Sequence[int]
-    ) -> Self:
+    def of(cls, stored: StoredLicence) -> Self:
+        """The record of a licence read with the grants that depend on it (bot/store/licences.py)."""
+        row = stored.row
         return cls(
             id=row.id or 0,
             label=f"L{row.id}",
@@ -151,8 +150,8 @@ class LicenceRecord(Record):
             authority=row.authority,
             kind=LicenceKind(row.kind),
             holder=row.holder_id,
-            models=list(models),
-            countries=list(countries),
+            models=list(stored.models),
+            countries=list(stored.countries),
             valid_from=row.valid_from,
             valid_until=row.valid_until,
             conditions=row.conditions,
@@ -162,7 +161,7 @@ class LicenceRecord(Record):
             ended_by=row.ended_by,
             ended_at=row.ended_at,
             end_reason=row.end_reason,
-            grants=list(grants),
+            grants=list(stored.grants),
         )
 
 

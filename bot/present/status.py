@@ -22,14 +22,16 @@ from bot.store.directives import in_force
 from bot.store.tables import AccessGrant
 
 
-def help_data(catalog: Catalog, *, is_admin: bool) -> dict[str, Any]:
-    """`/access help`: whether to show the admins' part, and an example request that works as typed:
-    an open model (any model when none is open) and its default duration, which it always allows."""
+def help_data(catalog: Catalog, *, is_admin: bool, handles_licences: bool = False) -> dict[str, Any]:
+    """`/access help`: whether to show the admins' part and the `/licence` line (export compliance and
+    admins), and an example request that works as typed: an open model (any model when none is open)
+    and its default duration, which it always allows."""
     open_models = sorted(slug for slug, m in catalog.models.items() if m.status == AVAILABLE)
     slug = next(iter(open_models or sorted(catalog.models)), None)
     model = catalog.model(slug) if slug else None
     return {
         "is_admin": is_admin,
+        "handles_licences": handles_licences,
         "example_model": slug or "model-name",
         "example_duration": compact_duration(int(model.default_duration.total_seconds())) if model else "7d",
     }

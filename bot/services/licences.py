@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from bot.domain.people import FileProblems, check_header, is_slack_user_id
 from bot.domain.status import LicenceStatus
 from bot.domain.text import clean_text
 from bot.notify import outbox
-from bot.present.replies import Notice, Person
+from bot.present.licences import lapse_warning
 from bot.services.context import Context
 from bot.services.csv_files import read_csv
 from bot.services.recheck import RecheckResult, recheck
@@ -39,7 +38,6 @@ from bot.store import directory as people
 from bot.store import licences as store
 from bot.store.licences import StoredLicence
 from bot.store.locks import directive_barrier
-from bot.store.tables import Licence as LicenceRow
 
 LAPSED = "its last day passed"
 
@@ -313,23 +311,16 @@ def warn_lapsing(ctx: Context) -> int:
     return len(due)
 
 
-def lapse_warning(row: LicenceRow, today: date, to_holder: bool) -> Notice:
-    """The warning that a licence will lapse, for its holder or for export compliance."""
-    left = row.valid_until.toordinal() - today.toordinal()
-    when = "today" if left == 0 else ("tomorrow" if left == 1 else f"in {left} days")
-    whose = "Your export licence" if to_holder else "Export licence"
-    held = "" if to_holder else " held by {holder}"
-    return Notice(
-        f"{whose} {{label}} ({{authority}} {{number}}){held} ends after {{until}}, {when}. Access that "
-        "depends on it will be suspended when it lapses unless a renewal is recorded "
-        "(`/licence` or `accessbot licence add`).",
-        title="Licence about to lapse",
-        tone="warning",
-        values={
-            "label": label(row.id or 0),
-            "authority": row.authority,
-            "number": row.number,
-            "until": row.valid_until.isoformat(),
-            **({} if to_holder else {"holder": Person(row.holder_id)}),
-        },
-    )
+def licences_on_record(
+    ctx: Context, *, holder_id: str | None = None, status: LicenceStatus | None = None
+) -> list[StoredLicence]:
+    """Licences by id, each with its models, countries and the grants that depend on it: all, or
+    those held by the Slack user `holder_id` and in `status`."""
+    with ctx.read() as session:
+        return store.list_licences(session, holder=holder_id, status=status)
+
+
+def licence_on_record(ctx: Context, licence_id: int) -> StoredLicence | None:
+    """One licence with its models, countries and the grants that depend on it; None if unknown."""
+    with ctx.read() as session:
+        return store.find_licence(session, licence_id, grants=True)

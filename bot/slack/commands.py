@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -11,9 +11,11 @@ from slack_sdk import WebClient
 from bot.present.replies import Notice, Reply, Screen
 from bot.present.status import catalog_entries, help_data, status_data
 from bot.services import grants, permissions, requests
+from bot.services.licence_access import is_licence_officer
 from bot.slack import ids
 from bot.slack.command_text import AccessCommand, CommandError, parse_access
 from bot.slack.payloads import Command, parse
+from bot.slack.responder import Responder
 from bot.slack.surfaces import Surfaces
 
 # Subcommands that change something: a replay of one is recognised and not acted on again.
@@ -28,6 +30,30 @@ FORM_DID_NOT_OPEN = (
     "I could not open the request form in time. Try again, or file directly with "
     "`/access request <model> <why you need it>`."
 )
+
+
+Parsed = TypeVar("Parsed")
+
+
+def read_command(
+    responder: Responder,
+    ack: Ack,
+    command: dict[str, Any],
+    name: str,
+    parse_text: Callable[[str], Parsed],
+) -> tuple[Command, Parsed] | None:
+    """A slash command payload as Bolt passes it (`name` is the command, for the log) and its text parsed
+    by `parse_text`, which raises CommandError for text it cannot read. None when either fails: the
+    person has already been told why in the ack."""
+    got = parse(Command, command, f"{name} command")
+    if got is None:
+        responder.ack(ack, Notice(UNREADABLE_COMMAND, tone="warning"))
+        return None
+    try:
+        return got, parse_text(got.text)
+    except CommandError as error:
+        responder.ack(ack, Notice(str(error), tone="warning"))
+        return None
 
 
 class CommandListeners:
@@ -53,16 +79,11 @@ class CommandListeners:
 
         `command` is the slash command payload as Bolt passes it; `context` carries the request's arrival
         time and replay key (bot/slack/responder.py)."""
-        got = parse(Command, command, "/access command")
-        if got is None:
-            self.responder.ack(ack, Notice(UNREADABLE_COMMAND, tone="warning"))
+        read = read_command(self.responder, ack, command, "/access", parse_access)
+        if read is None:
             return
+        got, parsed = read
         user_id = got.user_id
-        try:
-            parsed = parse_access(got.text)
-        except CommandError as error:
-            self.responder.ack(ack, Notice(str(error), tone="warning"))
-            return
         if parsed.action == "form":
             # The modal must open straight away; an empty ack keeps the channel clean.
             ack()
@@ -88,7 +109,12 @@ class CommandListeners:
         return subcommand(parsed, user_id)
 
     def help(self, _parsed: AccessCommand, user_id: str) -> Reply:
-        return Screen("help", help_data(self.ctx.catalog, is_admin=permissions.is_admin(self.ctx, user_id)))
+        data = help_data(
+            self.ctx.catalog,
+            is_admin=permissions.is_admin(self.ctx, user_id),
+            handles_licences=is_licence_officer(self.ctx, user_id),
+        )
+        return Screen("help", data)
 
     def models(self, _parsed: AccessCommand, _user_id: str) -> Reply:
         with self.ctx.read() as session:

@@ -17,8 +17,8 @@ from bot.present.status import catalog_entries
 from bot.services import directives
 from bot.services.context import Refusal
 from bot.slack import ids
-from bot.slack.command_text import CommandError, DirectiveCommand, parse_directive
-from bot.slack.commands import UNREADABLE_COMMAND
+from bot.slack.command_text import DirectiveCommand, parse_directive
+from bot.slack.commands import read_command
 from bot.slack.payloads import Command, Submission, parse
 from bot.slack.surfaces import Surfaces
 from bot.slack.views import UNREADABLE_FORM, form_error
@@ -96,15 +96,10 @@ class DirectiveListeners:
 
     def command(self, ack: Ack, command: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
         """`/directive [list | lift D3 [reason] | report D3 | help]`; without text, opens the form."""
-        got = parse(Command, command, "/directive command")
-        if got is None:
-            self.responder.ack(ack, Notice(UNREADABLE_COMMAND, tone="warning"))
+        read = read_command(self.responder, ack, command, "/directive", parse_directive)
+        if read is None:
             return
-        try:
-            parsed = parse_directive(got.text)
-        except CommandError as error:
-            self.responder.ack(ack, Notice(str(error), tone="warning"))
-            return
+        got, parsed = read
         if parsed.action == "form":
             self.open_form(ack, client, got, context)
             return

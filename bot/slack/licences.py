@@ -18,16 +18,15 @@ from bot.present.licences import licence_form_data, licence_list_data, recorded_
 from bot.present.replies import Notice, Reply, Screen
 from bot.services.context import Refusal
 from bot.services.licence_access import require_licence_officer
-from bot.services.licences import record_licence, revoke_licence
+from bot.services.licences import licence_on_record, licences_on_record, record_licence, revoke_licence
 from bot.slack import ids
-from bot.slack.command_text import CommandError, LicenceCommand, parse_licence
-from bot.slack.commands import UNREADABLE_COMMAND
+from bot.slack.command_text import LicenceCommand, parse_licence
+from bot.slack.commands import read_command
 from bot.slack.options import directive_label, option, query_of
 from bot.slack.payloads import Command, Submission, parse
 from bot.slack.responder import Answer
 from bot.slack.surfaces import Surfaces
 from bot.slack.views import UNREADABLE_FORM, form_error
-from bot.store.licences import find_licence, list_licences
 
 log = logging.getLogger(__name__)
 
@@ -124,15 +123,10 @@ class LicenceListeners:
 
     def command(self, ack: Ack, command: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
         """`/licence [list [@person] | revoke L3 <reason> | help]`; without text, opens the form."""
-        got = parse(Command, command, "/licence command")
-        if got is None:
-            self.responder.ack(ack, Notice(UNREADABLE_COMMAND, tone="warning"))
+        read = read_command(self.responder, ack, command, "/licence", parse_licence)
+        if read is None:
             return
-        try:
-            parsed = parse_licence(got.text)
-        except CommandError as error:
-            self.responder.ack(ack, Notice(str(error), tone="warning"))
-            return
+        got, parsed = read
         if parsed.action == "form":
             self.open_form(ack, client, got, context)
             return
@@ -180,8 +174,7 @@ class LicenceListeners:
         ctx = self.ctx
         if parsed.action == "list":
             require_licence_officer(ctx, user_id, "list licences", subject="list")
-            with ctx.read() as session:
-                found = list_licences(session, holder=parsed.holder_id)
+            found = licences_on_record(ctx, holder_id=parsed.holder_id)
             today = utc_day(ctx.clock())
             return Screen("licence_list", licence_list_data(found, holder=parsed.holder_id, today=today))
         if parsed.action == "revoke":
@@ -220,8 +213,7 @@ class LicenceListeners:
             change = record_licence(ctx, fields, actor=user_id)
         except LicenceError as error:
             raise _refusal(error) from None
-        with ctx.read() as session:
-            record = find_licence(session, change.licence_id)
+        record = licence_on_record(ctx, change.licence_id)
         if record is None:  # recorded and committed above; licences are never deleted
             raise AssertionError(f"licence {change.licence_id} vanished")
         return recorded_notice(record, change.recheck)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from sqlalchemy import bindparam, delete, insert, update
 from sqlmodel import Session, col, select
@@ -29,10 +30,12 @@ def _to_domain(row: PersonRow, roles: Iterable[str], citizenships: Iterable[str]
     )
 
 
+T = TypeVar("T")
+
 CHUNK = 1000  # ids per IN (…) list: PostgreSQL takes at most 65,535 parameters in one statement
 
 
-def chunks(values: Sequence[str], size: int = CHUNK) -> Iterable[Sequence[str]]:
+def chunks(values: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
 

@@ -16,7 +16,7 @@ from bot.present.records import LicenceRecord, audit_record, grant_record, reque
 from bot.services.directives import list_directives
 from bot.store import outbox as outbox_rows
 from bot.store.db import Database
-from bot.store.licences import grant_licences, licence_grants, list_licences
+from bot.store.licences import grant_licences, list_licences
 from bot.store.recheck import held_by
 from bot.store.requests import list_grants, list_requests
 from bot.store.tables import AuditEvent, OutboxMessage
@@ -113,12 +113,7 @@ def listed(target: Target, noun: str) -> list[dict[str, object]]:
             elif noun == "directive":
                 records = [d.as_json() for d in list_directives(session)]
             elif noun == "licence":
-                stored = list_licences(session)
-                grants = licence_grants(session, [x.row.id or 0 for x in stored])
-                records = [
-                    LicenceRecord.of(x.row, x.models, x.countries, grants[x.row.id or 0]).as_json()
-                    for x in stored
-                ]
+                records = [LicenceRecord.of(x).as_json() for x in list_licences(session)]
             elif noun == "outbox":
                 records = [outbox.describe(row) for row in outbox_rows.recent(session, None, 200)]
             else:

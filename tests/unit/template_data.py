@@ -92,7 +92,7 @@ TEMPLATE_VARIANTS: dict[str, tuple[str, ...]] = {
         "licence_recorded",
         "licence_revoked",
     ),
-    "help": ("member", "admin"),
+    "help": ("member", "admin", "compliance"),
     "models": ("catalog",),
     "status": ("busy", "not_in_directory"),
     "home": ("busy", "not_in_directory"),
@@ -772,9 +772,13 @@ class World:
                 self.keep("status", variant, status_data(ctx, session, user))
                 self.keep("home", variant, home_data(ctx, session, user))
             self.keep("models", "catalog", {"models": catalog_entries(ctx, session)})
-            for variant, user in (("member", ALICE), ("admin", admin(0))):
-                is_admin = directory.has_role(session, user, ctx.catalog.policy.admin_role)
-                self.keep("help", variant, help_data(ctx.catalog, is_admin=is_admin))
+            policy = ctx.catalog.policy
+            for variant, user in (("member", ALICE), ("admin", admin(0)), ("compliance", COMPLIANCE[0])):
+                is_admin = directory.has_role(session, user, policy.admin_role)
+                handles = is_admin or directory.has_role(session, user, policy.compliance_role)
+                self.keep(
+                    "help", variant, help_data(ctx.catalog, is_admin=is_admin, handles_licences=handles)
+                )
         responder = Responder(ctx, self.renderer, workers=1)
         try:
             surfaces = Surfaces(ctx, responder)

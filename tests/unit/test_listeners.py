@@ -131,6 +131,22 @@ def test_access_help_is_answered_in_the_ack(surfaces: Surfaces) -> None:
     assert outbox(surfaces) == []  # nothing left to say later
 
 
+@pytest.mark.parametrize(
+    ("user_id", "shows"),
+    [(ALICE, ()), ("U0CARLA01", ("/licence",)), ("U0ADMIN01", ("Admins:", "/directive", "/licence"))],
+)
+def test_access_help_names_the_commands_of_the_persons_roles(
+    surfaces: Surfaces, user_id: str, shows: tuple[str, ...]
+) -> None:
+    """Export compliance is told of `/licence`, access admins of `/directive` and `/licence` too; a
+    member of neither role sees neither."""
+    ack = RecordingAck()
+    CommandListeners(surfaces).access(ack, slash("help", user_id), client=None, context={})  # type: ignore[arg-type]
+    shown = str(ack.only["blocks"])
+    for command in ("Admins:", "/directive", "/licence"):
+        assert (command in shown) == (command in shows), (command, shown)
+
+
 def test_the_help_example_files_a_request_when_typed_as_shown(surfaces: Surfaces) -> None:
     ack = RecordingAck()
     CommandListeners(surfaces).access(ack, slash("help"), client=None, context={})  # type: ignore[arg-type]
