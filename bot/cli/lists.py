@@ -29,8 +29,8 @@ def requests(settings: Settings, args: argparse.Namespace) -> int:
 
 def grants(settings: Settings, args: argparse.Namespace) -> int:
     """Grants, oldest first: all, or those of `--status`, at most `--limit`."""
+    from bot.store.holds import held_by
     from bot.store.licences import grant_licences
-    from bot.store.recheck import held_by
     from bot.store.requests import list_grants
 
     status = GrantStatus(args.status) if args.status else None

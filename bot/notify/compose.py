@@ -26,8 +26,8 @@ from bot.present.replies import Screen, from_stored
 from bot.present.rows import model_name
 from bot.present.status import home_data
 from bot.render import Renderer
+from bot.store import holds as hold_state
 from bot.store import notice_state
-from bot.store import recheck as recheck_state
 from bot.store import requests as queries
 from bot.store.directives import draft_of, find_directive
 from bot.store.tables import AccessRequest, OutboxMessage
@@ -141,10 +141,10 @@ class Composer:
         """The DM telling `user_id` which of their grants a re-check suspended (with what holds each now)
         and which it gave back."""
         catalog = self.ctx.catalog
-        changed = recheck_state.grant_changes(session, recheck_id, user_id)
+        changed = hold_state.grant_changes(session, recheck_id, user_id)
         if not changed:
             raise ComposeError(f"re-check {recheck_id} changed nothing of {user_id}")
-        holds = recheck_state.open_holds(session, [grant.id or 0 for grant, _ in changed])
+        holds = hold_state.open_holds(session, [grant.id or 0 for grant, _ in changed])
         changes = []
         for grant, change in changed:
             name = model_name(catalog, grant.model)

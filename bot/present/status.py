@@ -16,7 +16,7 @@ from bot.present import Presenter
 from bot.present.approvals import waiting_on_data
 from bot.present.rows import grant_data, model_name, request_data
 from bot.store import directory as people
-from bot.store import recheck as recheck_state
+from bot.store import holds as hold_state
 from bot.store import requests as queries
 from bot.store.directives import in_force
 from bot.store.tables import AccessGrant
@@ -77,9 +77,7 @@ def status_data(ctx: Presenter, session: Session, user_id: str) -> dict[str, Any
     grants = queries.grants_of(session, user_id, HELD_GRANT_STATUSES)
     pending = queries.requests_of(session, user_id, [RequestStatus.PENDING])
     waiting = queries.waiting_on(session, user_id)
-    holds = recheck_state.open_holds(
-        session, [g.id or 0 for g in grants if g.status == GrantStatus.SUSPENDED]
-    )
+    holds = hold_state.open_holds(session, [g.id or 0 for g in grants if g.status == GrantStatus.SUSPENDED])
     return {
         "user": user_id,
         "in_directory": people.load_person(session, user_id) is not None

@@ -31,6 +31,7 @@ from bot.services.approvals import stop_request
 from bot.services.context import Context
 from bot.store import audit
 from bot.store import directive_notices as notices
+from bot.store import holds as hold_state
 from bot.store import recheck as store
 from bot.store import requests as queries
 from bot.store.directives import in_force
@@ -84,7 +85,7 @@ def recheck(ctx: Context, session: Session, *, trigger: str, actor: str = audit.
     stopped = _stop_refused_requests(ctx, session, inputs, recheck_id)
     result = RecheckResult(recheck_id, holds.opened, holds.released, suspended, reinstated, stopped)
     if suspended or reinstated:
-        people = store.changed_people(recheck_id)
+        people = hold_state.changed_people(recheck_id)
         outbox.queue_selected(
             session,
             OutboxKind.POST,

@@ -15,7 +15,7 @@ from bot.services import approvals, grants, requests
 from bot.services.context import Context, Refusal
 from bot.services.directory import import_directory
 from bot.store.db import Database
-from bot.store.recheck import held_by
+from bot.store.holds import held_by
 from bot.store.tables import AccessGrant, AccessRequest
 from bot.workflows import load_catalog
 from tests.support.bot_server import FIXTURES

@@ -16,8 +16,8 @@ from bot.present.records import LicenceRecord, audit_record, grant_record, reque
 from bot.services.directives import list_directives
 from bot.store import outbox as outbox_rows
 from bot.store.db import Database
+from bot.store.holds import held_by
 from bot.store.licences import grant_licences, list_licences
-from bot.store.recheck import held_by
 from bot.store.requests import list_grants, list_requests
 from bot.store.tables import AuditEvent, OutboxMessage
 from tests.support.app import InProcessBot

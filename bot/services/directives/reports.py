@@ -25,7 +25,7 @@ from bot.store import directive_notices as notices
 from bot.store import directive_reports as reported
 from bot.store import directives as rows
 from bot.store import directory as people
-from bot.store.recheck import held_by
+from bot.store.holds import held_by
 from bot.store.tables import Directive
 
 

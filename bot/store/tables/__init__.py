@@ -1,0 +1,65 @@
+"""The database tables. Alembic (migrations/) owns the schema; these classes must match it.
+
+States are stored as plain words (the values of the enums in bot/domain/status.py) so that SQL stays
+readable in reports.
+
+Each module holds one family of tables; importing this package registers every table on
+SQLModel.metadata (Alembic compares against it).
+"""
+
+from __future__ import annotations
+
+from bot.store.tables.access import (
+    AccessGrant,
+    AccessRequest,
+    ApprovalTask,
+    Decision,
+    GrantConfirmation,
+    RequestStep,
+)
+from bot.store.tables.directives import (
+    Directive,
+    DirectiveBroadcast,
+    DirectiveCountry,
+    DirectiveModel,
+    DirectiveUser,
+    GrantSuspension,
+)
+from bot.store.tables.entitlement import GrantHold, Recheck, RecheckChange, RecheckReason
+from bot.store.tables.licences import GrantLicence, Licence, LicenceCountry, LicenceModel, LicenceWarning
+from bot.store.tables.people import Person, PersonCitizenship, PersonRole
+from bot.store.tables.records import AuditEvent, OutboxMessage, SeenRequest
+from bot.store.tables.workspace import DmChannel, HomeTab, SlackAccount
+
+__all__ = [
+    "AccessGrant",
+    "AccessRequest",
+    "ApprovalTask",
+    "AuditEvent",
+    "Decision",
+    "Directive",
+    "DirectiveBroadcast",
+    "DirectiveCountry",
+    "DirectiveModel",
+    "DirectiveUser",
+    "DmChannel",
+    "GrantConfirmation",
+    "GrantHold",
+    "GrantLicence",
+    "GrantSuspension",
+    "HomeTab",
+    "Licence",
+    "LicenceCountry",
+    "LicenceModel",
+    "LicenceWarning",
+    "OutboxMessage",
+    "Person",
+    "PersonCitizenship",
+    "PersonRole",
+    "Recheck",
+    "RecheckChange",
+    "RecheckReason",
+    "RequestStep",
+    "SeenRequest",
+    "SlackAccount",
+]

@@ -1,0 +1,134 @@
+"""Requests, their approval steps, tasks and decisions, and the grants approval becomes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from bot.domain.status import (
+    GrantStatus,
+    RequestStatus,
+    StepStatus,
+)
+from bot.store.types import UTCDateTime, stamped_at_flush
+
+
+class AccessRequest(SQLModel, table=True):
+    __tablename__ = "access_request"
+    __table_args__ = (
+        # One pending request per person and model, enforced by the database so that two
+        # submissions racing each other cannot both be filed.
+        Index(
+            "uq_access_request_pending",
+            "requester_id",
+            "model",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    requester_id: str = Field(max_length=32, index=True)
+    model: str = Field(max_length=64, index=True)
+    duration_seconds: int
+    justification: str = Field(sa_type=Text)
+    status: str = Field(default=RequestStatus.PENDING, max_length=16, index=True)
+    current_step: int | None = Field(default=None)
+    step_count: int = Field(default=0)
+    policy_results: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    outcome_reason: str | None = Field(default=None, sa_type=Text)
+    decided_by: str | None = Field(default=None, max_length=64)
+    directive_id: int | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+class RequestStep(SQLModel, table=True):
+    __tablename__ = "request_step"
+    __table_args__ = (UniqueConstraint("request_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="access_request.id", index=True)
+    position: int
+    name: str = Field(max_length=100)
+    approvers: str = Field(max_length=63)
+    quorum: int = Field(default=1)
+    note: str | None = Field(default=None, sa_type=Text)
+    routed_reason: str | None = Field(default=None, sa_type=Text)
+    status: str = Field(default=StepStatus.WAITING, max_length=16)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApprovalTask(SQLModel, table=True):
+    """One approver asked to decide one step; remembers the DM so every copy can be updated."""
+
+    __tablename__ = "approval_task"
+    __table_args__ = (UniqueConstraint("request_id", "position", "approver_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="access_request.id", index=True)
+    position: int
+    approver_id: str = Field(max_length=32, index=True)
+    via_admin: bool = Field(default=False)
+    outbox_id: int | None = Field(default=None)
+    created_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
+
+
+class Decision(SQLModel, table=True):
+    __tablename__ = "decision"
+    # One decision per person per request: nobody approves two steps, and a double click or a retry
+    # cannot record a second decision.
+    __table_args__ = (UniqueConstraint("request_id", "approver_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="access_request.id", index=True)
+    position: int
+    approver_id: str = Field(max_length=32)
+    verdict: str = Field(max_length=16)
+    reason: str | None = Field(default=None, sa_type=Text)
+    decided_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
+
+
+class AccessGrant(SQLModel, table=True):
+    __tablename__ = "access_grant"
+    __table_args__ = (
+        Index(
+            "uq_access_grant_held",
+            "user_id",
+            "model",
+            unique=True,
+            sqlite_where=text("status IN ('active', 'suspended')"),
+            postgresql_where=text("status IN ('active', 'suspended')"),
+        ),
+        Index("ix_access_grant_status_expires", "status", "expires_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=32, index=True)
+    model: str = Field(max_length=64, index=True)
+    request_id: int | None = Field(default=None, foreign_key="access_request.id", unique=True)
+    status: str = Field(default=GrantStatus.ACTIVE, max_length=16)
+    starts_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    end_reason: str | None = Field(default=None, sa_type=Text)
+    ended_by: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
+
+
+class GrantConfirmation(SQLModel, table=True):
+    """A hold export compliance confirmed away for this grant: the fact behind it was missing when the
+    request was approved through an export-compliance review (bot/domain/entitlement.py CONFIRMABLE)."""
+
+    __tablename__ = "grant_confirmation"
+
+    grant_id: int = Field(foreign_key="access_grant.id", primary_key=True)
+    hold: str = Field(primary_key=True, max_length=32)
