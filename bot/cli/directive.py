@@ -32,7 +32,7 @@ def issue(settings: Settings, args: argparse.Namespace) -> int:
     draft = _draft(ctx, args)
     if args.dry_run:
         with ctx.read() as session:
-            measured = directives.measure(ctx, session, draft.models, draft.population, draft.action)
+            measured = directives.measure(ctx, session, draft)
         impact = ImpactRecord.from_service(measured.as_dict())
         if args.json:
             print_record(PreviewRecord(dry_run=True, impact=impact))

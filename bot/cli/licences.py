@@ -42,7 +42,8 @@ def add(settings: Settings, args: argparse.Namespace) -> int:
         "conditions": args.conditions or "",
     }
     change = record_licence(ctx, fields, actor=actor())
-    print(f"recorded L{change.licence_id}")
+    expired = f" as expired: its last day, {args.valid_until}, has passed" if change.expired else ""
+    print(f"recorded L{change.licence_id}{expired}")
     _recheck_line(change.recheck)
     return 0
 

@@ -171,11 +171,18 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in re.split(r"[;,]", value) if part.strip()]
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
 def _day(value: str, field: str) -> date:
+    """A calendar date written YYYY-MM-DD, as documented; Python's ISO 8601 reader alone would also
+    take 20261201 and week dates such as 2026W482."""
     try:
-        return date.fromisoformat(value)
+        if _DAY.fullmatch(value):
+            return date.fromisoformat(value)
     except ValueError:
-        raise LicenceError(f"{field} '{value[:40]}' is not a date (YYYY-MM-DD)", field) from None
+        pass
+    raise LicenceError(f"{field} '{value[:40]}' is not a date (YYYY-MM-DD)", field)
 
 
 def parse_terms(fields: Mapping[str, str | None], known_models: Iterable[str]) -> LicenceTerms:

@@ -123,9 +123,12 @@ def _naming(row: LicenceRow) -> dict[str, Any]:
 def recorded_notice(record: StoredLicence, result: RecheckCounts) -> Notice:
     """The answer to the officer who recorded a licence: what is on record now, and what changed."""
     row = record.row
+    expired = row.status == LicenceStatus.EXPIRED
     return Notice(
         "Recorded {label} ({authority} {number}, {kind}) held by {holder}: {models} for {countries}, "
-        "valid {valid_from} to {valid_until}. " + recheck_words(result),
+        "valid {valid_from} to {valid_until}. "
+        + ("Its last day has passed: it is on record as expired and exempts nobody. " if expired else "")
+        + recheck_words(result),
         title="Licence recorded",
         tone="success",
         values={

@@ -8,7 +8,7 @@ on it, and a new one gives back grants a require-licence directive held, in the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,8 @@ class LicenceChange:
 
     licence_id: int
     recheck: RecheckResult
+    # Recorded with a last day already past: on record as expired, exempting nobody.
+    expired: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,13 +66,17 @@ class LicenceImport:
     recheck: RecheckResult | None = None
 
 
-def resolve_holder(session: Session, holder: str) -> str:
-    """The Slack user ID of a licence holder given by user ID or e-mail. Raises LicenceError unless
-    they are in the directory and have not departed."""
+def _holder(session: Session, holder: str) -> tuple[str, bool]:
+    """(Slack user ID, departed) of a licence holder given by user ID or e-mail. Raises LicenceError
+    when nobody in the directory matches."""
     person = people.find_person(session, holder)
-    if person is None or people.is_departed(session, person.slack_user_id):
+    if person is None:
         raise LicenceError(f"holder {holder} is not in the directory", "holder")
-    return person.slack_user_id
+    return person.slack_user_id, people.is_departed(session, person.slack_user_id)
+
+
+def _departed(holder: str) -> LicenceError:
+    return LicenceError(f"holder {holder} has left: the directory marks them departed", "holder")
 
 
 def _record_of(terms: LicenceTerms, holder_id: str, status: str) -> dict[str, Any]:
@@ -107,24 +113,33 @@ def _existing_terms(record: StoredLicence) -> dict[str, Any]:
 def _store_terms(
     ctx: Context, session: Session, terms: LicenceTerms, actor: str, source: dict[str, str]
 ) -> tuple[str, int]:
-    """Add the licence, or bring the one with its authority and number in line with `terms`; audited.
-    Returns ("added", "updated" or "unchanged", its id). Raises LicenceError for a holder not in the directory
-    or a change to a licence that has ended."""
-    holder_id = resolve_holder(session, terms.holder)
+    """Add the licence, or bring the one with its authority and number (whatever their case) in line
+    with `terms`; audited. Returns ("added", "updated" or "unchanged", its id). Raises LicenceError for
+    a holder not in the directory, a new or changed licence for a departed holder, or a change to a
+    licence that has ended. A licence whose last day has passed is recorded expired."""
+    holder_id, departed = _holder(session, terms.holder)
     now = ctx.clock()
-    status = LicenceStatus.EXPIRED if terms.valid_until < utc_day(now) else LicenceStatus.ACTIVE
+    expired = terms.valid_until < utc_day(now)
     existing = store.by_number(session, terms.authority, terms.number)
     if existing is None:
-        row = store.add_licence(session, terms, holder_id, actor, now, status)
+        if departed:
+            raise _departed(terms.holder)
+        row = store.add_licence(session, terms, holder_id, actor, now, LicenceStatus.ACTIVE)
+        if expired:
+            store.end_licence(session, row, LicenceStatus.EXPIRED, audit.SYSTEM, LAPSED, now)
         audit.record(
             session, actor=actor, action="licence.recorded", subject_type="licence", subject_id=row.id or 0,
-            after=_record_of(terms, holder_id, status), detail=source,
+            after=_record_of(terms, holder_id, row.status), detail=source,
         )  # fmt: skip
         return "added", row.id or 0
+    # The spelling on record stays: `bis EX-1` is the licence recorded as `BIS EX-1`.
+    terms = replace(terms, authority=existing.row.authority, number=existing.row.number)
     before = _existing_terms(existing)
     after = _record_of(terms, holder_id, existing.row.status)
     if before == after:
         return "unchanged", existing.row.id or 0
+    if departed:
+        raise _departed(terms.holder)
     if existing.row.status != LicenceStatus.ACTIVE:
         raise LicenceError(
             f"licence {terms.authority} {terms.number} ({label(existing.row.id or 0)}) is "
@@ -132,10 +147,8 @@ def _store_terms(
             "number",
         )
     store.update_licence(session, existing.row, terms, holder_id, now)
-    if status == LicenceStatus.EXPIRED:
-        store.end_licence(
-            session, existing.row, LicenceStatus.EXPIRED, audit.SYSTEM, "its last day passed", now
-        )
+    if expired:
+        store.end_licence(session, existing.row, LicenceStatus.EXPIRED, audit.SYSTEM, LAPSED, now)
         after["status"] = LicenceStatus.EXPIRED
     audit.record(
         session, actor=actor, action="licence.updated", subject_type="licence",
@@ -160,13 +173,12 @@ def record_licence(ctx: Context, fields: Mapping[str, str | None], *, actor: str
         _, licence_id = _store_terms(ctx, session, terms, actor, {"source": "form"})
         result = recheck(ctx, session, trigger="licence recorded", actor=actor)
         uow.commit()
-    return LicenceChange(licence_id, result)
+    return LicenceChange(licence_id, result, expired=terms.valid_until < utc_day(ctx.clock()))
 
 
-def read_licences(ctx: Context, path: Path) -> list[tuple[int, LicenceTerms]]:
-    """The licences in the CSV at `path` (header `number,authority,kind,holder,models,countries,
-    valid_from,valid_until,conditions`, conditions optional), with their lines. Raises LicenceFileError
-    listing every bad line, or a licence (authority and number) that appears twice."""
+def _read_rows(ctx: Context, path: Path) -> tuple[list[tuple[int, LicenceTerms]], list[tuple[int, str]]]:
+    """The well-formed licences of the CSV at `path` with their lines, and (line, problem) for every
+    other row. Raises LicenceFileError when the file itself cannot be read as CSV."""
     try:
         rows = read_csv(path, lambda columns: check_header(columns, CSV_COLUMNS, REQUIRED_COLUMNS))
     except FileProblems as error:
@@ -175,7 +187,7 @@ def read_licences(ctx: Context, path: Path) -> list[tuple[int, LicenceTerms]]:
     problems: list[tuple[int, str]] = []
     first_line: dict[tuple[str, str], int] = {}
     for line, row in rows:
-        if None in row:  # csv.DictReader puts surplus cells under the key None
+        if None in row:  # surplus cells are listed under the key None
             problems.append((line, "more cells than the header has columns"))
             continue
         try:
@@ -183,7 +195,7 @@ def read_licences(ctx: Context, path: Path) -> list[tuple[int, LicenceTerms]]:
         except LicenceError as error:
             problems.append((line, str(error)))
             continue
-        key = (terms.authority, terms.number)
+        key = (terms.authority.lower(), terms.number.lower())
         if key in first_line:
             problems.append(
                 (line, f"licence {terms.authority} {terms.number} is also on line {first_line[key]}")
@@ -191,31 +203,30 @@ def read_licences(ctx: Context, path: Path) -> list[tuple[int, LicenceTerms]]:
             continue
         first_line[key] = line
         found.append((line, terms))
-    if problems:
-        raise LicenceFileError(problems)
-    if not found:
-        raise LicenceFileError([(1, "no licences in the file")])
-    return found
+    if not found and not problems:
+        problems.append((1, "no licences in the file"))
+    return found, problems
 
 
 def import_licences(ctx: Context, path: Path, *, actor: str) -> LicenceImport:
     """Add or update every licence in the file at `path` in one transaction (matched by authority and
     number; re-importing the same file changes nothing), each audited, then re-check in the same
     transaction. Raises LicenceFileError (nothing imported) for any bad line."""
-    licences = read_licences(ctx, path)
+    licences, problems = _read_rows(ctx, path)
     counts = {"added": 0, "updated": 0, "unchanged": 0}
     source = {"source": clean_text(path.name)}
     with ctx.uow() as uow:
         session = uow.session
         directive_barrier(session, exclusive=True)
-        problems: list[tuple[int, str]] = []
+        # Rows that read well are tried against the directory and the record too, so that one run
+        # names every bad line; nothing is committed unless none is.
         for line, terms in licences:
             try:
                 counts[_store_terms(ctx, session, terms, actor, source)[0]] += 1
             except LicenceError as error:
                 problems.append((line, str(error)))
         if problems:
-            raise LicenceFileError(problems)
+            raise LicenceFileError(sorted(problems))
         try:
             session.flush()
         except IntegrityError:
@@ -297,7 +308,9 @@ def warn_lapsing(ctx: Context) -> int:
             if not people.is_departed(session, u)
         ]
         for row, lead in due:
-            for user_id in sorted({row.holder_id, *officers}):
+            # A holder who has left is not told; export compliance still is.
+            holder = [] if people.is_departed(session, row.holder_id) else [row.holder_id]
+            for user_id in sorted({*holder, *officers}):
                 if is_slack_user_id(user_id):
                     outbox.post(session, user_id, lapse_warning(row, utc_day(now), user_id == row.holder_id))
             store.record_warnings(

@@ -13,7 +13,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.licences import LicenceError, parse_terms, utc_day
+from bot.domain.licences import LicenceError, utc_day
 from bot.present.licences import licence_form_data, licence_list_data, recorded_notice, revoked_notice
 from bot.present.replies import Notice, Reply, Screen
 from bot.services.context import Refusal
@@ -196,18 +196,12 @@ class LicenceListeners:
             return
         user_id = form.user.id
         fields = form_fields(form)
-        try:
-            # The checks that need no database, answered at once; record_licence repeats them.
-            parse_terms(fields, self.ctx.catalog.models)
-        except LicenceError as error:
-            refusal = _refusal(error)
-            ack(response_action="errors", errors={_error_block(refusal): form_error(refusal.message)})
-            return
         self._finish(ack, context, user_id, lambda: self._record(user_id, fields))
 
     def _record(self, user_id: str, fields: dict[str, str | None]) -> Reply:
         ctx = self.ctx
-        # The role is checked now, not when the form opened: it may have been taken away meanwhile.
+        # The role first, and now, not when the form opened: it may have been taken away meanwhile,
+        # and a submission forged by someone without it is refused (and audited) whatever its fields.
         require_licence_officer(ctx, user_id, "record licences", subject="form")
         try:
             change = record_licence(ctx, fields, actor=user_id)

@@ -75,7 +75,15 @@ class Reach:
 
     @classmethod
     def of(cls, models: Iterable[str], population: Population, action: str, now: datetime) -> Reach:
+        """The reach with licences judged on the day of `now` (UTC)."""
         return cls(tuple(models), population, utc_day(now) if action == REQUIRE_LICENCE else None)
+
+    @classmethod
+    def of_draft(cls, draft: Draft, now: datetime) -> Reach:
+        """The reach of a directive once in force: licences are judged on the day it takes effect (a
+        licence that ends before then will not exempt anyone; one that starts by then will)."""
+        effective = draft.effective_at if draft.effective_at and draft.effective_at > now else now
+        return cls.of(draft.models, draft.population, draft.action, effective)
 
     def includes(self, user_column: Any, model_column: Any) -> ColumnElement[bool]:
         """SQL for "this person's access to this model is within reach"."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, insert, literal, or_, tuple_
+from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, or_, tuple_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -167,8 +167,13 @@ def find_licence(
 
 
 def by_number(session: Session, authority: str, number: str) -> StoredLicence | None:
+    """The licence an authority issued under `number`, matched without regard to case (`BIS` and `bis`
+    name one authority; licence numbers are not told apart by case either)."""
     row = session.exec(
-        select(LicenceRow).where(LicenceRow.authority == authority, LicenceRow.number == number)
+        select(LicenceRow).where(
+            func.lower(LicenceRow.authority) == authority.lower(),
+            func.lower(LicenceRow.number) == number.lower(),
+        )
     ).first()
     return _records(session, [row])[0] if row is not None else None
 
@@ -219,7 +224,13 @@ def add_licence(
 def update_licence(
     session: Session, row: LicenceRow, terms: LicenceTerms, holder_id: str, now: datetime
 ) -> None:
-    """Replace a licence's terms (same authority and number) with `terms`."""
+    """Replace a licence's terms (same authority and number) with `terms`. A new last day or holder
+    is warned about afresh before it lapses; a new holder's licence no longer keeps the previous
+    holder's grants (the re-check links the grants it covers now)."""
+    if row.valid_until != terms.valid_until or row.holder_id != holder_id:
+        session.exec(delete(LicenceWarning).where(col(LicenceWarning.licence_id) == row.id))  # type: ignore[call-overload]
+    if row.holder_id != holder_id:
+        session.exec(delete(GrantLicence).where(col(GrantLicence.licence_id) == row.id))  # type: ignore[call-overload]
     row.kind = terms.kind
     row.holder_id = holder_id
     row.valid_from = terms.valid_from

@@ -263,9 +263,12 @@ def test_people_without_either_role_are_refused_and_audited(
     form = open_form(slack, emulator)
     forged = slack.submit_view(EVE, form["id"], values(server, **{ids.LICENCE_NUMBER_BLOCK: "D2"}))
     assert forged.json and REFUSED in forged.json["errors"][ids.LICENCE_NUMBER_BLOCK]
+    # The role comes first: a forged form with a bad field is refused (and audited) for the role.
+    forged = slack.submit_view(EVE, form["id"], values(server, **{ids.LICENCE_COUNTRIES_BLOCK: "XX"}))
+    assert forged.json and REFUSED in json.dumps(forged.json["errors"])
     assert len(licences(server)) == 1
     refused = refused_attempts(server)
-    assert len(refused) == 5 and {e["actor"] for e in refused} == {EVE}
+    assert len(refused) == 6 and {e["actor"] for e in refused} == {EVE}
     # Help says what the command is and who may use it, to anyone.
     help_reply = slack.command(EVE, "help", command=ids.LICENCE_COMMAND)
     assert "/licence revoke L3 &lt;reason&gt;" in shown_text(help_reply)

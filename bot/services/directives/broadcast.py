@@ -34,7 +34,7 @@ def broadcast(
     if phase == DirectivePhase.LIFTING:
         people = notices.touched_people(directive_id)
     else:
-        people = affected_people(Reach.of(draft.models, draft.population, draft.action, now), directive_id)
+        people = affected_people(Reach.of_draft(draft, now), directive_id)
     outbox.queue_selected(
         session,
         OutboxKind.POST,

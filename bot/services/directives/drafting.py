@@ -19,7 +19,7 @@ def save_draft(ctx: Context, *, actor: str, draft: Draft) -> tuple[int, Impact]:
     require_admin(ctx, actor, "issue directives")
     with ctx.uow() as uow:
         directive = rows.add_directive(uow.session, draft, actor, ctx.clock(), DirectiveStatus.DRAFT)
-        impact = measure(ctx, uow.session, draft.models, draft.population, draft.action)
+        impact = measure(ctx, uow.session, draft)
         uow.commit()
     return directive.id or 0, impact
 

@@ -35,7 +35,7 @@ def put_in_force(ctx: Context, session: Session, directive: Directive, draft: Dr
     if draft.action not in RESTRICTING:
         return
     actor = actor_of(directive_id)
-    reach = Reach.of(draft.models, draft.population, draft.action, now)
+    reach = Reach.of_draft(draft, now)
     effects.suspend_grants(session, directive_id, reach, now, actor)
     # Grants a licence keeps outside its reach now depend on that licence.
     link_licensed_grants(session, reach)

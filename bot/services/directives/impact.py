@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.domain.directives import RESTRICTING, USERS, Population
+from bot.domain.directives import RESTRICTING, USERS, Draft
 from bot.domain.status import GrantStatus
 from bot.present.rows import model_name
 from bot.services.context import Context
@@ -57,11 +57,11 @@ class Impact:
         }
 
 
-def measure(
-    ctx: Context, session: Session, models: tuple[str, ...], population: Population, action: str
-) -> Impact:
-    """What issuing the directive now would do, counted in a few grouped queries over the same rows
-    that putting it in force changes. Reads only; `session` may be read-only."""
+def measure(ctx: Context, session: Session, draft: Draft) -> Impact:
+    """What putting the draft in force would do, on today's grants and requests, counted in a few
+    grouped queries over the same rows that putting it in force changes; licences are judged on the
+    day it takes effect. Reads only; `session` may be read-only."""
+    models, population, action = draft.models, draft.population, draft.action
     impacts = {
         slug: ModelImpact(
             slug,
@@ -70,7 +70,7 @@ def measure(
         )
         for slug in models
     }
-    reach = rows.Reach.of(models, population, action, ctx.clock())
+    reach = rows.Reach.of_draft(draft, ctx.clock())
     if action in RESTRICTING:
         for slug, status, count in effects.held_grant_counts(session, reach):
             if status == GrantStatus.ACTIVE:

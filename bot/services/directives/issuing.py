@@ -59,7 +59,7 @@ def issue(
             directive = rows.add_directive(session, draft, actor, now, DirectiveStatus.DRAFT)
         else:
             raise ValueError("issue() needs a draft or a draft_id")
-        impact = measure(ctx, session, draft.models, draft.population, draft.action)
+        impact = measure(ctx, session, draft)
         directive.issued_at = now
         directive.status = DirectiveStatus.SCHEDULED if draft.effective_at else DirectiveStatus.ACTIVE
         directive.effective_at = draft.effective_at or now
@@ -105,7 +105,7 @@ def activate_due(ctx: Context, *, limit: int = 10) -> int:
             if directive is None:
                 return activated
             draft = rows.draft_of(session, directive)
-            impact = measure(ctx, session, draft.models, draft.population, draft.action)
+            impact = measure(ctx, session, draft)
             directive.status = DirectiveStatus.ACTIVE
             directive.updated_at = now
             audit.record(
