@@ -26,6 +26,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# Fixtures through which a test reaches its database (item.fixturenames lists them however indirectly
+# a test asks for them).
+DATABASE_FIXTURES = frozenset({"database_url", "postgres_url"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With TEST_DATABASE_URL set (CI's second run), only the tests that use a database run: every other
+    test runs the same code on SQLite files of its own, as it did in the first run."""
+    if not using_postgres():
+        return
+    keep: list[pytest.Item] = []
+    skip: list[pytest.Item] = []
+    for item in items:
+        uses_database = DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        (keep if uses_database or item.get_closest_marker("database") else skip).append(item)
+    if skip:
+        config.hook.pytest_deselected(items=skip)
+        items[:] = keep
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     with fresh_database(tmp_path) as url:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event, func
 from sqlmodel import select
 
@@ -66,6 +67,7 @@ def apply_and_lift(db: Database, grants: int) -> int:
     return len(statements) + len(more)
 
 
+@pytest.mark.database
 def test_a_directive_is_applied_and_lifted_in_the_same_few_statements_for_ten_times_the_grants(
     tmp_path: Path,
 ) -> None:
