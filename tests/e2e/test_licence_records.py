@@ -110,7 +110,8 @@ def test_a_departed_holder_keeps_their_record_but_gets_no_new_licence_and_no_war
     licence for Eve beside it); a change to his licence, or a new one for him, is refused saying he has
     left; export compliance is still warned of its lapse, Boris is not."""
     path = tmp_path / "licences.csv"
-    boris = licence_row(clock, "P-1", BORIS, "DE", 8)
+    # Far from its last day: no warning is due before he leaves (the bot's scheduler runs by itself).
+    boris = licence_row(clock, "P-1", BORIS, "DE", 60)
     import_file(server, path, boris)
     leavers = tmp_path / "directory.csv"
     kept = [line for line in (FIXTURES / "directory.csv").read_text().splitlines() if BORIS not in line]
@@ -119,7 +120,7 @@ def test_a_departed_holder_keeps_their_record_but_gets_no_new_licence_and_no_war
 
     eve = licence_row(clock, "P-2", EVE, "FR", 90)
     assert "1 added, 0 updated, 1 unchanged" in import_file(server, path, boris, eve)[1]
-    changed = licence_row(clock, "P-1", BORIS, "DE;FR", 8)
+    changed = licence_row(clock, "P-1", BORIS, "DE;FR", 60)
     code, _, stderr = import_file(server, path, changed, check=False)
     assert code == 2 and f":2: holder {BORIS} has left" in stderr
     added = run_cli(
@@ -131,6 +132,7 @@ def test_a_departed_holder_keeps_their_record_but_gets_no_new_licence_and_no_war
     assert added.returncode == 2 and "has left" in added.stderr
     assert [x["number"] for x in listed(server, "licence")] == ["P-1", "P-2"]
 
+    clock.advance(days=52)  # 8 days before P-1's last day
     server.run_jobs()
     emulator.wait_for(lambda: dms_saying(emulator, CARLA, WARNING))
     assert dms_saying(emulator, BORIS, WARNING) == []
