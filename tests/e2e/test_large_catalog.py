@@ -143,6 +143,10 @@ def test_the_directive_form_searches_models_and_files_the_ones_picked(
     assert [o["text"]["text"] for o in picked] == ["Zephyr 149 (zephyr-149)"]
 
     preview = submit_directive_form(driver, view, picked)
+    if preview.json and "busy right now" in json.dumps(preview.json.get("errors")):
+        # The preview missed Slack's 3-second deadline on a loaded machine (the server process's first
+        # one): the form says so, nothing was filed, and submitting again is what the person is told.
+        preview = submit_directive_form(driver, view, picked)
     assert preview.json and preview.json.get("response_action") == "update", preview.body
     assert "Zephyr 149" in json.dumps(preview.json["view"]["blocks"])
 
