@@ -52,6 +52,13 @@ MAX_REASON = 500
 _LABEL = re.compile(r"[Ll]?(\d{1,10})")
 
 
+def number_key(authority: str, number: str) -> str:
+    """The key that names one licence: its authority and number case-folded (`BIS` and `bis` name one
+    authority, and numbers are not told apart by case either), joined by a control character that
+    cleaned text never holds. Folded here, not by SQL's lower(), which SQLite applies to ASCII only."""
+    return f"{authority.casefold()}\x1f{number.casefold()}"
+
+
 class LicenceKind(StrEnum):
     """What the authority licensed (EAR terms): an export from the United States, a re-export from one
     foreign country to another, a transfer within a foreign country, or a release to a foreign national

@@ -22,7 +22,7 @@ def licence_roles(ctx: Context) -> tuple[str, str]:
 def is_licence_officer(ctx: Context, user_id: str) -> bool:
     """Whether `user_id` holds the export-compliance or the access-admin role now."""
     with ctx.read() as session:
-        return any(people.has_role(session, user_id, role) for role in licence_roles(ctx))
+        return not people.roles_of(session, user_id).isdisjoint(licence_roles(ctx))
 
 
 def require_licence_officer(

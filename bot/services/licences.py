@@ -302,14 +302,12 @@ def warn_lapsing(ctx: Context) -> int:
         due = store.due_warnings(session, utc_day(now), policy.licence_warning_days)
         if not due:
             return 0
-        officers = [
-            u
-            for u in people.holders_of_role(session, policy.compliance_role)
-            if not people.is_departed(session, u)
-        ]
+        compliance = people.holders_of_role(session, policy.compliance_role)
+        departed = people.departed_ids(session, [*compliance, *(row.holder_id for row, _ in due)])
+        officers = [u for u in compliance if u not in departed]
         for row, lead in due:
             # A holder who has left is not told; export compliance still is.
-            holder = [] if people.is_departed(session, row.holder_id) else [row.holder_id]
+            holder = [] if row.holder_id in departed else [row.holder_id]
             for user_id in sorted({*holder, *officers}):
                 if is_slack_user_id(user_id):
                     outbox.post(session, user_id, lapse_warning(row, utc_day(now), user_id == row.holder_id))

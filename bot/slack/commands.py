@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.present.replies import Notice, Reply, Screen
 from bot.present.status import catalog_entries, help_data, status_data
 from bot.services import grants, permissions, requests
-from bot.services.licence_access import is_licence_officer
+from bot.services.licence_access import licence_roles
 from bot.slack import ids
 from bot.slack.command_text import AccessCommand, CommandError, parse_access
 from bot.slack.payloads import Command, parse
@@ -109,10 +109,11 @@ class CommandListeners:
         return subcommand(parsed, user_id)
 
     def help(self, _parsed: AccessCommand, user_id: str) -> Reply:
+        held = permissions.roles_of(self.ctx, user_id)  # one query on the ack path, not one per role
         data = help_data(
             self.ctx.catalog,
-            is_admin=permissions.is_admin(self.ctx, user_id),
-            handles_licences=is_licence_officer(self.ctx, user_id),
+            is_admin=self.ctx.catalog.policy.admin_role in held,
+            handles_licences=not held.isdisjoint(licence_roles(self.ctx)),
         )
         return Screen("help", data)
 

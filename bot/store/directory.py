@@ -135,6 +135,11 @@ def holders_of_role(session: Session, role: str) -> list[str]:
     return list(session.exec(select(PersonRole.slack_user_id).where(PersonRole.role == role)).all())
 
 
+def roles_of(session: Session, user_id: str) -> set[str]:
+    """Every role `user_id` holds, in one query."""
+    return set(session.exec(select(PersonRole.role).where(PersonRole.slack_user_id == user_id)).all())
+
+
 def has_role(session: Session, user_id: str, role: str) -> bool:
     found = session.exec(
         select(PersonRole.slack_user_id).where(PersonRole.slack_user_id == user_id, PersonRole.role == role)

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, or_, tuple_
+from sqlalchemy import ColumnElement, and_, delete, insert, literal, or_, tuple_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.domain.licences import UNITED_STATES, Licence, LicenceTerms
+from bot.domain.licences import UNITED_STATES, Licence, LicenceTerms, number_key
 from bot.domain.status import LicenceStatus
 from bot.store.directory import chunks
 from bot.store.tables import (
@@ -169,12 +169,8 @@ def find_licence(
 def by_number(session: Session, authority: str, number: str) -> StoredLicence | None:
     """The licence an authority issued under `number`, matched without regard to case (`BIS` and `bis`
     name one authority; licence numbers are not told apart by case either)."""
-    row = session.exec(
-        select(LicenceRow).where(
-            func.lower(LicenceRow.authority) == authority.lower(),
-            func.lower(LicenceRow.number) == number.lower(),
-        )
-    ).first()
+    key = number_key(authority, number)
+    row = session.exec(select(LicenceRow).where(LicenceRow.number_key == key)).first()
     return _records(session, [row])[0] if row is not None else None
 
 
@@ -205,6 +201,7 @@ def add_licence(
     row = LicenceRow(
         number=terms.number,
         authority=terms.authority,
+        number_key=number_key(terms.authority, terms.number),
         kind=terms.kind,
         holder_id=holder_id,
         valid_from=terms.valid_from,

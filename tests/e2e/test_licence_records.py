@@ -148,7 +148,14 @@ def test_a_licence_is_one_whatever_the_case_of_its_authority_and_number(
     both = [licence_row(clock, "EX-D", EVE, "FR", 90), licence_row(clock, "ex-d", EVE, "FR", 90)]
     code, _, stderr = import_file(server, path, *both, check=False)
     assert code == 2 and ":3: licence BIS ex-d is also on line 2" in stderr
-    assert [(x["authority"], x["number"]) for x in listed(server, "licence")] == [("BIS", "EX-C")]
+    # Case is folded beyond ASCII too (SQLite's lower() folds ASCII only).
+    import_file(server, path, licence_row(clock, "ÄB-1", EVE, "FR", 90, authority="BÅFA"))
+    again = licence_row(clock, "äb-1", EVE, "FR", 90, authority="båfa")
+    assert "0 added, 0 updated, 1 unchanged" in import_file(server, path, again)[1]
+    assert [(x["authority"], x["number"]) for x in listed(server, "licence")] == [
+        ("BIS", "EX-C"),
+        ("BÅFA", "ÄB-1"),
+    ]
 
 
 def test_dates_are_written_as_documented_and_a_past_licence_is_recorded_as_expired(

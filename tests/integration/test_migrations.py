@@ -15,7 +15,7 @@ from sqlalchemy import JSON, Integer, column, inspect, table
 from sqlmodel import SQLModel, col, select
 
 import bot.store.tables  # noqa: F401  (registers every table on SQLModel.metadata)
-from bot.store import migrate
+from bot.store import licences, migrate
 from bot.store.db import Database
 from bot.store.tables import (
     AccessGrant,
@@ -223,3 +223,36 @@ def test_directive_broadcasts_are_recorded_from_the_group_keys_of_earlier_notice
         {"group": "directive:1:warning", "done": False},
         {"group": "directive:2:warning", "done": False},
     ]
+
+
+def test_licences_recorded_before_0008_are_found_by_their_case_folded_number(fresh_db: Database) -> None:
+    """Revision 0008 keys every licence on record by its case-folded authority and number; undone, the
+    key is gone and (authority, number) is unique again."""
+    migrate.upgrade(fresh_db, "0007")
+    before_0008 = table(
+        "licence", *(column(name) for name in ("id", "number", "authority", "kind", "holder_id",
+        "valid_from", "valid_until", "conditions", "status", "recorded_by", "recorded_at", "updated_at"))
+    )  # fmt: skip
+    now = utcnow()
+    with fresh_db.engine.begin() as connection:
+        connection.execute(
+            before_0008.insert(),
+            [
+                {"id": n, "number": number, "authority": authority, "kind": "export", "holder_id": ALICE,
+                 "valid_from": now.date(), "valid_until": now.date(), "conditions": "", "status": "active",
+                 "recorded_by": ALICE, "recorded_at": now, "updated_at": now}
+                for n, (authority, number) in enumerate([("BIS", "EX-1"), ("BÅFA", "ÄB-2")], start=1)
+            ],
+        )  # fmt: skip
+
+    migrate.upgrade(fresh_db)
+
+    with fresh_db.read() as session:
+        assert licences.by_number(session, "bis", "ex-1") is not None
+        found = licences.by_number(session, "båfa", "äb-2")
+        assert found is not None and found.row.id == 2
+
+    downgrade(fresh_db, "0007")
+
+    columns = {c["name"] for c in inspect(fresh_db.engine).get_columns("licence")}
+    assert "number_key" not in columns and {"number", "authority"} <= columns

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert
 
 from bot.domain.directives import Draft, check_draft
+from bot.domain.licences import number_key
 from bot.services.context import Context
 from bot.store.db import Database
 from bot.store.tables import AccessGrant, Licence, LicenceCountry, LicenceModel, Person, PersonCitizenship
@@ -55,7 +56,8 @@ def seed_licences(db: Database, grants: int, now: datetime) -> None:
         connection.execute(
             insert(Licence),
             [
-                {"id": n, "number": f"EX-{n}", "authority": "BIS", "kind": "deemed-export",
+                {"id": n, "number": f"EX-{n}", "authority": "BIS", "number_key": number_key("BIS", f"EX-{n}"),
+                 "kind": "deemed-export",
                  "holder_id": f"U{n:09d}", "valid_from": day, "valid_until": day + timedelta(days=365),
                  "conditions": "", "status": "active", "recorded_by": "bench", "recorded_at": now,
                  "updated_at": now}

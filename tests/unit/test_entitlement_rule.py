@@ -23,7 +23,7 @@ from bot.domain.entitlement import (
     describe,
     refusal_reasons,
 )
-from bot.domain.licences import Licence, export_countries
+from bot.domain.licences import Licence, export_countries, number_key
 from bot.domain.people import Person
 from bot.domain.status import LicenceStatus
 from bot.store import tables
@@ -197,6 +197,7 @@ def licence_row(licence: Licence) -> dict[str, object]:
         "id": licence.licence_id,
         "number": f"EX-{licence.licence_id}",
         "authority": "BIS",
+        "number_key": number_key("BIS", f"EX-{licence.licence_id}"),
         "kind": "export",
         "holder_id": licence.holder_id,
         "valid_from": licence.valid_from,

@@ -19,7 +19,9 @@ class Licence(SQLModel, table=True):
 
     __tablename__ = "licence"
     __table_args__ = (
-        UniqueConstraint("authority", "number", name="uq_licence_number"),
+        # One licence per authority and number, told apart without regard to case (number_key in
+        # bot/domain/licences.py; migration 0008): also how a re-import finds the licence it updates.
+        UniqueConstraint("number_key", name="uq_licence_number_key"),
         # A person's licences in a status: what the coverage rule probes once per person and model. No
         # index on status alone: nearly every licence is active, and a planner without statistics
         # (SQLite) would probe that one, reading every active licence per person (migration 0007).
@@ -29,6 +31,7 @@ class Licence(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=64)
     authority: str = Field(max_length=100)
+    number_key: str = Field(sa_type=Text)  # number_key(authority, number), kept with them
     kind: str = Field(max_length=32)
     holder_id: str = Field(max_length=32)
     valid_from: date
