@@ -65,6 +65,9 @@ def build_app(
     quiet = _Quiet()
     bolt_logger.addFilter(quiet)
     app = App(
+        # Named here: otherwise Bolt names the app after its caller's file through inspect.stack(), which
+        # reads the source of every frame on the stack.
+        name="accessbot",
         signing_secret=signing_secret,
         client=client,
         authorize=authorize,

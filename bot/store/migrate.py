@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from bot.config import PROJECT_ROOT
 from bot.store.db import Database
@@ -34,16 +35,26 @@ def upgrade(db: Database, revision: str = "head") -> None:
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        if revision == "head" and _revision_of(connection) == head_revision():
+            return  # nothing pending: Alembic's own run would load every migration script to find that out
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
 
 def current_revision(db: Database) -> str | None:
+    """The revision the database at `db` is at (None: never migrated)."""
     with db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return _revision_of(connection)
 
 
+def _revision_of(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+@functools.cache
 def head_revision() -> str | None:
+    """The newest revision in migrations/. Read once per process: the scripts do not change under a running
+    process, and reading them means importing every one."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 

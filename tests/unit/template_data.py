@@ -19,7 +19,7 @@ so the same flows give realistic, worst-case and injection samples.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -56,6 +56,13 @@ NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 
 # What a hostile or careless person types, in every field that reaches a message.
 INJECTION = "<!channel> <@U1> <https://x|y> &amp;"
+
+
+def injection_of(field: str) -> str:
+    """INJECTION as typed into `field`: tagged with the field's name (plain letters, which mrkdwn leaves
+    alone), so that one world can carry every field's injection and each is still found where it shows."""
+    return f"{INJECTION} mark{field.replace('_', '')}"
+
 
 # Every template and every variant of it the flows produce. A variant is one branch of a template
 # (an event, an outcome, with or without buttons...), named after what the reader sees.
@@ -180,9 +187,15 @@ class Profile:
     def name_of(self, n: int) -> str:
         return self.model_name.format(n=n)
 
-    def with_injection(self, field: str) -> Profile:
-        value = INJECTION + (" {n}" if field in ("model_name", "licence_number") else "")
-        return replace(self, **{field: value})
+    def with_injections(self, fields: Iterable[str]) -> Profile:
+        """This profile with every one of `fields` holding its own injection (`injection_of`)."""
+        return replace(
+            self,
+            **{
+                field: injection_of(field) + (" {n}" if field in ("model_name", "licence_number") else "")
+                for field in fields
+            },
+        )
 
 
 REALISTIC = Profile(

@@ -58,6 +58,7 @@ from tests.unit.template_data import (
     Sample,
     build_samples,
     hostile,
+    injection_of,
 )
 
 RENDERER = Renderer(TEMPLATES_DIR)
@@ -139,9 +140,10 @@ def worst_case(samples_of: Callable[[str, Profile], dict[str, Sample]]) -> dict[
 
 
 @pytest.fixture(scope="session")
-def injected(samples_of: Callable[[str, Profile], dict[str, Sample]]) -> Callable[[str], dict[str, Sample]]:
-    """Samples from a world where one user-controlled field holds INJECTION (built once per field)."""
-    return lambda field: samples_of(f"injected-{field}", REALISTIC.with_injection(field))
+def injected(samples_of: Callable[[str, Profile], dict[str, Sample]]) -> dict[str, Sample]:
+    """Samples from a world where every user-controlled field holds INJECTION, tagged with the field's
+    name (`injection_of`): one world, built once, in which each field's text can still be told apart."""
+    return samples_of("injected", REALISTIC.with_injections(INJECTION_FIELDS))
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -340,10 +342,11 @@ def test_injection_bug_list_names_real_cases() -> None:
 
 @pytest.mark.parametrize(("field", "template"), _injection_cases())
 def test_user_text_never_becomes_a_mention_or_link(
-    injected: Callable[[str], dict[str, Sample]], field: str, template: str
+    injected: dict[str, Sample], field: str, template: str
 ) -> None:
-    samples = [s for s in injected(field).values() if s.template == template]
+    samples = [s for s in injected.values() if s.template == template]
     assert samples
+    escaped = escape_mrkdwn(injection_of(field)).lower()
     leaks, shown = [], False
     for sample in samples:
         for path, text in parsed_as_mrkdwn(render(sample)):
@@ -351,18 +354,18 @@ def test_user_text_never_becomes_a_mention_or_link(
             leaks += [
                 f"{sample.key} {path}: {token}" for token in RAW_TOKENS if token.lower() in text.lower()
             ]
-            shown = shown or ESCAPED_INJECTION.lower() in text.lower()
+            shown = shown or escaped in text.lower()
     assert leaks == []
     assert shown, f"no {template} sample shows the {field} as escaped text"
 
 
 def test_justification_reaches_approvers_as_literal_text(
-    injected: Callable[[str], dict[str, Sample]],
+    injected: dict[str, Sample],
 ) -> None:
-    payload = render(injected("justification")["approval_request:buttons"])
+    payload = render(injected["approval_request:buttons"])
     section = next(text for _, text in block_mrkdwn(payload) if text.startswith("*Justification*"))
-    assert section == "*Justification*\n&gt; " + ESCAPED_INJECTION
-    assert "> <!channel> <@U1> <https://x|y> &amp;" in visible(payload)
+    assert section == "*Justification*\n&gt; " + ESCAPED_INJECTION + " markjustification"
+    assert "> <!channel> <@U1> <https://x|y> &amp; markjustification" in visible(payload)
 
 
 # -- approval buttons ----------------------------------------------------------------------------------
@@ -660,11 +663,9 @@ def _directive_injection_cases() -> list[Any]:
 
 
 @pytest.mark.parametrize(("field", "template"), _directive_injection_cases())
-def test_directive_text_never_appears_raw(
-    injected: Callable[[str], dict[str, Sample]], field: str, template: str
-) -> None:
+def test_directive_text_never_appears_raw(injected: dict[str, Sample], field: str, template: str) -> None:
     """Anywhere in the JSON, the fallback text included; only plain_text may carry it as typed."""
-    samples = [s for s in injected(field).values() if s.template == template]
+    samples = [s for s in injected.values() if s.template == template]
     assert samples
     leaks = [
         f"{sample.key} {path}: {token}"
