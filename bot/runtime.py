@@ -4,6 +4,7 @@ sender and scheduler. The entry points (bot/cli/) use this; nothing here runs at
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -87,6 +88,11 @@ class Runtime:
         self.worker.start_background()
 
     def stop(self) -> None:
+        """Stop after the HTTP server has: Bolt's listeners finish first (they hand work on to the
+        responder's pools), then that work, then the outbox sender and the scheduler."""
+        listeners = self.app.listener_runner.listener_executor
+        if isinstance(listeners, ThreadPoolExecutor):
+            listeners.shutdown(wait=True)
         self.responder.shutdown()
         self.worker.stop()
 

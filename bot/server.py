@@ -78,6 +78,12 @@ def http_server(runtime: Runtime, host: str, port: int, threads: int) -> Any:
     )
 
 
+def finish_requests(server: Any, timeout: float = 5.0) -> None:
+    """After `server.close()`: let the requests being answered finish (up to `timeout` seconds) and end
+    the server's request threads. waitress's single-socket server leaves them running when closed."""
+    server.task_dispatcher.shutdown(timeout=timeout)
+
+
 def serve(runtime: Runtime, host: str, port: int, threads: int) -> None:
     """Serve Slack over HTTP until SIGTERM or Ctrl-C, with the worker running beside it."""
     server = http_server(runtime, host, port, threads)
@@ -95,4 +101,5 @@ def serve(runtime: Runtime, host: str, port: int, threads: int) -> None:
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        finish_requests(server)
         runtime.stop()

@@ -35,9 +35,12 @@ def post(
     *,
     group_key: str | None = None,
     check_account: bool = False,
+    flush: bool = True,
 ) -> OutboxMessage:
     """A new message to a channel (C…/G…) or to a person's DM (their user ID). `check_account`: ask Slack
-    whether the person's account is still active before sending (approval requests)."""
+    whether the person's account is still active before sending (approval requests). The row is flushed
+    so that its id is known, unless `flush` is False: a caller queuing several flushes them at once
+    (one INSERT for all)."""
     recipient = Recipient.of(address)
     row = _queue(
         session,
@@ -52,7 +55,8 @@ def post(
             check_account=check_account,
         ),
     )
-    session.flush()  # the id is needed by callers that remember which message to update later
+    if flush:
+        session.flush()  # the id is needed by callers that remember which message to update later
     return row
 
 

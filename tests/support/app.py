@@ -23,7 +23,7 @@ from waitress import wasyncore
 from bot.clock import FileClock
 from bot.config import load_settings
 from bot.runtime import Runtime, build_runtime
-from bot.server import SLACK_PATH, http_server
+from bot.server import SLACK_PATH, finish_requests, http_server
 from bot.store.tables import OutboxMessage
 from tests.support.bot_server import BOT_TOKEN, FIXTURES, REPO, SIGNING_SECRET
 from tests.support.slack import SlackDriver, SlackEmulator
@@ -130,6 +130,7 @@ class InProcessBot:
             self._http.join(10)
         if self._server is not None:
             self._server.close()
+            finish_requests(self._server)
         if self.runtime is not None:
             self.runtime.stop()
         root = logging.getLogger()

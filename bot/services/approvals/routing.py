@@ -94,12 +94,18 @@ def ask(
     `via_admin` are those asked as access admins."""
     asked = tasks.add_tasks(session, step, approvers, via_admin)
     decisions = queries.decisions_of(session, request.id or 0)
-    for task in asked:
-        task.outbox_id = outbox.post(
+    messages = [
+        outbox.post(
             session,
             task.approver_id,
             approval_message(ctx, request, step, decisions, task),
             check_account=True,  # a deactivated approver is found out before the request waits on them
-        ).id
+            flush=False,
+        )
+        for task in asked
+    ]
+    session.flush()  # one INSERT for every approver's message, which gives their ids
+    for task, message in zip(asked, messages, strict=True):
+        task.outbox_id = message.id
         session.add(task)
     outbox.refresh_homes(session, [t.approver_id for t in asked])
