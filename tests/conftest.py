@@ -5,6 +5,8 @@ database (SQLite, or PostgreSQL when TEST_DATABASE_URL is set) and the Slack emu
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from tests.support.bot_server import BOT_TOKEN, BotServer
 from tests.support.databases import fresh_database, using_postgres
 from tests.support.seed import add_directory_users, prepare_database
 from tests.support.slack import SlackDriver, SlackEmulator
+from tests.unit.template_cache import CACHE_FOLDER
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,6 +33,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 # Fixtures through which a test reaches its database (item.fixturenames lists them however indirectly
 # a test asks for them).
 DATABASE_FIXTURES = frozenset({"database_url", "postgres_url"})
+
+
+TEMPLATE_TESTS = Path(__file__).parent / "unit" / "test_templates.py"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A run that includes the template tests builds their samples in a process of its own from the
+    start (tests/unit/template_cache.py), overlapping the other tests; the first worker to reach a
+    template test would otherwise build them while the others wait for it."""
+    config = session.config
+    cache = getattr(config, "cache", None)
+    if hasattr(config, "workerinput") or cache is None or using_postgres():
+        return  # a worker, no cache to share them through, or a run that deselects them
+    targets = [Path(config.rootpath, arg.split("::")[0]).resolve() for arg in config.args]
+    if not any(target == TEMPLATE_TESTS or target in TEMPLATE_TESTS.parents for target in targets):
+        return
+    builder = subprocess.Popen(
+        [sys.executable, "-m", "tests.unit.template_cache", str(cache.mkdir(CACHE_FOLDER))],
+        cwd=config.rootpath,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    config.stash[_BUILDER] = builder
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    builder = session.config.stash.get(_BUILDER, None)
+    if builder is not None and builder.poll() is None:
+        builder.kill()  # the run ended first (-x, a subset): whatever it finished stays cached
+        builder.wait()
+
+
+_BUILDER = pytest.StashKey[subprocess.Popen[bytes]]()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

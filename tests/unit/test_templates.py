@@ -19,20 +19,14 @@
 from __future__ import annotations
 
 import copy
-import fcntl
-import hashlib
 import json
-import os
-import pickle
 import re
 from collections.abc import Callable, Iterator
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.config import PROJECT_ROOT
 from bot.domain.catalog import Policy
 from bot.domain.directives import MAX_AUTHORITY, MAX_NAMED_USERS, MAX_NOTICE, MAX_REFERENCE, MAX_TITLE
 from bot.domain.licences import MAX_AUTHORITY as MAX_LICENCE_AUTHORITY
@@ -45,6 +39,7 @@ from bot.present.replies import Screen, from_stored, to_stored
 from bot.render import Renderer
 from bot.services.approvals import MAX_REASON, ButtonValue, parse_button_value
 from bot.slack import ids
+from tests.unit.template_cache import CACHE_FOLDER, PROFILES, cached
 from tests.unit.template_data import (
     BUTTON_VARIANTS,
     DIRECTIVE_FIELDS,
@@ -54,7 +49,6 @@ from tests.unit.template_data import (
     TEMPLATE_VARIANTS,
     TEMPLATES_DIR,
     WORST_CASE,
-    Profile,
     Sample,
     build_samples,
     hostile,
@@ -77,73 +71,36 @@ _BROKEN_ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
 @pytest.fixture(scope="session")
 def samples_of(
     tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
-) -> Callable[[str, Profile], dict[str, Sample]]:
-    """Samples by name, built once: the services take seconds to produce them, so they are kept in
-    pytest's cache under a digest of every input (the code, the templates, the profiles) and shared by
-    test workers and by the SQLite and PostgreSQL runs (the samples never touch TEST_DATABASE_URL).
-    Any change to an input builds them again."""
+) -> Callable[[str], dict[str, Sample]]:
+    """Samples by profile name (template_cache.PROFILES), built once: kept in pytest's cache when it is
+    on (template_cache.py), else in this process."""
     built: dict[str, dict[str, Sample]] = {}
     cache = getattr(pytestconfig, "cache", None)
 
-    def samples(name: str, profile: Profile) -> dict[str, Sample]:
+    def samples(name: str) -> dict[str, Sample]:
         if name not in built:
-            make = lambda: build_samples(tmp_path_factory.mktemp(name), profile)  # noqa: E731
-            built[name] = (
-                make() if cache is None else _cached(Path(cache.mkdir("template-samples")), name, make)
-            )
+            make = lambda: build_samples(tmp_path_factory.mktemp(name), PROFILES[name])  # noqa: E731
+            built[name] = make() if cache is None else cached(Path(cache.mkdir(CACHE_FOLDER)), name, make)
         return built[name]
 
     return samples
 
 
-def _inputs_digest() -> str:
-    digest = hashlib.sha256()
-    for package in ("jinja2", "sqlalchemy", "sqlmodel", "pydantic"):
-        digest.update(f"{package}=={metadata.version(package)}\n".encode())
-    sources = (
-        (PROJECT_ROOT / "bot", "**/*.py"),
-        (TEMPLATES_DIR, "**/*"),
-        (PROJECT_ROOT / "tests", "unit/*.py"),
-        (PROJECT_ROOT / "tests", "support/**/*.py"),
-    )
-    for folder, pattern in sources:
-        for path in sorted(folder.glob(pattern)):
-            if path.is_file():
-                digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:20]
-
-
-def _cached(folder: Path, name: str, make: Callable[[], dict[str, Sample]]) -> dict[str, Sample]:
-    path = folder / f"{name}-{_inputs_digest()}.pickle"
-    with (folder / f"{name}.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one worker builds, the others wait and read
-        if path.exists():
-            with path.open("rb") as handle:
-                cached: dict[str, Sample] = pickle.load(handle)
-            return cached
-        fresh = make()
-        partial = path.with_suffix(".partial")
-        with partial.open("wb") as handle:
-            pickle.dump(fresh, handle)
-        os.replace(partial, path)
-        return fresh
+@pytest.fixture(scope="session")
+def realistic(samples_of: Callable[[str], dict[str, Sample]]) -> dict[str, Sample]:
+    return samples_of("realistic")
 
 
 @pytest.fixture(scope="session")
-def realistic(samples_of: Callable[[str, Profile], dict[str, Sample]]) -> dict[str, Sample]:
-    return samples_of("realistic", REALISTIC)
+def worst_case(samples_of: Callable[[str], dict[str, Sample]]) -> dict[str, Sample]:
+    return samples_of("worst")
 
 
 @pytest.fixture(scope="session")
-def worst_case(samples_of: Callable[[str, Profile], dict[str, Sample]]) -> dict[str, Sample]:
-    return samples_of("worst", WORST_CASE)
-
-
-@pytest.fixture(scope="session")
-def injected(samples_of: Callable[[str, Profile], dict[str, Sample]]) -> dict[str, Sample]:
+def injected(samples_of: Callable[[str], dict[str, Sample]]) -> dict[str, Sample]:
     """Samples from a world where every user-controlled field holds INJECTION, tagged with the field's
     name (`injection_of`): one world, built once, in which each field's text can still be told apart."""
-    return samples_of("injected", REALISTIC.with_injections(INJECTION_FIELDS))
+    return samples_of("injected")
 
 
 # -- helpers ------------------------------------------------------------------------------------------
