@@ -38,11 +38,6 @@ def record_refused_attempt(
         uow.commit()
 
 
-def is_admin(ctx: Context, user_id: str) -> bool:
-    with ctx.read() as session:
-        return people.has_role(session, user_id, ctx.catalog.policy.admin_role)
-
-
 def roles_of(ctx: Context, user_id: str) -> set[str]:
     """Every role `user_id` holds now (one query), for a screen that depends on several of them."""
     with ctx.read() as session:
