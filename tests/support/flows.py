@@ -48,8 +48,8 @@ def grant_through_slack(
         if not isinstance(approver, str):
             break
         slack.click_button_in_message(approver, approver, "approval_approve", value_contains=f"{request_id}:")
-        emulator.wait_for(
-            lambda approver=approver: not _open_approval(emulator, approver, request_id) or granted()
-        )
+        # Settled: every message the click changed is delivered, including the updates that take the
+        # buttons off the other approvers' copies of this step; only then is the next approver looked for.
+        server.settle()
     grant = emulator.wait_for(granted, timeout=15)[0]
     return int(grant["id"])  # type: ignore[call-overload]
