@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -33,6 +33,16 @@ FORM_DID_NOT_OPEN = (
 
 
 Parsed = TypeVar("Parsed")
+
+
+class Subcommand(Protocol):
+    """A parsed role command's text: `action` is "form" when the text was empty."""
+
+    @property
+    def action(self) -> str: ...
+
+
+Sub = TypeVar("Sub", bound=Subcommand)
 
 
 def read_command(
@@ -160,3 +170,74 @@ def register(app: App, surfaces: Surfaces) -> CommandListeners:
     listeners = CommandListeners(surfaces)
     app.command(ids.ACCESS_COMMAND)(listeners.access)
     return listeners
+
+
+class RoleCommandListeners(Generic[Sub]):
+    """A slash command that only some roles may use (`/directive`, `/licence`): without text it opens the
+    role's form; with a subcommand it answers within Slack's deadline, or later through response_url.
+
+    Subclasses set `slash` and `acting` (the subcommands that change something, so that a replay of one
+    is recognised and not acted on again) and give `parse_text`, `allowed`, `form_view` and `answer`.
+    """
+
+    slash: ClassVar[str]
+    acting: ClassVar[frozenset[str]]
+
+    def __init__(self, surfaces: Surfaces):
+        self.surfaces = surfaces
+        self.ctx = surfaces.ctx
+        self.responder = surfaces.responder
+
+    def parse_text(self, text: str) -> Sub:
+        """The command's text read; raises CommandError for text it cannot read."""
+        raise NotImplementedError
+
+    def allowed(self, user_id: str) -> None:
+        """Raises Refusal (audited) unless `user_id` may open the form."""
+        raise NotImplementedError
+
+    def form_view(self) -> dict[str, Any]:
+        """The form's Block Kit view, built once the role check has passed."""
+        raise NotImplementedError
+
+    def answer(self, parsed: Sub, user_id: str) -> Reply:
+        """The message for a parsed subcommand (not "form"). Raises Refusal for people without the role."""
+        raise NotImplementedError
+
+    def answer_now(self, parsed: Sub) -> Reply | None:
+        """A reply that reads nothing (help), given in the ack itself; None for everything else."""
+        return None
+
+    def command(self, ack: Ack, command: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
+        """The slash command's listener."""
+        read = read_command(self.responder, ack, command, self.slash, self.parse_text)
+        if read is None:
+            return
+        got, parsed = read
+        if parsed.action == "form":
+            self.open_form(ack, client, got, context)
+            return
+        now = self.answer_now(parsed)
+        if now is not None:
+            self.responder.ack(ack, now)
+            return
+        self.responder.answer_command(
+            ack,
+            context,
+            got.response_url,
+            got.user_id,
+            lambda: self.answer(parsed, got.user_id),
+            acts=parsed.action in self.acting,
+        )
+
+    def open_form(self, ack: Ack, client: WebClient, command: Command, context: dict[str, Any]) -> None:
+        """Open the form for someone with the role; anyone else is told why not in the ack."""
+        self.surfaces.open_gated_form(
+            ack,
+            client,
+            command,
+            context,
+            allowed=lambda: self.allowed(command.user_id),
+            view=self.form_view,
+            slash=self.slash,
+        )

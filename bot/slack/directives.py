@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.domain.directives import CITIZENSHIP, USERS, DirectiveError, check_draft
 from bot.domain.text import parse_db_id
@@ -18,12 +15,10 @@ from bot.services import directives
 from bot.services.context import Refusal
 from bot.slack import ids
 from bot.slack.command_text import DirectiveCommand, parse_directive
-from bot.slack.commands import read_command
-from bot.slack.payloads import Command, Submission, parse
+from bot.slack.commands import RoleCommandListeners
+from bot.slack.payloads import Submission, parse
 from bot.slack.surfaces import Surfaces
 from bot.slack.views import UNREADABLE_FORM, form_error
-
-log = logging.getLogger(__name__)
 
 HELP = (
     "*`/directive`* opens the form: title, authority, reference, notice, models, who is affected, action "
@@ -87,58 +82,24 @@ def _effective(form: Submission) -> datetime | None:
     return datetime.fromtimestamp(picked, UTC)
 
 
-class DirectiveListeners:
-    """`/directive`, the directive form (which answers with the impact preview) and its confirmation."""
+class DirectiveListeners(RoleCommandListeners[DirectiveCommand]):
+    """`/directive [list | lift D3 [reason] | report D3 | help]` (without text, the form for access admins),
+    the directive form (which answers with the impact preview) and its confirmation."""
 
-    def __init__(self, surfaces: Surfaces):
-        self.ctx = surfaces.ctx
-        self.responder = surfaces.responder
+    slash = ids.DIRECTIVE_COMMAND
+    acting = frozenset({"lift"})
 
-    def command(self, ack: Ack, command: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
-        """`/directive [list | lift D3 [reason] | report D3 | help]`; without text, opens the form."""
-        read = read_command(self.responder, ack, command, "/directive", parse_directive)
-        if read is None:
-            return
-        got, parsed = read
-        if parsed.action == "form":
-            self.open_form(ack, client, got, context)
-            return
-        self.responder.answer_command(
-            ack,
-            context,
-            got.response_url,
-            got.user_id,
-            lambda: self.answer(parsed, got.user_id),
-            acts=parsed.action == "lift",
-        )
+    def parse_text(self, text: str) -> DirectiveCommand:
+        return parse_directive(text)
 
-    def open_form(self, ack: Ack, client: WebClient, command: Command, context: dict[str, Any]) -> None:
-        """Open the directive form for an access admin; anyone else is told why not in the ack."""
-        ctx, responder = self.ctx, self.responder
-        user_id = command.user_id
+    def allowed(self, user_id: str) -> None:
+        directives.require_admin(self.ctx, user_id, "issue directives")
 
-        def allowed() -> None:
-            directives.require_admin(ctx, user_id, "issue directives")
-
-        answer = responder.wait(responder.run(allowed, context, acts=False), context)
-        if answer is not None and answer.refusal is not None and answer.reply is not None:
-            responder.ack(ack, answer.reply)
-            return
-        ack()
-        if answer is None:  # the permission check is still running: trigger_id would expire meanwhile
-            message = Notice("I am busy right now; please run `/directive` again.", tone="warning")
-            responder.respond_later(command.response_url, message, user_id=user_id)
-            return
-        with ctx.read() as session:
-            view = responder.render(Screen("directive_modal", {"models": catalog_entries(ctx, session)}))
-        try:
-            client.views_open(trigger_id=command.trigger_id, view=view)
-        except SlackApiError as error:
-            log.warning("views.open for the directive form failed: %s", error.response.get("error"))
-            message = Notice(
-                "I could not open the form in time; please run `/directive` again.", tone="warning"
+    def form_view(self) -> dict[str, Any]:
+        with self.ctx.read() as session:
+            return self.responder.render(
+                Screen("directive_modal", {"models": catalog_entries(self.ctx, session)})
             )
-            responder.respond_later(command.response_url, message, user_id=user_id)
 
     def answer(self, parsed: DirectiveCommand, user_id: str) -> Reply:
         """The message for a parsed subcommand (not `form`). Raises Refusal for non-admins."""

@@ -10,8 +10,6 @@ from concurrent.futures import Future
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.domain.licences import LicenceError, utc_day
 from bot.present.licences import licence_form_data, licence_list_data, recorded_notice, revoked_notice
@@ -21,9 +19,9 @@ from bot.services.licence_access import require_licence_officer
 from bot.services.licences import licence_on_record, licences_on_record, record_licence, revoke_licence
 from bot.slack import ids
 from bot.slack.command_text import LicenceCommand, parse_licence
-from bot.slack.commands import read_command
+from bot.slack.commands import RoleCommandListeners
 from bot.slack.options import directive_label, option, query_of
-from bot.slack.payloads import Command, Submission, parse
+from bot.slack.payloads import Submission, parse
 from bot.slack.responder import Answer
 from bot.slack.surfaces import Surfaces
 from bot.slack.views import UNREADABLE_FORM, form_error
@@ -54,8 +52,6 @@ _BLOCKS = {
     "valid_until": ids.LICENCE_VALID_UNTIL_BLOCK,
     "conditions": ids.LICENCE_CONDITIONS_BLOCK,
 }
-BUSY = "I am busy right now; please run `/licence` again."
-FORM_DID_NOT_OPEN = "I could not open the form in time; please run `/licence` again."
 
 
 def _sentence(error: LicenceError) -> str:
@@ -114,59 +110,25 @@ def form_fields(form: Submission) -> dict[str, str | None]:
     }
 
 
-class LicenceListeners:
-    """`/licence`, the licence form's submission, and the options of its model search."""
+class LicenceListeners(RoleCommandListeners[LicenceCommand]):
+    """`/licence [list [@person] | revoke L3 <reason> | help]` (without text, the form for export compliance
+    and access admins), the licence form's submission, and the options of its model search."""
 
-    def __init__(self, surfaces: Surfaces):
-        self.ctx = surfaces.ctx
-        self.responder = surfaces.responder
+    slash = ids.LICENCE_COMMAND
+    acting = frozenset({"revoke"})
 
-    def command(self, ack: Ack, command: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
-        """`/licence [list [@person] | revoke L3 <reason> | help]`; without text, opens the form."""
-        read = read_command(self.responder, ack, command, "/licence", parse_licence)
-        if read is None:
-            return
-        got, parsed = read
-        if parsed.action == "form":
-            self.open_form(ack, client, got, context)
-            return
-        if parsed.action == "help":
-            # Says what the command does and who may use it; reads nothing and changes nothing.
-            self.responder.ack(ack, help_notice(parsed))
-            return
-        self.responder.answer_command(
-            ack,
-            context,
-            got.response_url,
-            got.user_id,
-            lambda: self.answer(parsed, got.user_id),
-            acts=parsed.action == "revoke",
-        )
+    def parse_text(self, text: str) -> LicenceCommand:
+        return parse_licence(text)
 
-    def open_form(self, ack: Ack, client: WebClient, command: Command, context: dict[str, Any]) -> None:
-        """Open the licence form for an export-compliance officer or access admin; anyone else is told
-        why not in the ack."""
-        ctx, responder = self.ctx, self.responder
-        user_id = command.user_id
+    def allowed(self, user_id: str) -> None:
+        require_licence_officer(self.ctx, user_id, "record licences", subject="form")
 
-        def allowed() -> None:
-            require_licence_officer(ctx, user_id, "record licences", subject="form")
+    def form_view(self) -> dict[str, Any]:
+        return self.responder.render(Screen("licence_modal", licence_form_data(self.ctx.catalog)))
 
-        answer = responder.wait(responder.run(allowed, context, acts=False), context)
-        if answer is not None and answer.refusal is not None and answer.reply is not None:
-            responder.ack(ack, answer.reply)
-            return
-        ack()
-        if answer is None:  # the permission check is still running: trigger_id would expire meanwhile
-            responder.respond_later(command.response_url, Notice(BUSY, tone="warning"), user_id=user_id)
-            return
-        view = responder.render(Screen("licence_modal", licence_form_data(ctx.catalog)))
-        try:
-            client.views_open(trigger_id=command.trigger_id, view=view)
-        except SlackApiError as error:
-            log.warning("views.open for the licence form failed: %s", error.response.get("error"))
-            notice = Notice(FORM_DID_NOT_OPEN, tone="warning")
-            responder.respond_later(command.response_url, notice, user_id=user_id)
+    def answer_now(self, parsed: LicenceCommand) -> Reply | None:
+        # Help says what the command does and who may use it; it reads nothing and changes nothing.
+        return help_notice(parsed) if parsed.action == "help" else None
 
     def answer(self, parsed: LicenceCommand, user_id: str) -> Reply:
         """The message for `list` or `revoke`. Raises Refusal for people without either role, and for a

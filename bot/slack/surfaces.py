@@ -1,10 +1,13 @@
-"""Things several listeners do: build and open the request form, and say so when it cannot open."""
+"""Things several listeners do: build and open the request form, open a form only its role may use, and
+say so when a form cannot open."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
+from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -12,6 +15,7 @@ from bot.domain.durations import parse_duration
 from bot.present.replies import Notice, Screen
 from bot.present.status import catalog_entries
 from bot.services.context import Context
+from bot.slack.payloads import Command
 from bot.slack.responder import Responder
 
 log = logging.getLogger(__name__)
@@ -73,6 +77,42 @@ class Surfaces:
         if tell_by_dm:
             self.responder.tell(user_id, self._form_failed_notice())
         return False
+
+    def open_gated_form(
+        self,
+        ack: Ack,
+        client: WebClient,
+        command: Command,
+        context: dict[str, Any],
+        *,
+        allowed: Callable[[], None],
+        view: Callable[[], dict[str, Any]],
+        slash: str,
+    ) -> None:
+        """Open a form that only some roles may use, from its slash command (`slash`, e.g. "/licence").
+
+        `allowed` raises Refusal for anyone without the role; the refusal goes in the ack and no form
+        opens. The check runs on the responder's pool and is waited for only until Slack's 3-second
+        deadline nears, because trigger_id expires with it: if the check is still running, or Slack
+        refuses views.open, the person is told through the command's response_url to run it again.
+        `view` builds the form's Block Kit view (called only once the check has passed).
+        """
+        responder, user_id = self.responder, command.user_id
+        answer = responder.wait(responder.run(allowed, context, acts=False), context)
+        if answer is not None and answer.refusal is not None and answer.reply is not None:
+            responder.ack(ack, answer.reply)
+            return
+        ack()
+        if answer is None:
+            notice = Notice(f"I am busy right now; please run `{slash}` again.", tone="warning")
+            responder.respond_later(command.response_url, notice, user_id=user_id)
+            return
+        try:
+            client.views_open(trigger_id=command.trigger_id, view=view())
+        except SlackApiError as error:
+            log.warning("views.open for the %s form failed: %s", slash, error.response.get("error"))
+            notice = Notice(f"I could not open the form in time; please run `{slash}` again.", tone="warning")
+            responder.respond_later(command.response_url, notice, user_id=user_id)
 
     def _form_failed_notice(self) -> Notice:
         """What to do when the request form did not open: try again, or file with the slash command."""

@@ -91,3 +91,28 @@ def test_slash_command_answers_in_place_and_sends_no_dm(
     # A DM would have been queued before that answer was sent: nothing is queued for Alice.
     assert [m for m in listed(server, "outbox") if m["to"] == ALICE] == []
     assert emulator.dm_texts(ALICE) == []
+
+
+@pytest.mark.parametrize(
+    ("user", "command"),
+    [("U0ADMIN01", ids.DIRECTIVE_COMMAND), ("U0CARLA01", ids.LICENCE_COMMAND)],
+)
+def test_role_forms_that_slack_refuses_to_open_say_so_in_place(
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, user: str, command: str
+) -> None:
+    """`/directive` (access admin) and `/licence` (export compliance): the role check passes, Slack then
+    refuses views.open, and the answer goes back through the command's response_url; running the command
+    again, as it says, opens the form."""
+    emulator.fail_next("views.open", status=200, error="expired_trigger_id")
+    reply = slack.command(user, "", command=command)
+    assert reply.status == 200
+    posted = emulator.wait_for(lambda: emulator.responses(reply.response_url))
+    assert f"I could not open the form in time; please run `{command}` again." in posted[0]["body"]["text"]
+    assert emulator.views_opened(user) == []
+    assert [m for m in listed(server, "outbox") if m["to"] == user] == []
+
+    slack.command(user, "", command=command)
+    [view] = emulator.wait_for(lambda: emulator.views_opened(user))
+    assert view["callback_id"] == (
+        ids.DIRECTIVE_VIEW if command == ids.DIRECTIVE_COMMAND else ids.LICENCE_VIEW
+    )
