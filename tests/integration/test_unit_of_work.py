@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -300,3 +301,18 @@ def test_rows_are_stamped_by_the_clock_of_the_transaction_that_writes_them(db: D
     with db.read() as session:
         boris = session.exec(select(AccessGrant).where(AccessGrant.user_id == BORIS)).one()
     assert boris.starts_at == earlier and boris.created_at == moment
+
+
+def test_postgres_sessions_run_without_jit_unless_the_url_sets_options(db: Database) -> None:
+    """JIT compilation costs the bulk re-check and directive statements more than it saves (see
+    bot/store/db.py); a DATABASE_URL that sets its own `options` keeps them."""
+    if not db.is_postgres:
+        pytest.skip("PostgreSQL only")
+    with db.read() as session:
+        assert session.exec(text("SHOW jit")).one()[0] == "off"  # type: ignore[call-overload]
+    custom = Database(db.engine.url.update_query_dict({"options": "-c jit=on"}).render_as_string(False))
+    try:
+        with custom.read() as session:
+            assert session.exec(text("SHOW jit")).one()[0] == "on"  # type: ignore[call-overload]
+    finally:
+        custom.dispose()
