@@ -26,6 +26,7 @@ from bot.store.tables.directives import (
     GrantSuspension,
 )
 from bot.store.tables.entitlement import GrantHold, Recheck, RecheckChange, RecheckReason
+from bot.store.tables.gateway import GatewayCheck, PersonalKey
 from bot.store.tables.licences import GrantLicence, Licence, LicenceCountry, LicenceModel, LicenceWarning
 from bot.store.tables.people import Person, PersonCitizenship, PersonRole
 from bot.store.tables.records import AuditEvent, OutboxMessage, SeenRequest
@@ -43,6 +44,7 @@ __all__ = [
     "DirectiveModel",
     "DirectiveUser",
     "DmChannel",
+    "GatewayCheck",
     "GrantConfirmation",
     "GrantHold",
     "GrantLicence",
@@ -56,6 +58,7 @@ __all__ = [
     "Person",
     "PersonCitizenship",
     "PersonRole",
+    "PersonalKey",
     "Recheck",
     "RecheckChange",
     "RecheckReason",
