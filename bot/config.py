@@ -22,6 +22,9 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///accessbot.db"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# A gateway token is a shared secret guarding every model call: at least 24 characters (e.g. the output
+# of `openssl rand -hex 32`), so that it cannot be guessed.
+GATEWAY_TOKEN_MIN_LENGTH = 24
 
 # Values that mean "somebody copied .env.example and did not fill it in".
 _PLACEHOLDER = re.compile(r"(^$|your[-_]|change[-_]?me|placeholder|replace[-_]?me|^x+$|<|>|\.\.\.)", re.I)
@@ -119,6 +122,10 @@ class Settings(BaseSettings):
     slack_app_token: Annotated[str | None, BeforeValidator(_secret)] = Field(
         None, validation_alias="SLACK_APP_TOKEN", repr=False
     )
+    # The bearer token AI gateways send to POST /v1/access/check (bot/api.py); unusable: endpoint off.
+    gateway_token: Annotated[str | None, BeforeValidator(_secret)] = Field(
+        None, validation_alias="ACCESSBOT_GATEWAY_TOKEN", repr=False
+    )
     slack_api_url: Annotated[str, BeforeValidator(_slack_api_url)] = Field(
         DEFAULT_SLACK_API_URL, validation_alias="SLACK_API_URL"
     )
@@ -164,6 +171,23 @@ class Settings(BaseSettings):
         # load_settings() hands over the environment (os.environ, or the mapping a test or the demo gives)
         # as init values, so that it wins over .env and nothing else is read behind its back.
         return init_settings, dotenv_settings
+
+    @property
+    def gateway_token_problem(self) -> str | None:
+        """Why the gateway token cannot be used (the decision API is then disabled), or None."""
+        token = (self.gateway_token or "").strip()
+        if not token:
+            return "ACCESSBOT_GATEWAY_TOKEN is not set"
+        if _PLACEHOLDER.search(token):
+            return "ACCESSBOT_GATEWAY_TOKEN still holds a placeholder value"
+        if len(token) < GATEWAY_TOKEN_MIN_LENGTH:
+            return f"ACCESSBOT_GATEWAY_TOKEN is shorter than {GATEWAY_TOKEN_MIN_LENGTH} characters"
+        return None
+
+    @property
+    def gateway_token_in_use(self) -> str | None:
+        """The gateway token, stripped, when it can be used; else None (the decision API is off)."""
+        return None if self.gateway_token_problem else (self.gateway_token or "").strip()
 
     def require_slack(self, socket_mode: bool = False, bot_token_only: bool = False) -> None:
         """Fail unless the secrets for talking to Slack are set and not placeholders.

@@ -1,12 +1,12 @@
 """HTTP mode: Bolt's WSGI adapter on waitress (a production server, not Bolt's development server).
 
 POST /slack/events receives commands, interactivity and events; GET /healthz says whether the database
-answers and how much of the outbox waits.
+answers; POST /v1/access/check answers AI gateways (bot/api.py); GET /metrics gives Prometheus the
+counters of bot/metrics.py.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 from collections.abc import Callable, Iterable
@@ -15,7 +15,10 @@ from typing import Any
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
+from bot.api import CHECK_PATH, DecisionApi, json_response
+from bot.metrics import exposition
 from bot.runtime import Runtime
+from bot.services.gateway import Gateway
 from bot.slack.edge import MAX_BODY_BYTES, SlackEdge
 from bot.slack.responder import mark_arrival, mark_checked
 
@@ -32,6 +35,13 @@ def wsgi_app(runtime: Runtime) -> Callable[..., Iterable[bytes]]:
         on_checked=lambda checked: mark_checked(checked.replay_key, checked.remember_until),
     )
 
+    settings = runtime.worker.settings
+    decisions = DecisionApi(Gateway(runtime.ctx), settings.gateway_token_in_use)
+    if settings.gateway_token_problem is None:
+        log.info("gateway decision API enabled on POST %s", CHECK_PATH)
+    else:
+        log.warning("gateway decision API disabled: %s", settings.gateway_token_problem)
+
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         mark_arrival()
         path = environ.get("PATH_INFO", "")
@@ -40,6 +50,10 @@ def wsgi_app(runtime: Runtime) -> Callable[..., Iterable[bytes]]:
             return _health(runtime, start_response)
         if path == SLACK_PATH and method == "POST":
             return slack(environ, start_response)
+        if path == CHECK_PATH:
+            return decisions(environ, start_response)
+        if path == "/metrics" and method in ("GET", "HEAD"):
+            return _metrics(start_response)
         return _not_found(start_response)
 
     return application
@@ -58,8 +72,12 @@ def _health(runtime: Runtime, start_response: Callable[..., Any]) -> Iterable[by
     except Exception as error:
         log.warning("health check: database unavailable (%s)", type(error).__name__)
         body, status = {"ok": False, "database": "unavailable"}, "503 Service Unavailable"
-    payload = json.dumps(body).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return json_response(start_response, status, body)
+
+
+def _metrics(start_response: Callable[..., Any]) -> Iterable[bytes]:
+    payload, content_type = exposition()
+    start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
     return [payload]
 
 
@@ -96,6 +114,7 @@ def serve(runtime: Runtime, host: str, port: int, threads: int) -> None:
     signal.signal(signal.SIGTERM, shutdown)
     runtime.start_background()
     log.info("serving Slack on http://%s:%s%s", host, port, SLACK_PATH)
+
     try:
         server.run()
     except (KeyboardInterrupt, SystemExit):

@@ -150,6 +150,16 @@ def _channel(value: Any) -> str:
     return value
 
 
+def _gateway_name(value: Any) -> str:
+    """A model name as a gateway sends it: text of at most 200 characters without spaces."""
+    if not isinstance(value, str) or not value.strip():
+        raise problem(f"must hold model names as text, not {kind(value)}")
+    name = value.strip()
+    if len(name) > 200 or any(c.isspace() or not c.isprintable() for c in name):
+        raise problem(f"'{name[:40]}' is not a model name: at most 200 characters, without spaces")
+    return name
+
+
 def _chain_name(value: str) -> str:
     if not SLUG.match(value):
         raise problem("chain names must be lower-case letters, digits and dashes")
@@ -323,6 +333,12 @@ class ModelSpec(Spec):
     ] = ()
     us_persons_only: Annotated[bool, BeforeValidator(_flag)] = False
     description: Annotated[str, _text(limit=500, required=False)] = ""
+    # The names gateways call the model by (a provider's model name, a LiteLLM model alias): the
+    # decision API (POST /v1/access/check) accepts each of them for this model, as well as its slug.
+    gateway_models: Annotated[
+        tuple[Annotated[str, BeforeValidator(_gateway_name)], ...],
+        _list("must be a list of model names, as gateways send them"),
+    ] = ()
 
     @field_validator("slug")
     @classmethod
@@ -334,7 +350,26 @@ class ModelSpec(Spec):
             if slug in seen:
                 raise problem(f"'{slug}' is used by another model")
             seen.add(slug)
+        called = (info.context or {}).get("gateway_models", {})
+        if slug in called:
+            raise problem(f"'{slug}' is a gateway name of model '{called[slug]}'")
         return slug
+
+    @field_validator("gateway_models")
+    @classmethod
+    def _unique_gateway_models(cls, names: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        slug = info.data.get("slug", "")
+        slugs: set[str] = (info.context or {}).get("slugs", set())
+        called: dict[str, str] = (info.context or {}).get("gateway_models", {})
+        for name in names:
+            if name == slug:
+                raise problem(f"'{name}' is the model's own slug, which gateways may always use")
+            if name in slugs:
+                raise problem(f"'{name}' is the slug of another model")
+            if name in called:
+                raise problem(f"'{name}' is already a gateway name of model '{called[name]}'")
+            called[name] = slug
+        return names
 
     @field_validator("max_duration")
     @classmethod
@@ -365,6 +400,7 @@ class ModelSpec(Spec):
             announce_channels=self.announce_channels,
             us_persons_only=self.us_persons_only,
             description=self.description,
+            gateway_models=self.gateway_models,
         )
 
 

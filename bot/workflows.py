@@ -60,7 +60,7 @@ def load_catalog(directory: Path) -> Catalog:
     if not directory.is_dir():
         raise WorkflowError([f"{directory}: workflows directory not found (set ACCESSBOT_WORKFLOWS_DIR)"])
     raw = {name: _read(directory, name, problems) for name in FILES}
-    context = {"chains": defined_chains(raw["chains.yaml"]), "slugs": set()}
+    context = {"chains": defined_chains(raw["chains.yaml"]), "slugs": set(), "gateway_models": {}}
     policy = _check(PolicyFile, directory / "policy.yaml", raw["policy.yaml"], problems)
     chains = _check(ChainsFile, directory / "chains.yaml", raw["chains.yaml"], problems)
     models = _check(ModelsFile, directory / "models.yaml", raw["models.yaml"], problems, context)

@@ -15,6 +15,7 @@ from bot.cli import (
     directive,
     directives,
     directory,
+    keys,
     licences,
     lists,
     outbox,
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lists(commands)
     _add_directive(commands)
     _add_licence(commands)
+    _add_keys(commands)
     _add_outbox_and_audit(commands)
     commands.add_parser(
         "demo", help="play a request through approval to a grant, with no Slack account"
@@ -187,6 +189,24 @@ def _add_licence(commands: Any) -> None:
     revoke.add_argument("id", help="licence ID, e.g. L3")
     revoke.add_argument("--reason", required=True, help="why (recorded in the audit trail)")
     revoke.set_defaults(run=licences.revoke)
+
+
+def _add_keys(commands: Any) -> None:
+    actions = _actions(
+        commands.add_parser(
+            "keys", help="personal keys for the AI gateway (people make them with /access key)"
+        ),
+        "keys_command",
+    )
+    listing = actions.add_parser("list", help="list keys, newest first (never the keys themselves)")
+    listing.add_argument("--user", help="only this person's (Slack user ID or e-mail)")
+    listing.add_argument("--active", action="store_true", help="leave out revoked keys")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.set_defaults(run=keys.list_all)
+    revoke = actions.add_parser("revoke", help="revoke a key; it stops working on the next gateway check")
+    revoke.add_argument("id", help="key ID, e.g. K3")
+    revoke.add_argument("--reason", required=True, help="why (recorded in the audit trail)")
+    revoke.set_defaults(run=keys.revoke)
 
 
 def _add_outbox_and_audit(commands: Any) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 
 # The longest query search() looks at: people type model names, not essays, and each extra character is
 # work done on every keystroke.
@@ -59,6 +60,7 @@ class Model:
     announce_channels: tuple[str, ...] = ()
     us_persons_only: bool = False
     description: str = ""
+    gateway_models: tuple[str, ...] = ()  # other names gateways call it by (models.yaml)
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,16 @@ class Catalog:
 
     def model(self, slug: str) -> Model | None:
         return self.models.get(slug.strip().lower())
+
+    def gateway_model(self, name: str) -> Model | None:
+        """The model a gateway means by `name`: one of its `gateway_models` (exactly as written in
+        models.yaml), else its slug (any case). None when no model is called so."""
+        found = self._gateway_names.get(name)
+        return self.models[found] if found else self.model(name)
+
+    @cached_property
+    def _gateway_names(self) -> dict[str, str]:
+        return {name: model.slug for model in self.models.values() for name in model.gateway_models}
 
     def chain_for(self, model: Model) -> Chain:
         return self.chains[model.chain]

@@ -21,7 +21,7 @@ from bot.domain.status import GrantStatus, LicenceStatus, OutboxKind, OutboxStat
 if TYPE_CHECKING:  # only the builders' parameters: `accessbot --version` need not load the tables
     from bot.domain.people import Person
     from bot.store.licences import StoredLicence
-    from bot.store.tables import AccessGrant, AccessRequest, AuditEvent
+    from bot.store.tables import AccessGrant, AccessRequest, AuditEvent, GatewayCheck, PersonalKey
 
 Timestamp = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str)]
 
@@ -93,10 +93,18 @@ class GrantRecord(Record):
     # Ids of the export licences the grant depends on (those that let its holder past a require-licence
     # directive); empty when it depends on none.
     licences: list[int]
+    # The last time a gateway asked about this grant (to the minute), and whether it allowed the call;
+    # null when no gateway has asked yet.
+    last_gateway_check: Timestamp | None
+    last_gateway_allowed: bool | None
 
     @classmethod
     def of(
-        cls, grant: AccessGrant, held_by: list[str] | None = None, licences: list[int] | None = None
+        cls,
+        grant: AccessGrant,
+        held_by: list[str] | None = None,
+        licences: list[int] | None = None,
+        checked: GatewayCheck | None = None,
     ) -> Self:
         return cls(
             id=grant.id or 0,
@@ -112,6 +120,37 @@ class GrantRecord(Record):
             end_reason=grant.end_reason,
             held_by=held_by or [],
             licences=licences or [],
+            last_gateway_check=checked.checked_at if checked else None,
+            last_gateway_allowed=checked.allowed if checked else None,
+        )
+
+
+class KeyRecord(Record):
+    """A personal key for the AI gateway: never the key itself, only `shown` (its prefix and last
+    characters). `revoked_*` stay null while it works."""
+
+    id: int
+    slack_user_id: str
+    shown: str
+    created_at: Timestamp
+    last_used_at: Timestamp | None
+    revoked_at: Timestamp | None
+    revoked_by: str | None
+    revoke_reason: str | None
+
+    @classmethod
+    def of(cls, key: PersonalKey) -> Self:
+        from bot.domain.keys import masked
+
+        return cls(
+            id=key.id or 0,
+            slack_user_id=key.user_id,
+            shown=masked(key.hint),
+            created_at=key.created_at,
+            last_used_at=key.last_used_at,
+            revoked_at=key.revoked_at,
+            revoked_by=key.revoked_by,
+            revoke_reason=key.revoke_reason,
         )
 
 
@@ -243,13 +282,6 @@ class PersonRecord(Record):
 def request_record(request: AccessRequest) -> dict[str, Any]:
     """One row of `accessbot requests list --json` (see RequestRecord)."""
     return RequestRecord.of(request).as_json()
-
-
-def grant_record(
-    grant: AccessGrant, held_by: list[str] | None = None, licences: list[int] | None = None
-) -> dict[str, Any]:
-    """One row of `accessbot grants list --json` (see GrantRecord)."""
-    return GrantRecord.of(grant, held_by, licences).as_json()
 
 
 def audit_record(event: AuditEvent) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from bot.domain.durations import DurationError, looks_like_duration, parse_durat
 from bot.domain.people import is_slack_user_id
 from bot.domain.text import clean_text, parse_db_id
 
-SUBCOMMANDS = ("request", "status", "models", "cancel", "relinquish", "revoke", "grants", "help")
+SUBCOMMANDS = ("request", "status", "models", "cancel", "relinquish", "revoke", "grants", "key", "help")
 # An optional "#", an optional one-letter kind (R, G, D) and the number. The number is only split off
 # here; parse_db_id decides whether it is one (ASCII digits, within the database's integer range).
 _ID = re.compile(r"#?([A-Za-z]?)(.+)", re.DOTALL)
@@ -25,7 +25,9 @@ class CommandError(ValueError):
 
 @dataclass(frozen=True)
 class AccessCommand:
-    action: str  # form | request | status | models | cancel | relinquish | revoke | grants | help
+    # form | request | status | models | cancel | relinquish | revoke | grants | help,
+    # or key | key_list | key_revoke (personal keys for the AI gateway)
+    action: str
     model: str | None = None
     duration: timedelta | None = None
     justification: str = ""
@@ -56,7 +58,7 @@ def parse_id(token: str, prefix: str, noun: str, usage: str) -> int:
         raise CommandError(f"'{token}' is not a {noun} ID (like {prefix}12). Usage: `{usage}`")
     given = match.group(1).upper()
     if given and given != prefix:
-        other = {"R": "request", "G": "grant", "D": "directive"}.get(given, "different kind of")
+        other = {"R": "request", "G": "grant", "D": "directive", "K": "key"}.get(given, "different kind of")
         raise CommandError(
             f"{token} is a {other} ID; this needs a {noun} ID like {prefix}12. Usage: `{usage}`"
         )
@@ -106,9 +108,32 @@ def parse_access(text: str) -> AccessCommand:
             raise CommandError("Usage: `/access revoke G7 <reason>` (the holder is told the reason).")
         grant_id = parse_id(parts[0], "G", "grant", "/access revoke G7 <reason>")
         return AccessCommand("revoke", target_id=grant_id, reason=_free_text(parts[1:]))
+    if head in ("key", "keys"):
+        return _parse_key(rest)
     close = difflib.get_close_matches(head, SUBCOMMANDS, n=1, cutoff=0.6)
     hint = f" Did you mean `/access {close[0]}`?" if close else ""
     raise CommandError(f"I don't know `/access {head[:40]}`.{hint} `/access help` lists what I can do.")
+
+
+KEY_USAGE = "`/access key` (a new personal key), `/access key list`, `/access key revoke K3 [reason]`"
+
+
+def _parse_key(rest: str) -> AccessCommand:
+    parts = rest.split(None, 1)
+    sub = parts[0].lower() if parts else "new"
+    if sub == "new" and len(parts) < 2:
+        return AccessCommand("key")
+    if sub == "list" and len(parts) < 2:
+        return AccessCommand("key_list")
+    if sub == "revoke":
+        words = parts[1].split(None, 1) if len(parts) > 1 else []
+        if not words:
+            raise CommandError(
+                "Which key? Usage: `/access key revoke K3 [reason]` (`/access key list` lists yours)."
+            )
+        key_id = parse_id(words[0], "K", "key", "/access key revoke K3 [reason]")
+        return AccessCommand("key_revoke", target_id=key_id, reason=_free_text(words[1:]))
+    raise CommandError(f"Usage: {KEY_USAGE}.")
 
 
 def _parse_request(rest: str) -> AccessCommand:

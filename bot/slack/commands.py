@@ -8,9 +8,10 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.present.replies import Notice, Reply, Screen
+from bot.present.keys import key_list_notice, new_key_notice
+from bot.present.replies import Notice, Person, Reply, Screen
 from bot.present.status import catalog_entries, help_data, status_data
-from bot.services import grants, permissions, requests
+from bot.services import grants, keys, permissions, requests
 from bot.services.licence_access import licence_roles
 from bot.slack import ids
 from bot.slack.command_text import AccessCommand, CommandError, parse_access
@@ -19,7 +20,7 @@ from bot.slack.responder import Responder
 from bot.slack.surfaces import Surfaces
 
 # Subcommands that change something: a replay of one is recognised and not acted on again.
-ACTS = frozenset({"request", "cancel", "relinquish", "revoke"})
+ACTS = frozenset({"request", "cancel", "relinquish", "revoke", "key", "key_revoke"})
 
 UNREADABLE_COMMAND = (
     "I could not read that command: Slack sent it without the person, trigger or reply address it "
@@ -82,6 +83,9 @@ class CommandListeners:
             "cancel": self.cancel,
             "relinquish": self.relinquish,
             "revoke": self.revoke,
+            "key": self.new_key,
+            "key_list": self.key_list,
+            "key_revoke": self.key_revoke,
         }
 
     def access(self, ack: Ack, command: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
@@ -109,6 +113,7 @@ class CommandListeners:
             user_id,
             lambda: self.answer(parsed, user_id),
             acts=parsed.action in ACTS,
+            secret=parsed.action == "key",
         )
 
     def answer(self, parsed: AccessCommand, user_id: str) -> Reply:
@@ -163,6 +168,22 @@ class CommandListeners:
         return grants.revoke_grant(
             self.ctx, admin_id=user_id, grant_id=parsed.target_id or 0, reason=parsed.reason
         ).reply
+
+    def new_key(self, _parsed: AccessCommand, user_id: str) -> Reply:
+        made = keys.create_key(self.ctx, user_id)
+        return new_key_notice(made.key_id, made.key)
+
+    def key_list(self, _parsed: AccessCommand, user_id: str) -> Reply:
+        return key_list_notice(keys.list_keys(self.ctx, user_id))
+
+    def key_revoke(self, parsed: AccessCommand, user_id: str) -> Reply:
+        key = keys.revoke_key(self.ctx, actor=user_id, key_id=parsed.target_id or 0, reason=parsed.reason)
+        whose = "" if key.user_id == user_id else " of {holder}"
+        return Notice(
+            f"Revoked K{key.id}{whose}: gateways refuse it from now on.",
+            tone="success",
+            values={"holder": Person(key.user_id)} if whose else {},
+        )
 
 
 def register(app: App, surfaces: Surfaces) -> CommandListeners:

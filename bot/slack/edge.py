@@ -71,18 +71,18 @@ class Checked:
     remember_until: datetime
 
 
-def read_body(environ: dict[str, Any]) -> bytes:
-    """The request body, refusing (413) anything over MAX_BODY_BYTES before reading it."""
+def read_body(environ: dict[str, Any], limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refusing (413) anything over `limit` bytes before reading it."""
     declared = str(environ.get("CONTENT_LENGTH") or "").strip()
     stream = environ.get("wsgi.input") or io.BytesIO()
     if declared:
         if not declared.isascii() or not declared.isdigit():
             raise Refused(400, "bad content length")
-        if len(declared) > 12 or int(declared) > MAX_BODY_BYTES:
+        if len(declared) > 12 or int(declared) > limit:
             raise Refused(413, "body too large", size=int(declared[:12]))
         return bytes(stream.read(int(declared)))
-    body = bytes(stream.read(MAX_BODY_BYTES + 1))  # chunked: read no more than the cap allows
-    if len(body) > MAX_BODY_BYTES:
+    body = bytes(stream.read(limit + 1))  # chunked: read no more than the cap allows
+    if len(body) > limit:
         raise Refused(413, "body too large", size=len(body))
     return body
 
@@ -123,7 +123,9 @@ def _finite(text: str) -> float:
     return value
 
 
-def _json_object(text: str) -> dict[str, Any]:
+def json_object(text: str) -> dict[str, Any]:
+    """Strict JSON (no NaN or Infinity, no overflowing numbers) that is an object nested at most
+    MAX_DEPTH levels. Raises Refused(400, reason) otherwise."""
     try:
         value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
     except (ValueError, RecursionError):
@@ -186,7 +188,7 @@ def parse_payload(body: bytes, content_type: str) -> dict[str, Any]:
         raise Refused(400, "invalid UTF-8") from None
     media = content_type.split(";")[0].strip().lower()
     if media == "application/json":
-        payload = _cleaned(_json_object(text))
+        payload = _cleaned(json_object(text))
         _fits(EventEnvelope, payload)
         return payload
     if media != "application/x-www-form-urlencoded":
@@ -195,7 +197,7 @@ def parse_payload(body: bytes, content_type: str) -> dict[str, Any]:
     if "payload" in fields:
         if len(fields) != 1:
             raise Refused(400, "payload with other fields")
-        payload = _cleaned(_json_object(fields["payload"]))
+        payload = _cleaned(json_object(fields["payload"]))
         _fits(InteractionEnvelope, payload)
         return payload
     if "ssl_check" in fields:

@@ -174,15 +174,22 @@ class Responder:
         work: Work,
         *,
         acts: bool = True,
+        secret: bool = False,
     ) -> None:
-        """Ack a slash command with the service's answer, or with a holding reply and answer later."""
+        """Ack a slash command with the service's answer, or with a holding reply and answer later.
+
+        `secret`: the answer holds a secret (a new personal key), so a late answer goes straight to the
+        response_url instead of through the outbox, which would keep it in the database."""
         future = self.run(work, context, acts=acts)
         answer = self.wait(future, context)
         if answer is None:
             ack(response_type="ephemeral", text="⏳ Working on it; I'll answer here in a moment.")
-            future.add_done_callback(
-                lambda done: self.respond_later(response_url, done.result().reply, user_id=user_id)
-            )
+            if secret:
+                future.add_done_callback(lambda done: self.respond_direct(response_url, done.result().reply))
+            else:
+                future.add_done_callback(
+                    lambda done: self.respond_later(response_url, done.result().reply, user_id=user_id)
+                )
             return
         if answer.reply is None:
             ack()
@@ -207,6 +214,14 @@ class Responder:
             # The database is down: the service could not act either, and the person is waiting on the
             # holding reply. Answer straight away rather than lose it (without the outbox's retries).
             log.warning("could not queue a reply (%s); sending it to Slack directly", type(error).__name__)
+        self.respond_direct(response_url, message, replace_original=replace_original)
+
+    def respond_direct(
+        self, response_url: str, message: Reply | None, *, replace_original: bool = False
+    ) -> None:
+        """Send an ephemeral reply to response_url now, once, without the outbox: nothing of it is stored."""
+        if message is None:
+            return
         rendered = self.render(message)
         payload = {
             "text": rendered["text"],

@@ -116,6 +116,22 @@ def waiting_on(session: Session, approver_id: str) -> list[tuple[AccessRequest, 
     return [(request, step) for request, step in session.exec(query)]
 
 
+def latest_grant(session: Session, user_id: str, model: str) -> AccessGrant | None:
+    """`user_id`'s most recent grant of `model`, whatever its status (at most one is ever held)."""
+    return session.exec(
+        select(AccessGrant)
+        .where(AccessGrant.user_id == user_id, AccessGrant.model == model)
+        .order_by(col(AccessGrant.id).desc())
+        .limit(1)
+    ).first()
+
+
+def confirmed_holds(session: Session, grant_id: int) -> frozenset[str]:
+    """The holds export compliance confirmed away for this grant (bot/domain/entitlement.py CONFIRMABLE)."""
+    rows = session.exec(select(GrantConfirmation.hold).where(GrantConfirmation.grant_id == grant_id)).all()
+    return frozenset(rows)
+
+
 def list_requests(
     session: Session, status: str | None = None, limit: int | None = None
 ) -> list[AccessRequest]:

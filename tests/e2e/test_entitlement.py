@@ -3,7 +3,6 @@ directory re-import, a full import that offboards people, a Slack deactivation),
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from collections.abc import Callable
@@ -13,7 +12,7 @@ from tests.support.app import InProcessBot
 from tests.support.bot_server import FIXTURES
 from tests.support.cli import audit_events, listed, run_cli
 from tests.support.flows import WHY, grant_through_slack
-from tests.support.seed import DIRECTORY
+from tests.support.seed import DIRECTORY, directory_file
 from tests.support.slack import SlackDriver, SlackEmulator
 
 ALICE, BORIS, EVE, ADMIN, MARIA, OWEN = (
@@ -25,23 +24,6 @@ ALICE, BORIS, EVE, ADMIN, MARIA, OWEN = (
     "U0OWEN001",
 )
 ORDER = "Under the order, Mythos 5 and Fable 5 may not be used by foreign nationals. Export needs a licence."
-
-
-def directory_file(
-    tmp_path: Path, name: str, *, drop: tuple[str, ...] = (), **changes: dict[str, str]
-) -> Path:
-    """The test directory with some people left out and some cells changed (user id -> column -> value)."""
-    with DIRECTORY.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    path = tmp_path / name
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        for row in rows:
-            if row["slack_user_id"] in drop:
-                continue
-            writer.writerow({**row, **changes.get(row["slack_user_id"], {})})
-    return path
 
 
 def statuses(server: InProcessBot) -> dict[int, str]:

@@ -4,7 +4,6 @@ moment, again and again; whichever wins, the grant is either never created or su
 
 from __future__ import annotations
 
-import csv
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +18,7 @@ from bot.store.holds import held_by
 from bot.store.tables import AccessGrant, AccessRequest
 from bot.workflows import load_catalog
 from tests.support.bot_server import FIXTURES
-from tests.support.seed import DIRECTORY
+from tests.support.seed import directory_file
 
 ALICE, MARIA, ADMIN = "U0ALICE01", "U0MARIA01", "U0ADMIN01"
 WHY = "Evaluating summarisation quality for the quarterly research report"
@@ -27,15 +26,7 @@ ROUNDS = 6
 
 
 def directory_with(tmp_path: Path, name: str, **alice: str) -> Path:
-    with DIRECTORY.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    path = tmp_path / name
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({**row, **alice} if row["slack_user_id"] == ALICE else row)
-    return path
+    return directory_file(tmp_path, name, **{ALICE: alice})
 
 
 def race(*actions: Callable[[], object]) -> None:

@@ -11,13 +11,13 @@ import sys
 from sqlmodel import col, select
 
 from bot.cli import main
+from bot.cli.lists import grant_records
 from bot.notify import outbox
-from bot.present.records import LicenceRecord, audit_record, grant_record, request_record
+from bot.present.records import LicenceRecord, audit_record, request_record
 from bot.services.directives import list_directives
 from bot.store import outbox as outbox_rows
 from bot.store.db import Database
-from bot.store.holds import held_by
-from bot.store.licences import grant_licences, list_licences
+from bot.store.licences import list_licences
 from bot.store.requests import list_grants, list_requests
 from bot.store.tables import AuditEvent, OutboxMessage
 from tests.support.app import InProcessBot
@@ -106,10 +106,7 @@ def listed(target: Target, noun: str) -> list[dict[str, object]]:
             if noun == "requests":
                 records = [request_record(r) for r in list_requests(session)]
             elif noun == "grants":
-                found = list_grants(session)
-                ids = [g.id or 0 for g in found]
-                holds, licences = held_by(session, ids), grant_licences(session, ids)
-                records = [grant_record(g, holds.get(g.id or 0), licences.get(g.id or 0)) for g in found]
+                records = [r.as_json() for r in grant_records(session, list_grants(session))]
             elif noun == "directive":
                 records = [d.as_json() for d in list_directives(session)]
             elif noun == "licence":

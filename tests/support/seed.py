@@ -111,3 +111,20 @@ def add_grants(url: str, user_ids: list[str], model: str, days: int = 30) -> Non
             uow.commit()
     finally:
         db.dispose()
+
+
+def directory_file(
+    tmp_path: Path, name: str, *, drop: tuple[str, ...] = (), **changes: dict[str, str]
+) -> Path:
+    """The test directory with some people left out and some cells changed (user id -> column -> value)."""
+    with DIRECTORY.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    path = tmp_path / name
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            if row["slack_user_id"] in drop:
+                continue
+            writer.writerow({**row, **changes.get(row["slack_user_id"], {})})
+    return path

@@ -162,6 +162,7 @@ def test_every_variable_is_declared() -> None:
         "SLACK_BOT_TOKEN",
         "SLACK_SIGNING_SECRET",
         "SLACK_APP_TOKEN",
+        "ACCESSBOT_GATEWAY_TOKEN",
         "SLACK_API_URL",
         "DATABASE_URL",
         "ACCESSBOT_WORKFLOWS_DIR",
@@ -359,3 +360,23 @@ def test_secret_errors_never_echo_the_secret(name: str) -> None:
     message = slack_error(**environ)
     assert name in message
     assert "real-looking" not in message
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (None, "ACCESSBOT_GATEWAY_TOKEN is not set"),
+        ("   ", "ACCESSBOT_GATEWAY_TOKEN is not set"),
+        ("your-gateway-token-goes-here-please", "ACCESSBOT_GATEWAY_TOKEN still holds a placeholder value"),
+        ("short-but-real-3f9a", "ACCESSBOT_GATEWAY_TOKEN is shorter than 24 characters"),
+        ("  3f9a1c2b7d8e4f6a0b1c2d3e4f5a6b7c  ", None),
+    ],
+)
+def test_the_gateway_token_is_used_only_when_it_is_a_real_secret(
+    value: str | None, problem: str | None
+) -> None:
+    """An unusable token turns the decision API off (bot/api.py) rather than stopping the bot."""
+    settings = load_settings({} if value is None else {"ACCESSBOT_GATEWAY_TOKEN": value}, env_file=None)
+    assert settings.gateway_token_problem == problem
+    assert settings.gateway_token_in_use == (None if problem else value.strip())  # type: ignore[union-attr]
+    assert "3f9a" not in repr(settings)

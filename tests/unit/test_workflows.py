@@ -546,3 +546,46 @@ def test_more_durations_than_a_menu_holds_names_those_left_out(tmp_path: Path) -
     assert warnings[0].endswith(
         "people can still ask for them with `/access request <model> <duration> <why>`"
     )
+
+
+# --- gateway_models -----------------------------------------------------------------------------------
+
+
+def test_gateways_may_call_a_model_by_its_slug_or_a_listed_name(shipped: Catalog) -> None:
+    mythos = shipped.model("mythos-5")
+    assert mythos is not None and mythos.gateway_models == ("mythic/mythos-5", "mythos-5-2026-11")
+    assert shipped.gateway_model("mythic/mythos-5") is mythos
+    assert shipped.gateway_model("MYTHOS-5") is mythos  # slugs in any case, as everywhere
+    assert shipped.gateway_model("Mythic/Mythos-5") is None  # provider names exactly as listed
+    assert shipped.gateway_model("mythos") is None
+
+
+@pytest.mark.parametrize(
+    ("names", "problem"),
+    [
+        ("[fable-5]", "models[1].slug: 'fable-5' is a gateway name of model 'mythos-5'"),
+        ("[mythos-5]", "models[0].gateway_models: 'mythos-5' is the model's own slug, which gateways may "
+         "always use"),
+        ("[a/b, a/b]", "models[0].gateway_models: 'a/b' is already a gateway name of model 'mythos-5'"),
+        ('["mythic mythos"]', "models[0].gateway_models[0]: 'mythic mythos' is not a model name: at most 200 "
+         "characters, without spaces"),
+        ("[7]", "models[0].gateway_models[0]: must hold model names as text, not a number"),
+        ("mythic/mythos-5", "models[0].gateway_models: must be a list of model names, as gateways send them"),
+    ],
+)  # fmt: skip
+def test_bad_gateway_models(tmp_path: Path, names: str, problem: str) -> None:
+    models = edit(
+        "models.yaml", "gateway_models: [mythic/mythos-5, mythos-5-2026-11]", f"gateway_models: {names}"
+    )
+    assert problems_of(copy_with(tmp_path, models=models)) == [f"{tmp_path}/models.yaml: {problem}"]
+
+
+def test_a_gateway_name_that_is_an_earlier_models_slug(tmp_path: Path) -> None:
+    models = edit(
+        "models.yaml",
+        "announce_channels: [C0FABLE5]",
+        "announce_channels: [C0FABLE5]\n    gateway_models: [mythos-5]",
+    )
+    assert problems_of(copy_with(tmp_path, models=models)) == [
+        f"{tmp_path}/models.yaml: models[1].gateway_models: 'mythos-5' is the slug of another model"
+    ]
