@@ -9,7 +9,7 @@ from bot.cli.common import ready_database
 from bot.cli.output import print_records
 from bot.config import Settings
 from bot.domain.status import GrantStatus, RequestStatus
-from bot.present.records import GrantRecord, RequestRecord
+from bot.present.records import GrantDeliveryRecord, GrantRecord, RequestRecord
 
 REQUEST_COLUMNS = ("id", "slack_user_id", "model", "status", "current_step", "created_at", "decided_at")
 GRANT_COLUMNS = ("id", "slack_user_id", "model", "status", "created_at", "expires_at")
@@ -32,6 +32,7 @@ def grants(settings: Settings, args: argparse.Namespace) -> int:
     from bot.store.holds import held_by
     from bot.store.licences import grant_licences
     from bot.store.requests import list_grants
+    from bot.store.webhooks import last_deliveries
 
     status = GrantStatus(args.status) if args.status else None
     db = ready_database(settings)
@@ -40,6 +41,15 @@ def grants(settings: Settings, args: argparse.Namespace) -> int:
         ids = [g.id or 0 for g in found]
         holds = held_by(session, ids)
         licences = grant_licences(session, ids)
-        records = [GrantRecord.of(g, holds.get(g.id or 0), licences.get(g.id or 0)) for g in found]
+        delivered = last_deliveries(session, ids)
+        records = [
+            GrantRecord.of(
+                g,
+                holds.get(g.id or 0),
+                licences.get(g.id or 0),
+                [GrantDeliveryRecord.of(d.delivery, d.event) for d in delivered.get(g.id or 0, [])],
+            )
+            for g in found
+        ]
     print_records(records, args.json, GRANT_COLUMNS)
     return 0

@@ -21,7 +21,7 @@ from bot.domain.status import GrantStatus, LicenceStatus, OutboxKind, OutboxStat
 if TYPE_CHECKING:  # only the builders' parameters: `accessbot --version` need not load the tables
     from bot.domain.people import Person
     from bot.store.licences import StoredLicence
-    from bot.store.tables import AccessGrant, AccessRequest, AuditEvent
+    from bot.store.tables import AccessGrant, AccessRequest, AuditEvent, WebhookDelivery, WebhookEvent
 
 Timestamp = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str)]
 
@@ -73,6 +73,29 @@ class RequestRecord(Record):
         )
 
 
+class GrantDeliveryRecord(Record):
+    """The latest delivery of a grant's events to one receiver: whether that enforcement point knows the
+    grant as it is (`status` `sent` and `version` its latest)."""
+
+    receiver: str
+    type: str
+    version: int
+    status: OutboxStatus
+    attempts: int
+    sent_at: Timestamp | None
+
+    @classmethod
+    def of(cls, delivery: WebhookDelivery, event: WebhookEvent) -> Self:
+        return cls(
+            receiver=delivery.receiver,
+            type=event.type,
+            version=event.version,
+            status=OutboxStatus(delivery.status),
+            attempts=delivery.attempts,
+            sent_at=delivery.sent_at,
+        )
+
+
 class GrantRecord(Record):
     """A grant. `ended_*` stay null while the grant is held (active or suspended)."""
 
@@ -93,10 +116,17 @@ class GrantRecord(Record):
     # Ids of the export licences the grant depends on (those that let its holder past a require-licence
     # directive); empty when it depends on none.
     licences: list[int]
+    # The latest delivery of the grant's webhook events to each receiver: whether each enforcement point
+    # knows the grant as it is now.
+    webhooks: list[GrantDeliveryRecord]
 
     @classmethod
     def of(
-        cls, grant: AccessGrant, held_by: list[str] | None = None, licences: list[int] | None = None
+        cls,
+        grant: AccessGrant,
+        held_by: list[str] | None = None,
+        licences: list[int] | None = None,
+        webhooks: list[GrantDeliveryRecord] | None = None,
     ) -> Self:
         return cls(
             id=grant.id or 0,
@@ -112,6 +142,7 @@ class GrantRecord(Record):
             end_reason=grant.end_reason,
             held_by=held_by or [],
             licences=licences or [],
+            webhooks=webhooks or [],
         )
 
 
@@ -246,10 +277,13 @@ def request_record(request: AccessRequest) -> dict[str, Any]:
 
 
 def grant_record(
-    grant: AccessGrant, held_by: list[str] | None = None, licences: list[int] | None = None
+    grant: AccessGrant,
+    held_by: list[str] | None = None,
+    licences: list[int] | None = None,
+    webhooks: list[GrantDeliveryRecord] | None = None,
 ) -> dict[str, Any]:
     """One row of `accessbot grants list --json` (see GrantRecord)."""
-    return GrantRecord.of(grant, held_by, licences).as_json()
+    return GrantRecord.of(grant, held_by, licences, webhooks).as_json()
 
 
 def audit_record(event: AuditEvent) -> dict[str, Any]:

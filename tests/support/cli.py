@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from bot.cli import main
 from bot.notify import outbox
-from bot.present.records import LicenceRecord, audit_record, grant_record, request_record
+from bot.present.records import GrantDeliveryRecord, LicenceRecord, audit_record, grant_record, request_record
 from bot.services.directives import list_directives
 from bot.store import outbox as outbox_rows
 from bot.store.db import Database
@@ -20,6 +20,7 @@ from bot.store.holds import held_by
 from bot.store.licences import grant_licences, list_licences
 from bot.store.requests import list_grants, list_requests
 from bot.store.tables import AuditEvent, OutboxMessage
+from bot.store.webhooks import last_deliveries
 from tests.support.app import InProcessBot
 from tests.support.bot_server import BotServer
 
@@ -109,7 +110,16 @@ def listed(target: Target, noun: str) -> list[dict[str, object]]:
                 found = list_grants(session)
                 ids = [g.id or 0 for g in found]
                 holds, licences = held_by(session, ids), grant_licences(session, ids)
-                records = [grant_record(g, holds.get(g.id or 0), licences.get(g.id or 0)) for g in found]
+                sent = last_deliveries(session, ids)
+                records = [
+                    grant_record(
+                        g,
+                        holds.get(g.id or 0),
+                        licences.get(g.id or 0),
+                        [GrantDeliveryRecord.of(d.delivery, d.event) for d in sent.get(g.id or 0, [])],
+                    )
+                    for g in found
+                ]
             elif noun == "directive":
                 records = [d.as_json() for d in list_directives(session)]
             elif noun == "licence":
