@@ -7,16 +7,21 @@ once a command needs Slack (see bot/cli/entry.py): pydantic's own multi-line rep
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
+from dotenv import dotenv_values
 from pydantic import BeforeValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError, PydanticUseDefault
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.domain.webhooks import SECRET_BYTES, SECRET_PREFIX, Receiver
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///accessbot.db"
@@ -158,6 +163,10 @@ class Settings(BaseSettings):
     clock_file: Annotated[Path | None, BeforeValidator(_optional_path)] = Field(
         None, validation_alias="ACCESSBOT_CLOCK_FILE"
     )
+    # Each webhook receiver's signing secret, by variable name (ACCESSBOT_WEBHOOK_SECRET_<NAME>, see
+    # bot/domain/webhooks.py); the variables are named by workflows/webhooks.yaml, so load_settings()
+    # gathers every one of that prefix. Checked by webhook_secrets_for().
+    webhook_secrets: dict[str, str] = Field(default_factory=dict, repr=False)
 
     @classmethod
     def settings_customise_sources(
@@ -202,6 +211,22 @@ class Settings(BaseSettings):
         else:
             _require_secret("SLACK_SIGNING_SECRET", self.slack_signing_secret)
 
+    def webhook_secrets_for(self, receivers: Iterable[Receiver]) -> dict[str, str]:
+        """Receiver name -> its signing secret (`whsec_` and 24 to 64 bytes in base64, as the Standard
+        Webhooks specification has them). Raises ConfigError naming the first variable that is not set,
+        holds a placeholder or is not such a secret (never echoing its value)."""
+        secrets = {}
+        for receiver in receivers:
+            name = receiver.secret_variable
+            value = self.webhook_secrets.get(name)
+            what = f"the signing secret of webhook receiver '{receiver.name}'"
+            if value is None or not value.strip():
+                raise ConfigError(f"{name} is not set; put {what} (whsec_…) in .env or the environment")
+            if _PLACEHOLDER.search(value.strip()):
+                raise ConfigError(f"{name} still holds a placeholder value; set {what}")
+            secrets[receiver.name] = _webhook_secret(name, value.strip())
+        return secrets
+
 
 # Every variable Settings reads, in field order.
 VARIABLES: tuple[str, ...] = tuple(
@@ -218,6 +243,21 @@ def _require_secret(name: str, value: str | None, prefix: str | None = None) -> 
         raise ConfigError(f"{name} must start with '{prefix}'")
 
 
+def _webhook_secret(name: str, value: str) -> str:
+    if not value.startswith(SECRET_PREFIX):
+        raise ConfigError(f"{name} must start with '{SECRET_PREFIX}'")
+    try:
+        key = base64.b64decode(value[len(SECRET_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    low, high = SECRET_BYTES
+    if not low <= len(key) <= high:
+        raise ConfigError(
+            f"{name} must be '{SECRET_PREFIX}' followed by {low} to {high} random bytes in base64"
+        )
+    return value
+
+
 def _config_error(error: ValidationError) -> ConfigError:
     """The first problem as one line naming the variable (fields are checked in declaration order)."""
     first = error.errors()[0]
@@ -228,6 +268,22 @@ def _config_error(error: ValidationError) -> ConfigError:
     return ConfigError(f"{name} is not valid: {reason}")
 
 
+def _webhook_variables(source: Mapping[str, str], env_file: str | None) -> dict[str, str]:
+    """Every ACCESSBOT_WEBHOOK_SECRET_* variable: from `env_file`, then the environment, which wins
+    (an empty value there means "not set", as for the other variables)."""
+    prefix = "ACCESSBOT_WEBHOOK_SECRET_"
+    found: dict[str, str] = {}
+    if env_file and Path(env_file).is_file():
+        found = {k: v for k, v in dotenv_values(env_file).items() if k.startswith(prefix) and v}
+    for name, value in source.items():
+        if name.startswith(prefix):
+            if value:
+                found[name] = value
+            else:
+                found.pop(name, None)
+    return found
+
+
 def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None = ".env") -> Settings:
     """Settings from the environment, with values from `env_file` where the environment has none.
 
@@ -236,7 +292,8 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
     Raises ConfigError, one line naming the variable, for a value that cannot be used.
     """
     source = os.environ if environ is None else environ
-    given = {name: source[name] for name in VARIABLES if name in source}
+    given: dict[str, Any] = {name: source[name] for name in VARIABLES if name in source}
+    given["webhook_secrets"] = _webhook_variables(source, env_file)
     try:
         return Settings(_env_file=env_file or None, **given)
     except ValidationError as error:

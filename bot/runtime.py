@@ -13,8 +13,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.clock import ClockFileError, clock_for
 from bot.config import ConfigError, Settings
+from bot.domain.webhooks import routes
 from bot.notify.compose import Composer
 from bot.notify.sender import Sender, sender_client
+from bot.notify.webhooks import WebhookSender
 from bot.render import Renderer
 from bot.scheduler import Scheduler, default_jobs
 from bot.services.context import Context
@@ -37,11 +39,11 @@ def build_context(settings: Settings, db: Database | None = None) -> Context:
         raise ConfigError(str(error)) from None
     if settings.clock_file is not None:
         log.warning("running on the test clock of ACCESSBOT_CLOCK_FILE (%s)", settings.clock_file)
-    return Context(
-        db=db or Database(settings.database_url, clock=clock),
-        catalog=load_catalog(settings.workflows_dir),
-        clock=clock,
-    )
+    catalog = load_catalog(settings.workflows_dir)
+    database = db or Database(settings.database_url, clock=clock)
+    # Every transaction records the webhook events its receivers subscribe to, whichever command runs it.
+    database.webhook_routes = routes(catalog.receivers)
+    return Context(db=database, catalog=catalog, clock=clock)
 
 
 def build_renderer(settings: Settings) -> Renderer:
@@ -54,21 +56,24 @@ def build_renderer(settings: Settings) -> Renderer:
 
 @dataclass
 class Worker:
-    """What runs in the background: the outbox sender and the scheduler."""
+    """What runs in the background: the outbox sender, the webhook sender and the scheduler."""
 
     settings: Settings
     ctx: Context
     sender: Sender
     scheduler: Scheduler
+    webhooks: WebhookSender
 
     def start_background(self) -> None:
-        self.ctx.db.on_outbox_commit.append(self.sender.wake)
+        self.ctx.db.on_outbox_commit.extend((self.sender.wake, self.webhooks.wake))
         self.sender.start()
+        self.webhooks.start()
         self.scheduler.start()
 
     def stop(self) -> None:
         self.scheduler.stop()
         self.sender.stop()
+        self.webhooks.stop()
         self.ctx.db.dispose()
 
 
@@ -113,7 +118,18 @@ def verify_token(client: WebClient) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _background(settings: Settings, ctx: Context, renderer: Renderer) -> tuple[Sender, Scheduler]:
+def _background(
+    settings: Settings, ctx: Context, renderer: Renderer
+) -> tuple[Sender, Scheduler, WebhookSender]:
+    """The background half. Raises ConfigError naming a webhook receiver's secret that is missing or
+    wrong."""
+    webhooks = WebhookSender(
+        ctx.db,
+        ctx.catalog.receivers,
+        settings.webhook_secrets_for(ctx.catalog.receivers),
+        lease_seconds=settings.outbox_lease,
+        clock=ctx.clock,
+    )
     sender = Sender(
         ctx.db,
         sender_client(settings.slack_api_url, settings.slack_bot_token or "", settings.slack_timeout),
@@ -123,7 +139,7 @@ def _background(settings: Settings, ctx: Context, renderer: Renderer) -> tuple[S
         clock=ctx.clock,
         composer=Composer(ctx, renderer),
     )
-    return sender, Scheduler(default_jobs(ctx, settings.scheduler_interval))
+    return sender, Scheduler(default_jobs(ctx, settings.scheduler_interval)), webhooks
 
 
 def build_worker(settings: Settings) -> Worker:
@@ -134,8 +150,7 @@ def build_worker(settings: Settings) -> Worker:
     ctx = build_context(settings)
     if migrate.pending(ctx.db):
         raise ConfigError("the database schema is not up to date; run `accessbot db upgrade`")
-    sender, scheduler = _background(settings, ctx, renderer)
-    return Worker(settings, ctx, sender, scheduler)
+    return Worker(settings, ctx, *_background(settings, ctx, renderer))
 
 
 def build_runtime(settings: Settings, *, socket_mode: bool = False, apply_migrations: bool = True) -> Runtime:
@@ -159,5 +174,4 @@ def build_runtime(settings: Settings, *, socket_mode: bool = False, apply_migrat
         bot_user_id=bot_user_id,
         team_id=team_id,
     )
-    sender, scheduler = _background(settings, ctx, renderer)
-    return Runtime(Worker(settings, ctx, sender, scheduler), app, responder)
+    return Runtime(Worker(settings, ctx, *_background(settings, ctx, renderer)), app, responder)

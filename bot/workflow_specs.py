@@ -1,4 +1,5 @@
-"""The declared shape of workflows/ (models.yaml, chains.yaml, policy.yaml), as pydantic models.
+"""The declared shape of workflows/ (models.yaml, chains.yaml, policy.yaml, webhooks.yaml), as pydantic
+models.
 
 Every check raises a `workflow` error whose text is what the admin reads after `<file>: <key path>:`
 (bot/workflows.py adds those and turns pydantic's own errors, such as an unknown key, into the same
@@ -15,6 +16,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -31,6 +33,7 @@ from pydantic_core import PydanticCustomError, PydanticUseDefault
 from bot.domain.catalog import MANAGER, MODEL_STATUSES, Chain, Model, Policy, StepRule
 from bot.domain.countries import country_problem
 from bot.domain.durations import DurationError, parse_duration
+from bot.domain.webhooks import EVENT_TYPES, FAMILIES, RECEIVER_NAME, Receiver, expand
 
 WORKFLOW_ERROR = "workflow"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -44,7 +47,11 @@ MISSING = {
     "chains": "must be a mapping, not nothing",
     "steps": "must be a non-empty list of steps",
     "models": "must be a non-empty list of models",
+    "url": "is required (the https URL events are POSTed to)",
+    "events": "is required (a list of event types, like [grant.*, directive.lifted])",
 }
+# Hosts a receiver may be reached on over plain http: this machine only, where nothing crosses a network.
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
 _POLICY = Policy()
 
 
@@ -409,3 +416,69 @@ class ModelsFile(Spec):
 
     def to_models(self) -> dict[str, Model]:
         return {spec.slug: spec.to_model() for spec in self.models}
+
+
+# --- webhooks.yaml (optional) -----------------------------------------------------------------------
+
+
+def _url(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise problem(f"must be a URL, not {kind(value)}")
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port
+    except ValueError:  # a malformed port or IPv6 address
+        raise problem(f"'{url}' is not an http(s) URL") from None
+    if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in url):
+        raise problem(f"'{url}' is not an http(s) URL")
+    if parts.username or parts.password:
+        raise problem("must not hold a user name or password: the signature proves the sender")
+    if parts.scheme == "http" and host not in LOOPBACK:
+        raise problem("must use https (plain http only reaches this machine: localhost, 127.0.0.1, ::1)")
+    return url
+
+
+def _event(value: Any) -> str:
+    if value not in EVENT_TYPES and value not in FAMILIES:
+        known = ", ".join((*EVENT_TYPES, *FAMILIES))
+        raise problem(f"'{value}' is not an event type (known: {known})")
+    return str(value)
+
+
+class ReceiverSpec(Spec):
+    """One entry of `receivers:`."""
+
+    name: Annotated[str, _text(limit=32)]
+    url: Annotated[str, BeforeValidator(_url)]
+    events: Annotated[
+        tuple[Annotated[str, BeforeValidator(_event)], ...],
+        _list(MISSING["events"], non_empty=True, empty_means="missing"),
+    ]
+    description: Any = None  # for the admin reading the file; never sent
+
+    @field_validator("name")
+    @classmethod
+    def _unique_name(cls, name: str, info: ValidationInfo) -> str:
+        if not RECEIVER_NAME.match(name):
+            raise problem(
+                f"'{name}' must start with a letter and hold only lower-case letters, digits, dashes"
+            )
+        seen: set[str] | None = (info.context or {}).get("receivers")
+        if seen is not None:
+            if name in seen:
+                raise problem(f"'{name}' is used by another receiver")
+            seen.add(name)
+        return name
+
+    def to_receiver(self) -> Receiver:
+        return Receiver(self.name, self.url, expand(self.events))
+
+
+class WebhooksFile(Spec):
+    receivers: Annotated[
+        list[ReceiverSpec], _list("must be a list of receivers (or [] for none)", empty_means="default")
+    ] = Field(default_factory=list)
+
+    def to_receivers(self) -> tuple[Receiver, ...]:
+        return tuple(spec.to_receiver() for spec in self.receivers)

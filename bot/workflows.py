@@ -1,4 +1,5 @@
-"""Loading and checking workflows/ (models.yaml, chains.yaml, policy.yaml) into a Catalog.
+"""Loading and checking workflows/ (models.yaml, chains.yaml, policy.yaml, and webhooks.yaml when there
+is one) into a Catalog.
 
 Every problem is reported as `<file>: <key path>: <what is wrong>`, all at once, so an admin can fix the
 files in one go. `accessbot workflows check` prints them; `serve` refuses to start while any remain.
@@ -29,11 +30,14 @@ from bot.workflow_specs import (
     ChainsFile,
     ModelsFile,
     PolicyFile,
+    WebhooksFile,
     defined_chains,
     kind,
 )
 
 FILES = ("models.yaml", "chains.yaml", "policy.yaml")
+# Read when present: without it, no webhook receivers.
+WEBHOOKS_FILE = "webhooks.yaml"
 # How many models `/access models` lists before "…and N more" (templates/models.json.j2): a message holds
 # 50 blocks (docs.slack.dev/reference/block-kit/blocks), and the header and footer need some.
 MODELS_LISTED = 45
@@ -64,9 +68,20 @@ def load_catalog(directory: Path) -> Catalog:
     policy = _check(PolicyFile, directory / "policy.yaml", raw["policy.yaml"], problems)
     chains = _check(ChainsFile, directory / "chains.yaml", raw["chains.yaml"], problems)
     models = _check(ModelsFile, directory / "models.yaml", raw["models.yaml"], problems, context)
-    if problems or policy is None or chains is None or models is None:
+    webhooks: WebhooksFile | None = WebhooksFile()
+    if (directory / WEBHOOKS_FILE).exists():
+        path = directory / WEBHOOKS_FILE
+        webhooks = _check(
+            WebhooksFile, path, _read(directory, WEBHOOKS_FILE, problems), problems, {"receivers": set()}
+        )
+    if problems or policy is None or chains is None or models is None or webhooks is None:
         raise WorkflowError(problems)
-    return Catalog(models=models.to_models(), chains=chains.to_chains(), policy=policy.policy.to_policy())
+    return Catalog(
+        models=models.to_models(),
+        chains=chains.to_chains(),
+        policy=policy.policy.to_policy(),
+        receivers=webhooks.to_receivers(),
+    )
 
 
 def _read(directory: Path, name: str, problems: list[str]) -> Any:

@@ -11,7 +11,7 @@ from bot.cli.common import ready_database
 from bot.cli.output import print_records
 from bot.config import Settings
 from bot.domain.status import GrantStatus, RequestStatus
-from bot.present.records import GrantRecord, RequestRecord
+from bot.present.records import GrantDeliveryRecord, GrantRecord, RequestRecord
 
 if TYPE_CHECKING:  # `accessbot --version` need not load the tables
     from sqlmodel import Session
@@ -48,13 +48,23 @@ def grants(settings: Settings, args: argparse.Namespace) -> int:
 
 def grant_records(session: Session, found: Sequence[AccessGrant]) -> list[GrantRecord]:
     """The rows of `grants list --json` for these grants: each with what holds it, the licences it
-    depends on and its last gateway check, read in a few queries for all of them."""
+    depends on, its last gateway check and its latest webhook delivery per receiver, read in a few
+    queries for all of them."""
     from bot.store.holds import held_by
     from bot.store.keys import last_checks
     from bot.store.licences import grant_licences
+    from bot.store.webhooks import last_deliveries
 
     ids = [g.id or 0 for g in found]
     holds, licences, checks = held_by(session, ids), grant_licences(session, ids), last_checks(session, ids)
+    sent = last_deliveries(session, ids)
     return [
-        GrantRecord.of(g, holds.get(g.id or 0), licences.get(g.id or 0), checks.get(g.id or 0)) for g in found
+        GrantRecord.of(
+            g,
+            holds.get(g.id or 0),
+            licences.get(g.id or 0),
+            checks.get(g.id or 0),
+            [GrantDeliveryRecord.of(d.delivery, d.event) for d in sent.get(g.id or 0, [])],
+        )
+        for g in found
     ]

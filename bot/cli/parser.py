@@ -20,6 +20,7 @@ from bot.cli import (
     lists,
     outbox,
     serving,
+    webhooks,
     workflows,
 )
 from bot.cli.arguments import message_id, positive, words
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_licence(commands)
     _add_keys(commands)
     _add_outbox_and_audit(commands)
+    _add_webhooks(commands)
     commands.add_parser(
         "demo", help="play a request through approval to a grant, with no Slack account"
     ).set_defaults(run=demo.run)
@@ -225,3 +227,20 @@ def _add_outbox_and_audit(commands: Any) -> None:
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--output", type=Path, help="write to this file instead of standard output")
     export.set_defaults(run=audit.export)
+
+
+def _add_webhooks(commands: Any) -> None:
+    actions = _actions(
+        commands.add_parser("webhooks", help="signed events for receivers (workflows/webhooks.yaml)"),
+        "webhooks_command",
+    )
+    listing = actions.add_parser("list", help="list deliveries, newest first")
+    listing.add_argument("--receiver", help="only this receiver's")
+    listing.add_argument("--status", choices=words(OutboxStatus))
+    listing.add_argument("--limit", type=positive, default=200, help="at most this many (200)")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.set_defaults(run=webhooks.list_recent)
+    replay = actions.add_parser("replay", help="send the events since a time again")
+    replay.add_argument("--since", required=True, help="ISO 8601 time with a zone, e.g. 2026-03-01T09:00:00Z")
+    replay.add_argument("--receiver", help="only to this receiver (default: every one)")
+    replay.set_defaults(run=webhooks.replay)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 
+from bot.domain.webhooks import Receiver
+
 # The longest query search() looks at: people type model names, not essays, and each extra character is
 # work done on every keystroke.
 SEARCH_QUERY_MAX = 100
@@ -91,6 +93,8 @@ class Catalog:
     models: dict[str, Model] = field(default_factory=dict)
     chains: dict[str, Chain] = field(default_factory=dict)
     policy: Policy = field(default_factory=Policy)
+    # Webhook receivers (workflows/webhooks.yaml), in the file's order; none when it is absent.
+    receivers: tuple[Receiver, ...] = ()
 
     def model(self, slug: str) -> Model | None:
         return self.models.get(slug.strip().lower())

@@ -25,12 +25,10 @@ import logging
 import os
 import random
 import socket
-import threading
-import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -39,6 +37,7 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.status import OutboxStatus
 from bot.notify.accounts import AccountChecks
 from bot.notify.delivery import METHOD_OF_KIND, ComposeFn, Delivery, NotYet, Outcome, Refused, Sent, Trouble
+from bot.notify.dispatch import Claimed, Dispatcher
 from bot.notify.history import History
 from bot.notify.pacing import Pacing
 from bot.notify.slack_errors import Failure, classify
@@ -53,7 +52,7 @@ MAX_ATTEMPTS = 15  # transient failures, with backoff capped at 5 minutes: about
 MAX_BACKOFF = 300.0
 
 
-class Sender:
+class Sender(Dispatcher):
     """Delivers outbox rows (see the module docstring). `clock` gives aware UTC datetimes and is the only
     source of time for database timestamps and age checks; `composer(row)` renders each row's message
     (`{"text", "blocks"}`, or `{"view"}` for App Home rows: bot/notify/compose.py)."""
@@ -70,11 +69,10 @@ class Sender:
         timeout: float = 10.0,
         clock: Callable[[], datetime] = utcnow,
     ):
+        super().__init__(workers=workers, poll_seconds=poll_seconds, name="outbox")
         self.db = db
         self.client = client
-        self.workers = workers
         self.lease = timedelta(seconds=lease_seconds)
-        self.poll_seconds = poll_seconds
         self.timeout = timeout
         self.clock = clock
         self.worker_id = f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -90,60 +88,14 @@ class Sender:
             renew=self._renew,
             take_token=self.pacing.take_token,
         )
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._inflight: set[int] = set()
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outbox")
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ----------------------------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Start the dispatcher thread (it claims rows and hands them to the worker pool)."""
-        self._thread = threading.Thread(target=self._run, name="outbox-dispatcher", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        """Look for due rows now rather than at the next poll (called after a commit that queued some)."""
-        self._wake.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop dispatching, wait up to `timeout` seconds for the dispatcher, then for sends in flight."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout)
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                claimed = self.dispatch()
-            except Exception:
-                log.exception("outbox dispatch failed; retrying shortly")
-                claimed = 0
-            if claimed == 0 or self._free_slots() == 0:
-                self._wake.wait(self.pacing.idle_wait(self.poll_seconds))
-                self._wake.clear()
-
-    def _free_slots(self) -> int:
-        with self._lock:
-            return self.workers - len(self._inflight)
 
     # -- claiming -----------------------------------------------------------------------------------------
 
-    def dispatch(self) -> int:
-        """Claim what can go now and hand it to the workers; returns how many were claimed."""
-        free = self._free_slots()
-        if free <= 0:
-            return 0
-        items = self.claim(free)
-        for item in items:
-            with self._lock:
-                self._inflight.add(item.id or 0)
-            self._pool.submit(self._deliver_and_release, item)
-        return len(items)
+    def idle_wait(self) -> float:
+        return self.pacing.idle_wait(self.poll_seconds)
+
+    def claim_work(self, limit: int) -> list[Claimed]:
+        return [(item.id or 0, partial(self._deliver_safely, item)) for item in self.claim(limit)]
 
     def claim(self, limit: int) -> list[OutboxMessage]:
         """Interactive messages (approvals, answers) first, then broadcasts: a directive to thousands of
@@ -155,8 +107,7 @@ class Sender:
 
     def _claim(self, limit: int, *, broadcast: bool) -> list[OutboxMessage]:
         now = self.clock()
-        with self._lock:
-            inflight = list(self._inflight)
+        inflight = self.inflight_ids()
         with self.db.uow() as uow:
             items = rows.claim_due(
                 uow.session,
@@ -181,16 +132,12 @@ class Sender:
 
     # -- delivering ---------------------------------------------------------------------------------------
 
-    def _deliver_and_release(self, item: OutboxMessage) -> None:
+    def _deliver_safely(self, item: OutboxMessage) -> None:
         try:
             self.deliver(item)
         except Exception:
             log.exception("outbox item %s: unexpected failure", item.id)
             self._record_failure(item, Failure("transient", "internal", maybe_sent=True))
-        finally:
-            with self._lock:
-                self._inflight.discard(item.id or 0)
-            self._wake.set()
 
     def deliver(self, item: OutboxMessage) -> None:
         """Send one claimed row and record the outcome on it; never raises."""
@@ -233,7 +180,7 @@ class Sender:
                 item, OutboxStatus.FAILED, error=f"gave up after {item.attempts} attempts: {failure.error}"
             )
             return
-        backoff = min(MAX_BACKOFF, 2.0 ** max(0, item.attempts - 1)) * random.uniform(0.8, 1.2)
+        backoff = backoff_seconds(item.attempts)
         log.info("outbox item %s: %s; trying again in %.1fs", item.id, failure.error[:80], backoff)
         self._retry(item, backoff, failure.error, uncertain=failure.maybe_sent or item.uncertain)
 
@@ -273,22 +220,16 @@ class Sender:
 
     # -- for the CLI and tests ----------------------------------------------------------------------------
 
-    def drain(self, timeout: float = 30.0) -> bool:
-        """Deliver everything due, in this thread's control; True when nothing is left pending."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.dispatch()
-            with self._lock:
-                busy = bool(self._inflight)
-            if not busy and self.pending_count() == 0:
-                return True
-            time.sleep(0.02)
-        return False
-
     def pending_count(self) -> int:
         """How many rows are pending or being sent."""
         with self.db.read() as session:
             return rows.unfinished_count(session)
+
+
+def backoff_seconds(attempts: int) -> float:
+    """How long to wait after the `attempts`-th failed attempt: doubling from 1 s, at most MAX_BACKOFF,
+    with 20% jitter so that rows that failed together do not all come back together."""
+    return min(MAX_BACKOFF, 2.0 ** max(0, attempts - 1)) * random.uniform(0.8, 1.2)
 
 
 def _method_of(error: BaseException) -> str | None:

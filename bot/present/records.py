@@ -21,7 +21,15 @@ from bot.domain.status import GrantStatus, LicenceStatus, OutboxKind, OutboxStat
 if TYPE_CHECKING:  # only the builders' parameters: `accessbot --version` need not load the tables
     from bot.domain.people import Person
     from bot.store.licences import StoredLicence
-    from bot.store.tables import AccessGrant, AccessRequest, AuditEvent, GatewayCheck, PersonalKey
+    from bot.store.tables import (
+        AccessGrant,
+        AccessRequest,
+        AuditEvent,
+        GatewayCheck,
+        PersonalKey,
+        WebhookDelivery,
+        WebhookEvent,
+    )
 
 Timestamp = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str)]
 
@@ -73,6 +81,29 @@ class RequestRecord(Record):
         )
 
 
+class GrantDeliveryRecord(Record):
+    """The latest delivery of a grant's events to one receiver: whether that enforcement point knows the
+    grant as it is (`status` `sent` and `version` its latest)."""
+
+    receiver: str
+    type: str
+    version: int
+    status: OutboxStatus
+    attempts: int
+    sent_at: Timestamp | None
+
+    @classmethod
+    def of(cls, delivery: WebhookDelivery, event: WebhookEvent) -> Self:
+        return cls(
+            receiver=delivery.receiver,
+            type=event.type,
+            version=event.version,
+            status=OutboxStatus(delivery.status),
+            attempts=delivery.attempts,
+            sent_at=delivery.sent_at,
+        )
+
+
 class GrantRecord(Record):
     """A grant. `ended_*` stay null while the grant is held (active or suspended)."""
 
@@ -97,6 +128,9 @@ class GrantRecord(Record):
     # null when no gateway has asked yet.
     last_gateway_check: Timestamp | None
     last_gateway_allowed: bool | None
+    # The latest delivery of the grant's webhook events to each receiver: whether each enforcement point
+    # knows the grant as it is now.
+    webhooks: list[GrantDeliveryRecord]
 
     @classmethod
     def of(
@@ -105,6 +139,7 @@ class GrantRecord(Record):
         held_by: list[str] | None = None,
         licences: list[int] | None = None,
         checked: GatewayCheck | None = None,
+        webhooks: list[GrantDeliveryRecord] | None = None,
     ) -> Self:
         return cls(
             id=grant.id or 0,
@@ -122,6 +157,7 @@ class GrantRecord(Record):
             licences=licences or [],
             last_gateway_check=checked.checked_at if checked else None,
             last_gateway_allowed=checked.allowed if checked else None,
+            webhooks=webhooks or [],
         )
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.domain.status import HELD_GRANT_STATUSES, GrantStatus
+from bot.domain.webhooks import GRANT_EXPIRED, GRANT_REVOKED
 from bot.notify import outbox
 from bot.present.replies import Notice, Person, Screen
 from bot.present.rows import grant_data, model_name
 from bot.services import permissions
 from bot.services.context import Context, Outcome, Refusal
-from bot.store import audit
+from bot.store import audit, webhooks
 from bot.store import requests as queries
 from bot.store.locks import directive_barrier
 from bot.store.tables import AccessGrant
@@ -39,6 +40,10 @@ def _end_grant(
         before=before,
         after={"status": status},
         detail={"reason": reason},
+    )
+    event = GRANT_REVOKED if status == GrantStatus.REVOKED else GRANT_EXPIRED
+    webhooks.grant_events(
+        session, event, AccessGrant.id == grant.id, now=now, actor=actor, data={"reason": reason}
     )
     if notify:
         outbox.post(session, grant.user_id, Screen("grant_update", {"grant": grant_data(ctx.catalog, grant)}))

@@ -28,11 +28,13 @@ from bot.domain.licences import (
 from bot.domain.people import FileProblems, check_header, is_slack_user_id
 from bot.domain.status import LicenceStatus
 from bot.domain.text import clean_text
+from bot.domain.webhooks import LICENCE_EXPIRED, LICENCE_RECORDED, LICENCE_REVOKED, LICENCE_UPDATED
 from bot.notify import outbox
 from bot.present.licences import lapse_warning
 from bot.services.context import Context
 from bot.services.csv_files import read_csv
 from bot.services.recheck import RecheckResult, recheck
+from bot.services.webhook_events import licence_event
 from bot.store import audit
 from bot.store import directory as people
 from bot.store import licences as store
@@ -131,6 +133,7 @@ def _store_terms(
             session, actor=actor, action="licence.recorded", subject_type="licence", subject_id=row.id or 0,
             after=_record_of(terms, holder_id, row.status), detail=source,
         )  # fmt: skip
+        licence_event(session, LICENCE_RECORDED, row.id or 0, actor=actor)
         return "added", row.id or 0
     # The spelling on record stays: `bis EX-1` is the licence recorded as `BIS EX-1`.
     terms = replace(terms, authority=existing.row.authority, number=existing.row.number)
@@ -154,6 +157,7 @@ def _store_terms(
         session, actor=actor, action="licence.updated", subject_type="licence",
         subject_id=existing.row.id or 0, before=before, after=after, detail=source,
     )  # fmt: skip
+    licence_event(session, LICENCE_UPDATED, existing.row.id or 0, actor=actor)
     return "updated", existing.row.id or 0
 
 
@@ -261,6 +265,7 @@ def revoke_licence(ctx: Context, licence_id: int, reason: str, *, actor: str) ->
             before={"status": LicenceStatus.ACTIVE}, after={"status": LicenceStatus.REVOKED},
             detail={"reason": reason},
         )  # fmt: skip
+        licence_event(session, LICENCE_REVOKED, licence_id, actor=actor)
         result = recheck(ctx, session, trigger="licence revoked", actor=actor)
         uow.commit()
     return LicenceChange(licence_id, result)
@@ -286,6 +291,7 @@ def lapse_licences(ctx: Context) -> int:
                 subject_id=row.id or 0, before={"status": LicenceStatus.ACTIVE},
                 after={"status": LicenceStatus.EXPIRED}, detail={"valid_until": row.valid_until.isoformat()},
             )  # fmt: skip
+            licence_event(session, LICENCE_EXPIRED, row.id or 0, actor=audit.SYSTEM)
         recheck(ctx, session, trigger="licence lapsed")
         uow.commit()
     return len(rows)

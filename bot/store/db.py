@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -20,6 +20,8 @@ _READONLY = "accessbot_readonly"
 OUTBOX_QUEUED = "outbox_queued"
 # session.info key: the clock that stamps what the transaction writes (see now_of).
 CLOCK = "clock"
+# session.info key: which webhook receivers each event type goes to (bot/store/webhooks.py).
+WEBHOOK_ROUTES = "webhook_routes"
 
 
 def dialect_insert(session: Session) -> Any:
@@ -123,13 +125,16 @@ class Database:
         self._readonly_engine = self.engine.execution_options(**{_READONLY: True})
         # Called after a commit that queued outgoing messages, so the sender need not wait for its poll.
         self.on_outbox_commit: list[Callable[[], None]] = []
+        # Event type -> the webhook receivers subscribed to it (workflows/webhooks.yaml): every
+        # transaction opened here records those events (bot/store/webhooks.py).
+        self.webhook_routes: Mapping[str, tuple[str, ...]] = {}
 
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
     def uow(self, clock: Clock | None = None) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.on_outbox_commit, clock or self.clock)
+        return UnitOfWork(self.engine, self.on_outbox_commit, clock or self.clock, self.webhook_routes)
 
     @contextmanager
     def read(self, clock: Clock | None = None) -> Iterator[Session]:
@@ -151,15 +156,18 @@ class UnitOfWork:
         engine: Engine,
         on_outbox_commit: list[Callable[[], None]] | None = None,
         clock: Clock = utcnow,
+        webhook_routes: Mapping[str, tuple[str, ...]] | None = None,
     ):
         self._engine = engine
         self._on_outbox_commit = on_outbox_commit or []
         self._clock = clock
+        self._webhook_routes = webhook_routes or {}
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
         self.session = Session(self._engine, expire_on_commit=False)
         self.session.info[CLOCK] = self._clock
+        self.session.info[WEBHOOK_ROUTES] = self._webhook_routes
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -17,7 +17,8 @@ from sqlmodel import Session, col, select
 
 from bot.domain.directives import STOPPED_BY
 from bot.domain.status import GrantStatus, RequestStatus, StepStatus
-from bot.store import audit
+from bot.domain.webhooks import GRANT_REINSTATED, GRANT_SUSPENDED
+from bot.store import audit, webhooks
 from bot.store.directives import Reach, held_grants, pending_requests
 from bot.store.tables import (
     AccessGrant,
@@ -88,6 +89,11 @@ def suspend_grants(
             detail={"directive_id": directive_id},
             where=and_(AccessGrant.status == status, held_here),
         )
+    # Receivers hear of the grants this directive suspends; one already suspended stays so, unchanged.
+    webhooks.grant_events(
+        session, GRANT_SUSPENDED, and_(AccessGrant.status == GrantStatus.ACTIVE, held_here), now=now,
+        actor=actor, data={"directive_id": directive_id},
+    )  # fmt: skip
     session.exec(  # type: ignore[call-overload]
         update(AccessGrant)
         .where(AccessGrant.status == GrantStatus.ACTIVE, held_here)
@@ -191,6 +197,9 @@ def release_grants(session: Session, directive_id: int, now: datetime, actor: st
         after={"status": GrantStatus.ACTIVE},
         detail={"directive_id": directive_id},
         where=comes_back,
+    )
+    webhooks.grant_events(
+        session, GRANT_REINSTATED, comes_back, now=now, actor=actor, data={"directive_id": directive_id}
     )
     session.exec(  # type: ignore[call-overload]
         update(GrantSuspension)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, func, update
 from sqlmodel import Session, col, select
 
 from bot.domain.status import HELD_GRANT_STATUSES, GrantStatus, RequestStatus
-from bot.store import audit
+from bot.domain.webhooks import GRANT_REVOKED
+from bot.store import audit, webhooks
 from bot.store.directory import chunks
 from bot.store.tables import AccessGrant, AccessRequest
 
@@ -71,6 +72,9 @@ def revoke_grants_of(
                 detail={"reason": reason},
                 where=(AccessGrant.status == status) & theirs[0],
             )
+        webhooks.grant_events(
+            session, GRANT_REVOKED, and_(*theirs), now=now, actor=actor, data={"reason": reason}
+        )
         result = session.exec(  # type: ignore[call-overload]
             update(AccessGrant)
             .where(*theirs)

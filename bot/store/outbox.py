@@ -11,18 +11,16 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String, and_, exists, func, insert, literal, not_, or_, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import JSON, Boolean, Integer, String, insert, literal
 from sqlmodel import Session, col, select
 
 from bot.domain.status import OutboxStatus
-from bot.store import audit
+from bot.store import audit, claims
 from bot.store.db import OUTBOX_QUEUED, Database, now_of
 from bot.store.tables import OutboxMessage
 from bot.store.types import UTCDateTime
 
-# Rows not yet delivered nor given up on.
-UNFINISHED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+UNFINISHED = claims.UNFINISHED
 
 _BULK_COLUMNS = (
     "kind", "lane", "address", "ref_id", "payload", "group_key", "status", "attempts", "uncertain",
@@ -81,73 +79,42 @@ def claim_due(
     skip_lanes: Collection[str] = (),
     skip_ids: Collection[int] = (),
 ) -> list[OutboxMessage]:
-    """Claim up to `limit` rows that can go now, oldest first, for `worker_id` until `now + lease`.
+    """Claim up to `limit` rows that can go now, oldest first, for `worker_id` until `now + lease`
+    (bot/store/claims.py: due rows, lanes in order, FOR UPDATE SKIP LOCKED; the caller commits).
 
-    Due: pending with `next_attempt_at <= now`, or `sending` with an expired lease (its worker died or
-    hung mid-send; the row becomes `uncertain`, as it may have been sent). A row waits while an earlier
-    row of its lane is unfinished. `broadcast` picks rows with a group key (directive announcements),
-    otherwise those without. Each claim counts an attempt. Uses FOR UPDATE SKIP LOCKED (PostgreSQL),
-    so that concurrent claimers never take the same row; the caller commits.
+    A row taken over from a worker whose lease ran out becomes `uncertain`, as it may have been sent.
+    `broadcast` picks rows with a group key (directive announcements), otherwise those without.
     """
-    earlier = aliased(OutboxMessage)
-    blocked_by_earlier = exists().where(
-        earlier.lane == OutboxMessage.lane,
-        earlier.id < OutboxMessage.id,
-        col(earlier.status).in_(UNFINISHED),
-    )
-    due = or_(
-        and_(OutboxMessage.status == OutboxStatus.PENDING, col(OutboxMessage.next_attempt_at) <= now),
-        and_(OutboxMessage.status == OutboxStatus.SENDING, col(OutboxMessage.claimed_until) < now),
-    )
     grouped = (
         col(OutboxMessage.group_key).is_not(None) if broadcast else col(OutboxMessage.group_key).is_(None)
     )
-    query = select(OutboxMessage).where(grouped, due, not_(blocked_by_earlier))
+    where = [grouped]
     if skip_kinds:
-        query = query.where(col(OutboxMessage.kind).not_in(list(skip_kinds)))
+        where.append(col(OutboxMessage.kind).not_in(list(skip_kinds)))
     if skip_lanes:
-        query = query.where(col(OutboxMessage.lane).not_in(list(skip_lanes)))
+        where.append(col(OutboxMessage.lane).not_in(list(skip_lanes)))
     if skip_ids:
-        query = query.where(col(OutboxMessage.id).not_in(list(skip_ids)))
-    query = query.order_by(col(OutboxMessage.id)).limit(limit).with_for_update(skip_locked=True)
-    items = list(session.exec(query))
-    for item in items:
-        if item.status == OutboxStatus.SENDING:
+        where.append(col(OutboxMessage.id).not_in(list(skip_ids)))
+    claimed = claims.claim_due(
+        session, OutboxMessage, now=now, limit=limit, worker_id=worker_id, lease=lease, where=where
+    )
+    for item, taken_over in claimed:
+        if taken_over:
             item.uncertain = True
-        item.status = OutboxStatus.SENDING
-        item.claimed_by = worker_id
-        item.claimed_until = now + lease
-        item.attempts += 1
-        session.add(item)
-    return items
+    return [item for item, _ in claimed]
 
 
 def renew_claim(session: Session, item_id: int, worker_id: str, until: datetime) -> bool:
     """Extend `worker_id`'s claim on a `sending` row to `until`; False if another worker holds it now."""
-    result = session.exec(  # type: ignore[call-overload]
-        update(OutboxMessage)
-        .where(
-            col(OutboxMessage.id) == item_id,
-            col(OutboxMessage.claimed_by) == worker_id,
-            OutboxMessage.status == OutboxStatus.SENDING,
-        )
-        .values(claimed_until=until)
-    )
-    return bool(result.rowcount)
+    return claims.renew_claim(session, OutboxMessage, item_id, worker_id, until)
 
 
 def record_attempt(
     session: Session, item_id: int, worker_id: str, values: dict[str, Any], *, give_back_attempt: bool = False
 ) -> None:
-    """Write an attempt's outcome (column values) to the row, only while `worker_id` still holds the
-    claim: if its lease ran out and another worker took the row over, that worker's result counts.
-    `give_back_attempt`: the attempt the claim counted does not count (a rate limit, a wait)."""
-    if give_back_attempt:
-        values = {**values, "attempts": OutboxMessage.attempts - 1}
-    session.exec(  # type: ignore[call-overload]
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == item_id, col(OutboxMessage.claimed_by) == worker_id)
-        .values(**values)
+    """Write an attempt's outcome to the row while `worker_id` holds its claim (see claims.py)."""
+    claims.record_attempt(
+        session, OutboxMessage, item_id, worker_id, values, give_back_attempt=give_back_attempt
     )
 
 
@@ -169,11 +136,7 @@ def recent(session: Session, status: str | None, limit: int) -> list[OutboxMessa
 
 def unfinished_count(session: Session) -> int:
     """How many rows are pending or being sent."""
-    return int(
-        session.exec(
-            select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.status).in_(UNFINISHED))
-        ).one()
-    )
+    return claims.unfinished_count(session, OutboxMessage)
 
 
 def requeue_failed(db: Database, ids: Sequence[int], *, actor: str) -> list[int]:

@@ -35,7 +35,8 @@ from sqlmodel import Session, col, select
 from bot.domain.directives import REQUIRE_LICENCE
 from bot.domain.entitlement import Hold
 from bot.domain.status import HELD_GRANT_STATUSES, GrantStatus, RequestStatus
-from bot.store import audit
+from bot.domain.webhooks import GRANT_REINSTATED, GRANT_SUSPENDED
+from bot.store import audit, webhooks
 from bot.store.directives import covers
 from bot.store.entitlement import RuleInputs, reason_rows
 from bot.store.licences import link_grants
@@ -55,6 +56,7 @@ GRANT = "grant"
 REQUEST = "request"
 SUSPENDED = "suspended"
 REINSTATED = "reinstated"
+WEBHOOK_EVENT = {SUSPENDED: GRANT_SUSPENDED, REINSTATED: GRANT_REINSTATED}
 
 
 def held(now: datetime) -> ColumnElement[bool]:
@@ -347,6 +349,9 @@ def follow_holds(session: Session, now: datetime, recheck_id: int, actor: str) -
             after={"status": target},
             detail={"recheck_id": recheck_id},
             where=changed,
+        )
+        webhooks.grant_events(
+            session, WEBHOOK_EVENT[change], changed, now=now, actor=actor, data={"recheck_id": recheck_id}
         )
         session.exec(  # type: ignore[call-overload]
             update(AccessGrant)

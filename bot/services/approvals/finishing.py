@@ -11,12 +11,13 @@ from bot.domain.entitlement import CONFIRMABLE, exempting_licences
 from bot.domain.licences import Licence, utc_day
 from bot.domain.policy import REVIEW
 from bot.domain.status import GrantStatus, RequestStatus, StepStatus
+from bot.domain.webhooks import GRANT_ACTIVATED
 from bot.notify import outbox
 from bot.services.approvals.notices import refresh_step_messages, tell_requester
 from bot.services.context import Context
 from bot.services.restrictions import restrictions_for
 from bot.store import approvals as tasks
-from bot.store import audit
+from bot.store import audit, webhooks
 from bot.store import requests as queries
 from bot.store.entitlement import load_standing
 from bot.store.licences import link_grant
@@ -100,6 +101,10 @@ def create_grant(ctx: Context, session: Session, request: AccessRequest) -> Acce
             **({"licences": [licence.licence_id for licence in licensed]} if licensed else {}),
         },
     )
+    webhooks.grant_events(
+        session, GRANT_ACTIVATED, AccessGrant.id == grant.id, now=now, actor=audit.SYSTEM,
+        data={"request_id": request.id},
+    )  # fmt: skip
     return grant
 
 

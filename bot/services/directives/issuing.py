@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 from bot.domain.directives import Draft
 from bot.domain.status import DirectivePhase, DirectiveStatus
+from bot.domain.webhooks import DIRECTIVE_ACTIVATED, DIRECTIVE_ISSUED
 from bot.present.directive_records import DirectiveRecord
 from bot.services.context import Context, Refusal
 from bot.services.directives.access import require_admin
@@ -14,6 +15,7 @@ from bot.services.directives.broadcast import broadcast
 from bot.services.directives.effects import put_in_force
 from bot.services.directives.impact import Impact, measure
 from bot.services.directives.progress import follow_phase, start_progress
+from bot.services.webhook_events import directive_event
 from bot.store import audit
 from bot.store import directives as rows
 from bot.store.locks import directive_barrier
@@ -80,6 +82,8 @@ def issue(
         else:
             phase = DirectivePhase.ACTIVATION
             put_in_force(ctx, session, directive, draft, now)
+        # After it is in force, so that the record says since when.
+        directive_event(session, DIRECTIVE_ISSUED, directive, draft.models, actor=actor)
         if progress_to:
             start_progress(ctx, session, directive, draft, phase, impact.as_dict(), progress_to)
         uow.commit()
@@ -119,6 +123,7 @@ def activate_due(ctx: Context, *, limit: int = 10) -> int:
                 detail={"impact": impact.as_dict()},
             )
             put_in_force(ctx, session, directive, draft, now)
+            directive_event(session, DIRECTIVE_ACTIVATED, directive, draft.models, actor=audit.SYSTEM)
             follow_phase(directive, DirectivePhase.ACTIVATION, impact.as_dict())
             session.add(directive)
             uow.commit()

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain.status import DirectivePhase, DirectiveStatus
+from bot.domain.webhooks import DIRECTIVE_LIFTED
 from bot.services.context import Context, Refusal
 from bot.services.directives.access import require_admin
 from bot.services.directives.broadcast import broadcast
 from bot.services.directives.effects import actor_of
+from bot.services.webhook_events import directive_event
 from bot.store import audit
 from bot.store import directive_effects as effects
 from bot.store import directives as rows
@@ -66,6 +68,7 @@ def lift(ctx: Context, *, actor: str, directive_id: int, reason: str | None = No
             after={"status": DirectiveStatus.LIFTED},
             detail={"reason": reason, "grants_reinstated": reinstated, "grants_still_suspended": still},
         )
+        directive_event(session, DIRECTIVE_LIFTED, directive, draft.models, actor=actor)
         phase = DirectivePhase.LIFTING if was_in_force else DirectivePhase.WITHDRAWAL
         broadcast(ctx, session, directive, draft, phase, now)
         uow.commit()

@@ -30,6 +30,7 @@ from bot.store.tables.gateway import GatewayCheck, PersonalKey
 from bot.store.tables.licences import GrantLicence, Licence, LicenceCountry, LicenceModel, LicenceWarning
 from bot.store.tables.people import Person, PersonCitizenship, PersonRole
 from bot.store.tables.records import AuditEvent, OutboxMessage, SeenRequest
+from bot.store.tables.webhooks import WebhookDelivery, WebhookEvent
 from bot.store.tables.workspace import DmChannel, HomeTab, SlackAccount
 
 __all__ = [
@@ -65,4 +66,6 @@ __all__ = [
     "RequestStep",
     "SeenRequest",
     "SlackAccount",
+    "WebhookDelivery",
+    "WebhookEvent",
 ]

@@ -1,0 +1,205 @@
+"""Delivers webhook events to their receivers, signed per the Standard Webhooks specification.
+
+- Durability as for Slack messages (bot/store/claims.py): a delivery is queued in the transaction of
+  the change it reports, claimed with a lease (FOR UPDATE SKIP LOCKED), and a delivery whose sender
+  died mid-send is taken over once its lease runs out. Delivery is at least once: a receiver may get an
+  event again (after a crash, a timeout or a replay), always under the same `webhook-id`.
+- Order: the deliveries of one receiver and subject (a grant, licence or directive) go one at a time, in
+  the order of their events; a later one waits while an earlier one is unfinished.
+- Each attempt is one HTTP POST of the event's body (bot/present/webhooks.py) with the headers
+  `webhook-id`, `webhook-timestamp` (real time: receivers check it against their own clocks) and
+  `webhook-signature`, signed with the receiver's secret by the `standardwebhooks` library. Redirects
+  are not followed.
+- A 2xx answer delivers it. 410 Gone fails it at once (the receiver says it takes no more). Anything
+  else (another status, a timeout, a refused connection) is tried again with backoff, a 429's or 503's
+  Retry-After honoured, until MAX_ATTEMPTS; then it fails. A failed delivery no longer holds its lane
+  up: every event carries the subject's whole state and version, so the next one brings the receiver up
+  to date, and `accessbot webhooks replay` sends the missed ones again.
+- Logs name the delivery, receiver, event type and outcome; never a secret, a body or a URL's query.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from standardwebhooks import Webhook
+
+from bot.domain.status import OutboxStatus
+from bot.domain.webhooks import Receiver
+from bot.notify.dispatch import Claimed, Dispatcher
+from bot.notify.sender import MAX_ATTEMPTS, MAX_BACKOFF, backoff_seconds
+from bot.present.webhooks import body_text, message_id
+from bot.store import claims
+from bot.store import webhooks as rows
+from bot.store.db import Database
+from bot.store.tables import WebhookDelivery, WebhookEvent
+from bot.store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+GONE = 410
+USER_AGENT = "AccessBot-Webhooks/1"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one attempt got: the HTTP status (None without one), and how long the receiver asked us to
+    wait (Retry-After, seconds) if it did."""
+
+    status: int | None
+    error: str | None = None
+    retry_after: float | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirect is an answer like any other non-2xx: a signed body is never sent on to another URL.
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def post(url: str, data: bytes, headers: Mapping[str, str], timeout: float) -> Answer:
+    """POST `data` to `url`; never raises for what the network or the receiver does."""
+    request = urllib.request.Request(url, data=data, headers=dict(headers), method="POST")
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            return Answer(response.status)
+    except urllib.error.HTTPError as error:
+        error.close()
+        return Answer(error.code, f"HTTP {error.code}", _retry_after(error.headers.get("Retry-After")))
+    except TimeoutError:
+        return Answer(None, "timed out")
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        return Answer(None, f"no answer ({type(reason).__name__})")
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:  # an HTTP date: the usual backoff will do
+        return None
+
+
+class WebhookSender(Dispatcher):
+    """Delivers pending webhook deliveries to the configured receivers (see the module docstring).
+    `secrets`: receiver name -> its `whsec_…` secret; `clock` gives the time for leases and backoff
+    (the test clock in tests); `send` makes one POST (tests may pass their own)."""
+
+    def __init__(
+        self,
+        db: Database,
+        receivers: tuple[Receiver, ...],
+        secrets: Mapping[str, str],
+        *,
+        workers: int = 4,
+        lease_seconds: float = 60.0,
+        poll_seconds: float = 1.0,
+        timeout: float = 10.0,
+        clock: Callable[[], datetime] = utcnow,
+        send: Callable[[str, bytes, Mapping[str, str], float], Answer] = post,
+    ):
+        super().__init__(workers=workers, poll_seconds=poll_seconds, name="webhook")
+        self.db = db
+        self.receivers = {r.name: r for r in receivers}
+        self.signers = {name: Webhook(secret) for name, secret in secrets.items()}
+        self.lease = timedelta(seconds=lease_seconds)
+        self.timeout = timeout
+        self.clock = clock
+        self.send = send
+        self.worker_id = f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+    def start(self) -> None:
+        """Start delivering, unless there is no receiver to deliver to."""
+        if self.receivers:
+            super().start()
+
+    def claim_work(self, limit: int) -> list[Claimed]:
+        """Claim due deliveries to the configured receivers (those of a receiver no longer configured
+        wait, listed by `accessbot webhooks list`)."""
+        if not self.receivers:
+            return []
+        with self.db.uow() as uow:
+            claimed = rows.claim_due(
+                uow.session,
+                now=self.clock(),
+                limit=limit,
+                worker_id=self.worker_id,
+                lease=self.lease,
+                receivers=sorted(self.receivers),
+                skip_ids=self.inflight_ids(),
+            )
+            uow.commit()
+        return [(d.id or 0, partial(self._deliver_safely, d, e)) for d, e in claimed]
+
+    def _deliver_safely(self, delivery: WebhookDelivery, event: WebhookEvent) -> None:
+        try:
+            self.deliver(delivery, event)
+        except Exception:  # the lease runs out and the delivery is tried again
+            log.exception("webhook delivery %s: unexpected failure", delivery.id)
+
+    def deliver(self, delivery: WebhookDelivery, event: WebhookEvent) -> None:
+        """Send one claimed delivery and record the outcome on it."""
+        receiver = self.receivers[delivery.receiver]
+        text = body_text(event)
+        ident = message_id(event)
+        signed_at = utcnow()  # real time, whatever the test clock says: receivers check it against theirs
+        headers = {
+            "content-type": "application/json",
+            "user-agent": USER_AGENT,
+            "webhook-id": ident,
+            "webhook-timestamp": str(int(signed_at.timestamp())),
+            "webhook-signature": self.signers[receiver.name].sign(ident, signed_at, text),
+        }
+        answer = self.send(receiver.url, text.encode("utf-8"), headers, self.timeout)
+        self._record(delivery, event, answer)
+
+    def _record(self, delivery: WebhookDelivery, event: WebhookEvent, answer: Answer) -> None:
+        values: dict[str, Any] = {"response_status": answer.status, "claimed_until": None}
+        what = f"webhook delivery {delivery.id} ({event.type} to {delivery.receiver})"
+        if answer.delivered:
+            values.update(status=OutboxStatus.SENT, sent_at=self.clock(), last_error=None)
+        elif answer.status == GONE:
+            log.warning("%s failed: the receiver answered 410 Gone", what)
+            values.update(status=OutboxStatus.FAILED, last_error="HTTP 410: the receiver takes no more")
+        elif delivery.attempts >= MAX_ATTEMPTS:
+            log.warning("%s gave up after %s attempts: %s", what, delivery.attempts, answer.error)
+            values.update(
+                status=OutboxStatus.FAILED,
+                last_error=f"gave up after {delivery.attempts} attempts: {answer.error}",
+            )
+        else:
+            wait = backoff_seconds(delivery.attempts)
+            if answer.retry_after is not None:
+                wait = min(MAX_BACKOFF, max(wait, answer.retry_after))
+            log.info("%s: %s; trying again in %.1fs", what, answer.error, wait)
+            values.update(
+                status=OutboxStatus.PENDING,
+                next_attempt_at=self.clock() + timedelta(seconds=wait),
+                claimed_by=None,
+                last_error=answer.error,
+            )
+        with self.db.uow() as uow:
+            claims.record_attempt(uow.session, WebhookDelivery, delivery.id or 0, self.worker_id, values)
+            uow.commit()
+
+    def pending_count(self) -> int:
+        """How many deliveries to the configured receivers are pending or being sent."""
+        with self.db.read() as session:
+            return rows.unfinished_count(session, sorted(self.receivers))
