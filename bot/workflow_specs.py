@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -33,7 +32,6 @@ from pydantic_core import PydanticCustomError, PydanticUseDefault
 from bot.domain.catalog import MANAGER, MODEL_STATUSES, Chain, Model, Policy, StepRule
 from bot.domain.countries import country_problem
 from bot.domain.durations import DurationError, parse_duration
-from bot.domain.webhooks import EVENT_TYPES, FAMILIES, RECEIVER_NAME, Receiver, expand
 
 WORKFLOW_ERROR = "workflow"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -51,7 +49,6 @@ MISSING = {
     "events": "is required (a list of event types, like [grant.*, directive.lifted])",
 }
 # Hosts a receiver may be reached on over plain http: this machine only, where nothing crosses a network.
-LOOPBACK = ("localhost", "127.0.0.1", "::1")
 _POLICY = Policy()
 
 
@@ -78,7 +75,7 @@ def kind(value: Any) -> str:
 # --- one value each ---------------------------------------------------------------------------------
 
 
-def _text(limit: int = 200, required: bool = True) -> BeforeValidator:
+def text(limit: int = 200, required: bool = True) -> BeforeValidator:
     """Non-empty text of at most `limit` characters, stripped. Empty in YAML: required, or the default."""
 
     def check(value: Any, info: ValidationInfo) -> str:
@@ -176,7 +173,7 @@ def _chain_name(value: str) -> str:
 # --- lists and mappings -----------------------------------------------------------------------------
 
 
-def _list(
+def listed(
     message: str, non_empty: bool = False, empty_means: Literal["wrong", "missing", "default"] = "wrong"
 ) -> BeforeValidator:
     """A YAML list (else `message`); an empty value (`key:` alone) is wrong, missing, or the default."""
@@ -217,23 +214,23 @@ class PolicySpec(Spec):
 
     embargoed_countries: Annotated[
         tuple[Annotated[str, BeforeValidator(_country)], ...],
-        _list("must be a list of ISO 3166-1 alpha-2 codes", empty_means="missing"),
+        listed("must be a list of ISO 3166-1 alpha-2 codes", empty_means="missing"),
     ]
     justification_min_chars: Annotated[int, _whole(0, 3000)] = _POLICY.justification_min_chars
     justification_max_chars: Annotated[int, _whole(1, 3000)] = _POLICY.justification_max_chars
-    admin_role: Annotated[str, _text(required=False), AfterValidator(_role)] = _POLICY.admin_role
-    compliance_role: Annotated[str, _text(required=False), AfterValidator(_role)] = _POLICY.compliance_role
+    admin_role: Annotated[str, text(required=False), AfterValidator(_role)] = _POLICY.admin_role
+    compliance_role: Annotated[str, text(required=False), AfterValidator(_role)] = _POLICY.compliance_role
     duration_choices: Annotated[
         tuple[Annotated[timedelta, BeforeValidator(_duration_text)], ...],
-        _list("must be a non-empty list of durations (like [1d, 7d, 30d])", True, "default"),
+        listed("must be a non-empty list of durations (like [1d, 7d, 30d])", True, "default"),
     ] = _POLICY.duration_choices
     request_ttl: Annotated[timedelta, _duration(required=False)] = _POLICY.request_ttl
-    contact: Annotated[str, _text(required=False)] = _POLICY.contact
-    directory_contact: Annotated[str, _text(required=False)] = _POLICY.directory_contact
+    contact: Annotated[str, text(required=False)] = _POLICY.contact
+    directory_contact: Annotated[str, text(required=False)] = _POLICY.directory_contact
     max_departure_percent: Annotated[int, _whole(0, 100)] = _POLICY.max_departure_percent
     licence_warning_days: Annotated[
         tuple[Annotated[int, _whole(1, 366)], ...],
-        _list("must be a list of whole numbers of days (like [30, 7]), or []", False, "default"),
+        listed("must be a list of whole numbers of days (like [30, 7]), or []", False, "default"),
     ] = _POLICY.licence_warning_days
 
     @field_validator("justification_max_chars")
@@ -270,9 +267,9 @@ class PolicyFile(Spec):
 
 
 class StepSpec(Spec):
-    approvers: Annotated[str, _text()]
+    approvers: Annotated[str, text()]
     quorum: Annotated[int, _whole(1, 10)] = 1
-    name: Annotated[str, _text(limit=100, required=False)] = ""
+    name: Annotated[str, text(limit=100, required=False)] = ""
 
     @field_validator("approvers")
     @classmethod
@@ -295,7 +292,7 @@ class StepSpec(Spec):
 
 class ChainSpec(Spec):
     description: Any = None  # for the admin reading the file; never shown
-    steps: Annotated[list[StepSpec], _list(MISSING["steps"], non_empty=True, empty_means="missing")]
+    steps: Annotated[list[StepSpec], listed(MISSING["steps"], non_empty=True, empty_means="missing")]
 
     def to_chain(self, name: str) -> Chain:
         return Chain(name, tuple(step.to_rule() for step in self.steps))
@@ -327,24 +324,24 @@ def defined_chains(data: Any) -> set[str]:
 class ModelSpec(Spec):
     """One entry of `models:`; keys in the order their problems are reported."""
 
-    slug: Annotated[str, _text(limit=64)]
-    name: Annotated[str, _text(limit=60)]
-    provider: Annotated[str, _text(limit=60)]
+    slug: Annotated[str, text(limit=64)]
+    name: Annotated[str, text(limit=60)]
+    provider: Annotated[str, text(limit=60)]
     status: Annotated[str, BeforeValidator(_status)] = MODEL_STATUSES[0]
     default_duration: Annotated[timedelta, _duration(required=True)]
     max_duration: Annotated[timedelta, _duration(required=True)]
-    chain: Annotated[str, _text()]
+    chain: Annotated[str, text()]
     announce_channels: Annotated[
         tuple[Annotated[str, BeforeValidator(_channel)], ...],
-        _list("must be a list of channel IDs (like C0123ABCD)"),
+        listed("must be a list of channel IDs (like C0123ABCD)"),
     ] = ()
     us_persons_only: Annotated[bool, BeforeValidator(_flag)] = False
-    description: Annotated[str, _text(limit=500, required=False)] = ""
+    description: Annotated[str, text(limit=500, required=False)] = ""
     # The names gateways call the model by (a provider's model name, a LiteLLM model alias): the
     # decision API (POST /v1/access/check) accepts each of them for this model, as well as its slug.
     gateway_models: Annotated[
         tuple[Annotated[str, BeforeValidator(_gateway_name)], ...],
-        _list("must be a list of model names, as gateways send them"),
+        listed("must be a list of model names, as gateways send them"),
     ] = ()
 
     @field_validator("slug")
@@ -412,73 +409,7 @@ class ModelSpec(Spec):
 
 
 class ModelsFile(Spec):
-    models: Annotated[list[ModelSpec], _list(MISSING["models"], non_empty=True, empty_means="missing")]
+    models: Annotated[list[ModelSpec], listed(MISSING["models"], non_empty=True, empty_means="missing")]
 
     def to_models(self) -> dict[str, Model]:
         return {spec.slug: spec.to_model() for spec in self.models}
-
-
-# --- webhooks.yaml (optional) -----------------------------------------------------------------------
-
-
-def _url(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise problem(f"must be a URL, not {kind(value)}")
-    url = value.strip()
-    try:
-        parts = urlsplit(url)
-        host, _ = parts.hostname, parts.port
-    except ValueError:  # a malformed port or IPv6 address
-        raise problem(f"'{url}' is not an http(s) URL") from None
-    if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in url):
-        raise problem(f"'{url}' is not an http(s) URL")
-    if parts.username or parts.password:
-        raise problem("must not hold a user name or password: the signature proves the sender")
-    if parts.scheme == "http" and host not in LOOPBACK:
-        raise problem("must use https (plain http only reaches this machine: localhost, 127.0.0.1, ::1)")
-    return url
-
-
-def _event(value: Any) -> str:
-    if value not in EVENT_TYPES and value not in FAMILIES:
-        known = ", ".join((*EVENT_TYPES, *FAMILIES))
-        raise problem(f"'{value}' is not an event type (known: {known})")
-    return str(value)
-
-
-class ReceiverSpec(Spec):
-    """One entry of `receivers:`."""
-
-    name: Annotated[str, _text(limit=32)]
-    url: Annotated[str, BeforeValidator(_url)]
-    events: Annotated[
-        tuple[Annotated[str, BeforeValidator(_event)], ...],
-        _list(MISSING["events"], non_empty=True, empty_means="missing"),
-    ]
-    description: Any = None  # for the admin reading the file; never sent
-
-    @field_validator("name")
-    @classmethod
-    def _unique_name(cls, name: str, info: ValidationInfo) -> str:
-        if not RECEIVER_NAME.match(name):
-            raise problem(
-                f"'{name}' must start with a letter and hold only lower-case letters, digits, dashes"
-            )
-        seen: set[str] | None = (info.context or {}).get("receivers")
-        if seen is not None:
-            if name in seen:
-                raise problem(f"'{name}' is used by another receiver")
-            seen.add(name)
-        return name
-
-    def to_receiver(self) -> Receiver:
-        return Receiver(self.name, self.url, expand(self.events))
-
-
-class WebhooksFile(Spec):
-    receivers: Annotated[
-        list[ReceiverSpec], _list("must be a list of receivers (or [] for none)", empty_means="default")
-    ] = Field(default_factory=list)
-
-    def to_receivers(self) -> tuple[Receiver, ...]:
-        return tuple(spec.to_receiver() for spec in self.receivers)

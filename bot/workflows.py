@@ -24,13 +24,13 @@ from bot.domain.catalog import Catalog
 from bot.domain.durations import compact_duration
 from bot.present.mrkdwn import clip
 from bot.slack import ids
+from bot.webhook_specs import WebhooksFile
 from bot.workflow_specs import (
     MISSING,
     WORKFLOW_ERROR,
     ChainsFile,
     ModelsFile,
     PolicyFile,
-    WebhooksFile,
     defined_chains,
     kind,
 )

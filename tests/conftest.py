@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from bot.clock import FileClock
 from tests.support.app import InProcessBot
@@ -19,6 +20,11 @@ from tests.support.databases import fresh_database, using_postgres
 from tests.support.seed import add_directory_users, prepare_database
 from tests.support.slack import SlackDriver, SlackEmulator
 from tests.unit.template_cache import CACHE_FOLDER
+
+# The suite asserts behaviour, never time: Hypothesis's per-example deadline (200 ms) and its "data
+# generation too slow" check fail examples that a busy machine merely ran slowly.
+settings.register_profile("accessbot", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("accessbot")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
