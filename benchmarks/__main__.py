@@ -9,6 +9,8 @@
   second (default 20), delivered by a real `accessbot serve`; the floor is (N - burst) / R seconds.
 - acks: `/access status` answered at 1, 20 and 50 concurrent commands (default 1,000 each), p50 and
   p99, against a bare Bolt app that only acks, on the same waitress settings (benchmarks/bare_bolt.py).
+- gateway: the decision API (POST /v1/access/check) answered at 50 concurrent checks (default 1,000),
+  by personal key and by user ID, p50 and p99, against GET /healthz of the same server (one query).
 - approval hop: an Approve click to the next approver's DM (the emulator's receipt of chat.postMessage),
   p50 and p99 over K hops (default 40).
 
@@ -26,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -253,6 +257,61 @@ def bench_acks(
     return results
 
 
+GATEWAY_TOKEN = "bench-3f9a1c2b7d8e4f6a0b1c2d3e4f5a6b7c"
+
+
+def _timed_requests(make: Callable[[], urllib.request.Request], concurrency: int, count: int) -> list[float]:
+    """Seconds per answered request, `count` of them sent by `concurrency` threads at once."""
+
+    def one(_n: int) -> float:
+        started = time.perf_counter()
+        with urllib.request.urlopen(make(), timeout=30) as response:
+            response.read()
+            assert response.status == 200, response.status
+        return time.perf_counter() - started
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def bench_gateway(url: str, folder: Path, concurrency: int, count: int) -> dict[str, list[float]]:
+    """Latencies of gateway checks (by key and by user ID, each allowed) and of GET /healthz, on one
+    `accessbot serve`."""
+    from bot.services.context import Context as ServiceContext
+    from bot.services.keys import create_key
+
+    holder = "U0BORIS01"
+    with SlackEmulator(bot_token=BOT_TOKEN) as emulator:
+        add_directory_users(emulator)
+        prepare_database(url)
+        add_grants(url, [holder], "lumen-3")
+        db = Database(url)
+        try:
+            key = create_key(ServiceContext(db=db, catalog=load_catalog(FIXTURES / "workflows")), holder).key
+        finally:
+            db.dispose()
+        server = BotServer(
+            url, emulator, folder / "gateway.log", ACCESSBOT_GATEWAY_TOKEN=GATEWAY_TOKEN
+        ).start()
+        try:
+
+            def check(body: dict[str, str]) -> Callable[[], urllib.request.Request]:
+                data = json.dumps(body).encode()
+                headers = {"Authorization": f"Bearer {GATEWAY_TOKEN}", "Content-Type": "application/json"}
+                return lambda: urllib.request.Request(f"{server.url}/v1/access/check", data, headers)
+
+            kinds = {
+                "key": check({"key": key, "model": "lumen-3"}),
+                "user": check({"user": holder, "model": "lumen-3"}),
+                "healthz": lambda: urllib.request.Request(f"{server.url}/healthz"),
+            }
+            for make in kinds.values():
+                _timed_requests(make, concurrency, concurrency)  # warm the pools
+            return {name: _timed_requests(make, concurrency, count) for name, make in kinds.items()}
+        finally:
+            server.stop()
+
+
 def _wait_until_up(driver: SlackDriver) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -277,7 +336,8 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=20, help="emulated posts per second for the broadcast")
     parser.add_argument("--hops", type=int, default=40)
     parser.add_argument("--acks", type=int, default=1000, help="slash commands per concurrency level")
-    kinds = ("acks", "directive", "recheck", "broadcast", "hops")
+    parser.add_argument("--checks", type=int, default=1000, help="gateway checks per kind")
+    kinds = ("acks", "directive", "recheck", "broadcast", "hops", "gateway")
     parser.add_argument("--only", choices=kinds, action="append")
     args = parser.parse_args()
     wanted = set(args.only or kinds)
@@ -323,6 +383,17 @@ def main() -> None:
                     f"against a floor of {floor:.1f} s (ratio {elapsed / floor:.2f}), "
                     f"{limited} answers of 429"
                 )
+            if "gateway" in wanted:
+                with fresh_database(folder, postgres) as url:
+                    timings = bench_gateway(url, folder, 50, args.checks)
+                h50, h99 = (percentile(timings["healthz"], q) * 1000 for q in (0.5, 0.99))
+                for name in ("key", "user"):
+                    c50, c99 = (percentile(timings[name], q) * 1000 for q in (0.5, 0.99))
+                    print(
+                        f"gateway check by {name}, 50 concurrent, on {label}: p50 {c50:.0f} ms "
+                        f"p99 {c99:.0f} ms; /healthz p50 {h50:.0f} ms p99 {h99:.0f} ms; "
+                        f"ratio at p99 {c99 / h99:.2f}"
+                    )
             if "hops" in wanted:
                 with fresh_database(folder, postgres) as url:
                     samples = bench_approval_hops(url, folder, args.hops)

@@ -49,10 +49,16 @@ class DecisionApi:
         return json_response(start_response, "200 OK", decision.as_json())
 
     def _authorised(self, header: str) -> bool:
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or self._token is None:
-            return False
-        return hmac.compare_digest(given.strip().encode("utf-8", "surrogateescape"), self._token)
+        return bearer_matches(header, self._token)
+
+
+def bearer_matches(header: str, token: bytes | None) -> bool:
+    """Whether an Authorization header is `Bearer <token>` (compared in constant time); never with no
+    token."""
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return False
+    return hmac.compare_digest(given.strip().encode("utf-8", "surrogateescape"), token)
 
 
 def _problem(reason: str) -> str:

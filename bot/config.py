@@ -131,6 +131,10 @@ class Settings(BaseSettings):
     gateway_token: Annotated[str | None, BeforeValidator(_secret)] = Field(
         None, validation_alias="ACCESSBOT_GATEWAY_TOKEN", repr=False
     )
+    # The bearer token Prometheus sends to GET /metrics; unset: no /metrics.
+    metrics_token: Annotated[str | None, BeforeValidator(_secret)] = Field(
+        None, validation_alias="ACCESSBOT_METRICS_TOKEN", repr=False
+    )
     slack_api_url: Annotated[str, BeforeValidator(_slack_api_url)] = Field(
         DEFAULT_SLACK_API_URL, validation_alias="SLACK_API_URL"
     )

@@ -2,7 +2,7 @@
 
 POST /slack/events receives commands, interactivity and events; GET /healthz says whether the database
 answers; POST /v1/access/check answers AI gateways (bot/api.py); GET /metrics gives Prometheus the
-counters of bot/metrics.py.
+counters of bot/metrics.py when ACCESSBOT_METRICS_TOKEN is set (and sent as a Bearer token).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
-from bot.api import CHECK_PATH, DecisionApi, json_response
+from bot.api import CHECK_PATH, DecisionApi, bearer_matches, json_response
 from bot.metrics import exposition
 from bot.runtime import Runtime
 from bot.services.gateway import Gateway
@@ -37,6 +37,9 @@ def wsgi_app(runtime: Runtime) -> Callable[..., Iterable[bytes]]:
 
     settings = runtime.worker.settings
     decisions = DecisionApi(Gateway(runtime.ctx), settings.gateway_token_in_use)
+    # /metrics is off unless ACCESSBOT_METRICS_TOKEN is set, and then needs it: counts are not secret,
+    # but a public endpoint on the Slack port invites scraping by anyone who finds it.
+    metrics_token = (settings.metrics_token or "").strip().encode() or None
     if settings.gateway_token_problem is None:
         log.info("gateway decision API enabled on POST %s", CHECK_PATH)
     else:
@@ -52,7 +55,10 @@ def wsgi_app(runtime: Runtime) -> Callable[..., Iterable[bytes]]:
             return slack(environ, start_response)
         if path == CHECK_PATH:
             return decisions(environ, start_response)
-        if path == "/metrics" and method in ("GET", "HEAD"):
+        if path == "/metrics" and method in ("GET", "HEAD") and metrics_token is not None:
+            if not bearer_matches(str(environ.get("HTTP_AUTHORIZATION") or ""), metrics_token):
+                headers = [("WWW-Authenticate", 'Bearer realm="accessbot-metrics"')]
+                return json_response(start_response, "401 Unauthorized", {"error": "metrics token"}, headers)
             return _metrics(start_response)
         return _not_found(start_response)
 

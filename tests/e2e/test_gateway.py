@@ -22,6 +22,7 @@ from tests.support.seed import directory_file
 from tests.support.slack import SlackDriver, SlackEmulator
 
 TOKEN = "gw-3f9a1c2b7d8e4f6a0b1c2d3e4f5a6b7c"
+METRICS_TOKEN = "metrics-9d8c7b6a5f4e3d2c1b0a"
 ALICE, BORIS, ADMIN, NICK = "U0ALICE01", "U0BORIS01", "U0ADMIN01", "U0NICK001"
 ORDER = "Mythos 5 may no longer be used by foreign nationals."
 NO_SUCH_KEY = "abk_" + "A" * 43
@@ -60,7 +61,7 @@ def check(bot: InProcessBot, **body: str) -> dict[str, Any]:
 
 @pytest.fixture
 def gateway(start_server: Callable[..., InProcessBot]) -> InProcessBot:
-    return start_server(ACCESSBOT_GATEWAY_TOKEN=TOKEN)
+    return start_server(ACCESSBOT_GATEWAY_TOKEN=TOKEN, ACCESSBOT_METRICS_TOKEN=METRICS_TOKEN)
 
 
 @pytest.fixture
@@ -350,8 +351,9 @@ def test_repeated_denials_are_audited_once_per_window_and_all_counted(
     slack: SlackDriver, emulator: SlackEmulator, gateway: InProcessBot
 ) -> None:
     def counted(code: str) -> float:
-        status = urllib.request.urlopen(f"{gateway.url}/metrics", timeout=10)
-        text = status.read().decode()
+        request = urllib.request.Request(f"{gateway.url}/metrics")
+        request.add_header("Authorization", f"Bearer {METRICS_TOKEN}")
+        text = urllib.request.urlopen(request, timeout=10).read().decode()
         found = re.search(rf'accessbot_gateway_checks_total{{allow="false",code="{code}"}} (\S+)', text)
         return float(found.group(1)) if found else 0.0
 
@@ -373,3 +375,21 @@ def test_repeated_denials_are_audited_once_per_window_and_all_counted(
     gateway.clock.advance(minutes=5, seconds=1)
     check(gateway, user=ALICE, model="mythos-5")
     assert len(denials(gateway)) == 3
+
+
+def test_metrics_need_their_token_and_are_off_without_one(
+    gateway: InProcessBot, start_server: Callable[..., InProcessBot]
+) -> None:
+    def status(bot: InProcessBot, token: str | None) -> int:
+        request = urllib.request.Request(f"{bot.url}/metrics")
+        if token is not None:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert status(gateway, METRICS_TOKEN) == 200
+    assert status(gateway, None) == 401 and status(gateway, TOKEN) == 401
+    assert status(start_server(), METRICS_TOKEN) == 404

@@ -163,6 +163,7 @@ def test_every_variable_is_declared() -> None:
         "SLACK_SIGNING_SECRET",
         "SLACK_APP_TOKEN",
         "ACCESSBOT_GATEWAY_TOKEN",
+        "ACCESSBOT_METRICS_TOKEN",
         "SLACK_API_URL",
         "DATABASE_URL",
         "ACCESSBOT_WORKFLOWS_DIR",
