@@ -158,11 +158,13 @@ def denial(decision: Mapping[str, Any]) -> ProxyException:
 
 
 def requested_models(body: Mapping[str, Any], route: str, request: Request) -> list[str]:
-    """Every model the request names, in order, once each: in the body (`"model"`, which LiteLLM also
-    accepts as a list or a comma-separated string) or, for routes that carry it there, in the path."""
-    from litellm.proxy.auth.auth_utils import get_model_from_request
+    """Every model the request names, in order, once each, found as LiteLLM's own model-access check finds
+    them: the body's `"model"` (a list or a comma-separated string too), and wherever the route carries one
+    (the path, a routing header or query parameter, a file or batch id that encodes it)."""
+    from litellm.proxy.auth.user_api_key_auth import _get_model_from_request_context
+    from litellm.proxy.proxy_server import llm_router
 
-    found = get_model_from_request(request_data=dict(body), route=route, request=request)
+    found = _get_model_from_request_context(dict(body), route, request, llm_router)
     names = [found] if isinstance(found, str) else list(found or [])
     return list(dict.fromkeys(name.strip() for name in names if isinstance(name, str) and name.strip()))
 
