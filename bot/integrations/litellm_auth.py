@@ -1,0 +1,225 @@
+"""AccessBot as the LiteLLM proxy's `custom_auth`: a model call through the proxy goes ahead only when
+AccessBot's decision API (POST /v1/access/check) allows it. Setup: README, "LiteLLM in front of the models".
+
+    general_settings:
+      custom_auth: bot.integrations.litellm_auth.user_api_key_auth
+
+Before each request LiteLLM awaits `user_api_key_auth(request, api_key)` with the key the client sent
+(`Authorization: Bearer abk_…`). This module reads the model the request names, asks AccessBot, and
+returns who the caller is when the answer is `"allow": true`. Otherwise it raises a ProxyException, which
+LiteLLM sends to the client as an OpenAI-style error whose message is AccessBot's reason and whose type is
+`accessbot_<code>`: HTTP 401 for a key AccessBot does not know or has revoked, 403 when the person may not
+use the model now, 503 when AccessBot did not give an answer.
+
+It fails closed: AccessBot unreachable or slower than the timeout, an answer that is not a decision, a
+request that names no model, or this module not configured, and the call is refused. Nothing is cached
+(AccessBot says `cache_seconds: 0`), so a suspension, revocation or expiry stops the very next call.
+
+It imports nothing else from AccessBot, so the proxy needs neither AccessBot's database nor its settings,
+and the file also works copied on its own next to config.yaml (`custom_auth: litellm_auth.user_api_key_auth`).
+
+Environment of the proxy's process:
+    ACCESSBOT_URL            AccessBot's base URL (the one Slack posts to), e.g. https://accessbot.example.com
+    ACCESSBOT_GATEWAY_TOKEN  the same secret as AccessBot's own ACCESSBOT_GATEWAY_TOKEN
+    ACCESSBOT_TIMEOUT        seconds to wait for one decision (default 3)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+if TYPE_CHECKING:
+    from fastapi import Request
+    from litellm.proxy._types import ProxyException, UserAPIKeyAuth
+
+log = logging.getLogger("accessbot.litellm")
+
+CHECK_PATH = "/v1/access/check"
+DEFAULT_TIMEOUT = 3.0
+MAX_TIMEOUT = 60.0
+# AccessBot's codes for a caller it cannot identify (HTTP 401), as opposed to one it knows but refuses (403).
+UNIDENTIFIED = frozenset({"unknown_key", "revoked_key"})
+ASK_FOR_A_KEY = "make one with `/access key` in Slack"
+TELL_THE_GATEWAY_TEAM = (
+    "The call was refused; try again shortly, and tell the team that runs the AI gateway if it persists."
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where and how to ask: the decision API's full URL, the gateway token, seconds to wait."""
+
+    check_url: str
+    token: str
+    timeout: float
+
+
+def read_settings(environ: Mapping[str, str]) -> Settings | str:
+    """The settings in `environ`, or what is wrong with them in one line that names the variable."""
+    url = environ.get("ACCESSBOT_URL", "").strip().rstrip("/")
+    if not url.startswith(("https://", "http://")):
+        return "ACCESSBOT_URL must be AccessBot's base URL, like https://accessbot.example.com"
+    token = environ.get("ACCESSBOT_GATEWAY_TOKEN", "").strip()
+    if not token:
+        return "ACCESSBOT_GATEWAY_TOKEN is not set"
+    raw = environ.get("ACCESSBOT_TIMEOUT", "").strip()
+    try:
+        timeout = float(raw) if raw else DEFAULT_TIMEOUT
+    except ValueError:
+        return f"ACCESSBOT_TIMEOUT must be a number of seconds, not {raw!r}"
+    if not 0 < timeout <= MAX_TIMEOUT:
+        return f"ACCESSBOT_TIMEOUT must be more than 0 and at most {MAX_TIMEOUT:g} seconds"
+    return Settings(url + CHECK_PATH, token, timeout)
+
+
+class Unanswered(Exception):
+    """AccessBot gave no decision; the message says why, for the client and the proxy's log."""
+
+
+class DecisionClient:
+    """Asks AccessBot for decisions over HTTP. Knows nothing of LiteLLM."""
+
+    def __init__(self, settings: Settings | str):
+        self.settings = settings
+        self._client: httpx.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    async def decide(self, key: str, model: str) -> dict[str, Any]:
+        """AccessBot's decision on `key` using `model` now, or Unanswered saying why there is none."""
+        if isinstance(self.settings, str):
+            raise Unanswered(f"the gateway is not set up to ask AccessBot ({self.settings})")
+        try:
+            response = await self._http(self.settings).post(
+                self.settings.check_url,
+                json={"key": key, "model": model},
+                headers={"Authorization": f"Bearer {self.settings.token}"},
+            )
+        except httpx.TimeoutException:
+            raise Unanswered(f"AccessBot did not answer within {self.settings.timeout:g} s") from None
+        except httpx.HTTPError as error:
+            raise Unanswered(f"AccessBot could not be reached ({type(error).__name__})") from None
+        return read_decision(response)
+
+    def _http(self, settings: Settings) -> httpx.AsyncClient:
+        """One client per event loop, reused across calls so that a check does not open a connection (and
+        a TLS session) of its own; a client belongs to the loop it was made on."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            self._client = httpx.AsyncClient(timeout=settings.timeout, follow_redirects=False)
+            self._client_loop = loop
+        return self._client
+
+
+def read_decision(response: httpx.Response) -> dict[str, Any]:
+    """The decision in AccessBot's response, or Unanswered saying what came back instead."""
+    if response.status_code == 401:
+        raise Unanswered("AccessBot refused the gateway's token (the two ACCESSBOT_GATEWAY_TOKEN differ)")
+    if response.status_code == 503:
+        raise Unanswered("AccessBot's decision API is turned off (its ACCESSBOT_GATEWAY_TOKEN is not set)")
+    if response.status_code != 200:
+        raise Unanswered(f"AccessBot answered HTTP {response.status_code}")
+    try:
+        decision = response.json()
+    except ValueError:
+        raise Unanswered("AccessBot's answer was not JSON") from None
+    if not (
+        isinstance(decision, dict)
+        and isinstance(decision.get("allow"), bool)
+        and isinstance(decision.get("code"), str)
+        and isinstance(decision.get("reason"), str)
+        and decision["reason"].strip()
+    ):
+        raise Unanswered("AccessBot's answer was not a decision")
+    return decision
+
+
+# -- LiteLLM's side: imported when the proxy first calls, so that the part above works without LiteLLM --
+
+
+def refusal(status: int, code: str, message: str) -> ProxyException:
+    """The error LiteLLM sends the client: `message` as the error's message, `accessbot_<code>` its type."""
+    from litellm.proxy._types import ProxyException
+
+    return ProxyException(message=message, type=f"accessbot_{code}", param="model", code=status)
+
+
+def denial(decision: Mapping[str, Any]) -> ProxyException:
+    """The refusal carrying AccessBot's own reason: 401 for a caller it cannot identify, else 403."""
+    code = str(decision["code"])
+    status = 401 if code in UNIDENTIFIED else 400 if code == "malformed" else 403
+    return refusal(status, code, str(decision["reason"]))
+
+
+def requested_models(body: Mapping[str, Any], route: str, request: Request) -> list[str]:
+    """Every model the request names, in order, once each, found as LiteLLM's own model-access check finds
+    them: the body's `"model"` (a list or a comma-separated string too), and wherever the route carries one
+    (the path, a routing header or query parameter, a file or batch id that encodes it)."""
+    from litellm.proxy.auth.user_api_key_auth import _get_model_from_request_context
+    from litellm.proxy.proxy_server import llm_router
+
+    found = _get_model_from_request_context(dict(body), route, request, llm_router)
+    names = [found] if isinstance(found, str) else list(found or [])
+    return list(dict.fromkeys(name.strip() for name in names if isinstance(name, str) and name.strip()))
+
+
+class AccessBotAuth:
+    """LiteLLM's custom_auth, configured from `environ` once (when the proxy loads this module, so that a
+    configuration problem is in the proxy's log at start)."""
+
+    def __init__(self, environ: Mapping[str, str]):
+        settings = read_settings(environ)
+        if isinstance(settings, str):
+            log.error("AccessBot custom_auth is not configured, every call will be refused: %s", settings)
+        self.client = DecisionClient(settings)
+
+    async def __call__(self, request: Request, api_key: str) -> UserAPIKeyAuth:
+        from litellm.proxy._types import LitellmUserRoles, UserAPIKeyAuth
+        from litellm.proxy.auth.auth_utils import get_request_route
+        from litellm.proxy.auth.route_checks import RouteChecks
+        from litellm.proxy.common_utils.http_parsing_utils import _read_request_body
+
+        route = get_request_route(request)
+        if not RouteChecks.is_llm_api_route(route):
+            raise refusal(
+                403, "not_a_model_call", "This gateway lets model calls through, and nothing else: AccessBot "
+                "decides who may use which model."
+            )  # fmt: skip
+        key = (api_key or "").strip()
+        if not key:
+            raise refusal(
+                401, "no_key", f"Send your AccessBot personal key as `Authorization: Bearer abk_…`; "
+                f"{ASK_FOR_A_KEY}."
+            )  # fmt: skip
+        models = requested_models(await _read_request_body(request), route, request)
+        if not models:
+            raise refusal(400, "no_model", "This request names no model; AccessBot decides access per model.")
+        user = None
+        for model in models:  # a request for several models goes ahead only if each is allowed
+            try:
+                decision = await self.client.decide(key, model)
+            except Unanswered as problem:
+                # Logged without the key; the client is told the same, since it names no secret.
+                log.warning("refused a call to %s: %s", model, problem)
+                raise refusal(
+                    503, "unavailable", f"AccessBot decides who may use {model}, and it gave no answer: "
+                    f"{problem}. {TELL_THE_GATEWAY_TEAM}"
+                ) from None  # fmt: skip
+            if not decision["allow"]:
+                raise denial(decision)
+            user = decision.get("user")
+        return UserAPIKeyAuth(api_key=key, user_id=user, user_role=LitellmUserRoles.INTERNAL_USER)
+
+
+_auth = AccessBotAuth(os.environ)
+
+
+async def user_api_key_auth(request: Request, api_key: str) -> UserAPIKeyAuth:
+    """The function `general_settings: custom_auth` names (LiteLLM's custom auth signature)."""
+    return await _auth(request, api_key)

@@ -1,0 +1,149 @@
+"""The LiteLLM custom_auth's side that asks AccessBot (bot/integrations/litellm_auth.py), against a small
+HTTP server that answers as told: the settings it reads, and every way of getting no decision (it fails
+closed). tests/e2e/test_litellm.py runs it inside a real proxy against a real bot."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+pytest.importorskip("httpx", reason="needs the litellm extra: pip install -e '.[litellm]'")
+
+from bot.integrations.litellm_auth import (
+    DEFAULT_TIMEOUT,
+    DecisionClient,
+    Settings,
+    Unanswered,
+    read_settings,
+)
+
+TOKEN = "gw-5b1c9e2d7a4f8e3b6c0d1a2b3c4d5e6f"
+ALLOWED = {
+    "allow": True, "code": "allowed", "reason": "Grant G1 of Mythos 5, until 2026-12-08 09:30 UTC.",
+    "user": "U0BORIS01", "model": "mythos-5", "grant_id": 1, "expires_at": "2026-12-08T09:30:00+00:00",
+    "cache_seconds": 0,
+}  # fmt: skip
+
+
+class Answers(ThreadingHTTPServer):
+    """Answers each POST with `status` and `body` after `delay` seconds, and keeps what it was asked."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.status, self.body, self.delay = 200, json.dumps(ALLOWED).encode(), 0.0
+        self.asked: list[tuple[str, str, dict[str, Any]]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Answers
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        asked = json.loads(self.rfile.read(length))
+        self.server.asked.append((self.path, self.headers["Authorization"], asked))
+        time.sleep(self.server.delay)
+        try:
+            self.send_response(self.server.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(self.server.body)))
+            self.end_headers()
+            self.wfile.write(self.server.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting, as the timeout test means it to
+
+    def log_message(self, format: str, *args: Any) -> None:  # the test's output stays quiet
+        pass
+
+
+@pytest.fixture
+def accessbot() -> Iterator[Answers]:
+    server = Answers()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def decide(url: str, timeout: float = 2.0) -> dict[str, Any]:
+    client = DecisionClient(Settings(url + "/v1/access/check", TOKEN, timeout))
+    return asyncio.run(client.decide("abk_k", "m"))
+
+
+def test_settings_come_from_the_environment_and_name_what_is_wrong() -> None:
+    good = {"ACCESSBOT_URL": "https://accessbot.example.com/", "ACCESSBOT_GATEWAY_TOKEN": TOKEN}
+    assert read_settings(good) == Settings(
+        "https://accessbot.example.com/v1/access/check", TOKEN, DEFAULT_TIMEOUT
+    )
+    assert read_settings({**good, "ACCESSBOT_TIMEOUT": "1.5"}) == Settings(
+        "https://accessbot.example.com/v1/access/check", TOKEN, 1.5
+    )
+    for environ, problem in (
+        ({}, "ACCESSBOT_URL must be"),
+        ({**good, "ACCESSBOT_URL": "accessbot.example.com"}, "ACCESSBOT_URL must be"),
+        ({**good, "ACCESSBOT_GATEWAY_TOKEN": " "}, "ACCESSBOT_GATEWAY_TOKEN is not set"),
+        ({**good, "ACCESSBOT_TIMEOUT": "soon"}, "ACCESSBOT_TIMEOUT must be a number"),
+        ({**good, "ACCESSBOT_TIMEOUT": "0"}, "ACCESSBOT_TIMEOUT must be more than 0"),
+    ):
+        found = read_settings(environ)
+        assert isinstance(found, str) and found.startswith(problem), (environ, found)
+
+
+def test_a_decision_is_asked_with_the_token_and_returned(accessbot: Answers) -> None:
+    assert decide(accessbot.url) == ALLOWED
+    assert accessbot.asked == [("/v1/access/check", f"Bearer {TOKEN}", {"key": "abk_k", "model": "m"})]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "problem"),
+    [
+        (401, b'{"error": "send the gateway token"}', "AccessBot refused the gateway's token"),
+        (503, b'{"error": "disabled"}', "AccessBot's decision API is turned off"),
+        (500, b"<html>oops</html>", "AccessBot answered HTTP 500"),
+        (302, b"", "AccessBot answered HTTP 302"),
+        (200, b"<html>a login page</html>", "AccessBot's answer was not JSON"),
+        (200, b"[true]", "AccessBot's answer was not a decision"),
+        (200, b'{"allow": "yes", "code": "allowed", "reason": "x"}', "AccessBot's answer was not a decision"),
+        (200, b'{"allow": true, "code": "allowed", "reason": " "}', "AccessBot's answer was not a decision"),
+        (200, b'{"allow": true, "reason": "x"}', "AccessBot's answer was not a decision"),
+    ],
+)
+def test_anything_but_a_decision_is_no_answer(
+    accessbot: Answers, status: int, body: bytes, problem: str
+) -> None:
+    accessbot.status, accessbot.body = status, body
+    with pytest.raises(Unanswered, match=f"^{problem}"):
+        decide(accessbot.url)
+
+
+def test_a_slow_or_absent_accessbot_is_no_answer(accessbot: Answers) -> None:
+    accessbot.delay = 1.0
+    with pytest.raises(Unanswered, match=r"^AccessBot did not answer within 0\.3 s"):
+        decide(accessbot.url, timeout=0.3)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    with pytest.raises(Unanswered, match=r"^AccessBot could not be reached \(ConnectError\)"):
+        decide(f"http://127.0.0.1:{closed}")
+
+
+def test_without_settings_every_call_is_no_answer() -> None:
+    client = DecisionClient("ACCESSBOT_GATEWAY_TOKEN is not set")
+    with pytest.raises(Unanswered, match="the gateway is not set up to ask AccessBot"):
+        asyncio.run(client.decide("abk_k", "m"))
