@@ -5,18 +5,16 @@ revocation, an expiry on the test clock) reach a receiver that verifies every si
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.app import InProcessBot
-from tests.support.bot_server import FIXTURES
 from tests.support.cli import listed, run_cli
 from tests.support.flows import grant_through_slack
 from tests.support.slack import SlackDriver, SlackEmulator
-from tests.support.webhook_receiver import WebhookReceiver
+from tests.support.webhook_receiver import WebhookReceiver, workflows_with
 
 ALICE, BORIS, ADMIN = "U0ALICE01", "U0BORIS01", "U0ADMIN01"
 ORDER = "Under the order, Mythos 5 may not be used by foreign nationals."
@@ -27,15 +25,6 @@ def receiver() -> Iterator[WebhookReceiver]:
     found = WebhookReceiver().start()
     yield found
     found.stop()
-
-
-def workflows_with(tmp_path: Path, receiver_url: str) -> Path:
-    workflows = tmp_path / "workflows"
-    shutil.copytree(FIXTURES / "workflows", workflows)
-    (workflows / "webhooks.yaml").write_text(
-        f"receivers:\n  - name: scim-bridge\n    url: {receiver_url}\n    events: ['*']\n", encoding="utf-8"
-    )
-    return workflows
 
 
 @pytest.fixture
