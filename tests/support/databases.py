@@ -55,16 +55,17 @@ def _admin(admin_url: URL, *statements: str) -> None:
         admin.dispose()
 
 
-# Per test process: template name -> its URL (a file path for SQLite).
-_templates: dict[str, str] = {}
+# Per test process: (template name, database backend) -> its URL (a file path for SQLite). The backend is
+# part of the key because one process (the benchmarks) may fill SQLite and PostgreSQL databases alike.
+_templates: dict[tuple[str, str], str] = {}
 _template_folder: Path | None = None
 
 
 def fill_from_template(url: str, name: str, build: Callable[[str], None]) -> None:
     """Make the empty database at `url` a copy of the template `name`, which `build(url)` creates the
     first time this process asks for it (by migrating and seeding a database of its own)."""
-    template = _templates.get(name) or _make_template(name, build, url)
     target = make_url(normalise_url(url))
+    template = _templates.get((name, target.get_backend_name())) or _make_template(name, build, url)
     if target.get_backend_name() == "sqlite":
         shutil.copyfile(template, str(target.database))
         return
@@ -85,7 +86,7 @@ def _make_template(name: str, build: Callable[[str], None], like: str) -> str:
             atexit.register(shutil.rmtree, _template_folder, True)
         path = _template_folder / f"{name}.db"
         build(f"sqlite:///{path}")
-        _templates[name] = str(path)
+        _templates[name, "sqlite"] = str(path)
         return str(path)
     database = f"accessbot_template_{name}_{uuid.uuid4().hex[:8]}"
     admin_url = sample.set(database="postgres")
@@ -93,5 +94,5 @@ def _make_template(name: str, build: Callable[[str], None], like: str) -> str:
     atexit.register(_admin, admin_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     url = sample.set(database=database).render_as_string(hide_password=False)
     build(url)  # must dispose its engine: PostgreSQL copies only a template nobody is connected to
-    _templates[name] = url
+    _templates[name, sample.get_backend_name()] = url
     return url
