@@ -11,6 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.support.databases import materialise
 from tests.support.slack import SlackDriver, SlackEmulator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,6 +55,7 @@ class BotServer:
         return f"{self.url}/slack/events"
 
     def start(self, timeout: float = 30.0) -> BotServer:
+        materialise(self.env["DATABASE_URL"])
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"],

@@ -22,6 +22,7 @@ from bot.store.requests import list_grants, list_requests
 from bot.store.tables import AuditEvent, OutboxMessage
 from tests.support.app import InProcessBot
 from tests.support.bot_server import BotServer
+from tests.support.databases import materialise
 
 Env = dict[str, str]
 
@@ -70,6 +71,9 @@ def run_cli_here(environ: Env, *args: str) -> subprocess.CompletedProcess[str]:
 def _run_cli_process(target: Target, *args: str, env: Env | None) -> subprocess.CompletedProcess[str]:
     base = target if isinstance(target, dict) else target.env
     cwd = str(target.log_path.parent) if isinstance(target, BotServer) else base.get("PWD")
+    database_url = {**base, **(env or {})}.get("DATABASE_URL")
+    if database_url:
+        materialise(database_url)
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         env={**base, **(env or {})},

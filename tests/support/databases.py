@@ -12,13 +12,15 @@ import atexit
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import URL, Engine, make_url
 
 from bot.store.db import normalise_url
 
@@ -38,11 +40,46 @@ def fresh_database(tmp_path: Path, postgres_url: str | None = POSTGRES_URL or No
         return
     admin_url = make_url(normalise_url(postgres_url))
     name = f"accessbot_test_{uuid.uuid4().hex[:12]}"
-    _admin(admin_url, f'CREATE DATABASE "{name}"')
+    with _unmade_lock:
+        _unmade[name] = admin_url
     try:
         yield admin_url.set(database=name).render_as_string(hide_password=False)
     finally:
-        _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with _unmade_lock:
+            made = _unmade.pop(name, None) is None
+        if made:
+            _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# PostgreSQL databases fresh_database has named but nobody has needed yet, by name. Most tests fill theirs
+# from a template at once (fill_from_template), and creating an empty one first, a copy of template1
+# written through the write-ahead log, would double the server's work for every test. A database is
+# created the first time something needs it: a connection from this process (_create_on_connect), or a
+# subprocess about to be started on it (materialise).
+_unmade: dict[str, URL] = {}
+_unmade_lock = threading.Lock()
+
+
+def materialise(url: str) -> None:
+    """Create the PostgreSQL database at `url` if fresh_database named it and it does not exist yet;
+    call before starting a process that will connect to it. Does nothing for SQLite."""
+    target = make_url(normalise_url(url))
+    if target.get_backend_name() == "sqlite" or not target.database:
+        return
+    with _unmade_lock:
+        admin_url = _unmade.pop(target.database, None)
+        if admin_url is not None:
+            _admin(admin_url, f'CREATE DATABASE "{target.database}"')
+
+
+@event.listens_for(Engine, "do_connect")
+def _create_on_connect(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+    name = cparams.get("dbname")
+    if dialect.name == "postgresql" and name in _unmade:
+        with _unmade_lock:
+            admin_url = _unmade.pop(name, None)
+            if admin_url is not None:
+                _admin(admin_url, f'CREATE DATABASE "{name}"')
 
 
 def _admin(admin_url: URL, *statements: str) -> None:
@@ -70,11 +107,10 @@ def fill_from_template(url: str, name: str, build: Callable[[str], None]) -> Non
         shutil.copyfile(template, str(target.database))
         return
     source = make_url(template).database
-    _admin(
-        target.set(database="postgres"),
-        f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)',
-        f'CREATE DATABASE "{target.database}" TEMPLATE "{source}"',
-    )
+    with _unmade_lock:
+        unmade = _unmade.pop(str(target.database), None) is not None
+    drop = [] if unmade else [f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)']
+    _admin(target.set(database="postgres"), *drop, f'CREATE DATABASE "{target.database}" TEMPLATE "{source}"')
 
 
 def _make_template(name: str, build: Callable[[str], None], like: str) -> str:
