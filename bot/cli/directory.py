@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 
 from bot.cli.common import UsageError, actor, ready_context, ready_database
-from bot.cli.output import print_record, safe
+from bot.cli.output import print_fields, safe
 from bot.config import Settings
-from bot.domain.text import terminal_safe
 from bot.present.records import PersonRecord
 
 
@@ -58,13 +57,5 @@ def show(settings: Settings, args: argparse.Namespace) -> int:
         departed = person is not None and is_departed(session, person.slack_user_id)
     if person is None:
         raise UsageError(f"nobody in the directory matches '{args.user}'")  # fail() makes it printable
-    record = PersonRecord.of(person, departed=departed)
-    if args.json:
-        print_record(record)
-        return 0
-    fields = record.as_json()
-    width = max(len(key) for key in fields)
-    for key, value in fields.items():
-        shown = ";".join(value) if isinstance(value, list) else (value if value is not None else "")
-        print(f"{key:<{width}}  {terminal_safe(shown)}")
+    print_fields(PersonRecord.of(person, departed=departed), args.json)
     return 0

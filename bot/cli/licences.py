@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 
 from bot.cli.common import UsageError, actor, ready_context, ready_database
-from bot.cli.output import print_record, print_records, safe
+from bot.cli.output import print_fields, print_records, safe
 from bot.config import Settings
 from bot.domain.licences import LicenceError, parse_label
 from bot.domain.status import LicenceStatus
-from bot.domain.text import terminal_safe
 from bot.present.records import LicenceRecord
 
 COLUMNS = ("label", "number", "authority", "kind", "holder", "models", "countries", "valid_until", "status")
@@ -95,15 +94,7 @@ def show(settings: Settings, args: argparse.Namespace) -> int:
         found = find_licence(session, licence_id, grants=True)
     if found is None:
         raise UsageError(f"there is no licence L{licence_id}")
-    record = LicenceRecord.of(found)
-    if args.json:
-        print_record(record)
-        return 0
-    fields = record.as_json()
-    width = max(len(key) for key in fields)
-    for key, value in fields.items():
-        shown = ";".join(str(v) for v in value) if isinstance(value, list) else value
-        print(f"{key:<{width}}  {terminal_safe('' if shown is None else str(shown))}")
+    print_fields(LicenceRecord.of(found), args.json)
     return 0
 
 

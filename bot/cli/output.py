@@ -28,6 +28,19 @@ def print_record(record: Record) -> None:
     print_json(record.as_json())
 
 
+def print_fields(record: Record, as_json: bool) -> None:
+    """One record as a JSON object, or as `key  value` lines (keys aligned, a list `;`-separated, null
+    shown empty) made printable."""
+    if as_json:
+        print_record(record)
+        return
+    fields = record.as_json()
+    width = max(len(key) for key in fields)
+    for key, value in fields.items():
+        shown = ";".join(str(v) for v in value) if isinstance(value, list) else value
+        print(f"{key:<{width}}  {safe(shown)}")
+
+
 def print_records(records: Sequence[Record], as_json: bool, columns: Sequence[str]) -> None:
     """A JSON array of the records, or a table of `columns` (headed in capitals, `(none)` when empty)
     whose cells are made printable; a list in a cell is shown comma-separated."""

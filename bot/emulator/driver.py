@@ -121,6 +121,22 @@ class SlackDriver:
     def _team(self) -> dict[str, Any]:
         return {"id": self.team_id, "domain": self.team_domain}
 
+    def _envelope(self, kind: str, user_id: str, trigger_id: str | None, **fields: Any) -> dict[str, Any]:
+        """An interaction payload of type `kind` from `user_id`, as Slack wraps every one, with `fields`
+        (no `trigger_id` when None: Slack sends none with a block_suggestion)."""
+        payload: dict[str, Any] = {
+            "type": kind,
+            "token": VERIFICATION_TOKEN,
+            "team": self._team(),
+            "user": self._user(user_id),
+            "api_app_id": self.api_app_id,
+            "is_enterprise_install": False,
+            "enterprise": None,
+        }
+        if trigger_id is not None:
+            payload["trigger_id"] = trigger_id
+        return {**payload, **fields}
+
     def _channel(self, channel_id: str) -> dict[str, Any]:
         name = "directmessage" if is_dm_channel(channel_id) else channel_id.lower()
         return {"id": channel_id, "name": name}
@@ -194,17 +210,7 @@ class SlackDriver:
             if isinstance(option, str):
                 option = {"text": {"type": "plain_text", "text": option, "emoji": True}, "value": option}
             action.update({"type": "static_select", "selected_option": option})
-        payload: dict[str, Any] = {
-            "type": "block_actions",
-            "token": VERIFICATION_TOKEN,
-            "team": self._team(),
-            "user": self._user(user_id),
-            "api_app_id": self.api_app_id,
-            "is_enterprise_install": False,
-            "enterprise": None,
-            "trigger_id": trigger_id,
-            "actions": [action],
-        }
+        payload = self._envelope("block_actions", user_id, trigger_id, actions=[action])
         extras: dict[str, Any] = {"trigger_id": trigger_id}
         if view is not None and message is None and channel_id is None:
             payload["container"] = {"type": "view", "view_id": view["id"]}
@@ -305,18 +311,7 @@ class SlackDriver:
         trigger_id = self.emulator.new_trigger_id(user_id)
         submitted = self.emulator.api_view(view)
         submitted["state"] = state
-        payload = {
-            "type": "view_submission",
-            "token": VERIFICATION_TOKEN,
-            "team": self._team(),
-            "user": self._user(user_id),
-            "api_app_id": self.api_app_id,
-            "is_enterprise_install": False,
-            "enterprise": None,
-            "trigger_id": trigger_id,
-            "view": submitted,
-            "response_urls": [],
-        }
+        payload = self._envelope("view_submission", user_id, trigger_id, view=submitted, response_urls=[])
         reply = self._interaction(
             payload, sign=sign, timestamp=timestamp, reply_extras={"trigger_id": trigger_id}
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -22,9 +21,8 @@ from bot.slack.command_text import LicenceCommand, parse_licence
 from bot.slack.commands import RoleCommandListeners
 from bot.slack.options import directive_label, option, query_of
 from bot.slack.payloads import Submission, parse
-from bot.slack.responder import Answer
 from bot.slack.surfaces import Surfaces
-from bot.slack.views import UNREADABLE_FORM, form_error
+from bot.slack.views import UNREADABLE_FORM, finish_form
 
 log = logging.getLogger(__name__)
 
@@ -177,28 +175,7 @@ class LicenceListeners(RoleCommandListeners[LicenceCommand]):
     def _finish(self, ack: Ack, context: dict[str, Any], user_id: str, work: Callable[[], Reply]) -> None:
         """A refusal the service gives in time is shown in the form, on the field it is about; otherwise
         the form closes and the answer (what was recorded, or why not) comes by DM."""
-        responder = self.responder
-        future = responder.run(work, context)
-        answer = responder.wait(future, context)
-        if answer is None:
-            ack()
-
-            def later(done: Future[Answer]) -> None:
-                result = done.result()
-                if not result.repeat:
-                    responder.tell(user_id, result.reply)
-
-            future.add_done_callback(later)
-            return
-        if answer.refusal is not None and not answer.repeat:
-            ack(
-                response_action="errors",
-                errors={_error_block(answer.refusal): form_error(answer.refusal.message)},
-            )
-            return
-        ack()
-        if answer.refusal is None:
-            responder.tell(user_id, answer.reply)
+        finish_form(self.responder, ack, context, user_id, work, _error_block, tell_done=True)
 
     def model_options(self, ack: Ack, body: dict[str, Any]) -> None:
         """The form's model search past 100 models (block_suggestion): the models matching the typed

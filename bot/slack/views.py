@@ -18,7 +18,7 @@ from bot.services import approvals, requests
 from bot.services.context import Refusal
 from bot.slack import ids
 from bot.slack.payloads import Submission, parse
-from bot.slack.responder import Answer
+from bot.slack.responder import Answer, Responder
 from bot.slack.surfaces import Surfaces
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,40 @@ def form_error(text: str) -> str:
 UNREADABLE_FORM = "I could not read this form as sent. Nothing was done; please submit it again."
 
 
+def finish_form(
+    responder: Responder,
+    ack: Ack,
+    context: dict[str, Any],
+    user_id: str,
+    work: Callable[[], Reply],
+    error_block: Callable[[Refusal], str],
+    *,
+    tell_done: bool = False,
+) -> None:
+    """Run a form's `work` and answer the submission: a refusal given within the ack deadline is shown
+    in the form on the field `error_block` names; otherwise the form closes and a refusal (and, with
+    `tell_done`, the reply to work done) comes by DM. A repeated submission is answered once."""
+    future = responder.run(work, context)
+    answer = responder.wait(future, context)
+    if answer is None:
+        ack()
+
+        def later(done: Future[Answer]) -> None:
+            result = done.result()
+            if (tell_done or result.refusal is not None) and not result.repeat:
+                responder.tell(user_id, result.reply)
+
+        future.add_done_callback(later)
+        return
+    if answer.refusal is not None and not answer.repeat:
+        errors = {error_block(answer.refusal): form_error(answer.refusal.message)}
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+    if tell_done and answer.refusal is None:
+        responder.tell(user_id, answer.reply)
+
+
 class ViewListeners:
     """Modal submissions: a refusal the service gives in time is shown in the form, on the field it is
     about; otherwise the form closes and the answer comes by DM."""
@@ -57,24 +91,7 @@ class ViewListeners:
         error_block: Callable[[Refusal], str],
     ) -> None:
         """Show a refusal in the form if the service answers in time; otherwise close it and DM later."""
-        responder = self.responder
-        future = responder.run(work, context)
-        answer = responder.wait(future, context)
-        if answer is None:
-            ack()
-
-            def later(done: Future[Answer]) -> None:
-                result = done.result()
-                if result.refusal is not None and not result.repeat:
-                    responder.tell(user_id, result.reply)
-
-            future.add_done_callback(later)
-            return
-        if answer.refusal is not None and not answer.repeat:
-            errors = {error_block(answer.refusal): form_error(answer.refusal.message)}
-            ack(response_action="errors", errors=errors)
-            return
-        ack()
+        finish_form(self.responder, ack, context, user_id, work, error_block)
 
     def request_submitted(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
         """The request form: model, optional duration, justification; files one access request."""

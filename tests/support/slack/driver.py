@@ -225,19 +225,10 @@ class SlackDriver(driver.SlackDriver):
         ``value`` goes out as given, so a test can send junk. The bot answers ``{"options": [...]}``
         in ``reply.json``.
         """
-        payload: dict[str, Any] = {
-            "type": "block_suggestion",
-            "token": VERIFICATION_TOKEN,
-            "team": self._team(),
-            "user": self._user(user_id),
-            "api_app_id": self.api_app_id,
-            "is_enterprise_install": False,
-            "enterprise": None,
-            "action_id": action_id,
-            "block_id": block_id,
-            "value": value,
-            "action_ts": action_ts(),
-        }
+        payload = self._envelope(
+            "block_suggestion", user_id, None,
+            action_id=action_id, block_id=block_id, value=value, action_ts=action_ts(),
+        )  # fmt: skip
         if view is not None:
             payload["container"] = {"type": "view", "view_id": view["id"]}
             payload["view"] = self.emulator.api_view(view)
