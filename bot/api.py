@@ -65,6 +65,8 @@ def _problem(reason: str) -> str:
     return {
         "JSON is not an object": 'the body must be a JSON object: {"key": ..., "model": ...}',
         "body too large": f"the body is larger than {MAX_CHECK_BYTES:,} bytes",
+        "JSON names a key twice in one object": "the body names a key twice in one object",
+        "JSON nested too deeply": "the body is nested too deeply",
     }.get(reason, f"the body is not valid JSON ({reason})")
 
 

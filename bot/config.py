@@ -247,6 +247,9 @@ def _require_secret(name: str, value: str | None, prefix: str | None = None) -> 
         raise ConfigError(f"{name} must start with '{prefix}'")
 
 
+MIN_DISTINCT_SECRET_BYTES = 8
+
+
 def _webhook_secret(name: str, value: str) -> str:
     if not value.startswith(SECRET_PREFIX):
         raise ConfigError(f"{name} must start with '{SECRET_PREFIX}'")
@@ -258,6 +261,13 @@ def _webhook_secret(name: str, value: str) -> str:
     if not low <= len(key) <= high:
         raise ConfigError(
             f"{name} must be '{SECRET_PREFIX}' followed by {low} to {high} random bytes in base64"
+        )
+    # 24 random bytes hold about 23 different values; fewer than 8 is a typed or zeroed key, which a
+    # receiver's forger could guess (the chance that random bytes come out so is below 1 in 10^14).
+    if len(set(key)) < MIN_DISTINCT_SECRET_BYTES:
+        raise ConfigError(
+            f"{name} does not look random (its bytes repeat a few values); make one with "
+            f'echo "{SECRET_PREFIX}$(openssl rand -base64 32)"'
         )
     return value
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 
 from bot.domain.webhooks import EVENT_TYPES, FAMILIES, RECEIVER_NAME, Receiver, expand
-from bot.workflow_specs import MISSING, Spec, kind, listed, problem, text
+from bot.workflow_specs import Spec, kind, listed, problem, text
 
 # Plain http reaches only this machine; anything further must be https.
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
@@ -49,7 +49,11 @@ class ReceiverSpec(Spec):
     url: Annotated[str, BeforeValidator(_url)]
     events: Annotated[
         tuple[Annotated[str, BeforeValidator(_event)], ...],
-        listed(MISSING["events"], non_empty=True, empty_means="missing"),
+        listed(
+            "must be a list of event types, like [grant.*, directive.lifted] (all of them: ['*'])",
+            non_empty=True,
+            empty_means="missing",
+        ),
     ]
     description: Any = None  # for the admin reading the file; never sent
 

@@ -354,9 +354,12 @@ class ModelSpec(Spec):
             if slug in seen:
                 raise problem(f"'{slug}' is used by another model")
             seen.add(slug)
-        called = (info.context or {}).get("gateway_models", {})
-        if slug in called:
-            raise problem(f"'{slug}' is a gateway name of model '{called[slug]}'")
+        # A slug is matched in any case (Catalog.gateway_model), so a gateway name differing from it only
+        # in case would be ambiguous.
+        called: dict[str, str] = (info.context or {}).get("gateway_models", {})
+        for name, owner in called.items():
+            if name.lower() == slug:
+                raise problem(f"'{slug}' is a gateway name of model '{owner}' (as '{name}')")
         return slug
 
     @field_validator("gateway_models")
@@ -366,10 +369,10 @@ class ModelSpec(Spec):
         slugs: set[str] = (info.context or {}).get("slugs", set())
         called: dict[str, str] = (info.context or {}).get("gateway_models", {})
         for name in names:
-            if name == slug:
-                raise problem(f"'{name}' is the model's own slug, which gateways may always use")
-            if name in slugs:
-                raise problem(f"'{name}' is the slug of another model")
+            if name.lower() == slug:
+                raise problem(f"'{name}' is the model's own slug, which gateways may always use in any case")
+            if name.lower() in slugs:
+                raise problem(f"'{name}' is the slug of another model (slugs are matched in any case)")
             if name in called:
                 raise problem(f"'{name}' is already a gateway name of model '{called[name]}'")
             called[name] = slug

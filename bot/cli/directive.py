@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.cli.arguments import moment
 from bot.cli.common import EXIT_FAILURE, UsageError, actor, ready_context
 from bot.cli.output import print_record, safe
 from bot.config import Settings
@@ -61,12 +61,7 @@ def _draft(ctx: Context, args: argparse.Namespace) -> Draft:
         notice = args.notice_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"--notice-file {args.notice_file}: cannot be read ({error})") from None
-    effective = None
-    if args.effective_at:
-        try:
-            effective = datetime.fromisoformat(args.effective_at)
-        except ValueError:
-            raise UsageError(f"--effective-at '{args.effective_at}' is not an ISO 8601 time") from None
+    effective = moment("--effective-at", args.effective_at) if args.effective_at else None
     try:
         # Free text is stored as clean_text leaves it (a NUL in the notice file would otherwise be kept
         # by SQLite and refused by PostgreSQL); check_draft then sees what will be stored.

@@ -4,8 +4,8 @@ receivers of workflows/webhooks.yaml."""
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 
+from bot.cli.arguments import moment
 from bot.cli.common import UsageError, actor, ready_context, ready_database
 from bot.cli.output import print_records
 from bot.config import Settings
@@ -28,17 +28,6 @@ def list_recent(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def since(text: str) -> datetime:
-    """`--since`: an ISO 8601 time with its zone (`2026-03-01T09:00:00Z`). Raises UsageError."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--since '{text}' is not an ISO 8601 time (like 2026-03-01T09:00:00Z)") from None
-    if moment.tzinfo is None:
-        raise UsageError(f"--since '{text}' needs a zone (like 2026-03-01T09:00:00Z or +02:00)")
-    return moment
-
-
 def replay(settings: Settings, args: argparse.Namespace) -> int:
     """Queue again every event since `--since` for each receiver (or `--receiver`) that subscribes to
     its type: new deliveries of the same events, under the same `webhook-id`, after those already
@@ -46,7 +35,7 @@ def replay(settings: Settings, args: argparse.Namespace) -> int:
     from bot.store import audit
     from bot.store import webhooks as rows
 
-    start = since(args.since)
+    start = moment("--since", args.since)
     ctx = ready_context(settings)
     receivers = {r.name: r.events for r in ctx.catalog.receivers}
     if not receivers:

@@ -12,7 +12,9 @@ LiteLLM sends to the client as an OpenAI-style error whose message is AccessBot'
 use the model now, 503 when AccessBot did not give an answer.
 
 It fails closed: AccessBot unreachable or slower than the timeout, an answer that is not a decision, a
-request that names no model, or this module not configured, and the call is refused. Nothing is cached
+request that names no model, or this module not configured, and the call is refused. A request goes ahead
+only if every model it could make the proxy call is allowed: the body's, the path's, a query parameter's,
+and each fallback's. Nothing is cached
 (AccessBot says `cache_seconds: 0`), so a suspension, revocation or expiry stops the very next call.
 
 It imports nothing else from AccessBot, so the proxy needs neither AccessBot's database nor its settings,
@@ -21,14 +23,17 @@ and the file also works copied on its own next to config.yaml (`custom_auth: lit
 Environment of the proxy's process:
     ACCESSBOT_URL            AccessBot's base URL (the one Slack posts to), e.g. https://accessbot.example.com
     ACCESSBOT_GATEWAY_TOKEN  the same secret as AccessBot's own ACCESSBOT_GATEWAY_TOKEN
-    ACCESSBOT_TIMEOUT        seconds to wait for one decision (default 3)
+    ACCESSBOT_TIMEOUT        seconds to wait for one decision, the whole answer (default 3)
+    ACCESSBOT_ALLOW_PLAIN_HTTP  yes: allow an http:// ACCESSBOT_URL to another machine (a private network)
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -62,10 +67,19 @@ class Settings:
 
 
 def read_settings(environ: Mapping[str, str]) -> Settings | str:
-    """The settings in `environ`, or what is wrong with them in one line that names the variable."""
+    """The settings in `environ`, or what is wrong with them in one line that names the variable.
+
+    Plain http is refused except to this machine (the gateway token and every key would cross the
+    network readable), unless ACCESSBOT_ALLOW_PLAIN_HTTP=yes says the network between them is private."""
     url = environ.get("ACCESSBOT_URL", "").strip().rstrip("/")
     if not url.startswith(("https://", "http://")):
         return "ACCESSBOT_URL must be AccessBot's base URL, like https://accessbot.example.com"
+    plain_ok = environ.get("ACCESSBOT_ALLOW_PLAIN_HTTP", "").strip().lower() in ("yes", "true", "1")
+    if url.startswith("http://") and not plain_ok and not _loopback(httpx.URL(url).host):
+        return (
+            "ACCESSBOT_URL must use https:// (plain http only to this machine, or with "
+            "ACCESSBOT_ALLOW_PLAIN_HTTP=yes on a private network): the token and keys would cross it readable"
+        )
     token = environ.get("ACCESSBOT_GATEWAY_TOKEN", "").strip()
     if not token:
         return "ACCESSBOT_GATEWAY_TOKEN is not set"
@@ -77,6 +91,16 @@ def read_settings(environ: Mapping[str, str]) -> Settings | str:
     if not 0 < timeout <= MAX_TIMEOUT:
         return f"ACCESSBOT_TIMEOUT must be more than 0 and at most {MAX_TIMEOUT:g} seconds"
     return Settings(url + CHECK_PATH, token, timeout)
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` is this machine: localhost, or a loopback address (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Unanswered(Exception):
@@ -95,13 +119,18 @@ class DecisionClient:
         """AccessBot's decision on `key` using `model` now, or Unanswered saying why there is none."""
         if isinstance(self.settings, str):
             raise Unanswered(f"the gateway is not set up to ask AccessBot ({self.settings})")
+        # httpx's timeout bounds each read, not the whole answer: an answer trickled in slowly would be
+        # taken however late (and stale). The deadline is for the whole exchange.
         try:
-            response = await self._http(self.settings).post(
-                self.settings.check_url,
-                json={"key": key, "model": model},
-                headers={"Authorization": f"Bearer {self.settings.token}"},
+            response = await asyncio.wait_for(
+                self._http(self.settings).post(
+                    self.settings.check_url,
+                    json={"key": key, "model": model},
+                    headers={"Authorization": f"Bearer {self.settings.token}"},
+                ),
+                self.settings.timeout,
             )
-        except httpx.TimeoutException:
+        except (TimeoutError, httpx.TimeoutException):
             raise Unanswered(f"AccessBot did not answer within {self.settings.timeout:g} s") from None
         except httpx.HTTPError as error:
             raise Unanswered(f"AccessBot could not be reached ({type(error).__name__})") from None
@@ -157,15 +186,41 @@ def denial(decision: Mapping[str, Any]) -> ProxyException:
     return refusal(status, code, str(decision["reason"]))
 
 
+# Routes that carry the model in the path, beside whatever the body says: the proxy calls the path's.
+PATH_MODEL = (
+    re.compile(r"/(?:deployments|engines)/([^/]+)/"),  # /openai/deployments/{model}/…, /engines/{model}/…
+    re.compile(r"/models/([^:]+):"),  # Google-style /v1beta/models/{model}:generateContent, Vertex AI
+)
+
+
+class NamesNoModel(Exception):
+    """A part of the request that would pick a model names none AccessBot can be asked about."""
+
+
 def requested_models(body: Mapping[str, Any], route: str, request: Request) -> list[str]:
-    """Every model the request names, in order, once each, found as LiteLLM's own model-access check finds
-    them: the body's `"model"` (a list or a comma-separated string too), and wherever the route carries one
-    (the path, a routing header or query parameter, a file or batch id that encodes it)."""
+    """Every model the request could make the proxy call, in order, once each: what LiteLLM's own
+    model-access check finds (the body's `"model"`, a list or a comma-separated string too, a routing
+    header), every model the path names (`/openai/deployments/{model}/…`, `/engines/{model}/…`,
+    `…/models/{model}:…`), every `model` query parameter, and every fallback the request asks for
+    (`fallbacks`, `context_window_fallbacks`, `content_policy_fallbacks`, at any depth): the proxy may
+    call any of them, so each must be allowed. Raises NamesNoModel for a fallback that names no model."""
+    from litellm.proxy.auth.auth_utils import iter_request_fallback_targets
     from litellm.proxy.auth.user_api_key_auth import _get_model_from_request_context
     from litellm.proxy.proxy_server import llm_router
 
     found = _get_model_from_request_context(dict(body), route, request, llm_router)
-    names = [found] if isinstance(found, str) else list(found or [])
+    names: list[Any] = [found] if isinstance(found, str) else list(found or [])
+    names.append(request.path_params.get("model"))
+    names.extend(match.group(1) for pattern in PATH_MODEL if (match := pattern.search(route)))
+    names.extend(value for name, value in request.query_params.multi_items() if name.lower() == "model")
+    try:
+        for target in iter_request_fallback_targets(body):
+            model = target if isinstance(target, str) else target.get("model")
+            if not isinstance(model, str) or not model.strip():
+                raise NamesNoModel("a fallback in this request names no model")
+            names.append(model)
+    except ValueError as problem:  # LiteLLM's own limit on nested fallbacks
+        raise NamesNoModel(str(problem)) from None
     return list(dict.fromkeys(name.strip() for name in names if isinstance(name, str) and name.strip()))
 
 
@@ -197,7 +252,11 @@ class AccessBotAuth:
                 401, "no_key", f"Send your AccessBot personal key as `Authorization: Bearer abk_…`; "
                 f"{ASK_FOR_A_KEY}."
             )  # fmt: skip
-        models = requested_models(await _read_request_body(request), route, request)
+        try:
+            models = requested_models(await _read_request_body(request), route, request)
+        except NamesNoModel as problem:
+            message = f"AccessBot cannot tell which model this request would use: {problem}."
+            raise refusal(400, "no_model", message) from None
         if not models:
             raise refusal(400, "no_model", "This request names no model; AccessBot decides access per model.")
         user = None

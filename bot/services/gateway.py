@@ -8,7 +8,8 @@ updated the grant. An active grant the rule refuses is denied (fail closed).
 Denials are audited (`gateway.denied`), but the same denial (caller, model, code) at most once per
 DENIAL_AUDIT_WINDOW, so that a client retrying in a loop cannot flood the audit log; every check is
 counted in bot/metrics.py. Checks leave two marks, each written at most once a minute per key or grant:
-when a key was last used, and when a grant was last checked (what `grants list` shows).
+when a key was last used, and when a grant was last checked and with what answer (what `grants list`
+shows; a changed answer is written at once).
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ class Gateway:
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
-        self._marked: dict[tuple[str, int], datetime] = {}
+        # (kind, id) -> when this process last wrote the mark, and the answer it recorded (grants).
+        self._marked: dict[tuple[str, int], tuple[datetime, bool | None]] = {}
         self._guard = threading.Lock()
 
     def check(self, payload: Any) -> Decision:
@@ -136,7 +138,9 @@ class Gateway:
         """The denial's audit event (unless the same one is recent) and the due marks, in one transaction.
         A failure here never changes the answer: a denial stays a denial."""
         key_due = key_id is not None and self._due(("key", key_id), now)
-        grant_due = decision.grant_id is not None and self._due(("grant", decision.grant_id), now)
+        grant_due = decision.grant_id is not None and self._due(
+            ("grant", decision.grant_id), now, decision.allow
+        )
         if decision.allow and not key_due and not grant_due:
             return
         try:
@@ -156,14 +160,16 @@ class Gateway:
                 self._marked.pop(("key", key_id or 0), None)
                 self._marked.pop(("grant", decision.grant_id or 0), None)
 
-    def _due(self, mark: tuple[str, int], now: datetime) -> bool:
+    def _due(self, mark: tuple[str, int], now: datetime, answer: bool | None = None) -> bool:
+        """Whether to write `mark` now: a minute since this process last did, or a different answer (a
+        grant's record must show the answer actually given, not one from before a suspension)."""
         with self._guard:
             last = self._marked.get(mark)
-            if last is not None and now - last < MARK_EVERY:
+            if last is not None and now - last[0] < MARK_EVERY and last[1] == answer:
                 return False
             if len(self._marked) >= _MARKS_KEPT:
                 self._marked.clear()
-            self._marked[mark] = now
+            self._marked[mark] = (now, answer)
             return True
 
 

@@ -15,7 +15,7 @@ from bot.services.context import Context, Refusal
 from bot.store import audit
 from bot.store.accounts import deactivated
 from bot.store.directory import departed_ids, load_person
-from bot.store.keys import add_key, count_active, keys_of, lock_key
+from bot.store.keys import add_key, count_active, keys_of, lock_key, lock_keyholder
 from bot.store.tables import PersonalKey
 
 MAX_REASON = 500
@@ -36,6 +36,7 @@ def create_key(ctx: Context, user_id: str) -> NewKey:
     already hold MAX_ACTIVE_KEYS unrevoked keys."""
     with ctx.uow() as uow:
         session = uow.session
+        lock_keyholder(session, user_id)
         if load_person(session, user_id) is None or departed_ids(session, [user_id]):
             raise Refusal(
                 "You are not in the AccessBot directory, so you cannot have a personal key. "

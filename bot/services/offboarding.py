@@ -19,6 +19,7 @@ from bot.store import audit
 from bot.store import directory as people
 from bot.store import offboarding as store
 from bot.store import requests as queries
+from bot.store.keys import revoke_keys_of
 
 DEPARTED_REASON = "The directory no longer lists this person (departed)."
 
@@ -27,8 +28,8 @@ def depart(
     ctx: Context, session: Session, user_ids: Sequence[str], *, actor: str, detail: dict[str, Any]
 ) -> tuple[int, int]:
     """Mark these people departed within the caller's transaction and end what they hold: held grants
-    revoked (set-based), pending requests cancelled (approvers' copies say so), roles dropped, each
-    audited by `actor` with `detail`. Returns (grants revoked, requests cancelled)."""
+    and personal keys revoked (set-based), pending requests cancelled (approvers' copies say so), roles
+    dropped, each audited by `actor` with `detail`. Returns (grants revoked, requests cancelled)."""
     if not user_ids:
         return 0, 0
     roles = people.load_people(session, user_ids)
@@ -46,6 +47,8 @@ def depart(
             detail=detail,
         )
     revoked = store.revoke_grants_of(session, user_ids, ctx.clock(), actor, DEPARTED_REASON)
+    # Their personal keys too: listed again one day, they start from nothing, as with grants.
+    revoke_keys_of(session, user_ids, ctx.clock(), actor, DEPARTED_REASON)
     cancelled = 0
     for request_id in store.pending_request_ids(session, user_ids):
         request = queries.lock_request(session, request_id)

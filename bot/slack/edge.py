@@ -123,12 +123,31 @@ def _finite(text: str) -> float:
     return value
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # RFC 8259 leaves duplicate names to the parser: one that keeps the first value would read a
+    # different question from the same text than json's last-one-wins does. Such text is refused.
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _DuplicateKey("an object names a key twice")
+    return found
+
+
 def json_object(text: str) -> dict[str, Any]:
-    """Strict JSON (no NaN or Infinity, no overflowing numbers) that is an object nested at most
-    MAX_DEPTH levels. Raises Refused(400, reason) otherwise."""
+    """Strict JSON (no NaN or Infinity, no overflowing numbers, no key twice in an object) that is an
+    object nested at most MAX_DEPTH levels. Raises Refused(400, reason) otherwise."""
     try:
-        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
-    except (ValueError, RecursionError):
+        value = json.loads(
+            text, parse_constant=_refuse_constant, parse_float=_finite, object_pairs_hook=_unique_keys
+        )
+    except _DuplicateKey:
+        raise Refused(400, "JSON names a key twice in one object") from None
+    except RecursionError:
+        raise Refused(400, "JSON nested too deeply") from None
+    except ValueError:
         raise Refused(400, "invalid JSON") from None
     if not isinstance(value, dict):
         raise Refused(400, "JSON is not an object")

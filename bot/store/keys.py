@@ -8,8 +8,10 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from bot.store import audit
 from bot.store.db import dialect_insert
-from bot.store.tables import GatewayCheck, PersonalKey
+from bot.store.directory import chunks
+from bot.store.tables import GatewayCheck, Person, PersonalKey
 
 
 def add_key(session: Session, user_id: str, key_digest: str, hint: str, now: datetime) -> PersonalKey:
@@ -37,6 +39,32 @@ def keys_of(session: Session, user_id: str | None = None, *, active_only: bool =
     if active_only:
         query = query.where(col(PersonalKey.revoked_at).is_(None))
     return list(session.exec(query).all())
+
+
+def lock_keyholder(session: Session, user_id: str) -> None:
+    """Lock the person's directory row for this transaction (PostgreSQL; SQLite serialises writers
+    anyway), so that two key requests at once cannot both count the keys and both add one."""
+    row = select(Person.slack_user_id).where(Person.slack_user_id == user_id)
+    session.exec(row.with_for_update()).first()
+
+
+def revoke_keys_of(session: Session, user_ids: Sequence[str], now: datetime, actor: str, reason: str) -> int:
+    """Revoke every unrevoked key of these people, each audited (`key.revoked`); returns how many."""
+    revoked = 0
+    for part in chunks(list(user_ids)):
+        theirs = col(PersonalKey.user_id).in_(part) & col(PersonalKey.revoked_at).is_(None)
+        audit.record_rows(
+            session, now, actor, "key.revoked", "key", PersonalKey.id,
+            before={"revoked": False}, after={"revoked": True}, detail={"reason": reason}, where=theirs,
+        )  # fmt: skip
+        result = session.exec(  # type: ignore[call-overload]
+            update(PersonalKey)
+            .where(theirs)
+            .values(revoked_at=now, revoked_by=actor[:64], revoke_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
+        revoked += max(int(result.rowcount or 0), 0)
+    return revoked
 
 
 def count_active(session: Session, user_id: str) -> int:

@@ -318,6 +318,7 @@ def test_cli_directive_input_errors(server: InProcessBot, tmp_path: Path) -> Non
         (["--models", "mythos-5", "--population", "citizenship:XX", "--action", "suspend"], "'XX' is not"),
         (["--models", "mythos-5", *everyone, "--effective-at", "soon"], "is not an ISO 8601 time"),
         (["--models", "mythos-5", *everyone, "--effective-at", "2099-01-01T00:00:00"], "needs a time zone"),
+        (["--models", "mythos-5", *everyone, "--effective-at", "9999-12-31T23:59:59-01:00"], "1970 and 9998"),
     ]  # fmt: skip
     for extra, needle in cases:
         result = run_cli(server, *base, *extra, check=False)

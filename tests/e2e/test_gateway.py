@@ -9,6 +9,7 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,12 @@ def test_only_post_is_answered(gateway: InProcessBot) -> None:
         (b"\xff\xfe", "not UTF-8"),
         (b"[1, 2]", "must be a JSON object"),
         (b'{"key": NaN, "model": "lumen-3"}', "not valid JSON"),
+        # A gateway whose parser keeps the first of two values would be answered another question.
+        (b'{"user": "U0NICK001", "model": "lumen-3", "user": "U0ALICE01"}', "names a key twice"),
+        (
+            b'{"user": "U0ALICE01", "model": "lumen-3", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+            "nested too deeply",
+        ),
         ({"model": "lumen-3"}, "either `key` or `user`"),
         ({"key": NO_SUCH_KEY, "user": ALICE, "model": "lumen-3"}, "either `key` or `user`"),
         ({"user": ALICE}, "model: Field required"),
@@ -207,8 +214,13 @@ def test_a_directive_denies_the_next_call_and_its_lift_allows_again(
     answer = check(gateway, key=key, model="mythic/mythos-5")
     assert (answer["allow"], answer["code"]) == (False, "suspended")
     assert "directive D1 restricts Mythos 5 for you" in answer["reason"]
+    # The grant's record shows the answer given last, within the minute of the one before it.
+    [shown] = [g for g in listed(gateway, "grants") if g["id"] == answer["grant_id"]]
+    assert shown["last_gateway_allowed"] is False
     run_cli(gateway, "directive", "lift", "D1", "--reason", "Order withdrawn")
     assert check(gateway, key=key, model="mythic/mythos-5")["allow"] is True
+    [shown] = [g for g in listed(gateway, "grants") if g["id"] == answer["grant_id"]]
+    assert shown["last_gateway_allowed"] is True
 
 
 def test_expiry_denies_the_next_call_before_the_expiry_job_runs(
@@ -260,8 +272,17 @@ def test_a_departed_or_deactivated_persons_key_stops_working(
     leavers = directory_file(tmp_path, "hr.csv", drop=(ALICE,))
     run_cli(gateway, "directory", "import", "--full", "--force", str(leavers))
     answer = check(gateway, key=key, model="lumen-3")
-    assert (answer["allow"], answer["code"]) == (False, "no_grant")  # offboarding revoked the grant
+    assert (answer["allow"], answer["code"]) == (False, "revoked_key")  # offboarding revoked key and grant
     assert "not in the AccessBot directory" in slack.command(ALICE, "key").body
+    [record] = json.loads(run_cli(gateway, "keys", "list", "--json").stdout)
+    assert record["revoke_reason"] == "The directory no longer lists this person (departed)."
+    assert not json.loads(run_cli(gateway, "keys", "list", "--active", "--json").stdout)
+
+    # Listed again and granted anew, they start from nothing: the key from before stays revoked.
+    run_cli(gateway, "directory", "import", "--full", str(directory_file(tmp_path, "back.csv")))
+    grant_through_slack(slack, emulator, gateway, ALICE, "lumen-3")
+    assert check(gateway, key=key, model="lumen-3")["code"] == "revoked_key"
+    assert check(gateway, key=new_key(slack, ALICE), model="lumen-3")["allow"] is True
 
 
 # -- personal keys ---------------------------------------------------------------------------------------
@@ -323,6 +344,14 @@ def test_at_most_five_keys_at_once(slack: SlackDriver, gateway: InProcessBot) ->
     assert listed_keys[3]["revoke_reason"] == "laptop stolen"
     active = json.loads(run_cli(gateway, "keys", "list", "--active", "--json").stdout)
     assert [k["id"] for k in active] == [6, 5, 4, 2, 1]
+
+
+def test_the_limit_holds_when_keys_are_asked_for_at_once(slack: SlackDriver, gateway: InProcessBot) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        bodies = list(pool.map(lambda _: slack.command(NICK, "key").body, range(8)))
+    assert sum("abk_" in body for body in bodies) == 5
+    assert sum("You already have 5 personal keys" in body for body in bodies) == 3
+    assert len(json.loads(run_cli(gateway, "keys", "list", "--active", "--json").stdout)) == 5
 
 
 @pytest.mark.parametrize(

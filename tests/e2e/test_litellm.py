@@ -34,7 +34,13 @@ if importlib.util.find_spec("litellm") is None:
 
 TOKEN = "gw-7d2e9a4c1b8f3e6a5d0c9b8a7f6e5d4c"
 BORIS, ADMIN = "U0BORIS01", "U0ADMIN01"
-ANSWERS = {"mythic/mythos-5": "Mythos 5 answers.", "fable/fable-5": "Fable 5 answers."}
+# Model names in the proxy, as a company might name them (fable-5 twice, so that a route can carry it in
+# its path, where a name cannot hold a slash).
+ANSWERS = {
+    "mythic/mythos-5": "Mythos 5 answers.",
+    "fable/fable-5": "Fable 5 answers.",
+    "fable-5": "Fable 5 answers.",
+}
 START_TIMEOUT = 180.0  # importing the proxy alone takes 10 s on an idle CI machine, far more on a busy one
 
 
@@ -43,7 +49,7 @@ def proxy_config(path: Path) -> Path:
     models = "".join(
         f"  - model_name: {name}\n"
         f"    litellm_params:\n"
-        f"      model: openai/{name.split('/')[1]}\n"
+        f"      model: openai/{name.rsplit('/', 1)[-1]}\n"
         f"      api_key: not-used\n"
         f'      mock_response: "{answer}"\n'
         for name, answer in ANSWERS.items()
@@ -185,6 +191,25 @@ def test_calls_through_litellm_go_ahead_only_while_accessbot_allows_them(
         "Your access to Fable 5 does not exist; request it in Slack with "
         "`/access request fable-5 <why you need it>`."
     )
+    # The proxy may call any model a request names, so each must be allowed: the fallbacks it asks for, a
+    # model in the path or the query string, not only the body's.
+    mythos = {"model": "mythic/mythos-5", "messages": [{"role": "user", "content": "Hello"}]}
+    for path, extra, status, kind in (
+        ("/v1/chat/completions", {"fallbacks": ["fable/fable-5"]}, 403, "no_grant"),
+        (
+            "/v1/chat/completions",
+            {"context_window_fallbacks": [{"mythic/mythos-5": ["fable-5"]}]},
+            403,
+            "no_grant",
+        ),
+        ("/v1/chat/completions", {"content_policy_fallbacks": [{"model": "fable/fable-5"}]}, 403, "no_grant"),
+        ("/v1/chat/completions?model=fable-5", {}, 403, "no_grant"),
+        ("/openai/deployments/fable-5/chat/completions", {}, 403, "no_grant"),
+        ("/engines/fable-5/chat/completions", {}, 403, "no_grant"),
+        ("/v1/chat/completions", {"fallbacks": [{"temperature": 0.2}]}, 400, "no_model"),
+    ):
+        got, body = proxy.call("POST", path, key, {**mythos, **extra})
+        assert (got, body["error"]["type"]) == (status, f"accessbot_{kind}"), (path, extra, body)
     assert "Send your AccessBot personal key" in refused(proxy, "mythic/mythos-5", None, 401, "no_key")
     assert "no such personal key" in refused(proxy, "mythic/mythos-5", "abk_" + "Z" * 43, 401, "unknown_key")
     # Only model calls pass: a holder's key opens none of the proxy's other routes, and names no model.

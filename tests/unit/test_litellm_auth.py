@@ -41,6 +41,7 @@ class Answers(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.status, self.body, self.delay = 200, json.dumps(ALLOWED).encode(), 0.0
+        self.trickle = 0.0  # seconds between the bytes of the body, once the headers are out
         self.asked: list[tuple[str, str, dict[str, Any]]] = []
 
     @property
@@ -61,7 +62,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(self.server.body)))
             self.end_headers()
-            self.wfile.write(self.server.body)
+            if not self.server.trickle:
+                self.wfile.write(self.server.body)
+            for byte in self.server.body if self.server.trickle else b"":
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(self.server.trickle)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up waiting, as the timeout test means it to
 
@@ -100,9 +106,22 @@ def test_settings_come_from_the_environment_and_name_what_is_wrong() -> None:
         ({**good, "ACCESSBOT_GATEWAY_TOKEN": " "}, "ACCESSBOT_GATEWAY_TOKEN is not set"),
         ({**good, "ACCESSBOT_TIMEOUT": "soon"}, "ACCESSBOT_TIMEOUT must be a number"),
         ({**good, "ACCESSBOT_TIMEOUT": "0"}, "ACCESSBOT_TIMEOUT must be more than 0"),
+        # Plain http would carry the token and every key readable across the network.
+        ({**good, "ACCESSBOT_URL": "http://accessbot.example.com"}, "ACCESSBOT_URL must use https://"),
+        ({**good, "ACCESSBOT_URL": "http://10.0.0.7:3000"}, "ACCESSBOT_URL must use https://"),
     ):
         found = read_settings(environ)
         assert isinstance(found, str) and found.startswith(problem), (environ, found)
+    # To this machine, or on a network its operators declare private, plain http is allowed.
+    for url, extra in (
+        ("http://127.0.0.1:3000", {}),
+        ("http://localhost:3000", {}),
+        ("http://[::1]:3000", {}),
+        ("http://accessbot.internal:3000", {"ACCESSBOT_ALLOW_PLAIN_HTTP": "yes"}),
+    ):
+        assert read_settings({**good, "ACCESSBOT_URL": url, **extra}) == Settings(
+            url + "/v1/access/check", TOKEN, DEFAULT_TIMEOUT
+        )
 
 
 def test_a_decision_is_asked_with_the_token_and_returned(accessbot: Answers) -> None:
@@ -136,6 +155,10 @@ def test_a_slow_or_absent_accessbot_is_no_answer(accessbot: Answers) -> None:
     accessbot.delay = 1.0
     with pytest.raises(Unanswered, match=r"^AccessBot did not answer within 0\.3 s"):
         decide(accessbot.url, timeout=0.3)
+    # An answer that starts at once but trickles in is no answer either: the timeout is for all of it.
+    accessbot.delay, accessbot.trickle = 0.0, 0.05
+    with pytest.raises(Unanswered, match=r"^AccessBot did not answer within 0\.3 s"):
+        decide(accessbot.url, timeout=0.3)  # (all of it would take over 10 s, each byte within 0.3 s)
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]

@@ -3,6 +3,7 @@ line naming the file and key, or the variable, and a secret is never echoed."""
 
 from __future__ import annotations
 
+import base64
 import shutil
 from pathlib import Path
 
@@ -68,6 +69,10 @@ def test_receivers_with_families_of_events(tmp_path: Path) -> None:
         ),
         ("name: a\n    url: https://a.example", "receivers[0].events: is required"),
         (
+            "name: a\n    url: https://a.example\n    events: '*'",
+            "receivers[0].events: must be a list of event",
+        ),
+        (
             "name: a\n    url: https://a.example\n    events: []\n    secret: x",
             "receivers[0].secret: is not a known",
         ),
@@ -114,6 +119,8 @@ def test_a_secret_in_env_file_is_read_and_the_environment_wins(tmp_path: Path) -
         ("c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", f"{VARIABLE} must start with 'whsec_'"),
         ("whsec_c2hvcnQ=", f"{VARIABLE} must be 'whsec_' followed by 24 to 64 random bytes in base64"),
         ("whsec_not*base64*at*all*really", f"{VARIABLE} must be 'whsec_' followed by"),
+        ("whsec_" + base64.b64encode(bytes(24)).decode(), f"{VARIABLE} does not look random"),
+        ("whsec_" + base64.b64encode(b"ab" * 16).decode(), f"{VARIABLE} does not look random"),
     ],
 )
 def test_a_missing_or_wrong_secret_is_one_line_naming_the_variable(value: str | None, message: str) -> None:

@@ -563,9 +563,13 @@ def test_gateways_may_call_a_model_by_its_slug_or_a_listed_name(shipped: Catalog
 @pytest.mark.parametrize(
     ("names", "problem"),
     [
-        ("[fable-5]", "models[1].slug: 'fable-5' is a gateway name of model 'mythos-5'"),
+        ("[fable-5]", "models[1].slug: 'fable-5' is a gateway name of model 'mythos-5' (as 'fable-5')"),
+        # A slug is matched in any case, so a name that differs from one only in case is refused too.
+        ("[Fable-5]", "models[1].slug: 'fable-5' is a gateway name of model 'mythos-5' (as 'Fable-5')"),
         ("[mythos-5]", "models[0].gateway_models: 'mythos-5' is the model's own slug, which gateways may "
-         "always use"),
+         "always use in any case"),
+        ("[MYTHOS-5]", "models[0].gateway_models: 'MYTHOS-5' is the model's own slug, which gateways may "
+         "always use in any case"),
         ("[a/b, a/b]", "models[0].gateway_models: 'a/b' is already a gateway name of model 'mythos-5'"),
         ('["mythic mythos"]', "models[0].gateway_models[0]: 'mythic mythos' is not a model name: at most 200 "
          "characters, without spaces"),
@@ -580,12 +584,14 @@ def test_bad_gateway_models(tmp_path: Path, names: str, problem: str) -> None:
     assert problems_of(copy_with(tmp_path, models=models)) == [f"{tmp_path}/models.yaml: {problem}"]
 
 
-def test_a_gateway_name_that_is_an_earlier_models_slug(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["mythos-5", "Mythos-5"])
+def test_a_gateway_name_that_is_an_earlier_models_slug(tmp_path: Path, name: str) -> None:
     models = edit(
         "models.yaml",
         "announce_channels: [C0FABLE5]",
-        "announce_channels: [C0FABLE5]\n    gateway_models: [mythos-5]",
+        f"announce_channels: [C0FABLE5]\n    gateway_models: [{name}]",
     )
     assert problems_of(copy_with(tmp_path, models=models)) == [
-        f"{tmp_path}/models.yaml: models[1].gateway_models: 'mythos-5' is the slug of another model"
+        f"{tmp_path}/models.yaml: models[1].gateway_models: '{name}' is the slug of another model (slugs are "
+        "matched in any case)"
     ]
