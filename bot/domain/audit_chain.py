@@ -33,9 +33,9 @@ HASHED = (
     "after",
     "detail",
 )
-# An event not yet sealed may be this much older than the newest sealed one: a transaction that wrote
-# it was still open while later ones committed and were sealed (a directive over 100,000 grants takes
-# seconds). An unsealed event older than that was put in behind the chain's back.
+# An event may be this much older than the newest one sealed before it: the transaction that wrote it
+# was still open while later ones committed and were sealed (a directive over 100,000 grants takes
+# seconds). An event older than that, sealed or not, was put in behind the chain's back.
 LATE_COMMIT_TOLERANCE = timedelta(minutes=10)
 
 Problem = Literal["changed", "removed", "inserted", "reordered", "rewritten"]
@@ -140,6 +140,14 @@ class ChainWalk:
                 "changed", seq, event_id,
                 f"{_named(event_id, seq)} does not match its hash: it was changed (or swapped with another "
                 "event, or inserted)",
+            )  # fmt: skip
+        if self.latest_at is not None and event["at"] < self.latest_at - LATE_COMMIT_TOLERANCE:
+            # Sealed in its place, but dated well before events sealed earlier: written behind the
+            # chain's back and then sealed, not a transaction that committed a little late.
+            return self._found(
+                "inserted", seq, event_id,
+                f"{_named(event_id, seq)} is dated {iso_at(event['at'])}, before the chain's newest event "
+                f"ahead of it ({iso_at(self.latest_at)}): it was inserted out of order",
             )  # fmt: skip
         self.count, self.head_hash, self.head_id = seq, event["hash"], event_id
         if self.latest_at is None or event["at"] > self.latest_at:
