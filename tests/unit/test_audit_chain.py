@@ -46,7 +46,9 @@ def sealed_chain(count: int) -> list[dict[str, Any]]:
     return chain
 
 
-def walk(rows: list[dict[str, Any]], head: int | None = None, checkpoints: tuple[Checkpoint, ...] = ()) -> Any:
+def walk(
+    rows: list[dict[str, Any]], head: int | None = None, checkpoints: tuple[Checkpoint, ...] = ()
+) -> Any:
     checker = ChainWalk(checkpoints)
     for row in sorted(rows, key=lambda r: r["seq"]):
         if checker.feed(row) is not None:
@@ -187,3 +189,19 @@ def test_unsealed_events_are_late_commits_unless_far_older_than_the_chain() -> N
     finding = checker.late_insertion(11, newest - LATE_COMMIT_TOLERANCE - timedelta(seconds=1))
     assert (finding.problem, finding.event_id) == ("inserted", 11)
     assert "event 11 is not sealed" in finding.message and "inserted out of order" in finding.message
+
+
+def test_a_backdated_event_sealed_after_newer_ones_is_an_insertion() -> None:
+    rows = sealed_chain(3)
+    late = {
+        **event(4, at=START + timedelta(seconds=3) - LATE_COMMIT_TOLERANCE),
+        "seq": 4,
+        "prev_hash": rows[-1]["hash"],
+    }
+    late["hash"] = event_hash(late)
+    assert walk([*rows, late]).finding is None  # a transaction that committed a little late
+    forged = {**late, "at": late["at"] - timedelta(seconds=1)}
+    forged["hash"] = event_hash(forged)
+    finding = walk([*rows, forged]).finding
+    assert (finding.problem, finding.event_id, finding.seq) == ("inserted", 4, 4)
+    assert "event 4 (seq 4) is dated" in finding.message and "inserted out of order" in finding.message
