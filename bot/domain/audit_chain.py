@@ -93,9 +93,13 @@ def _named(event_id: int | None, seq: int) -> str:
 class ChainWalk:
     """Checks sealed events fed in `seq` order (`feed`), then the end of the chain (`finish`). Keeps
     only the running head, so a chain of any length is checked in constant memory. `checkpoints`: every
-    recorded checkpoint; each must agree with the chain at its seq."""
+    recorded checkpoint; each must agree with the chain at its seq. `dated_after`: the seq of the last
+    event the migration that started the chain sealed (`audit.chain_started`); events up to it were
+    sealed in id order as history found them, so only later ones must be in date order (within
+    LATE_COMMIT_TOLERANCE)."""
 
     checkpoints: Iterable[Checkpoint] = ()
+    dated_after: int = 0
     count: int = 0
     head_hash: str = GENESIS
     head_id: int | None = None
@@ -141,7 +145,8 @@ class ChainWalk:
                 f"{_named(event_id, seq)} does not match its hash: it was changed (or swapped with another "
                 "event, or inserted)",
             )  # fmt: skip
-        if self.latest_at is not None and event["at"] < self.latest_at - LATE_COMMIT_TOLERANCE:
+        dated = seq > self.dated_after
+        if dated and self.latest_at is not None and event["at"] < self.latest_at - LATE_COMMIT_TOLERANCE:
             # Sealed in its place, but dated well before events sealed earlier: written behind the
             # chain's back and then sealed, not a transaction that committed a little late.
             return self._found(
@@ -150,7 +155,7 @@ class ChainWalk:
                 f"ahead of it ({iso_at(self.latest_at)}): it was inserted out of order",
             )  # fmt: skip
         self.count, self.head_hash, self.head_id = seq, event["hash"], event_id
-        if self.latest_at is None or event["at"] > self.latest_at:
+        if seq >= self.dated_after and (self.latest_at is None or event["at"] > self.latest_at):
             self.latest_at = event["at"]
         while self._pending and self._pending[-1].seq <= seq:
             checkpoint = self._pending.pop()

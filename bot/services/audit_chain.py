@@ -124,7 +124,7 @@ def verify(db: Database) -> Verdict:
         # The head and the checkpoints first: every event they count is then in the walk below.
         recorded_head, _ = chain.head(session)
         checkpoints = chain.checkpoints(session)
-        walk = ChainWalk(checkpoints)
+        walk = ChainWalk(checkpoints, dated_after=chain.chain_start(session))
         for event in chain.sealed_events(session):
             if walk.feed(event) is not None:
                 break

@@ -22,6 +22,7 @@ from bot.store.db import dialect_insert
 from bot.store.tables import AuditChain, AuditCheckpoint, AuditEvent
 
 HEAD_ID = 1
+CHAIN_STARTED = "audit.chain_started"  # the event migration 0011 records (migrations/versions/0011_…)
 # Events sealed per statement: big enough that 100,000 events take a few dozen round trips, small enough
 # that a batch's rows and its UPDATE stay a few megabytes.
 SEAL_BATCH = 2000
@@ -108,6 +109,12 @@ def add_checkpoint(
     session.add(row)
     session.flush()
     return row
+
+
+def chain_start(session: Session) -> int:
+    """The seq of the newest `audit.chain_started` event (the last one its migration sealed); 0 if none."""
+    started = select(func.max(AuditEvent.seq)).where(AuditEvent.action == CHAIN_STARTED)
+    return session.exec(started).one() or 0
 
 
 def sealed_events(session: Session) -> Iterator[dict[str, Any]]:

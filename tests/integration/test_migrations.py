@@ -277,7 +277,8 @@ def test_0011_starts_the_audit_chain_with_every_event_on_record(fresh_db: Databa
         connection.execute(
             before_0011.insert(),
             [
-                {"at": now + timedelta(seconds=n), "actor": ALICE, "action": "request.submitted",
+                # Dated out of id order by hours: history before the chain is sealed as it was found.
+                {"at": now - timedelta(hours=1 + n % 2), "actor": ALICE, "action": "request.submitted",
                  "subject_type": "request", "subject_id": str(n), "before": None,
                  "after": {"status": "pending", "note": "Zoë ✓"}, "detail": {"n": n}}
                 for n in range(1, 2501)  # more than one sealing batch

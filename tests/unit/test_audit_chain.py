@@ -205,3 +205,14 @@ def test_a_backdated_event_sealed_after_newer_ones_is_an_insertion() -> None:
     finding = walk([*rows, forged]).finding
     assert (finding.problem, finding.event_id, finding.seq) == ("inserted", 4, 4)
     assert "event 4 (seq 4) is dated" in finding.message and "inserted out of order" in finding.message
+
+
+def test_history_sealed_by_the_migration_is_not_held_to_date_order() -> None:
+    rows = sealed_chain(3)
+    older = {**event(4, at=START - timedelta(days=1)), "seq": 4, "prev_hash": rows[-1]["hash"]}
+    older["hash"] = event_hash(older)
+    assert walk([*rows, older]).finding.problem == "inserted"
+    checker = ChainWalk(dated_after=4)
+    for row in [*rows, older]:
+        assert checker.feed(row) is None
+    assert checker.latest_at == older["at"]  # later events are dated against the chain's start
