@@ -1,6 +1,7 @@
 """Background jobs in the server: expire grants and stale requests, put scheduled directives into force,
-and keep directive progress messages current. Safe with several servers: each job claims its rows with
-SKIP LOCKED (PostgreSQL) or runs under SQLite's single writer."""
+keep directive progress messages current, seal audit events into the chain and post the daily audit
+checkpoint. Safe with several servers: each job claims its rows with SKIP LOCKED (PostgreSQL) or runs
+under SQLite's single writer; the audit jobs take turns on the chain's head row."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.services import approvals, directives, grants, licences, recheck, replays, requests
+from bot.services import approvals, audit_chain, directives, grants, licences, recheck, replays, requests
 from bot.services.context import Context
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,10 @@ REPLAY_SWEEP = 60.0  # seconds between sweeps of replay keys whose requests can 
 # Seconds between re-checks of every grant against the entitlement rule. Every change to its inputs
 # re-checks at once; this is the safety net (and, at start, applies the workflows just loaded).
 RECHECK_INTERVAL = 60.0
+# Seconds between runs of the audit sealer (events wait about this long to join the chain), and between
+# looks at whether today's audit checkpoint has been recorded.
+SEAL_INTERVAL = 5.0
+CHECKPOINT_INTERVAL = 60.0
 
 
 @dataclass
@@ -40,6 +45,12 @@ def default_jobs(ctx: Context, interval: float) -> list[Job]:
         Job("re-check entitlements", _recheck(ctx), max(interval, RECHECK_INTERVAL)),
         Job("lapse licences", lambda: licences.lapse_licences(ctx), max(interval, RECHECK_INTERVAL)),
         Job("warn of lapsing licences", lambda: licences.warn_lapsing(ctx), max(interval, RECHECK_INTERVAL)),
+        Job("seal audit events", lambda: audit_chain.seal_job(ctx), min(interval, SEAL_INTERVAL)),
+        Job(
+            "daily audit checkpoint",
+            lambda: audit_chain.daily_checkpoint(ctx),
+            max(interval, CHECKPOINT_INTERVAL),
+        ),
     ]
 
 

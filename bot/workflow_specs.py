@@ -154,6 +154,11 @@ def _channel(value: Any) -> str:
     return value
 
 
+def _optional_channel(value: Any) -> str | None:
+    """A channel ID, or nothing (`key:` alone, or absent)."""
+    return None if value is None else _channel(value)
+
+
 def _gateway_name(value: Any) -> str:
     """A model name as a gateway sends it: text of at most 200 characters without spaces."""
     if not isinstance(value, str) or not value.strip():
@@ -232,6 +237,7 @@ class PolicySpec(Spec):
         tuple[Annotated[int, _whole(1, 366)], ...],
         listed("must be a list of whole numbers of days (like [30, 7]), or []", False, "default"),
     ] = _POLICY.licence_warning_days
+    compliance_channel: Annotated[str | None, BeforeValidator(_optional_channel)] = _POLICY.compliance_channel
 
     @field_validator("justification_max_chars")
     @classmethod
@@ -255,6 +261,7 @@ class PolicySpec(Spec):
             directory_contact=self.directory_contact,
             max_departure_percent=self.max_departure_percent,
             licence_warning_days=tuple(sorted(set(self.licence_warning_days), reverse=True)),
+            compliance_channel=self.compliance_channel,
         )
 
 

@@ -1,4 +1,5 @@
-"""`accessbot audit export`: every audit event, oldest first, as JSON Lines or CSV."""
+"""`accessbot audit export | verify | checkpoint`: every audit event, oldest first, as JSON Lines or CSV;
+checking the audit chain; recording (and posting) a checkpoint of its head."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import json
 import sys
 from typing import Any
 
-from bot.cli.common import ready_database
-from bot.cli.output import safe
+from bot.cli.common import EXIT_FAILURE, actor, ready_context, ready_database
+from bot.cli.output import fail, safe
 from bot.config import Settings
 from bot.domain.text import csv_safe
 from bot.present.records import AuditRecord
@@ -60,4 +61,45 @@ def export(settings: Settings, args: argparse.Namespace) -> int:
             out.close()
     if args.output:
         print(f"wrote {count} audit events to {safe(args.output)}")
+    return 0
+
+
+def verify(settings: Settings, args: argparse.Namespace) -> int:
+    """Check the whole audit chain (`--seal`: seal waiting events first). Prints the number of events and
+    the head hash and returns 0 when it holds; prints one line naming the first event changed, removed,
+    inserted or reordered and returns 1 when it does not."""
+    from bot.services import audit_chain
+
+    db = ready_database(settings)
+    if args.seal:
+        audit_chain.seal(db)
+    verdict = audit_chain.verify(db)
+    if verdict.finding is not None:
+        return fail(EXIT_FAILURE, f"the audit trail was tampered with: {verdict.finding.message}")
+    agreed = f"; {verdict.checkpoints} checkpoint(s) agree" if verdict.checkpoints else ""
+    print(f"audit chain intact: {verdict.events} events, head hash {verdict.head_hash}{agreed}")
+    if verdict.unsealed:
+        print(
+            f"{verdict.unsealed} newer event(s) not sealed yet (the bot seals them within seconds; "
+            "`accessbot audit verify --seal` seals them first)"
+        )
+    return 0
+
+
+def checkpoint(settings: Settings, args: argparse.Namespace) -> int:
+    """Seal every event and record a checkpoint of the chain's head, queued to the compliance channel
+    (policy.yaml `compliance_channel`) when one is set; prints what was recorded and where it goes."""
+    from bot.present.audit import checkpoint_label
+    from bot.services import audit_chain
+
+    ctx = ready_context(settings)
+    result = audit_chain.checkpoint(ctx, actor=actor())
+    print(
+        f"checkpoint {checkpoint_label(result.id)}: {result.seq} events, head hash {result.hash}, "
+        f"at {result.at.isoformat()}"
+    )
+    if result.channel:
+        print(f"posting it to {result.channel} (the compliance channel)")
+    else:
+        print("recorded, not posted: set compliance_channel in workflows/policy.yaml to post checkpoints")
     return 0

@@ -227,6 +227,14 @@ def _add_outbox_and_audit(commands: Any) -> None:
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--output", type=Path, help="write to this file instead of standard output")
     export.set_defaults(run=audit.export)
+    verify = audit_actions.add_parser(
+        "verify", help="check the audit chain: exit 0 if intact, 1 naming the first event tampered with"
+    )
+    verify.add_argument("--seal", action="store_true", help="seal events not sealed yet before checking")
+    verify.set_defaults(run=audit.verify)
+    audit_actions.add_parser(
+        "checkpoint", help="record the chain's head and post it to the compliance channel"
+    ).set_defaults(run=audit.checkpoint)
 
 
 def _add_webhooks(commands: Any) -> None:

@@ -86,6 +86,8 @@ class Policy:
     max_departure_percent: int = 10
     # A licence's holder and export compliance are warned this many days before its last day.
     licence_warning_days: tuple[int, ...] = (30, 7)
+    # The channel audit checkpoints are posted to (a channel ID); None: recorded, not posted.
+    compliance_channel: str | None = None
 
 
 @dataclass(frozen=True)

@@ -242,7 +242,8 @@ class LicenceRecord(Record):
 
 class AuditRecord(Record):
     """An audit event. `before`, `after` and `detail` hold whatever JSON the event recorded (usually an
-    object, sometimes null)."""
+    object, sometimes null); `seq`, `prev_hash` and `hash` its place in the audit chain (null until it is
+    sealed), so that an export can be checked by recomputing each hash."""
 
     id: int
     at: Timestamp
@@ -253,6 +254,9 @@ class AuditRecord(Record):
     before: Any
     after: Any
     detail: Any
+    seq: int | None
+    prev_hash: str | None
+    hash: str | None
 
     @classmethod
     def of(cls, event: AuditEvent) -> Self:
@@ -266,6 +270,9 @@ class AuditRecord(Record):
             before=event.before,
             after=event.after,
             detail=event.detail,
+            seq=event.seq,
+            prev_hash=event.prev_hash,
+            hash=event.hash,
         )
 
 

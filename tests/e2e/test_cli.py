@@ -176,7 +176,8 @@ def test_lists_and_audit_export_have_stable_keys(ready: Env, tmp_path: Path) -> 
     assert listed(ready, "requests") == [] and listed(ready, "grants") == []
     jsonl = run_cli_process(ready, "audit", "export", "--format", "jsonl").stdout.splitlines()
     events = [json.loads(line) for line in jsonl]
-    assert len(events) == 12 and {e["action"] for e in events} == {"person.added"}
+    # The chain's start (migration 0011), then one event per person imported.
+    assert [e["action"] for e in events] == ["audit.chain_started"] + ["person.added"] * 12
     assert set(events[0]) == {
         "id",
         "at",
@@ -187,15 +188,18 @@ def test_lists_and_audit_export_have_stable_keys(ready: Env, tmp_path: Path) -> 
         "before",
         "after",
         "detail",
+        "seq",
+        "prev_hash",
+        "hash",
     }
     out = tmp_path / "audit.csv"
     assert (
-        "wrote 12 audit events"
+        "wrote 13 audit events"
         in run_cli_process(ready, "audit", "export", "--format", "csv", "--output", str(out)).stdout
     )
     rows = list(csv.DictReader(out.open()))
-    assert len(rows) == 12 and rows[0]["action"] == "person.added"
-    assert json.loads(rows[0]["after"])["email"].endswith("@example.com")
+    assert len(rows) == 13 and rows[1]["action"] == "person.added"
+    assert json.loads(rows[1]["after"])["email"].endswith("@example.com")
 
 
 def test_unknown_command_is_one_line(env: Env) -> None:

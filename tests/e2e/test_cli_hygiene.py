@@ -128,7 +128,8 @@ def test_directory_names_with_escapes_and_nul_import_alike_and_print_safely(
     line = json.loads(run_cli(ready, "directory", "show", "U0LINE001", "--json").stdout)
     assert line["name"] == "Lee\nU0FAKE001  forged row" and line["department"] == "Research"
 
-    sources = {e["detail"]["source"] for e in audit_events(ready)}  # type: ignore[index]
+    imported = [e for e in audit_events(ready) if e["action"] == "person.added"]
+    sources = {e["detail"]["source"] for e in imported}  # type: ignore[index]
     assert sources == {"people[2J.csv"}
 
 
@@ -296,7 +297,7 @@ def test_audit_csv_cells_never_start_a_formula(ready: Env, db: Database, tmp_pat
     to_stdout = run_cli(ready, "audit", "export", "--format", "csv").stdout
     for text in (out.read_text(encoding="utf-8"), to_stdout):
         rows = list(csv.DictReader(io.StringIO(text, newline="")))
-        assert len(rows) == 13
+        assert len(rows) == 14  # the chain's start, 12 people imported, the hostile event
         hostile = rows[-1]
         assert hostile["actor"] == "'" + hyperlink
         assert hostile["detail"] == "'=SUM(A1:A9)"

@@ -1,5 +1,6 @@
 """Alembic owns the schema: the migrations build it from nothing, are safe to re-run, can be undone,
-and produce exactly what the SQLModel tables describe (on SQLite and on PostgreSQL)."""
+and produce exactly what the SQLModel tables describe (on SQLite and on PostgreSQL); data already on
+record is carried over (directive broadcasts, licence keys, the audit chain)."""
 
 from __future__ import annotations
 
@@ -11,21 +12,23 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import JSON, Integer, column, inspect, table
+from sqlalchemy import JSON, Integer, column, func, inspect, table, text
 from sqlmodel import SQLModel, col, select
 
 import bot.store.tables  # noqa: F401  (registers every table on SQLModel.metadata)
+from bot.services import audit_chain
 from bot.store import licences, migrate
 from bot.store.db import Database
 from bot.store.tables import (
     AccessGrant,
     AccessRequest,
+    AuditEvent,
     Directive,
     DirectiveBroadcast,
     OutboxMessage,
     Person,
 )
-from bot.store.types import utcnow
+from bot.store.types import UTCDateTime, utcnow
 from tests.integration.workspace import ALICE, GENERAL
 
 CORE_TABLES = {
@@ -256,3 +259,53 @@ def test_licences_recorded_before_0008_are_found_by_their_case_folded_number(fre
 
     columns = {c["name"] for c in inspect(fresh_db.engine).get_columns("licence")}
     assert "number_key" not in columns and {"number", "authority"} <= columns
+
+
+def test_0011_starts_the_audit_chain_with_every_event_on_record(fresh_db: Database) -> None:
+    """Revision 0011 records itself as `audit.chain_started` and seals every event on record, itself
+    included, in id order: `audit verify` finds one intact chain. Undone, the events stay."""
+    migrate.upgrade(fresh_db, "0010")
+    before_0011 = table(
+        "audit_event",
+        column("id", Integer),
+        column("at", UTCDateTime()),
+        *(column(name) for name in ("actor", "action", "subject_type", "subject_id")),
+        *(column(name, JSON) for name in ("before", "after", "detail")),
+    )
+    now = utcnow()
+    with fresh_db.engine.begin() as connection:
+        connection.execute(
+            before_0011.insert(),
+            [
+                # Dated out of id order by hours: history before the chain is sealed as it was found.
+                {"at": now - timedelta(hours=1 + n % 2), "actor": ALICE, "action": "request.submitted",
+                 "subject_type": "request", "subject_id": str(n), "before": None,
+                 "after": {"status": "pending", "note": "Zoë ✓"}, "detail": {"n": n}}
+                for n in range(1, 2501)  # more than one sealing batch
+            ],
+        )  # fmt: skip
+
+    migrate.upgrade(fresh_db)
+
+    with fresh_db.read() as session:
+        events = session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()
+    assert [e.seq for e in events] == list(range(1, 2502))
+    started = events[-1]
+    assert (started.action, started.actor, started.detail) == (
+        "audit.chain_started",
+        "system",
+        {"revision": "0011", "events_before": 2500},
+    )
+    verdict = audit_chain.verify(fresh_db)
+    assert (verdict.finding, verdict.events, verdict.head_hash) == (None, 2501, started.hash)
+    with fresh_db.engine.begin() as connection:
+        connection.execute(text("UPDATE audit_event SET detail = '{\"n\": 7}' WHERE id = 8"))
+    finding = audit_chain.verify(fresh_db).finding
+    assert finding is not None and (finding.problem, finding.event_id) == ("changed", 8)
+
+    downgrade(fresh_db, "0010")
+
+    assert {"audit_chain", "audit_checkpoint"}.isdisjoint(tables(fresh_db))
+    with fresh_db.engine.connect() as connection:
+        kept = connection.execute(select(func.count()).select_from(before_0011)).scalar_one()
+    assert kept == 2501

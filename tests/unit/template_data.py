@@ -39,7 +39,7 @@ from bot.present.licences import licence_form_data, licence_list_data, recorded_
 from bot.present.replies import Reply
 from bot.present.status import catalog_entries, help_data, home_data, status_data
 from bot.render import Renderer
-from bot.services import approvals, directives, grants, recheck, requests
+from bot.services import approvals, audit_chain, directives, grants, recheck, requests
 from bot.services.context import Context, Outcome
 from bot.services.directives import directive_data, draft_of, group_key
 from bot.services.licences import record_licence, revoke_licence
@@ -136,6 +136,8 @@ TEMPLATE_VARIANTS: dict[str, tuple[str, ...]] = {
     # person's licences.
     "licence_modal": ("form",),
     "licence_list": ("empty", "licences", "one_holder"),
+    # The compliance channel's record of the audit chain's head: the daily one, and one asked for.
+    "audit_checkpoint": ("daily", "on_demand"),
 }
 
 # approval_request variants in which the viewer can still decide.
@@ -355,6 +357,8 @@ NEWHIRE = "U0NEWHIRE"
 REX = "U0REX"
 # Where each model is announced (workflows/models.yaml announce_channels).
 EXPORT_CHANNEL = "C0EXPORTS"
+# Where audit checkpoints are posted (policy.yaml compliance_channel).
+AUDIT_CHANNEL = "C0AUDIT"
 ANNOUNCED = {FRONTIER: ("C0AIFRONT", EXPORT_CHANNEL), STANDARD: ("C0LUMEN",)}
 # Citizenships of the people a big named-users population adds to the directory.
 COUNTRIES = ("IN", "CN", "BR", "NG", "DE", "IR", "KP", "RU", "GB", "MX", "VN", "PK")
@@ -433,7 +437,11 @@ def build_catalog(profile: Profile) -> Catalog:
         )
         for n, (slug, chain, status, us_only) in enumerate(fixed + fillers)
     }
-    return Catalog(models=models, chains=chains, policy=Policy(contact="#ai-access-help"))
+    return Catalog(
+        models=models,
+        chains=chains,
+        policy=Policy(contact="#ai-access-help", compliance_channel=AUDIT_CHANNEL),
+    )
 
 
 def email(user_id: str) -> str:
@@ -630,6 +638,7 @@ class World:
         self.entitlement_changes()
         self.directive_flows()
         self.licence_flows()
+        self.audit_checkpoints()
         missing = [
             f"{t}:{v}"
             for t, variants in TEMPLATE_VARIANTS.items()
@@ -1154,6 +1163,16 @@ class World:
             affected = self.affected_by(directive_id)
             for key in keys:
                 self.samples[key] = replace(self.samples[key], affected=affected)
+
+    def audit_checkpoints(self) -> None:
+        """The day's first scheduler run records the daily checkpoint of everything the flows audited;
+        then someone runs `accessbot audit checkpoint` (bot/cli/audit.py)."""
+        with self.recording() as calls:
+            assert audit_chain.daily_checkpoint(self.ctx) == 1
+        self.keep("audit_checkpoint", "daily", pick(calls, "audit_checkpoint"))
+        with self.recording() as calls:
+            audit_chain.checkpoint(self.ctx, actor="cli:auditor")
+        self.keep("audit_checkpoint", "on_demand", pick(calls, "audit_checkpoint"))
 
     def licence_flows(self) -> None:
         """Export compliance records licences for Carol (French) and Erik (German) as the `/licence` form

@@ -29,7 +29,7 @@ from bot.store.tables.entitlement import GrantHold, Recheck, RecheckChange, Rech
 from bot.store.tables.gateway import GatewayCheck, PersonalKey
 from bot.store.tables.licences import GrantLicence, Licence, LicenceCountry, LicenceModel, LicenceWarning
 from bot.store.tables.people import Person, PersonCitizenship, PersonRole
-from bot.store.tables.records import AuditEvent, OutboxMessage, SeenRequest
+from bot.store.tables.records import AuditChain, AuditCheckpoint, AuditEvent, OutboxMessage, SeenRequest
 from bot.store.tables.webhooks import WebhookDelivery, WebhookEvent
 from bot.store.tables.workspace import DmChannel, HomeTab, SlackAccount
 
@@ -37,6 +37,8 @@ __all__ = [
     "AccessGrant",
     "AccessRequest",
     "ApprovalTask",
+    "AuditChain",
+    "AuditCheckpoint",
     "AuditEvent",
     "Decision",
     "Directive",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from bot.domain.status import (
@@ -15,6 +15,9 @@ from bot.store.types import UTCDateTime, stamped_at_flush
 
 
 class AuditEvent(SQLModel, table=True):
+    """One state change. Written unsealed (seq, prev_hash and hash empty) in the transaction of the change,
+    then sealed into the hash chain by bot/store/audit_chain.py (see bot/domain/audit_chain.py)."""
+
     __tablename__ = "audit_event"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -26,6 +29,36 @@ class AuditEvent(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # The event's place in the chain (1, 2, 3… without gaps), the hash of the event before it and its own:
+    # empty until the sealer reaches it.
+    seq: int | None = Field(default=None, sa_type=BigInteger, unique=True, index=True)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class AuditChain(SQLModel, table=True):
+    """The head of the audit chain: one row (id 1), locked by whoever seals, so that the events of every
+    replica join one chain."""
+
+    __tablename__ = "audit_chain"
+
+    id: int = Field(primary_key=True)
+    seq: int = Field(default=0, sa_type=BigInteger)  # the last event sealed; 0 before the first
+    hash: str = Field(max_length=64)  # its hash (64 zeros before the first)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """The chain's head as it was at a moment, posted to the compliance channel: a history rewritten
+    after it no longer gives this hash at this seq. `seq` is also how many events the chain held."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(sa_type=BigInteger)
+    hash: str = Field(max_length=64)
+    at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=64)
+    channel: str | None = Field(default=None, max_length=32)  # where it was posted; None: not posted
 
 
 class OutboxMessage(SQLModel, table=True):
