@@ -247,7 +247,7 @@ def _require_secret(name: str, value: str | None, prefix: str | None = None) -> 
         raise ConfigError(f"{name} must start with '{prefix}'")
 
 
-MIN_DISTINCT_SECRET_BYTES = 8
+MIN_DISTINCT_SECRET_BYTES = 12
 
 
 def _webhook_secret(name: str, value: str) -> str:
@@ -262,11 +262,12 @@ def _webhook_secret(name: str, value: str) -> str:
         raise ConfigError(
             f"{name} must be '{SECRET_PREFIX}' followed by {low} to {high} random bytes in base64"
         )
-    # 24 random bytes hold about 23 different values; fewer than 8 is a typed or zeroed key, which a
-    # receiver's forger could guess (the chance that random bytes come out so is below 1 in 10^14).
-    if len(set(key)) < MIN_DISTINCT_SECRET_BYTES:
+    # 24 random bytes hold about 23 different values (fewer than 12 with a chance below 1 in 10^14), and
+    # are all printable characters with a chance below 1 in 10^12: fewer values is a zeroed or patterned
+    # key, all printable a typed one (a password, a phrase), either of which a forger could guess.
+    if len(set(key)) < MIN_DISTINCT_SECRET_BYTES or all(32 <= byte < 127 for byte in key):
         raise ConfigError(
-            f"{name} does not look random (its bytes repeat a few values); make one with "
+            f"{name} does not look random (typed text, or a few byte values repeated); make one with "
             f'echo "{SECRET_PREFIX}$(openssl rand -base64 32)"'
         )
     return value

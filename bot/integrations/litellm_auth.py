@@ -14,8 +14,9 @@ use the model now, 503 when AccessBot did not give an answer.
 It fails closed: AccessBot unreachable or slower than the timeout, an answer that is not a decision, a
 request that names no model, or this module not configured, and the call is refused. A request goes ahead
 only if every model it could make the proxy call is allowed: the body's, the path's, a query parameter's,
-and each fallback's. Nothing is cached
-(AccessBot says `cache_seconds: 0`), so a suspension, revocation or expiry stops the very next call.
+each fallback's, and those the proxy's own configuration routes them to (aliases, configured fallbacks).
+Nothing is cached (AccessBot says `cache_seconds: 0`), so a suspension, revocation or expiry stops the very
+next call.
 
 It imports nothing else from AccessBot, so the proxy needs neither AccessBot's database nor its settings,
 and the file also works copied on its own next to config.yaml (`custom_auth: litellm_auth.user_api_key_auth`).
@@ -197,14 +198,119 @@ class NamesNoModel(Exception):
     """A part of the request that would pick a model names none AccessBot can be asked about."""
 
 
+FALLBACK_FIELDS = ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks")
+# What a request may set in `router_settings_override`: the fallbacks (checked like the body's) and the
+# retry settings, which pick no model. Anything else there (an alias, a routing strategy) is refused.
+OVERRIDABLE = frozenset({*FALLBACK_FIELDS, "num_retries", "max_retries", "timeout"})
+MAX_FALLBACK_NAMES = 100
+
+
+def fallback_names(request_body: Mapping[str, Any]) -> list[str]:
+    """Every model name the request's fallbacks hold, in the body and in `router_settings_override`:
+    every string in them, keys of mappings included, at any depth, since the router reads a mapping's
+    keys as model groups too. Raises NamesNoModel for a fallback field that is not a list (the router
+    would read a string's characters, or a mapping's keys, as models), for a fallback entry holding
+    no model name, for an override it cannot judge, and past MAX_FALLBACK_NAMES names."""
+    sources: list[Mapping[str, Any]] = [request_body]
+    override = request_body.get("router_settings_override")
+    if override is not None:
+        if not isinstance(override, Mapping):
+            raise NamesNoModel("router_settings_override must be an object")
+        unknown = sorted(str(key) for key in override if key not in OVERRIDABLE)
+        if unknown:
+            raise NamesNoModel(f"router_settings_override may not set {', '.join(unknown)}")
+        sources.append(override)
+    names: list[str] = []
+    for source in sources:
+        for field in FALLBACK_FIELDS:
+            value = source.get(field)
+            if value is None:
+                continue
+            if not isinstance(value, list):
+                raise NamesNoModel(f"{field} must be a list of model names")
+            for entry in value:
+                try:
+                    names.extend(_strings(entry))
+                except NamesNoModel as problem:
+                    raise NamesNoModel(f"{field}: {problem}") from None
+                if len(names) > MAX_FALLBACK_NAMES:
+                    raise NamesNoModel(f"the fallbacks name more than {MAX_FALLBACK_NAMES} models")
+    return names
+
+
+def _strings(value: Any, depth: int = 0) -> list[str]:
+    """The model names in one fallback entry, as the router reads entries: a name; a target
+    (`{"model": name, …}`, whose own fallback fields count too); or a mapping of model groups to lists
+    of entries (its keys and everything in its lists). Raises NamesNoModel for an entry of none of
+    these shapes, and past a depth of 8."""
+    if depth > 8:
+        raise NamesNoModel("the fallbacks are nested too deeply")
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [name for item in value for name in _strings(item, depth + 1)]
+    if isinstance(value, Mapping) and isinstance(value.get("model"), str):
+        nested = [value[field] for field in FALLBACK_FIELDS if value.get(field) is not None]
+        return [value["model"], *(name for item in nested for name in _strings(item, depth + 1))]
+    if isinstance(value, Mapping) and value and all(isinstance(v, list) for v in value.values()):
+        return [str(key) for key in value] + [name for v in value.values() for name in _strings(v, depth + 1)]
+    raise NamesNoModel("a fallback entry names no model")
+
+
+def _names_in(value: Any) -> list[str]:
+    """Every string in the proxy's own configuration value (trusted: whatever its shape)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [name for item in value.values() for name in _names_in(item)]
+    if isinstance(value, list):
+        return [name for item in value for name in _names_in(item)]
+    return []
+
+
+def configured_reach(models: list[str], router: Any) -> list[str]:
+    """The models the proxy's own configuration may route `models` to, besides themselves: aliases
+    (`model_group_alias`) and the configured fallbacks (router_settings `fallbacks`,
+    `context_window_fallbacks`, `content_policy_fallbacks`, `default_fallbacks`), of the models and of
+    their fallbacks in turn. A fallback entry applies when its key is the model, the model without a
+    `provider/` prefix, or `*`."""
+    if router is None:
+        return []
+    aliases = getattr(router, "model_group_alias", None) or {}
+    # An entry is {model group: [fallbacks]}, or a bare name, which the router applies to every group.
+    configured = [
+        entry if isinstance(entry, Mapping) else {"*": [entry]}
+        for field in FALLBACK_FIELDS
+        for entry in (getattr(router, field, None) or [])
+    ]
+    reached: list[str] = []
+    queue, seen = list(models), set(models)
+    while queue:
+        model = queue.pop(0)
+        targets: list[str] = []
+        alias = aliases.get(model)
+        if alias is not None:
+            targets.extend(_names_in(alias.get("model") if isinstance(alias, Mapping) else alias))
+        bare = model.split("/", 1)[-1]
+        for entry in configured:
+            for key, value in entry.items():
+                if key in (model, bare, "*"):
+                    targets.extend(_names_in(value))
+        for target in targets:
+            if target not in seen:
+                seen.add(target)
+                reached.append(target)
+                queue.append(target)
+    return reached
+
+
 def requested_models(body: Mapping[str, Any], route: str, request: Request) -> list[str]:
     """Every model the request could make the proxy call, in order, once each: what LiteLLM's own
     model-access check finds (the body's `"model"`, a list or a comma-separated string too, a routing
     header), every model the path names (`/openai/deployments/{model}/…`, `/engines/{model}/…`,
-    `…/models/{model}:…`), every `model` query parameter, and every fallback the request asks for
-    (`fallbacks`, `context_window_fallbacks`, `content_policy_fallbacks`, at any depth): the proxy may
-    call any of them, so each must be allowed. Raises NamesNoModel for a fallback that names no model."""
-    from litellm.proxy.auth.auth_utils import iter_request_fallback_targets
+    `…/models/{model}:…`), every `model` query parameter, every fallback the request asks for
+    (fallback_names), and whatever the proxy's configuration routes those to (configured_reach): the
+    proxy may call any of them, so each must be allowed. Raises NamesNoModel (see fallback_names)."""
     from litellm.proxy.auth.user_api_key_auth import _get_model_from_request_context
     from litellm.proxy.proxy_server import llm_router
 
@@ -213,15 +319,9 @@ def requested_models(body: Mapping[str, Any], route: str, request: Request) -> l
     names.append(request.path_params.get("model"))
     names.extend(match.group(1) for pattern in PATH_MODEL if (match := pattern.search(route)))
     names.extend(value for name, value in request.query_params.multi_items() if name.lower() == "model")
-    try:
-        for target in iter_request_fallback_targets(body):
-            model = target if isinstance(target, str) else target.get("model")
-            if not isinstance(model, str) or not model.strip():
-                raise NamesNoModel("a fallback in this request names no model")
-            names.append(model)
-    except ValueError as problem:  # LiteLLM's own limit on nested fallbacks
-        raise NamesNoModel(str(problem)) from None
-    return list(dict.fromkeys(name.strip() for name in names if isinstance(name, str) and name.strip()))
+    names.extend(fallback_names(body))
+    asked = list(dict.fromkeys(name.strip() for name in names if isinstance(name, str) and name.strip()))
+    return asked + [name for name in configured_reach(asked, llm_router) if name.strip() not in asked]
 
 
 class AccessBotAuth:

@@ -38,9 +38,12 @@ BORIS, ADMIN = "U0BORIS01", "U0ADMIN01"
 # its path, where a name cannot hold a slash).
 ANSWERS = {
     "mythic/mythos-5": "Mythos 5 answers.",
+    "mythos-5-2026-11": "Mythos 5 answers.",
     "fable/fable-5": "Fable 5 answers.",
     "fable-5": "Fable 5 answers.",
 }
+# The proxy's own routing: calls to this name of Mythos 5 may fall back to Fable 5.
+ROUTER_SETTINGS = "router_settings:\n  fallbacks: [{mythos-5-2026-11: [fable-5]}]\n"
 START_TIMEOUT = 180.0  # importing the proxy alone takes 10 s on an idle CI machine, far more on a busy one
 
 
@@ -55,7 +58,7 @@ def proxy_config(path: Path) -> Path:
         for name, answer in ANSWERS.items()
     )
     path.write_text(
-        f"model_list:\n{models}"
+        f"model_list:\n{models}{ROUTER_SETTINGS}"
         "general_settings:\n"
         "  custom_auth: bot.integrations.litellm_auth.user_api_key_auth\n",
         encoding="utf-8",
@@ -207,6 +210,16 @@ def test_calls_through_litellm_go_ahead_only_while_accessbot_allows_them(
         ("/openai/deployments/fable-5/chat/completions", {}, 403, "no_grant"),
         ("/engines/fable-5/chat/completions", {}, 403, "no_grant"),
         ("/v1/chat/completions", {"fallbacks": [{"temperature": 0.2}]}, 400, "no_model"),
+        # The router reads a mapping's keys as model groups: fallbacks must be a list.
+        ("/v1/chat/completions", {"fallbacks": {"fable-5": 1}}, 400, "no_model"),
+        (
+            "/v1/chat/completions",
+            {"router_settings_override": {"fallbacks": {"fable-5": 0}}},
+            400,
+            "no_model",
+        ),
+        # A name the proxy's own configuration may send on to Fable 5.
+        ("/v1/chat/completions", {"model": "mythos-5-2026-11"}, 403, "no_grant"),
     ):
         got, body = proxy.call("POST", path, key, {**mythos, **extra})
         assert (got, body["error"]["type"]) == (status, f"accessbot_{kind}"), (path, extra, body)

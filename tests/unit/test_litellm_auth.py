@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,8 +21,11 @@ pytest.importorskip("httpx", reason="needs the litellm extra: pip install -e '.[
 from bot.integrations.litellm_auth import (
     DEFAULT_TIMEOUT,
     DecisionClient,
+    NamesNoModel,
     Settings,
     Unanswered,
+    configured_reach,
+    fallback_names,
     read_settings,
 )
 
@@ -170,3 +174,57 @@ def test_without_settings_every_call_is_no_answer() -> None:
     client = DecisionClient("ACCESSBOT_GATEWAY_TOKEN is not set")
     with pytest.raises(Unanswered, match="the gateway is not set up to ask AccessBot"):
         asyncio.run(client.decide("abk_k", "m"))
+
+
+# -- which models a request could reach besides the one it names ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "names"),
+    [
+        ({"fallbacks": ["fable-5", "lumen-3"]}, ["fable-5", "lumen-3"]),
+        ({"fallbacks": [{"model": "fable-5", "temperature": 0.1, "fallbacks": ["lumen-3"]}]},
+         ["fable-5", "lumen-3"]),
+        ({"context_window_fallbacks": [{"mythos-5": ["fable-5"]}]}, ["mythos-5", "fable-5"]),
+        ({"router_settings_override": {"content_policy_fallbacks": ["fable-5"], "num_retries": 2}},
+         ["fable-5"]),
+        ({"fallbacks": [], "messages": [{"content": "not a model"}]}, []),
+    ],
+)  # fmt: skip
+def test_every_name_in_the_fallbacks_is_asked_about(body: dict[str, Any], names: list[str]) -> None:
+    assert fallback_names(body) == names
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        # The router loops over whatever it is given: a mapping's keys, a string's characters.
+        ({"fallbacks": {"fable-5": 1}}, "fallbacks must be a list of model names"),
+        ({"context_window_fallbacks": "fable-5"}, "context_window_fallbacks must be a list"),
+        ({"router_settings_override": {"fallbacks": {"fable-5": 1}}}, "fallbacks must be a list"),
+        ({"fallbacks": [{"temperature": 0.2}]}, "fallbacks: a fallback entry names no model"),
+        ({"fallbacks": [7]}, "fallbacks: a fallback entry names no model"),
+        ({"router_settings_override": {"model_group_alias": {"mythos-5": "fable-5"}}},
+         "may not set model_group_alias"),
+        ({"router_settings_override": ["fallbacks"]}, "router_settings_override must be an object"),
+        ({"fallbacks": [f"m-{n}" for n in range(101)]}, "more than 100 models"),
+    ],
+)  # fmt: skip
+def test_fallbacks_that_cannot_be_judged_are_refused(body: dict[str, Any], problem: str) -> None:
+    with pytest.raises(NamesNoModel, match=problem):
+        fallback_names(body)
+
+
+def test_the_proxys_own_aliases_and_fallbacks_are_asked_about_too() -> None:
+    router = SimpleNamespace(
+        model_group_alias={"house-model": "mythic/mythos-5", "old": {"model": "lumen-3", "hidden": True}},
+        fallbacks=[{"mythic/mythos-5": ["fable-5"]}, {"fable-5": ["lumen-3"]}, {"other": ["nope-1"]}],
+        context_window_fallbacks=[{"mythos-5": ["ctx-big"]}],  # matches mythic/mythos-5 without its prefix
+        content_policy_fallbacks=None,
+    )
+    assert configured_reach(["house-model"], router) == ["mythic/mythos-5", "fable-5", "ctx-big", "lumen-3"]
+    assert configured_reach(["old"], router) == ["lumen-3"]
+    assert configured_reach(["nope-1"], router) == []
+    everywhere = SimpleNamespace(fallbacks=[{"*": ["safety-net"]}, "last-resort"], model_group_alias={})
+    assert configured_reach(["anything"], everywhere) == ["safety-net", "last-resort"]
+    assert configured_reach(["anything"], None) == []

@@ -121,6 +121,11 @@ def test_a_secret_in_env_file_is_read_and_the_environment_wins(tmp_path: Path) -
         ("whsec_not*base64*at*all*really", f"{VARIABLE} must be 'whsec_' followed by"),
         ("whsec_" + base64.b64encode(bytes(24)).decode(), f"{VARIABLE} does not look random"),
         ("whsec_" + base64.b64encode(b"ab" * 16).decode(), f"{VARIABLE} does not look random"),
+        (
+            "whsec_" + base64.b64encode(b"password1234password1234").decode(),
+            f"{VARIABLE} does not look random",
+        ),
+        ("whsec_" + base64.b64encode(bytes(range(8)) * 3).decode(), f"{VARIABLE} does not look random"),
     ],
 )
 def test_a_missing_or_wrong_secret_is_one_line_naming_the_variable(value: str | None, message: str) -> None:
