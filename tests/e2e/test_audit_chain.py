@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import JSON, text
+from sqlalchemy import JSON, delete, insert, select, text
 
 from bot.clock import FileClock
 from bot.domain.audit_chain import HASHED, event_hash
 from bot.store.db import Database
+from bot.store.tables import AuditChain, AuditCheckpoint, AuditEvent
 from bot.store.types import UTCDateTime
 from tests.support.app import InProcessBot
 from tests.support.bot_server import FIXTURES
@@ -113,36 +114,40 @@ def test_a_history_made_through_slack_verifies(history: InProcessBot, raw: Datab
     assert {e["seq"]: e["hash"] for e in exported} == {e["seq"]: e["hash"] for e in chain}
 
 
-def test_an_edited_event_is_named(history: InProcessBot, raw: Database) -> None:
+# -- one row tampered with, each way in turn, on one history ---------------------------------------------
+# Each case tampers with the history's rows and returns what `audit verify` must say; the rows are put
+# back as they were before the next case (making the history through Slack takes seconds; tampering, none).
+
+Case = Callable[[InProcessBot, Database, FileClock], list[str]]
+
+
+def edited(history: InProcessBot, raw: Database, clock: FileClock) -> list[str]:
     _, victim, _ = middle(raw)
     execute(raw, ("UPDATE audit_event SET actor = 'U0EVE0001' WHERE id = :id", {"id": victim["id"]}))
-    line = tampered(history)
-    assert f"event {victim['id']} (seq {victim['seq']}) does not match its hash: it was changed" in line
+    return [f"event {victim['id']} (seq {victim['seq']}) does not match its hash: it was changed"]
 
 
-def test_an_edited_json_detail_is_named(history: InProcessBot, raw: Database) -> None:
+def edited_json(history: InProcessBot, raw: Database, clock: FileClock) -> list[str]:
     _, victim, _ = middle(raw)
     execute(
         raw, ("UPDATE audit_event SET detail = '{\"approved\": true}' WHERE id = :id", {"id": victim["id"]})
     )
-    assert f"event {victim['id']} (seq {victim['seq']}) does not match its hash" in tampered(history)
+    return [f"event {victim['id']} (seq {victim['seq']}) does not match its hash"]
 
 
-def test_a_deleted_event_is_named(history: InProcessBot, raw: Database) -> None:
+def deleted(history: InProcessBot, raw: Database, clock: FileClock) -> list[str]:
     _, victim, after = middle(raw)
     execute(raw, ("DELETE FROM audit_event WHERE id = :id", {"id": victim["id"]}))
-    line = tampered(history)
-    assert f"seq {victim['seq']} is missing before event {after['id']} (seq {after['seq']})" in line
-    assert "removed" in line
+    return [f"seq {victim['seq']} is missing before event {after['id']} (seq {after['seq']})", "removed"]
 
 
-def test_the_last_event_deleted_is_seen(history: InProcessBot, raw: Database) -> None:
+def last_deleted(history: InProcessBot, raw: Database, clock: FileClock) -> list[str]:
     last = events_by_seq(raw)[-1]
     execute(raw, ("DELETE FROM audit_event WHERE id = :id", {"id": last["id"]}))
-    assert f"but seq {last['seq']} was sealed: the last events were removed" in tampered(history)
+    return [f"but seq {last['seq']} was sealed: the last events were removed"]
 
 
-def test_a_sealed_fake_inserted_in_the_middle_is_named(history: InProcessBot, raw: Database) -> None:
+def sealed_fake_inserted(history: InProcessBot, raw: Database, clock: FileClock) -> list[str]:
     before, victim, _ = middle(raw)
     fake = {
         **victim,
@@ -169,38 +174,14 @@ def test_a_sealed_fake_inserted_in_the_middle_is_named(history: InProcessBot, ra
             },
         ),
     )
-    line = tampered(history)
     moved, forged = (
         f"event {victim['id']} (seq {victim['seq'] + 1})",
         f"event {fake['id']} (seq {victim['seq']})",
     )
-    assert f"{moved} does not follow {forged}" in line
-    assert "inserted, removed or reordered" in line
+    return [f"{moved} does not follow {forged}", "inserted, removed or reordered"]
 
 
-def test_an_unsealed_event_slipped_in_behind_the_chain_is_named(
-    history: InProcessBot, raw: Database, clock: FileClock
-) -> None:
-    clock.advance(hours=2)
-    run_cli(history, "audit", "checkpoint")  # the chain's newest event is now two hours later
-    history.settle()
-    old = events_by_seq(raw)[3]
-    execute(
-        raw,
-        (
-            "INSERT INTO audit_event (at, actor, action, subject_type, subject_id) "
-            "VALUES (:at, 'U0ADMIN01', 'grant.created', 'grant', '99')",
-            {"at": old["at"].replace(tzinfo=None)},
-        ),
-    )
-    with raw.engine.connect() as connection:
-        forged = connection.execute(text("SELECT max(id) FROM audit_event")).scalar_one()
-    # Sealed by the bot meanwhile or not, it is dated well before events already in the chain.
-    line = tampered(history)
-    assert f"event {forged} " in line and "inserted out of order" in line
-
-
-def test_two_events_swapped_are_named(history: InProcessBot, raw: Database) -> None:
+def swapped(history: InProcessBot, raw: Database, clock: FileClock) -> list[str]:
     before, first, second = middle(raw)
     execute(
         raw,
@@ -208,12 +189,10 @@ def test_two_events_swapped_are_named(history: InProcessBot, raw: Database) -> N
         ("UPDATE audit_event SET seq = :seq WHERE id = :id", {"seq": first["seq"], "id": second["id"]}),
         ("UPDATE audit_event SET seq = :seq WHERE id = :id", {"seq": second["seq"], "id": first["id"]}),
     )
-    line = tampered(history)
-    assert f"event {second['id']} (seq {first['seq']}) does not follow event {before['id']}" in line
-    assert "reordered" in line
+    return [f"event {second['id']} (seq {first['seq']}) does not follow event {before['id']}", "reordered"]
 
 
-def test_two_events_contents_swapped_are_named(history: InProcessBot, raw: Database) -> None:
+def contents_swapped(history: InProcessBot, raw: Database, clock: FileClock) -> list[str]:
     _, first, second = middle(raw)
     swap = "UPDATE audit_event SET actor = :actor, action = :action, subject_id = :subject_id WHERE id = :id"
     execute(
@@ -221,12 +200,10 @@ def test_two_events_contents_swapped_are_named(history: InProcessBot, raw: Datab
         (swap, {"id": first["id"], **{k: second[k] for k in ("actor", "action", "subject_id")}}),
         (swap, {"id": second["id"], **{k: first[k] for k in ("actor", "action", "subject_id")}}),
     )
-    assert f"event {first['id']} (seq {first['seq']}) does not match its hash" in tampered(history)
+    return [f"event {first['id']} (seq {first['seq']}) does not match its hash"]
 
 
-def test_history_rewritten_with_every_hash_recomputed_disagrees_with_the_checkpoint(
-    history: InProcessBot, raw: Database
-) -> None:
+def rewritten(history: InProcessBot, raw: Database, clock: FileClock) -> list[str]:
     run_cli(history, "audit", "checkpoint")
     history.settle()
     chain = events_by_seq(raw)
@@ -247,8 +224,55 @@ def test_history_rewritten_with_every_hash_recomputed_disagrees_with_the_checkpo
             )
         )
     execute(raw, *statements, ("UPDATE audit_chain SET hash = :hash", {"hash": previous}))
-    line = tampered(history)
-    assert "disagrees with checkpoint C" in line and "the history up to it was rewritten" in line
+    return ["disagrees with checkpoint C", "the history up to it was rewritten"]
+
+
+def slipped_in_unsealed(history: InProcessBot, raw: Database, clock: FileClock) -> list[str]:
+    clock.advance(hours=2)
+    run_cli(history, "audit", "checkpoint")  # the chain's newest event is now two hours later
+    history.settle()
+    old = events_by_seq(raw)[3]
+    execute(
+        raw,
+        (
+            "INSERT INTO audit_event (at, actor, action, subject_type, subject_id) "
+            "VALUES (:at, 'U0ADMIN01', 'grant.created', 'grant', '99')",
+            {"at": old["at"].replace(tzinfo=None)},
+        ),
+    )
+    with raw.engine.connect() as connection:
+        forged = connection.execute(text("SELECT max(id) FROM audit_event")).scalar_one()
+    # Sealed by the bot meanwhile or not, it is dated well before events already in the chain.
+    return [f"event {forged} ", "inserted out of order"]
+
+
+# The last two move the clock or add checkpoints: they come after the others.
+CASES: list[Case] = [
+    edited, edited_json, deleted, last_deleted, sealed_fake_inserted, swapped, contents_swapped, rewritten,
+    slipped_in_unsealed,
+]  # fmt: skip
+CHAIN_TABLES = (AuditEvent.__table__, AuditChain.__table__, AuditCheckpoint.__table__)
+
+
+def test_each_kind_of_tampering_with_one_row_is_named(
+    history: InProcessBot, raw: Database, clock: FileClock
+) -> None:
+    with raw.engine.connect() as connection:
+        kept = {
+            table.name: [dict(row._mapping) for row in connection.execute(select(table))]
+            for table in CHAIN_TABLES
+        }
+    for case in CASES:
+        expected = case(history, raw, clock)
+        line = tampered(history)
+        assert all(part in line for part in expected), (case.__name__, line)
+        with raw.engine.begin() as connection:  # as it was before the case
+            for table in CHAIN_TABLES:
+                connection.execute(delete(table))
+            for table in CHAIN_TABLES:
+                if kept[table.name]:
+                    connection.execute(insert(table), kept[table.name])
+        assert run_cli(history, "audit", "verify").returncode == 0, case.__name__
 
 
 def test_checkpoint_on_demand_is_posted_to_the_compliance_channel(
