@@ -13,6 +13,9 @@
   by personal key and by user ID, p50 and p99, against GET /healthz of the same server (one query).
 - approval hop: an Approve click to the next approver's DM (the emulator's receipt of chat.postMessage),
   p50 and p99 over K hops (default 40).
+- export: `accessbot audit export` of M audit events (default 1,000,000) and of a tenth of them, each in
+  a process of its own: peak memory of each and their ratio (about 1: memory does not grow with the
+  number of events), and events per second.
 
 Figures depend on the machine: run it on the one you quote, with nothing else busy. The suite asserts
 behaviour only; speed is measured here.
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -323,6 +327,56 @@ def _wait_until_up(driver: SlackDriver) -> None:
     raise RuntimeError("the bare Bolt app did not start")
 
 
+# Runs the CLI's export to /dev/null and reports its own peak memory (KiB, Linux's ru_maxrss).
+_EXPORT_RUN = (
+    "import os, resource, sys\n"
+    "from bot.cli import main\n"
+    "code = main(['audit', 'export', '--output', os.devnull], environ=dict(os.environ))\n"
+    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def fill_audit(url: str, events: int) -> None:
+    """Add `events` audit events to the migrated database at `url`, in one INSERT … SELECT over a
+    recursive count (both databases have them), each with a small JSON detail as real events do."""
+    db = Database(url)
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO audit_event (at, actor, action, subject_type, subject_id, detail) "
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :events) "
+                    "SELECT :at, 'system', 'grant.held', 'grant', CAST(i AS VARCHAR(16)), :detail FROM n"
+                ),
+                {"events": events, "at": utcnow().replace(tzinfo=None), "detail": '{"recheck_id": 1}'},
+            )
+    finally:
+        db.dispose()
+
+
+def bench_export(url: str, events: int) -> list[tuple[int, float, int]]:
+    """(events, seconds, peak KiB) of exporting a tenth of `events`, then all of them."""
+    db = Database(url)
+    migrate.upgrade(db)
+    db.dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ACCESSBOT_", "TEST_"))}
+    results, done = [], 0
+    for size in (events // 10, events):
+        fill_audit(url, size - done)
+        done = size
+        started = time.perf_counter()
+        run = subprocess.run(
+            [sys.executable, "-c", _EXPORT_RUN],
+            env={**env, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results.append((size, time.perf_counter() - started, int(run.stderr.strip().splitlines()[-1])))
+    return results
+
+
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -337,7 +391,8 @@ def main() -> None:
     parser.add_argument("--hops", type=int, default=40)
     parser.add_argument("--acks", type=int, default=1000, help="slash commands per concurrency level")
     parser.add_argument("--checks", type=int, default=1000, help="gateway checks per kind")
-    kinds = ("acks", "directive", "recheck", "broadcast", "hops", "gateway")
+    parser.add_argument("--events", type=int, default=1_000_000, help="audit events to export")
+    kinds = ("acks", "directive", "recheck", "broadcast", "hops", "gateway", "export")
     parser.add_argument("--only", choices=kinds, action="append")
     args = parser.parse_args()
     wanted = set(args.only or kinds)
@@ -394,6 +449,16 @@ def main() -> None:
                         f"p99 {c99:.0f} ms; /healthz p50 {h50:.0f} ms p99 {h99:.0f} ms; "
                         f"ratio at p99 {c99 / h99:.2f}"
                     )
+            if "export" in wanted:
+                with fresh_database(folder, postgres) as url:
+                    (small, small_s, small_kib), (large, large_s, large_kib) = bench_export(url, args.events)
+                print(
+                    f"audit export on {label}: {small:,} events {small_s:.1f} s, "
+                    f"peak {small_kib / 1024:.0f} MiB; "
+                    f"{large:,} events {large_s:.1f} s ({large / large_s:,.0f} events/s), peak "
+                    f"{large_kib / 1024:.0f} MiB; memory ratio {large_kib / small_kib:.2f} for "
+                    f"{large // small}x the events"
+                )
             if "hops" in wanted:
                 with fresh_database(folder, postgres) as url:
                     samples = bench_approval_hops(url, folder, args.hops)

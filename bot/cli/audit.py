@@ -9,7 +9,8 @@ import json
 import sys
 from typing import Any
 
-from bot.cli.common import EXIT_FAILURE, actor, ready_context, ready_database
+from bot.cli.arguments import moment
+from bot.cli.common import EXIT_FAILURE, UsageError, actor, ready_context, ready_database
 from bot.cli.output import fail, safe
 from bot.config import Settings
 from bot.domain.text import csv_safe
@@ -33,12 +34,16 @@ def csv_row(record: dict[str, Any]) -> list[object]:
 
 
 def export(settings: Settings, args: argparse.Namespace) -> int:
-    """Write every event to `--output` (then say how many) or to standard output: one JSON object a
-    line with sorted keys, or CSV with a header row. Events are read in batches, not all at once."""
-    from sqlmodel import col, select
+    """Write every event (or those from `--since` to before `--until`) to `--output` (then say how many)
+    or to standard output: one JSON object a line with sorted keys, or CSV with a header row. Events are
+    streamed in batches: memory stays the same for a million events as for ten. Raises UsageError for a
+    bad time or an empty window."""
+    from bot.store.audit import stream_events
 
-    from bot.store.tables import AuditEvent
-
+    since = moment("--since", args.since) if args.since else None
+    until = moment("--until", args.until) if args.until else None
+    if since is not None and until is not None and until <= since:
+        raise UsageError("--until must come after --since")
     db = ready_database(settings)
     out = args.output.open("w", encoding="utf-8", newline="") if args.output else sys.stdout
     try:
@@ -47,9 +52,7 @@ def export(settings: Settings, args: argparse.Namespace) -> int:
             writer.writerow(COLUMNS)
         count = 0
         with db.read() as session:
-            for event in session.exec(
-                select(AuditEvent).order_by(col(AuditEvent.id)).execution_options(yield_per=1000)
-            ):
+            for event in stream_events(session, since, until):
                 record = AuditRecord.of(event).as_json()
                 if writer:
                     writer.writerow(csv_row(record))

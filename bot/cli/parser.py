@@ -223,8 +223,10 @@ def _add_outbox_and_audit(commands: Any) -> None:
     retry.set_defaults(run=outbox.retry)
 
     audit_actions = _actions(commands.add_parser("audit", help="the audit trail"), "audit_command")
-    export = audit_actions.add_parser("export", help="export every audit event")
+    export = audit_actions.add_parser("export", help="export the audit events (all, or of a time window)")
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--since", help="only events at or after this ISO 8601 time with a zone")
+    export.add_argument("--until", help="only events before this ISO 8601 time with a zone")
     export.add_argument("--output", type=Path, help="write to this file instead of standard output")
     export.set_defaults(run=audit.export)
     verify = audit_actions.add_parser(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, String, cast, insert, literal
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.store.db import now_of
 from bot.store.tables import AuditEvent
@@ -78,3 +79,20 @@ def record_rows(
             ).where(where),
         )
     )
+
+
+EXPORT_BATCH = 1000
+
+
+def stream_events(
+    session: Session, since: datetime | None = None, until: datetime | None = None
+) -> Iterator[AuditEvent]:
+    """Audit events in id order, `since` <= at < `until` (either bound optional, UTC), fetched
+    EXPORT_BATCH at a time (a server-side cursor on PostgreSQL), so that memory stays the same whatever
+    the number of events: the session keeps no event the caller has let go of."""
+    query = select(AuditEvent).order_by(col(AuditEvent.id))
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
+    yield from session.exec(query.execution_options(yield_per=EXPORT_BATCH))

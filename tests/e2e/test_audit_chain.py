@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -330,3 +331,32 @@ def test_bad_usage_is_one_line_and_exit_2(server: InProcessBot) -> None:
     result = run_cli(server, "audit", "verify", "--repair", check=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_export_of_a_time_window(server: InProcessBot, clock: FileClock) -> None:
+    def exported(*window: str) -> list[dict[str, Any]]:
+        lines = run_cli(server, "audit", "export", *window).stdout.splitlines()
+        return [json.loads(line) for line in lines]
+
+    run_cli(server, "audit", "checkpoint")
+    first_day = clock()
+    clock.advance(days=2)
+    run_cli(server, "audit", "checkpoint")
+    server.settle()  # the scheduler's daily checkpoint of the new day too
+    run_cli(server, "audit", "verify", "--seal")  # sealed now, so that every export below reads the same
+    everything = exported()
+    middle = (first_day + timedelta(days=1)).isoformat()
+    later = exported("--since", middle)
+    earlier = exported("--until", middle)
+    assert later and {e["action"] for e in later} == {"audit.checkpoint"}
+    assert all(e["at"] >= middle for e in later) and all(e["at"] < middle for e in earlier)
+    assert earlier + later == everything  # the window splits the trail, in order, losing nothing
+    assert exported("--since", middle, "--until", (clock() + timedelta(seconds=1)).isoformat()) == later
+    for window, message in (
+        (("--since", "yesterday"), "--since 'yesterday' is not an ISO 8601 time"),
+        (("--until", "2026-03-01T09:00:00"), "--until '2026-03-01T09:00:00' needs a time zone"),
+        (("--since", middle, "--until", middle), "--until must come after --since"),
+    ):
+        result = run_cli(server, "audit", "export", *window, check=False)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
