@@ -15,7 +15,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from typing import Any
 import pytest
 
 from tests.support.app import InProcessBot
+from tests.support.bot_server import wait_until_answering
 from tests.support.cli import run_cli
 from tests.support.flows import grant_through_slack
 from tests.support.slack import SlackDriver, SlackEmulator
@@ -95,18 +95,9 @@ class Proxy:
         )  # fmt: skip
 
     def wait_until_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the proxy exited ({self.process.returncode}):\n{self.log()[-5000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health/readiness", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"the proxy was not ready in {START_TIMEOUT:g} s:\n{self.log()[-5000:]}")
+        wait_until_answering(
+            self.process, f"{self.url}/health/readiness", START_TIMEOUT, "the proxy", self.log
+        )
 
     def chat(self, model: str, key: str | None) -> tuple[int, dict[str, Any]]:
         """(status, JSON body) of an OpenAI-style chat completion through the proxy."""

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.support.databases import materialise
@@ -24,6 +25,25 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_until_answering(
+    process: subprocess.Popen[bytes], url: str, timeout: float, name: str, log: Callable[[], str]
+) -> None:
+    """Poll `url` until it answers 200. Raises AssertionError with the end of `log()` if `process`
+    exits first or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"{name} exited with {process.returncode}:\n{log()[-5000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:  # not listening yet, or not answering yet
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{name} did not answer {url} within {timeout:g} s:\n{log()[-5000:]}")
 
 
 class BotServer:
@@ -64,17 +84,8 @@ class BotServer:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"accessbot serve exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError(f"accessbot serve did not become healthy:\n{self.log()}")
+        wait_until_answering(self.process, f"{self.url}/healthz", timeout, "accessbot serve", self.log)
+        return self
 
     def kill(self) -> None:
         """SIGKILL: no clean-up, as in a crash."""
