@@ -16,7 +16,8 @@ already cover control characters); every CSV cell goes through csv_safe.
     directory   directory import, show          workflows   workflows check
     lists       requests list, grants list      outbox      outbox list, retry
     directive   directive issue                 directives  directive list, lift, report
-    audit       audit export                    demo        demo
+    audit       audit export, verify, checkpoint demo        demo
+    reports     report access
 
 --json records are the pydantic models of bot/present/records.py and bot/present/directive_records.py.
 """

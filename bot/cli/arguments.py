@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from bot.cli.common import UsageError
+from bot.domain.instants import InstantError, parse_instant
 from bot.domain.text import MAX_DB_ID, parse_db_id
 
 # As `/directive` reads one (bot/slack/command_text.py): an optional "#", an optional one-letter kind,
@@ -18,28 +19,13 @@ from bot.domain.text import MAX_DB_ID, parse_db_id
 _ID = re.compile(r"#?([A-Za-z]?)(.+)", re.DOTALL)
 
 
-# Times the database and every later computation (a day added, a zone shown) can hold.
-EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9998, 12, 31, tzinfo=UTC)
-
-
 def moment(option: str, text: str) -> datetime:
-    """An option's ISO 8601 time with its zone (`2026-03-01T09:00:00Z`, `…+02:00`), in UTC. Raises
-    UsageError naming `option` for text that is no such time, has no zone, or lies outside 1970 to 9998
-    (a zone can push 0001-01-01 or 9999-12-31 out of the range Python's dates hold)."""
-    example = "like 2026-03-01T09:00:00Z"
+    """An option's ISO 8601 time with its zone, in UTC (see parse_instant). Raises UsageError naming
+    `option` for text that is no such time, has no zone, or lies outside 1970 to 9998."""
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{option} '{text}' is not an ISO 8601 time ({example})") from None
-    if parsed.tzinfo is None:
-        raise UsageError(f"{option} '{text}' needs a time zone ({example} or +02:00)")
-    try:
-        utc = parsed.astimezone(UTC)
-    except OverflowError:
-        utc = None
-    if utc is None or not EARLIEST <= utc <= LATEST:
-        raise UsageError(f"{option} '{text}' must lie between 1970 and 9998")
-    return utc
+        return parse_instant(text)
+    except InstantError as error:
+        raise UsageError(f"{option} '{text}' {error}") from None
 
 
 def positive(text: str) -> int:

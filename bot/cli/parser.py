@@ -19,6 +19,7 @@ from bot.cli import (
     licences,
     lists,
     outbox,
+    reports,
     serving,
     webhooks,
     workflows,
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_keys(commands)
     _add_outbox_and_audit(commands)
     _add_webhooks(commands)
+    _add_reports(commands)
     commands.add_parser(
         "demo", help="play a request through approval to a grant, with no Slack account"
     ).set_defaults(run=demo.run)
@@ -254,3 +256,20 @@ def _add_webhooks(commands: Any) -> None:
     replay.add_argument("--since", required=True, help="ISO 8601 time with a zone, e.g. 2026-03-01T09:00:00Z")
     replay.add_argument("--receiver", help="only to this receiver (default: every one)")
     replay.set_defaults(run=webhooks.replay)
+
+
+def _add_reports(commands: Any) -> None:
+    actions = _actions(commands.add_parser("report", help="reports from recorded history"), "report_command")
+    access = actions.add_parser(
+        "access",
+        help="who could use a model at a time (--model, --at), or what a person could use (--person, --from)",
+    )
+    access.add_argument("--model", help="model slug, e.g. mythos-5")
+    access.add_argument("--at", help="ISO 8601 time with a zone, e.g. 2026-11-27T09:00:00Z")
+    access.add_argument("--person", help="Slack user ID or email")
+    access.add_argument("--from", dest="start", help="start of the window (ISO 8601 with a zone)")
+    access.add_argument("--to", dest="end", help="end of the window (default: now)")
+    shape = access.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print a JSON array")
+    shape.add_argument("--csv", action="store_true", help="print CSV with a header row")
+    access.set_defaults(run=reports.access)

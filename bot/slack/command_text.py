@@ -6,13 +6,16 @@ import difflib
 import html
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.domain.durations import DurationError, looks_like_duration, parse_duration
+from bot.domain.instants import InstantError, parse_instant
 from bot.domain.people import is_slack_user_id
 from bot.domain.text import clean_text, parse_db_id
 
-SUBCOMMANDS = ("request", "status", "models", "cancel", "relinquish", "revoke", "grants", "key", "help")
+SUBCOMMANDS = (
+    "request", "status", "models", "cancel", "relinquish", "revoke", "grants", "key", "report", "help",
+)  # fmt: skip
 # An optional "#", an optional one-letter kind (R, G, D) and the number. The number is only split off
 # here; parse_db_id decides whether it is one (ASCII digits, within the database's integer range).
 _ID = re.compile(r"#?([A-Za-z]?)(.+)", re.DOTALL)
@@ -26,7 +29,7 @@ class CommandError(ValueError):
 @dataclass(frozen=True)
 class AccessCommand:
     # form | request | status | models | cancel | relinquish | revoke | grants | help,
-    # or key | key_list | key_revoke (personal keys for the AI gateway)
+    # or key | key_list | key_revoke (personal keys for the AI gateway), or report (who could use a model)
     action: str
     model: str | None = None
     duration: timedelta | None = None
@@ -34,6 +37,7 @@ class AccessCommand:
     target_id: int | None = None
     reason: str = ""
     user_id: str | None = None  # whose grants an admin looks at
+    at: datetime | None = None  # the instant a report is about (None: now)
 
 
 def unescape(text: str) -> str:
@@ -110,6 +114,8 @@ def parse_access(text: str) -> AccessCommand:
         return AccessCommand("revoke", target_id=grant_id, reason=_free_text(parts[1:]))
     if head in ("key", "keys"):
         return _parse_key(rest)
+    if head == "report":
+        return _parse_report(rest)
     close = difflib.get_close_matches(head, SUBCOMMANDS, n=1, cutoff=0.6)
     hint = f" Did you mean `/access {close[0]}`?" if close else ""
     raise CommandError(f"I don't know `/access {head[:40]}`.{hint} `/access help` lists what I can do.")
@@ -134,6 +140,24 @@ def _parse_key(rest: str) -> AccessCommand:
         key_id = parse_id(words[0], "K", "key", "/access key revoke K3 [reason]")
         return AccessCommand("key_revoke", target_id=key_id, reason=_free_text(words[1:]))
     raise CommandError(f"Usage: {KEY_USAGE}.")
+
+
+REPORT_USAGE = "/access report <model> [time, like 2026-11-27T09:00Z]"
+
+
+def _parse_report(rest: str) -> AccessCommand:
+    """`report <model> [time]`: who could use the model at that instant (ISO 8601 with its zone; now
+    when left out)."""
+    parts = rest.split()
+    if not parts or len(parts) > 2:
+        raise CommandError(f"Usage: `{REPORT_USAGE}` (access admins; `/access models` lists the models).")
+    at = None
+    if len(parts) == 2:
+        try:
+            at = parse_instant(parts[1])
+        except InstantError as error:
+            raise CommandError(f"'{parts[1][:60]}' {error}. Usage: `{REPORT_USAGE}`") from None
+    return AccessCommand("report", model=parts[0].lower(), at=at)
 
 
 def _parse_request(rest: str) -> AccessCommand:

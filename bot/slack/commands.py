@@ -8,10 +8,11 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.present.access_reports import access_report_screen
 from bot.present.keys import key_list_notice, new_key_notice
 from bot.present.replies import Notice, Person, Reply, Screen
 from bot.present.status import catalog_entries, help_data, status_data
-from bot.services import grants, keys, permissions, requests
+from bot.services import access_reports, grants, keys, permissions, requests
 from bot.services.licence_access import licence_roles
 from bot.slack import ids
 from bot.slack.command_text import AccessCommand, CommandError, parse_access
@@ -86,6 +87,7 @@ class CommandListeners:
             "key": self.new_key,
             "key_list": self.key_list,
             "key_revoke": self.key_revoke,
+            "report": self.report,
         }
 
     def access(self, ack: Ack, command: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
@@ -168,6 +170,15 @@ class CommandListeners:
         return grants.revoke_grant(
             self.ctx, admin_id=user_id, grant_id=parsed.target_id or 0, reason=parsed.reason
         ).reply
+
+    def report(self, parsed: AccessCommand, user_id: str) -> Reply:
+        model = parsed.model or ""
+        permissions.require_admin(
+            self.ctx, user_id, "see who could use a model", action="report.access_refused",
+            subject_type="model", subject=model[:64],
+        )  # fmt: skip
+        at = parsed.at or self.ctx.clock()
+        return access_report_screen(self.ctx.catalog, access_reports.access_at(self.ctx, model, at))
 
     def new_key(self, _parsed: AccessCommand, user_id: str) -> Reply:
         made = keys.create_key(self.ctx, user_id)

@@ -35,11 +35,12 @@ from bot.domain.licences import LicenceKind, utc_day
 from bot.domain.people import Person
 from bot.domain.status import DirectivePhase, OutboxKind
 from bot.notify.compose import Composer
+from bot.present.access_reports import access_report_screen
 from bot.present.licences import licence_form_data, licence_list_data, recorded_notice, revoked_notice
 from bot.present.replies import Reply
 from bot.present.status import catalog_entries, help_data, home_data, status_data
 from bot.render import Renderer
-from bot.services import approvals, audit_chain, directives, grants, recheck, requests
+from bot.services import access_reports, approvals, audit_chain, directives, grants, recheck, requests
 from bot.services.context import Context, Outcome
 from bot.services.directives import directive_data, draft_of, group_key
 from bot.services.licences import record_licence, revoke_licence
@@ -138,6 +139,8 @@ TEMPLATE_VARIANTS: dict[str, tuple[str, ...]] = {
     "licence_list": ("empty", "licences", "one_holder"),
     # The compliance channel's record of the audit chain's head: the daily one, and one asked for.
     "audit_checkpoint": ("daily", "on_demand"),
+    # `/access report <model> [time]` (access admins): who could use a model at a moment.
+    "access_report": ("holders", "nobody"),
 }
 
 # approval_request variants in which the viewer can still decide.
@@ -268,6 +271,7 @@ INJECTION_FIELDS: dict[str, tuple[str, ...]] = {
     "justification": ("approval_request",),
     "reason": ("approval_request", "request_update", "grant_update"),
     "model_name": (
+        "access_report",
         "approval_request",
         "request_update",
         "request_result",
@@ -634,6 +638,7 @@ class World:
         self.request_expiry()
         self.busy_person()
         self.listings(frontier)
+        self.access_reports()
         self.grant_endings(frontier)
         self.entitlement_changes()
         self.directive_flows()
@@ -817,6 +822,15 @@ class World:
         request_id = approvals.parse_button_value(value).request_id
         assert request_id == frontier
         self.keep("deny_modal", "deny", {"button_value": value, "request_label": f"R{request_id}"})
+
+    def access_reports(self) -> None:
+        """As `/access report` does (bot/slack/commands.py): who could use the frontier model now, and
+        before anyone had been granted it."""
+        catalog = self.ctx.catalog
+        for variant, at in (("holders", self.now), ("nobody", NOW - timedelta(days=1))):
+            report = access_reports.access_at(self.ctx, FRONTIER, at)
+            assert bool(report.holders) == (variant == "holders")
+            self.keep("access_report", variant, dict(access_report_screen(catalog, report).data))
 
     def grant_endings(self, frontier: int) -> None:
         with self.recording() as calls:
