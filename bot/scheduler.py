@@ -1,7 +1,8 @@
-"""Background jobs in the server: expire grants and stale requests, put scheduled directives into force,
-keep directive progress messages current, seal audit events into the chain and post the daily audit
-checkpoint. Safe with several servers: each job claims its rows with SKIP LOCKED (PostgreSQL) or runs
-under SQLite's single writer; the audit jobs take turns on the chain's head row."""
+"""Background jobs in the server: expire grants and stale requests, warn holders before grants end, put
+scheduled directives into force, keep directive progress messages current, seal audit events into the
+chain and post the daily audit checkpoint. Safe with several servers: each job claims its rows with SKIP
+LOCKED (PostgreSQL) or runs under SQLite's single writer; the audit jobs take turns on the chain's head
+row."""
 
 from __future__ import annotations
 
@@ -11,7 +12,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.services import approvals, audit_chain, directives, grants, licences, recheck, replays, requests
+from bot.services import (
+    approvals,
+    audit_chain,
+    directives,
+    extensions,
+    grants,
+    licences,
+    recheck,
+    replays,
+    requests,
+)
 from bot.services.context import Context
 
 log = logging.getLogger(__name__)
@@ -38,6 +49,7 @@ def default_jobs(ctx: Context, interval: float) -> list[Job]:
     return [
         Job("activate directives", lambda: directives.activate_due(ctx), interval),
         Job("expire grants", lambda: grants.expire_due_grants(ctx), interval),
+        Job("warn of expiring grants", lambda: extensions.warn_expiring(ctx), interval),
         Job("expire requests", lambda: requests.expire_stale_requests(ctx), interval),
         Job("reroute stranded steps", lambda: approvals.reroute_stranded(ctx), interval),
         Job("directive progress", lambda: directives.refresh_progress(ctx), min(interval, PROGRESS_INTERVAL)),

@@ -200,6 +200,13 @@ def _named(value: Any) -> Any:
     return {str(key): item for key, item in value.items()} if isinstance(value, dict) else value
 
 
+WARNINGS_LIST = "must be a list of durations before a grant's end (like [3d, 1d]), or []"
+
+
+def _longest_first(leads: tuple[timedelta, ...]) -> tuple[timedelta, ...]:
+    return tuple(sorted(set(leads), reverse=True))
+
+
 class Spec(BaseModel):
     """A YAML mapping with exactly these keys."""
 
@@ -238,6 +245,10 @@ class PolicySpec(Spec):
         listed("must be a list of whole numbers of days (like [30, 7]), or []", False, "default"),
     ] = _POLICY.licence_warning_days
     compliance_channel: Annotated[str | None, BeforeValidator(_optional_channel)] = _POLICY.compliance_channel
+    expiry_warnings: Annotated[
+        tuple[Annotated[timedelta, BeforeValidator(_duration_text)], ...],
+        listed(WARNINGS_LIST, False, "default"),
+    ] = _POLICY.expiry_warnings
 
     @field_validator("justification_max_chars")
     @classmethod
@@ -262,6 +273,7 @@ class PolicySpec(Spec):
             max_departure_percent=self.max_departure_percent,
             licence_warning_days=tuple(sorted(set(self.licence_warning_days), reverse=True)),
             compliance_channel=self.compliance_channel,
+            expiry_warnings=_longest_first(self.expiry_warnings),
         )
 
 
@@ -351,6 +363,12 @@ class ModelSpec(Spec):
         listed("must be a list of model names, as gateways send them"),
     ] = ()
 
+    expiry_warnings: Annotated[
+        tuple[Annotated[timedelta, BeforeValidator(_duration_text)], ...] | None,
+        listed(WARNINGS_LIST, False, "default"),
+    ] = None
+    extend_chain: Annotated[str | None, text(required=False)] = None
+
     @field_validator("slug")
     @classmethod
     def _unique_slug(cls, slug: str, info: ValidationInfo) -> str:
@@ -393,9 +411,11 @@ class ModelSpec(Spec):
             raise problem("must not be longer than max_duration", key="default_duration")
         return maximum
 
-    @field_validator("chain")
+    @field_validator("chain", "extend_chain")
     @classmethod
-    def _defined_chain(cls, chain: str, info: ValidationInfo) -> str:
+    def _defined_chain(cls, chain: str | None, info: ValidationInfo) -> str | None:
+        if chain is None:
+            return None
         known: set[str] | None = (info.context or {}).get("chains")
         if known is not None and chain not in known:
             listed = ", ".join(sorted(known)) or "none defined"
@@ -415,6 +435,8 @@ class ModelSpec(Spec):
             us_persons_only=self.us_persons_only,
             description=self.description,
             gateway_models=self.gateway_models,
+            expiry_warnings=None if self.expiry_warnings is None else _longest_first(self.expiry_warnings),
+            extend_chain=self.extend_chain,
         )
 
 

@@ -63,6 +63,9 @@ class Model:
     us_persons_only: bool = False
     description: str = ""
     gateway_models: tuple[str, ...] = ()  # other names gateways call it by (models.yaml)
+    # Lead times before a grant's end at which its holder is warned (None: the policy's), longest first.
+    expiry_warnings: tuple[timedelta, ...] | None = None
+    extend_chain: str | None = None  # the chain an extension runs (None: the model's own chain)
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,9 @@ class Policy:
     licence_warning_days: tuple[int, ...] = (30, 7)
     # The channel audit checkpoints are posted to (a channel ID); None: recorded, not posted.
     compliance_channel: str | None = None
+    # A grant's holder is warned this long before its end (none for a grant no longer than the lead
+    # time), longest first; models may set their own.
+    expiry_warnings: tuple[timedelta, ...] = (timedelta(days=3), timedelta(days=1))
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,14 @@ class Catalog:
 
     def chain_for(self, model: Model) -> Chain:
         return self.chains[model.chain]
+
+    def extend_chain_for(self, model: Model) -> Chain:
+        """The approval chain that extending a grant of `model` runs (models.yaml `extend_chain`)."""
+        return self.chains[model.extend_chain or model.chain]
+
+    def expiry_warnings_for(self, model: Model) -> tuple[timedelta, ...]:
+        """How long before a grant's end its holder is warned, longest first."""
+        return self.policy.expiry_warnings if model.expiry_warnings is None else model.expiry_warnings
 
     def durations_for(self, model: Model) -> list[timedelta]:
         """The choices offered for a model: the configured ones up to its maximum, plus its default."""

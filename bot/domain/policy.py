@@ -96,6 +96,7 @@ class Application:
     deactivated: bool = False
     licences: tuple[Licence, ...] = ()
     on: date | None = None
+    extending: int | None = None  # the grant an extension asks to extend (the requester's, on the model)
 
     def standing(self, user_id: str) -> Standing:
         return Standing(user_id, self.requester, self.departed, self.deactivated, self.licences)
@@ -158,8 +159,16 @@ def check_directory(reasons: tuple[Reason, ...], contact: str) -> CheckResult:
     return CheckResult("directory", PASS, "Requester is in the directory.")
 
 
-def check_duplicate(model: Model, existing: Existing) -> CheckResult:
-    if existing.grant_id is not None:
+def check_duplicate(model: Model, existing: Existing, extending: int | None = None) -> CheckResult:
+    """Refuse a second grant or pending request for the same model. An extension (`extending`) must be
+    of the active grant the requester holds, with no request of theirs for the model waiting."""
+    if extending is not None and existing.request_id is None:
+        if existing.grant_id != extending or existing.grant_status != GrantStatus.ACTIVE:
+            return CheckResult(
+                "duplicate", REFUSE, f"You hold no active grant G{extending} for {model.name}."
+            )
+        return CheckResult("duplicate", PASS, f"Extends G{extending}.")
+    if existing.grant_id is not None and extending is None:
         state = "a suspended" if existing.grant_status == GrantStatus.SUSPENDED else "an active"
         return CheckResult(
             "duplicate", REFUSE, f"You already hold {state} grant G{existing.grant_id} for {model.name}."
@@ -334,7 +343,7 @@ def evaluate(catalog: Catalog, application: Application) -> Evaluation:
     results.append(check_directives(model, reasons, application.restrictions, licensed))
     if results[-1].outcome == DENY:
         return Evaluation(tuple(results), model, application.duration or model.default_duration)
-    results.append(check_duplicate(model, application.existing))
+    results.append(check_duplicate(model, application.existing, application.extending))
     results.append(check_duration(model, application.duration))
     results.append(
         check_justification(

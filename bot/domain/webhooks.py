@@ -18,6 +18,7 @@ GRANT_SUSPENDED = "grant.suspended"
 GRANT_REINSTATED = "grant.reinstated"
 GRANT_REVOKED = "grant.revoked"
 GRANT_EXPIRED = "grant.expired"
+GRANT_EXTENDED = "grant.extended"  # an approved extension moved its end (only active grants are extended)
 # Licence and directive events: each carries the licence's or directive's record after the change.
 LICENCE_RECORDED = "licence.recorded"
 LICENCE_UPDATED = "licence.updated"
@@ -33,6 +34,7 @@ EVENT_TYPES: tuple[str, ...] = (
     GRANT_REINSTATED,
     GRANT_REVOKED,
     GRANT_EXPIRED,
+    GRANT_EXTENDED,
     LICENCE_RECORDED,
     LICENCE_UPDATED,
     LICENCE_REVOKED,

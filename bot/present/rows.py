@@ -52,6 +52,8 @@ def request_data(catalog: Catalog, request: AccessRequest) -> dict[str, Any]:
         "expires_at": request.expires_at,
         "step_count": request.step_count,
         "current_step": request.current_step,
+        # The grant an extension asks to extend (`G7`); None for a request for a new grant.
+        "extends": f"G{request.extends_grant_id}" if request.extends_grant_id else None,
         # Exceptions, and a pass that rests on an export licence (approvers must see what access
         # would depend on).
         "checks": [

@@ -31,6 +31,7 @@ GRANT_STATUS = {
     "grant.reinstated": GrantStatus.ACTIVE,
     "grant.revoked": GrantStatus.REVOKED,
     "grant.expired": GrantStatus.EXPIRED,
+    "grant.extended": GrantStatus.ACTIVE,
 }
 
 

@@ -33,13 +33,15 @@ def submit_request(
     model_slug: str,
     duration: timedelta | None,
     justification: str,
+    extends: int | None = None,
 ) -> Outcome:
-    """Check and file a request. Raises Refusal when nothing is filed (bad input, duplicates, not in the
-    directory); a policy denial is filed and denied, and said so."""
+    """Check and file a request: for a new grant, or with `extends` to extend that grant of the
+    requester's by `duration` (bot/services/extensions.py). Raises Refusal when nothing is filed (bad
+    input, duplicates, not in the directory); a policy denial is filed and denied, and said so."""
     slug = model_slug.strip().lower()
     try:
         with ctx.uow() as uow:
-            outcome = _submit(ctx, uow.session, requester_id, slug, duration, justification.strip())
+            outcome = _submit(ctx, uow.session, requester_id, slug, duration, justification.strip(), extends)
             uow.commit()
             return outcome
     except IntegrityError:
@@ -62,6 +64,7 @@ def _submit(
     slug: str,
     duration: timedelta | None,
     justification: str,
+    extends: int | None,
 ) -> Outcome:
     catalog = ctx.catalog
     # Take turns with a directive being put into force (bot/store/locks.py): the request is checked
@@ -83,6 +86,7 @@ def _submit(
             deactivated=standing.deactivated,
             licences=standing.licences,
             on=utc_day(ctx.clock()),
+            extending=extends,
         ),
     )
     refusal = evaluation.refusal
@@ -99,6 +103,7 @@ def _submit(
         policy_results=[r.as_dict() for r in evaluation.results],
         created_at=now,
         updated_at=now,
+        extends_grant_id=extends,
     )
     denial = evaluation.denial
     if denial is not None:
@@ -115,7 +120,8 @@ def _submit(
             request.id,
             RequestStatus.DENIED,
         )
-    planned = plan_steps(catalog.chain_for(model), evaluation.reviews, catalog.policy.compliance_role)
+    chain = catalog.extend_chain_for(model) if extends is not None else catalog.chain_for(model)
+    planned = plan_steps(chain, evaluation.reviews, catalog.policy.compliance_role)
     request.step_count = len(planned)
     request.expires_at = now + catalog.policy.request_ttl
     session.add(request)
@@ -159,6 +165,7 @@ def _audit_submitted(session: Session, request: AccessRequest) -> None:
             "model": request.model,
             "duration_seconds": request.duration_seconds,
             "steps": request.step_count,
+            **({"extends_grant_id": request.extends_grant_id} if request.extends_grant_id else {}),
         },
         detail={"checks": request.policy_results},
     )

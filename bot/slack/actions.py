@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.status import Verdict
 from bot.domain.text import parse_db_id
 from bot.present.replies import Notice, Reply, Screen
-from bot.services import approvals, grants, requests
+from bot.services import approvals, extensions, grants, requests
 from bot.services.context import Refusal
 from bot.slack import ids
 from bot.slack.payloads import Click, parse
@@ -98,6 +98,27 @@ class ActionListeners:
             message = Notice("I could not open the form in time; please click Deny again.", tone="warning")
             self.reply(click, Answer(message, Refusal("views.open failed")))
 
+    def extend(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """Extend on an expiry warning or in App Home (the value is the grant id): opens the Extend form
+        for the grant's holder, or says why it cannot be extended. Checked again on submit."""
+        ack()
+        click = parse(Click, body, "Extend click")
+        if click is None:
+            return
+        try:
+            form = extensions.extension_form(self.ctx, click.user.id, _id_value(click, "Extend"))
+        except Refusal as refusal:
+            self.reply(click, Answer(Notice(refusal.message, title=refusal.title, tone="warning"), refusal))
+            return
+        if click.trigger_id is None:
+            return
+        try:
+            client.views_open(trigger_id=click.trigger_id, view=self.responder.render(form))
+        except SlackApiError as error:
+            log.warning("views.open for the Extend form failed: %s", error.response.get("error"))
+            message = Notice("I could not open the form in time; please click Extend again.", tone="warning")
+            self.reply(click, Answer(message, Refusal("views.open failed")))
+
     def home_request(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """App Home's "Request access": opens the request form."""
         ack()
@@ -137,6 +158,7 @@ def register(app: App, surfaces: Surfaces) -> ActionListeners:
     listeners = ActionListeners(surfaces)
     app.action(ids.APPROVE_ACTION)(listeners.approve)
     app.action(ids.DENY_ACTION)(listeners.deny)
+    app.action(ids.EXTEND_ACTION)(listeners.extend)
     app.action(ids.HOME_REQUEST_ACTION)(listeners.home_request)
     app.action(ids.HOME_CANCEL_ACTION)(listeners.home_cancel)
     app.action(ids.HOME_RELINQUISH_ACTION)(listeners.home_relinquish)

@@ -21,6 +21,15 @@ REQUEST_JUSTIFICATION_ACTION = "justification_input"
 APPROVE_ACTION = "approval_approve"
 DENY_ACTION = "approval_deny"
 
+# Extend: the button on an expiry warning and in App Home (value: the grant id, re-checked on the server),
+# and its form (private_metadata: the grant id)
+EXTEND_ACTION = "grant_extend"
+EXTEND_VIEW = "grant_extend_modal"
+EXTEND_DURATION_BLOCK = "extend_duration"
+EXTEND_DURATION_ACTION = "extend_duration_select"
+EXTEND_REASON_BLOCK = "extend_reason"
+EXTEND_REASON_ACTION = "extend_reason_input"
+
 # Deny-reason modal
 DENY_VIEW = "approval_deny_modal"
 DENY_REASON_BLOCK = "reason"

@@ -1,4 +1,4 @@
-"""Modal submissions: the request form and the deny-reason form."""
+"""Modal submissions: the request form, the Extend form and the deny-reason form."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from slack_bolt import Ack, App
 
 from bot.domain.durations import DurationError, parse_duration
 from bot.domain.status import Verdict
+from bot.domain.text import parse_db_id
 from bot.present.mrkdwn import clip
 from bot.present.replies import Reply
-from bot.services import approvals, requests
+from bot.services import approvals, extensions, requests
 from bot.services.context import Refusal
 from bot.slack import ids
 from bot.slack.payloads import Submission, parse
@@ -125,6 +126,33 @@ class ViewListeners:
 
         self.finish(ack, context, user_id, work, _request_block)
 
+    def extend_submitted(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+        """The Extend form: by how long, and why; its private_metadata is the grant id (re-checked: the
+        service refuses a grant that is not the submitter's)."""
+        form = parse(Submission, body, "Extend form")
+        if form is None:
+            ack(response_action="errors", errors={ids.EXTEND_REASON_BLOCK: UNREADABLE_FORM})
+            return
+        user_id = form.user.id
+        grant_id = parse_db_id(form.view.private_metadata or "")
+        chosen = form.selected(ids.EXTEND_DURATION_BLOCK, ids.EXTEND_DURATION_ACTION)
+        try:
+            duration = parse_duration(chosen) if chosen else None
+        except DurationError as error:
+            ack(response_action="errors", errors={ids.EXTEND_DURATION_BLOCK: str(error)})
+            return
+        if grant_id is None:
+            ack(response_action="errors", errors={ids.EXTEND_REASON_BLOCK: UNREADABLE_FORM})
+            return
+        justification = form.text(ids.EXTEND_REASON_BLOCK, ids.EXTEND_REASON_ACTION)
+
+        def work() -> Reply:
+            return extensions.submit_extension(
+                self.ctx, holder_id=user_id, grant_id=grant_id, duration=duration, justification=justification
+            ).reply
+
+        finish_form(self.responder, ack, context, user_id, work, _extend_block, tell_done=True)
+
     def deny_submitted(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
         """The deny-reason form; its private_metadata is the Deny button's value."""
         form = parse(Submission, body, "deny form")
@@ -157,9 +185,15 @@ def _request_block(refusal: Refusal) -> str:
     return _FIELD_BLOCKS.get(refusal.field or "model", ids.REQUEST_MODEL_BLOCK)
 
 
+def _extend_block(refusal: Refusal) -> str:
+    """The Extend form's block a refusal is about (the reason, unless it is about the duration)."""
+    return ids.EXTEND_DURATION_BLOCK if refusal.field == "duration" else ids.EXTEND_REASON_BLOCK
+
+
 def register(app: App, surfaces: Surfaces) -> ViewListeners:
     """Register the request and deny form submissions on `app`; returns the listeners for tests."""
     listeners = ViewListeners(surfaces)
     app.view(ids.REQUEST_VIEW)(listeners.request_submitted)
     app.view(ids.DENY_VIEW)(listeners.deny_submitted)
+    app.view(ids.EXTEND_VIEW)(listeners.extend_submitted)
     return listeners

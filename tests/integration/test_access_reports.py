@@ -14,17 +14,16 @@ import pytest
 from sqlmodel import col, select
 
 from bot.domain.access_history import IntervalEnd
-from bot.domain.directives import check_draft
 from bot.domain.status import GrantStatus
-from bot.services import access_reports, approvals, directives, grants, requests
+from bot.services import access_reports, directives, grants, requests
 from bot.services.context import Context, Refusal
 from bot.services.directory import import_directory
 from bot.services.licences import record_licence, revoke_licence
-from bot.store import requests as queries
 from bot.store.db import Database
-from bot.store.tables import AccessGrant, AccessRequest
+from bot.store.tables import AccessGrant
 from bot.workflows import load_catalog
 from tests.support.bot_server import FIXTURES
+from tests.support.history import Clock, approve_fully, issue
 from tests.support.seed import DIRECTORY
 
 ALICE, BORIS, PETE, UMA = "U0ALICE01", "U0BORIS01", "U0PETE001", "U0UMA0001"
@@ -33,20 +32,6 @@ MODELS = ("mythos-5", "fable-5", "lumen-3")
 WHY = "Evaluating summarisation quality for the quarterly research report"
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 TICK = timedelta(microseconds=1)
-
-
-class Clock:
-    """A clock that stands still until moved."""
-
-    def __init__(self, at: datetime):
-        self.now = at
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> datetime:
-        self.now += delta
-        return self.now
 
 
 @dataclass
@@ -88,23 +73,6 @@ class History:
         self.observe()
 
 
-def approve_fully(ctx: Context, request_id: int) -> None:
-    """Approve each step in turn, each time by the first approver asked who has not decided yet."""
-    while True:
-        with ctx.read() as session:
-            found = session.get(AccessRequest, request_id)
-            assert found is not None
-            if found.status != "pending":
-                return
-            position = found.current_step or 0
-            decided = {d.approver_id for d in queries.decisions_of(session, request_id)}
-            asked = [t.approver_id for t in queries.tasks_at(session, request_id, position)]
-        approver = next(a for a in asked if a not in decided)
-        approvals.decide(
-            ctx, request_id=request_id, position=position, approver_id=approver, verdict="approve"
-        )
-
-
 def grant_to(ctx: Context, user: str, model: str, duration: timedelta | None = None) -> int:
     filed = requests.submit_request(
         ctx, requester_id=user, model_slug=model, duration=duration, justification=WHY
@@ -114,22 +82,6 @@ def grant_to(ctx: Context, user: str, model: str, duration: timedelta | None = N
     with ctx.read() as session:
         grant = session.exec(select(AccessGrant).where(AccessGrant.request_id == filed.subject_id)).one()
     return grant.id or 0
-
-
-def issue(ctx: Context, action: str, population: str) -> int:
-    draft = check_draft(
-        title="Restriction on frontier models",
-        authority="Bureau of Industry and Security",
-        reference="15 CFR 744.23",
-        notice="Access to Mythos 5 is restricted.",
-        models=["mythos-5"],
-        known_models=set(ctx.catalog.models),
-        population=population,
-        action=action,
-        effective_at=None,
-        now=ctx.clock(),
-    )
-    return directives.issue(ctx, actor=ADMIN, draft=draft).directive.id or 0
 
 
 def directory_with(

@@ -40,7 +40,16 @@ from bot.present.licences import licence_form_data, licence_list_data, recorded_
 from bot.present.replies import Reply
 from bot.present.status import catalog_entries, help_data, home_data, status_data
 from bot.render import Renderer
-from bot.services import access_reports, approvals, audit_chain, directives, grants, recheck, requests
+from bot.services import (
+    access_reports,
+    approvals,
+    audit_chain,
+    directives,
+    extensions,
+    grants,
+    recheck,
+    requests,
+)
 from bot.services.context import Context, Outcome
 from bot.services.directives import directive_data, draft_of, group_key
 from bot.services.licences import record_licence, revoke_licence
@@ -79,6 +88,7 @@ TEMPLATE_VARIANTS: dict[str, tuple[str, ...]] = {
         "via_admin",
         "cancelled",
         "expired",
+        "extension",
     ),
     "request_update": (
         "filed",
@@ -139,12 +149,15 @@ TEMPLATE_VARIANTS: dict[str, tuple[str, ...]] = {
     "licence_list": ("empty", "licences", "one_holder"),
     # The compliance channel's record of the audit chain's head: the daily one, and one asked for.
     "audit_checkpoint": ("daily", "on_demand"),
+    # A holder's DM before a grant ends: with Extend, or why it cannot be extended; and the Extend form.
+    "expiry_warning": ("extendable", "blocked"),
+    "extend_modal": ("form",),
     # `/access report <model> [time]` (access admins): who could use a model at a moment.
     "access_report": ("holders", "nobody"),
 }
 
 # approval_request variants in which the viewer can still decide.
-BUTTON_VARIANTS = frozenset({"buttons", "partial_quorum", "via_admin"})
+BUTTON_VARIANTS = frozenset({"buttons", "partial_quorum", "via_admin", "extension"})
 
 
 def hostile(length: int, line: int | None = None) -> str:
@@ -644,6 +657,7 @@ class World:
         self.directive_flows()
         self.licence_flows()
         self.audit_checkpoints()
+        self.extension()
         missing = [
             f"{t}:{v}"
             for t, variants in TEMPLATE_VARIANTS.items()
@@ -831,6 +845,39 @@ class World:
             report = access_reports.access_at(self.ctx, FRONTIER, at)
             assert bool(report.holders) == (variant == "holders")
             self.keep("access_report", variant, dict(access_report_screen(catalog, report).data))
+
+    def extension(self) -> None:
+        """Last, once every directive is lifted: Alice's grant nears its end. She is warned (with
+        Extend), opens the Extend form as the button does (bot/slack/actions.py) and asks; she is warned
+        again while it waits (no Extend: it is waiting); her manager approves and the grant runs on."""
+        # The directive flows restrict every model; they are lifted first (their samples are taken).
+        with self.db.read() as session:
+            in_force = [d.id for d in directives.list_directives(session, include_lifted=False)]
+        for directive_id in in_force:
+            directives.lift(self.ctx, actor=admin(0), directive_id=directive_id)
+        rid = self.submit(ALICE, STANDARD, timedelta(days=10))
+        self.approve_fully(rid)
+        grant = self.grant_of(rid)
+        start = self.now
+        self.now = grant.expires_at - timedelta(days=3)
+        with self.recording() as calls:
+            assert extensions.warn_expiring(self.ctx) == 1
+        self.keep("expiry_warning", "extendable", pick(calls, "expiry_warning"))
+        form = extensions.extension_form(self.ctx, ALICE, grant.id or 0)
+        self.keep("extend_modal", "form", dict(form.data))
+        with self.recording() as calls:
+            filed = extensions.submit_extension(
+                self.ctx, holder_id=ALICE, grant_id=grant.id or 0, duration=timedelta(days=7),
+                justification=self.profile.justification,
+            )  # fmt: skip
+        self.keep("approval_request", "extension", pick(calls, "approval_request", about(filed.subject_id)))
+        self.now = grant.expires_at - timedelta(days=1)
+        with self.recording() as calls:
+            assert extensions.warn_expiring(self.ctx) == 1
+        self.keep("expiry_warning", "blocked", pick(calls, "expiry_warning"))
+        self.approve_fully(filed.subject_id or 0)
+        assert self.grant_of(rid).expires_at == grant.expires_at + timedelta(days=7)
+        self.now = start
 
     def grant_endings(self, frontier: int) -> None:
         with self.recording() as calls:

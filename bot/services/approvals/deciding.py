@@ -13,6 +13,7 @@ from bot.domain.status import RequestStatus, Verdict
 from bot.present.replies import Notice
 from bot.services import permissions
 from bot.services.approvals.eligibility import grant_blocker, require_still_qualified
+from bot.services.approvals.extending import extend_grant
 from bot.services.approvals.finishing import create_grant, expire_if_pending, finish_request
 from bot.services.approvals.notices import refresh_step_messages, tell_requester_step_done
 from bot.services.approvals.routing import start_step
@@ -175,6 +176,8 @@ def _carry_out(
             return Outcome(
                 Notice(f"You approved {label}, but it cannot be granted: {blocked.reason}"), request_id
             )
+        if request.extends_grant_id is not None:
+            return _extend(ctx, session, request, position, approver_id)
         grant = create_grant(ctx, session, request)
         finish_request(
             ctx, session, request, RequestStatus.APPROVED, reason=None, actor=approver_id, grant=grant
@@ -199,3 +202,21 @@ def _carry_out(
         Notice(f"You approved step {position + 1} of {label}; it needs {step.quorum} approvals in all."),
         request_id,
     )
+
+
+def _extend(
+    ctx: Context, session: Session, request: AccessRequest, position: int, approver_id: str
+) -> Outcome:
+    """The last approval of an extension: the grant's end moves, or the request is denied when the grant
+    can no longer be extended (bot/services/extensions.py)."""
+    label = f"R{request.id}"
+    extended = extend_grant(ctx, session, request)
+    if isinstance(extended, str):
+        finish_request(ctx, session, request, RequestStatus.DENIED, reason=extended, actor="policy")
+        refresh_step_messages(ctx, session, request, position)
+        return Outcome(Notice(f"You approved {label}, but it cannot be carried out: {extended}"), request.id)
+    finish_request(
+        ctx, session, request, RequestStatus.APPROVED, reason=None, actor=approver_id, grant=extended
+    )
+    refresh_step_messages(ctx, session, request, position)
+    return Outcome(Notice(f"You approved {label}. G{extended.id} is extended."), request.id)

@@ -15,6 +15,7 @@ from bot.store.tables.access import (
     ApprovalTask,
     Decision,
     GrantConfirmation,
+    GrantWarning,
     RequestStep,
 )
 from bot.store.tables.directives import (
@@ -52,6 +53,7 @@ __all__ = [
     "GrantHold",
     "GrantLicence",
     "GrantSuspension",
+    "GrantWarning",
     "HomeTab",
     "Licence",
     "LicenceCountry",

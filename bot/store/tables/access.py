@@ -47,6 +47,8 @@ class AccessRequest(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # Set when the request asks to extend this grant (the holder's) rather than for a new one.
+    extends_grant_id: int | None = Field(default=None)
 
 
 class RequestStep(SQLModel, table=True):
@@ -132,3 +134,15 @@ class GrantConfirmation(SQLModel, table=True):
 
     grant_id: int = Field(foreign_key="access_grant.id", primary_key=True)
     hold: str = Field(primary_key=True, max_length=32)
+
+
+class GrantWarning(SQLModel, table=True):
+    """A warning that a grant will end, queued once per grant and lead time (seconds before its end), so
+    that a restart or a second replica never warns twice. Deleted when the grant is extended: the
+    warnings start again for its new end."""
+
+    __tablename__ = "grant_warning"
+
+    grant_id: int = Field(foreign_key="access_grant.id", primary_key=True)
+    lead_seconds: int = Field(primary_key=True)
+    queued_at: datetime = Field(sa_type=UTCDateTime)

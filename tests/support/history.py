@@ -1,0 +1,61 @@
+"""Building a history through the services on a test clock: a clock that stands still until moved,
+approving a request step by step, issuing a directive."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.domain.directives import check_draft
+from bot.services import approvals, directives
+from bot.services.context import Context
+from bot.store import requests as queries
+from bot.store.tables import AccessRequest
+
+ADMIN = "U0ADMIN01"
+
+
+class Clock:
+    """A clock that stands still until moved."""
+
+    def __init__(self, at: datetime):
+        self.now = at
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.now += delta
+        return self.now
+
+
+def approve_fully(ctx: Context, request_id: int) -> None:
+    """Approve each step in turn, each time by the first approver asked who has not decided yet."""
+    while True:
+        with ctx.read() as session:
+            found = session.get(AccessRequest, request_id)
+            assert found is not None
+            if found.status != "pending":
+                return
+            position = found.current_step or 0
+            decided = {d.approver_id for d in queries.decisions_of(session, request_id)}
+            asked = [t.approver_id for t in queries.tasks_at(session, request_id, position)]
+        approver = next(a for a in asked if a not in decided)
+        approvals.decide(
+            ctx, request_id=request_id, position=position, approver_id=approver, verdict="approve"
+        )
+
+
+def issue(ctx: Context, action: str, population: str) -> int:
+    draft = check_draft(
+        title="Restriction on frontier models",
+        authority="Bureau of Industry and Security",
+        reference="15 CFR 744.23",
+        notice="Access to Mythos 5 is restricted.",
+        models=["mythos-5"],
+        known_models=set(ctx.catalog.models),
+        population=population,
+        action=action,
+        effective_at=None,
+        now=ctx.clock(),
+    )
+    return directives.issue(ctx, actor=ADMIN, draft=draft).directive.id or 0
