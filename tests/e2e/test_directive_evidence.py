@@ -1,16 +1,20 @@
 """The directive evidence page end to end: a directive issued over the test directory, its notices
 delivered (and one refused) through the Slack emulator, then lifted; `accessbot directive report
---format html` writes the page. Also the report's formats and --output, and its bad input."""
+--format html` writes the page, and a real browser shows it to a reader. Also the report's formats and
+--output, and its bad input."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
 from typing import Any
 
 from tests.support.app import InProcessBot
+from tests.support.browser import artifacts, chromium, require_browser
 from tests.support.cli import run_cli
+from tests.support.databases import using_postgres
 from tests.support.flows import WHY
 from tests.support.pages import read_page
 from tests.support.seed import add_grants, directory_file
@@ -118,3 +122,62 @@ def test_report_bad_input_is_one_line_and_leaves_no_file(server: InProcessBot, t
         assert result.stdout == ""
     assert kept.read_text(encoding="utf-8") == "before"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_reader_sees_the_evidence_page_in_a_browser(
+    server: InProcessBot, slack: SlackDriver, emulator: SlackEmulator, tmp_path: Path
+) -> None:
+    require_browser()
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+
+    report = directive_history(server, slack, emulator, tmp_path)
+    page_file = tmp_path / "D1-evidence.html"
+    run_cli(server, "directive", "report", "D1", "--format", "html", "--output", str(page_file))
+    boris = next(p for p in report["people"] if p["slack_user_id"] == BORIS)
+    folder = artifacts(tmp_path)
+    picture = f"directive-evidence-{'postgresql' if using_postgres() else 'sqlite'}"
+
+    with chromium(tmp_path / "profile") as browser:
+        browser.get(page_file.as_uri())
+        try:
+            alert = browser.switch_to.alert.text
+        except NoAlertPresentException:
+            alert = None
+        assert alert is None, f"a script ran and raised an alert: {alert}"
+        assert browser.execute_script("return document.scripts.length") == 0
+        # Nothing was even tried: a blocked script or load would be in the console as a policy violation.
+        assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Directive D1: Frontier models barred"
+        headings = [h.text for h in browser.find_elements(By.TAG_NAME, "h2")]
+        assert headings == [
+            "The order", "Timeline", "Summary", "People affected", "Suspended grants and reinstatements",
+            "Notices to people", "Channel posts",
+        ]  # fmt: skip
+        notice = browser.find_element(By.CSS_SELECTOR, "#order .notice").text
+        assert notice == NOTICE  # shown as written, line break included
+        rows = {row.find_element(By.CSS_SELECTOR, ".person-id").text: row.text
+                for row in browser.find_elements(By.CSS_SELECTOR, "#people tr.person")}  # fmt: skip
+        assert sorted(rows) == sorted(p["slack_user_id"] for p in report["people"])
+        assert rows[BORIS].startswith(SCRIPT_NAME)
+        assert "suspended" in rows[BORIS] and "reinstated" in rows[BORIS]
+        for sent in boris["notices"]:
+            assert shown(sent["sent_at"]) in rows[BORIS]
+        assert "stopped while pending" in rows[EVE] and "denied when asked" in rows[UMA]
+        timeline = browser.find_element(By.ID, "timeline").text
+        assert f"Lifted {shown(report['directive']['lifted_at'])}" in timeline
+        assert f"Took effect {shown(report['directive']['activated_at'])}" in timeline
+        channels = browser.find_element(By.ID, "channels").text
+        assert "C0MYTHOS5" in channels and "not_in_channel" in channels
+        summary = browser.find_element(By.ID, "summary").text
+        assert f"Grants reinstated\n{report['summary']['grants_reinstated']}" in summary
+
+        # The whole page in one picture, and as it prints.
+        browser.set_window_size(1280, 800)
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        browser.set_window_size(1280, int(height) + 120)  # the window's frame is counted in its height
+        assert browser.save_screenshot(str(folder / f"{picture}.png"))
+        printed = base64.b64decode(browser.print_page())
+        assert printed.startswith(b"%PDF")
+        (folder / f"{picture}.pdf").write_bytes(printed)
