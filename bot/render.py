@@ -1,8 +1,11 @@
-"""One Jinja2 environment for every Slack message and view.
+"""One Jinja2 environment for every Slack message and view, and one for the HTML pages.
 
 Templates (templates/*.j2) write Block Kit JSON. Every value goes through `tojson`; user text also goes
 through `mrkdwn` first, so `<!channel>` arrives as text, not a ping. HTML autoescaping is off on purpose:
 it would turn quotes into entities that Slack shows raw.
+
+Pages (templates/*.html, such as the directive evidence page) are HTML, so there autoescaping is always
+on: every value they show (names, notice text, Slack's error strings) is user data.
 """
 
 from __future__ import annotations
@@ -32,18 +35,26 @@ from bot.slack import ids
 __all__ = ["Renderer", "clip", "escape_mrkdwn", "mention", "mrkdwn", "quote"]
 
 
+def _environment(
+    templates_dir: Path, *, autoescape: bool, extensions: list[str] | None = None
+) -> Environment:
+    """The templates of `templates_dir`, where a missing value is an error, not an empty string, and a
+    block tag leaves no blank line or indent behind."""
+    return Environment(
+        loader=FileSystemLoader(str(templates_dir)),
+        undefined=StrictUndefined,
+        autoescape=autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        extensions=extensions or [],
+    )
+
+
 class Renderer:
     def __init__(self, templates_dir: Path):
         self.templates_dir = templates_dir
-        self.env = Environment(
-            loader=FileSystemLoader(str(templates_dir)),
-            undefined=StrictUndefined,
-            autoescape=False,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
-            extensions=["jinja2.ext.do"],
-        )
+        self.env = _environment(templates_dir, autoescape=False, extensions=["jinja2.ext.do"])
         self.env.filters.update(
             tojson=lambda value: json.dumps(value, ensure_ascii=False),
             mrkdwn=mrkdwn,
@@ -78,3 +89,15 @@ class Renderer:
         message, a view object for a view (whatever its template renders)."""
         screen = screen_of(reply)
         return self.render(screen.template, **screen.data)
+
+
+class PageRenderer:
+    """Whole HTML pages from templates/<name>.html, every value HTML-escaped."""
+
+    def __init__(self, templates_dir: Path):
+        self.env = _environment(templates_dir, autoescape=True)
+
+    def render(self, name: str, **data: Any) -> str:
+        """The page templates/<name>.html with `data`. Raises jinja2.TemplateNotFound when the templates
+        directory has no such page, and jinja2.UndefinedError when `data` lacks a value it shows."""
+        return self.env.get_template(f"{name}.html").render(**data)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -17,7 +18,7 @@ from bot.domain.webhooks import routes
 from bot.notify.compose import Composer
 from bot.notify.sender import Sender, sender_client
 from bot.notify.webhooks import WebhookSender
-from bot.render import Renderer
+from bot.render import PageRenderer, Renderer
 from bot.scheduler import Scheduler, default_jobs
 from bot.services.context import Context
 from bot.slack.app import build_app
@@ -49,9 +50,19 @@ def build_context(settings: Settings, db: Database | None = None) -> Context:
 def build_renderer(settings: Settings) -> Renderer:
     """The templates every message is rendered with (ACCESSBOT_TEMPLATES_DIR). Raises ConfigError
     when the directory is missing."""
+    return Renderer(_templates_dir(settings))
+
+
+def build_page_renderer(settings: Settings) -> PageRenderer:
+    """The HTML pages' templates (ACCESSBOT_TEMPLATES_DIR). Raises ConfigError when the directory is
+    missing."""
+    return PageRenderer(_templates_dir(settings))
+
+
+def _templates_dir(settings: Settings) -> Path:
     if not settings.templates_dir.is_dir():
         raise ConfigError(f"ACCESSBOT_TEMPLATES_DIR: {settings.templates_dir} is not a directory")
-    return Renderer(settings.templates_dir)
+    return settings.templates_dir
 
 
 @dataclass

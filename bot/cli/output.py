@@ -4,11 +4,16 @@ a newline in a value would forge a line, an escape sequence recolour or hide one
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import secrets
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from bot.cli.common import UsageError
 from bot.domain.text import terminal_safe
 from bot.present.records import Record
 
@@ -18,9 +23,14 @@ def safe(value: object) -> str:
     return terminal_safe("" if value is None else str(value))
 
 
-def print_json(data: Any) -> None:
+def json_text(data: Any) -> str:
     """One JSON document, indented by 2 (json.dumps escapes control characters and non-ASCII)."""
-    print(json.dumps(data, indent=2))
+    return json.dumps(data, indent=2)
+
+
+def print_json(data: Any) -> None:
+    """One JSON document, as json_text writes it."""
+    print(json_text(data))
 
 
 def print_record(record: Record) -> None:
@@ -67,3 +77,22 @@ def fail(code: int, message: str) -> int:
     and what files and the database hold, so the line is made printable first."""
     print(f"accessbot: {terminal_safe(message)}", file=sys.stderr)
     return code
+
+
+def write_file(path: Path, text: str) -> None:
+    """Put `text` in the file at `path`, replacing it whole: written beside it under a temporary name,
+    flushed to disk, then renamed over it, so that a reader (or a crash) never finds it half-written.
+    The new file gets the usual permissions (0666 less the umask). Raises UsageError naming the file
+    when it cannot be written; nothing is left behind then."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise UsageError(f"--output {path}: cannot be written ({error.strerror or error})") from None

@@ -155,7 +155,17 @@ def _add_directive(commands: Any) -> None:
     lift.set_defaults(run=directives.lift)
     report = actions.add_parser("report", help="everyone a directive affected and what happened to them")
     report.add_argument("id", help="directive ID, e.g. D3")
-    report.add_argument("--json", action="store_true", help="print JSON")
+    report.add_argument(
+        "--format",
+        choices=directives.REPORT_FORMATS,
+        help="text (the default), json, or html: one self-contained page to hand over",
+    )
+    report.add_argument("--json", action="store_true", help="print JSON (same as --format json)")
+    report.add_argument(
+        "--output",
+        type=Path,
+        help="write to this file instead of standard output (replaced whole, never half-written)",
+    )
     report.set_defaults(run=directives.report)
 
 

@@ -129,11 +129,15 @@ class ReportRequest(Record):
 
 
 class ReportNotice(Record):
-    """One post of one announcement and how its delivery stands (`error`: Slack's, when it failed)."""
+    """One post of one announcement and how its delivery stands (`error`: Slack's, when it failed):
+    `queued_at` when the announcement queued it, `sent_at` when Slack took it (null until it has, and
+    for a post given up on)."""
 
     phase: DirectivePhase
     status: OutboxStatus
     error: str | None
+    queued_at: Timestamp
+    sent_at: Timestamp | None
 
 
 class ReportChannel(Record):
@@ -143,6 +147,8 @@ class ReportChannel(Record):
     phase: DirectivePhase
     status: OutboxStatus
     error: str | None
+    queued_at: Timestamp
+    sent_at: Timestamp | None
 
 
 class ReportPerson(Record):
@@ -178,11 +184,25 @@ class DirectiveOverview(Record):
     summary: ReportSummary
 
 
+class ReportedDirective(DirectiveRecord):
+    """A directive as its report shows it: its record (as in `directive list --json`) with the order's
+    `notice` text and the `lift_reason` given when it was lifted (null if none was, or until it is)."""
+
+    notice: str
+    lift_reason: str | None
+
+    @classmethod
+    def of(cls, directive: Directive, models: Sequence[str]) -> Self:
+        """The report's record of an issued directive and its model slugs."""
+        listed = DirectiveRecord.of(directive, models).model_dump()
+        return cls(**listed, notice=directive.notice, lift_reason=directive.lift_reason)
+
+
 class DirectiveReport(Record):
     """`accessbot directive report --json`: everyone the directive affected, by Slack user ID, its
     channel posts, and the summary."""
 
-    directive: DirectiveRecord
+    directive: ReportedDirective
     people: list[ReportPerson]
     channels: list[ReportChannel]
     summary: ReportSummary

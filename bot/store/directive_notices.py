@@ -172,25 +172,36 @@ def progress_post(session: Session, outbox_id: int) -> OutboxMessage | None:
 
 @dataclass(frozen=True)
 class Notice:
-    """One post of a directive's announcements, for its report."""
+    """One post of a directive's announcements, for its report: when it was queued, and when Slack
+    took it (`sent_at`, None until it has; a post given up on keeps None and Slack's `error`)."""
 
     phase: DirectivePhase
     address: str
     status: str
     error: str | None
+    queued_at: datetime
+    sent_at: datetime | None
 
 
 def notices(session: Session, directive_id: int) -> list[Notice]:
-    """Every post of every announcement of the directive, in the order they were queued."""
+    """Every post of every announcement of the directive, in the order they were queued (one query)."""
     rows = session.exec(
         select(
-            DirectiveBroadcast.phase, OutboxMessage.address, OutboxMessage.status, OutboxMessage.last_error
+            DirectiveBroadcast.phase,
+            OutboxMessage.address,
+            OutboxMessage.status,
+            OutboxMessage.last_error,
+            OutboxMessage.created_at,
+            OutboxMessage.sent_at,
         )
         .join(DirectiveBroadcast, col(DirectiveBroadcast.group_key) == col(OutboxMessage.group_key))
         .where(DirectiveBroadcast.directive_id == directive_id, OutboxMessage.kind == OutboxKind.POST)
         .order_by(col(OutboxMessage.id))
     ).all()
-    return [Notice(DirectivePhase(phase), address, status, error) for phase, address, status, error in rows]
+    return [
+        Notice(DirectivePhase(phase), address, status, error, queued_at, sent_at)
+        for phase, address, status, error, queued_at, sent_at in rows
+    ]
 
 
 def failed_notice_count(session: Session, directive_id: int) -> int:

@@ -234,6 +234,10 @@ def test_overlapping_directives_keep_a_grant_suspended_until_both_are_lifted(
     assert grant_status(server, boris_grant) == "active"
     report = json.loads(run_cli(server, "directive", "report", "D1", "--json").stdout)
     assert report["summary"]["grants_suspended"] == 1
+    assert (report["directive"]["notice"], report["directive"]["lift_reason"]) == (
+        "Restricted under the order.",
+        None,
+    )
     person = report["people"][0]
     assert person["slack_user_id"] == BORIS and person["grants"][0]["status_now"] == "active"
 
@@ -362,6 +366,11 @@ def test_named_people_unknown_to_the_directory_and_slack_are_named_and_never_cou
     report = json.loads(run_cli(server, "directive", "report", "D1", "--json").stdout)
     notices = {p["slack_user_id"]: [n["status"] for n in p["notices"]] for p in report["people"]}
     assert notices == {ALICE: ["sent"], "U0DANA001": ["sent"], "U0NOBODY1": ["failed"]}
+    # When each was delivered; the one given up on never was.
+    delivered = {
+        p["slack_user_id"]: [n["sent_at"] is not None for n in p["notices"]] for p in report["people"]
+    }
+    assert delivered == {ALICE: [True], "U0DANA001": [True], "U0NOBODY1": [False]}
     assert report["summary"]["notices_failed"] == 1
     # Slack was never asked to deliver anything to the unknown id.
     assert not [c for c in emulator.calls("chat.postMessage") if c.params.get("channel") == "U0NOBODY1"]

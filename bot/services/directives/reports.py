@@ -14,6 +14,7 @@ from bot.present.directive_records import (
     DirectiveRecord,
     DirectiveReport,
     ReportChannel,
+    ReportedDirective,
     ReportGrant,
     ReportNotice,
     ReportPerson,
@@ -91,17 +92,21 @@ def report(ctx: Context, directive_id: int) -> DirectiveReport:
             )
         channels: list[ReportChannel] = []
         for notice in notices.notices(session, directive_id):
-            phase, status = DirectivePhase(notice.phase), OutboxStatus(notice.status)
+            post = ReportNotice(
+                phase=DirectivePhase(notice.phase),
+                status=OutboxStatus(notice.status),
+                error=notice.error,
+                queued_at=notice.queued_at,
+                sent_at=notice.sent_at,
+            )
             if Recipient.of(notice.address).is_person:
-                told[notice.address].append(ReportNotice(phase=phase, status=status, error=notice.error))
+                told[notice.address].append(post)
             else:
-                channels.append(
-                    ReportChannel(channel=notice.address, phase=phase, status=status, error=notice.error)
-                )
+                channels.append(ReportChannel(channel=notice.address, **post.model_dump()))
         affected = sorted({*grants, *requests, *told})
         names = {p.slack_user_id: p.name for p in people.load_people(session, affected).values()}
         return DirectiveReport(
-            directive=DirectiveRecord.of(directive, models),
+            directive=ReportedDirective.of(directive, models),
             people=[
                 ReportPerson(
                     slack_user_id=user_id,
