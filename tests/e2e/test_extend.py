@@ -66,3 +66,20 @@ def test_a_holder_is_warned_extends_and_keeps_the_same_grant(
     assert row["status"] == "active" and len(listed(server, "grants")) == 1  # the same grant, no new one
     told = emulator.wait_for(lambda: [m for m in emulator.messages(HOLDER) if "now runs until" in text_of(m)])
     assert told
+
+
+def test_app_home_offers_extend_while_it_can_be_asked_for(
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
+) -> None:
+    grant_id = grant_through_slack(slack, emulator, server, HOLDER, "lumen-3", "7d")
+    slack.app_home_opened(HOLDER)
+    emulator.wait_for(lambda: f"G{grant_id}" in json.dumps(emulator.home(HOLDER)))
+    slack.click_button_in_view(HOLDER, "home", "grant_extend")
+    form = emulator.wait_for(lambda: [v for v in emulator.views_opened(HOLDER) if not v.get("closed")])[-1]
+    done = slack.submit_view(HOLDER, str(form["id"]), {"extend_duration": "1d", "extend_reason": WHY})
+    assert done.status == 200 and (done.json is None or done.json.get("response_action") != "errors"), (
+        done.body
+    )
+    # While the extension waits, the Home tab shows the request and no longer offers Extend.
+    emulator.wait_for(lambda: "Extend" not in json.dumps(emulator.home(HOLDER), ensure_ascii=False))
+    assert "R2" in json.dumps(emulator.home(HOLDER))
