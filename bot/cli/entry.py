@@ -26,7 +26,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     parser = build_parser()
     args = argparse.Namespace()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_readable(sys.argv[1:] if argv is None else argv))
         settings = load_settings() if environ is None else load_settings(environ, env_file=None)
         _configure_logging(settings)
         run: Command = args.run
@@ -55,6 +55,21 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return fail(EXIT_USAGE, "DATABASE_URL is not a database URL I can use (e.g. sqlite:///accessbot.db)")
     except KeyboardInterrupt:
         return 130
+
+
+def _readable(argv: Sequence[str]) -> list[str]:
+    """The arguments, once each is known to be text. Bytes the terminal's encoding cannot decode reach
+    Python as lone surrogates (PEP 383), which no database, file or terminal accepts later: refused here,
+    for every command, with one line. Raises UsageError naming the argument's position."""
+    for position, argument in enumerate(argv, start=1):
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(
+                f"argument {position} is not valid text in this terminal's encoding "
+                "(check the locale, e.g. LANG=C.UTF-8)"
+            ) from None
+    return list(argv)
 
 
 def _configure_logging(settings: Settings) -> None:

@@ -56,7 +56,8 @@ def access(settings: Settings, args: argparse.Namespace) -> int:
         end = moment("--to", args.end) if args.end is not None else None
         with ctx.read() as session:
             person = find_person(session, args.person)
-        user_id = person.slack_user_id if person else args.person
+        # A Slack user ID typed in lower case is still that ID.
+        user_id = person.slack_user_id if person else args.person.strip().upper()
         window = access_reports.person_access(ctx, user_id, start, end)
     except Refusal as refusal:
         raise UsageError(refusal.message) from None

@@ -168,8 +168,10 @@ def period_line(record: PeriodRecord) -> str:
 
 
 def cli_command(model: str, at: datetime) -> str:
-    """The command that prints the whole list, for the Slack summary's footer."""
-    return f"accessbot report access --model {model} --at {at.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    """The command that prints the whole list, for the Slack summary's footer: the same instant to the
+    microsecond, so that it gives the same answer."""
+    fraction = f".{at.microsecond:06d}" if at.microsecond else ""
+    return f"accessbot report access --model {model} --at {at.strftime('%Y-%m-%dT%H:%M:%S')}{fraction}Z"
 
 
 def access_report_screen(catalog: Catalog, report: AccessAt) -> Screen:

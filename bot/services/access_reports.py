@@ -26,10 +26,10 @@ def access_at(ctx: Context, model: str, at: datetime) -> AccessAt:
         if ctx.catalog.model(slug) is None and not history.known_model(session, slug):
             raise Refusal(f"There is no model {model!r}; `/access models` lists them.")
         spans = history.grant_spans(session, grants)
-        changes = history.status_changes(session, grants, at)
+        changes = history.status_changes(session, grants)
         usable = [s for s in spans if usable_at(s.starts_at, s.expires_at, changes.get(s.id, []), at)]
         approvals = history.approvals_of(session, grants) if usable else {}
-        licences = history.licences_at(session, grants, at) if usable else {}
+        licences = history.licences_at(session, usable, at)
     holders = [
         Holder(
             span,
@@ -57,8 +57,8 @@ def person_access(ctx: Context, user_id: str, start: datetime, end: datetime | N
         name = history.person_name(session, user_id)
         spans = history.grant_spans(session, grants)
         if name is None and not spans and not history.ever_held(session, user_id):
-            raise Refusal(f"{user_id} is not in the directory and never held a grant.")
-        changes = history.status_changes(session, grants, end)
+            raise Refusal(f"'{user_id}' is not in the directory and never held a grant.")
+        changes = history.status_changes(session, grants)
     periods = [
         UsePeriod(span, interval)
         for span in spans

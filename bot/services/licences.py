@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -292,7 +293,11 @@ def lapse_licences(ctx: Context) -> int:
                 after={"status": LicenceStatus.EXPIRED}, detail={"valid_until": row.valid_until.isoformat()},
             )  # fmt: skip
             licence_event(session, LICENCE_EXPIRED, row.id or 0, actor=audit.SYSTEM)
-        recheck(ctx, session, trigger="licence lapsed")
+        # Gateways stopped counting these licences at the start of the day after their last day (UTC):
+        # that is when the grants that relied on them stopped (the latest such day, when the job was
+        # down over several).
+        lapsed_at = datetime.combine(max(row.valid_until for row in rows) + timedelta(days=1), time(), UTC)
+        recheck(ctx, session, trigger="licence lapsed", effective_at=lapsed_at)
         uow.commit()
     return len(rows)
 

@@ -18,6 +18,7 @@ the re-check or created under the facts the re-check saw, never neither.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -72,15 +73,23 @@ def rule_inputs(ctx: Context, session: Session) -> RuleInputs:
     return RuleInputs.of(ctx.catalog, applied, utc_day(ctx.clock()))
 
 
-def recheck(ctx: Context, session: Session, *, trigger: str, actor: str = audit.SYSTEM) -> RecheckResult:
+def recheck(
+    ctx: Context,
+    session: Session,
+    *,
+    trigger: str,
+    actor: str = audit.SYSTEM,
+    effective_at: datetime | None = None,
+) -> RecheckResult:
     """Re-check everything within the caller's transaction, which must hold the directive barrier
     exclusively (`directive_barrier(session, exclusive=True)`). `trigger` says what changed (recorded
-    with the run); `actor` is who changed it, for the audit trail."""
+    with the run); `actor` is who changed it, for the audit trail; `effective_at`, when the change took
+    effect before now (a licence lapsed at midnight), is recorded with the grants it suspends."""
     now = ctx.clock()
     inputs = rule_inputs(ctx, session)
     recheck_id = store.open_recheck(session, trigger, actor, now)
     holds = store.update_holds(session, inputs, now, recheck_id, actor)
-    suspended, reinstated = store.follow_holds(session, now, recheck_id, actor)
+    suspended, reinstated = store.follow_holds(session, now, recheck_id, actor, effective_at)
     store.link_licences(session, inputs, now)
     stopped = _stop_refused_requests(ctx, session, inputs, recheck_id)
     result = RecheckResult(recheck_id, holds.opened, holds.released, suspended, reinstated, stopped)

@@ -2,26 +2,30 @@
 trail recorded for them, the approvals behind them and the licences they relied on (the rule that turns
 these into "could use" is bot/domain/access_history.py).
 
-Every reader takes the grants it is about as SQL over AccessGrant, so that each is one statement (or one
-streamed statement) whatever the number of grants, never a query per grant."""
+The readers of grants take them as SQL over AccessGrant, so that each is one statement (or one streamed
+statement) whatever the number of grants, never a query per grant; licences are read once for all."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, cast, or_
 from sqlmodel import Session, col, select
 
 from bot.domain.access_history import ApprovalRecord, GrantSpan, LicenceBasis, StatusChange
+from bot.domain.directives import REQUIRE_LICENCE
+from bot.domain.status import LicenceStatus
 from bot.store.tables import (
     AccessGrant,
     AuditEvent,
     Decision,
-    GrantLicence,
+    Directive,
+    DirectiveModel,
     RequestStep,
 )
-from bot.store.tables import Licence as LicenceRow
 from bot.store.tables import Person as PersonRow
 
 # The audit events that set a grant's status (each has `after.status`), other than its creation: the
@@ -59,30 +63,47 @@ def grant_spans(session: Session, grants: ColumnElement[bool]) -> list[GrantSpan
     ]
 
 
-def status_changes(
-    session: Session, grants: ColumnElement[bool], until: datetime
-) -> dict[int, list[StatusChange]]:
-    """The status changes the audit trail recorded at or before `until` for each grant matching `grants`,
-    in recorded order (event id: changes to one grant are made one at a time, under its row lock or the
-    directive barrier). Streamed from the store; grants with no change are absent."""
+def status_changes(session: Session, grants: ColumnElement[bool]) -> dict[int, list[StatusChange]]:
+    """The status changes the audit trail recorded for each grant matching `grants`, in recorded order
+    (event id: changes to one grant are made one at a time, under its row lock or the directive
+    barrier). Streamed from the store; grants with no change are absent.
+
+    A change recorded late carries when it took effect (`detail.effective_at`, audit.effective: a
+    scheduled directive put in force after its time, a licence found lapsed after midnight); it counts
+    from then, but never before the grant's change recorded before it."""
     ids = select(cast(AccessGrant.id, String)).where(grants)
     query = (
-        select(AuditEvent.subject_id, AuditEvent.at, AuditEvent.after)
+        select(AuditEvent.subject_id, AuditEvent.at, AuditEvent.after, AuditEvent.detail)
         .where(
             AuditEvent.subject_type == "grant",
             col(AuditEvent.action).in_(STATUS_ACTIONS),
-            col(AuditEvent.at) <= until,
+            # No bound on time: a change recorded after the instant asked about may have taken effect
+            # before it. The rule reads each change's time.
             col(AuditEvent.subject_id).in_(ids),
         )
         .order_by(col(AuditEvent.id))
         .execution_options(yield_per=STREAM_BATCH)
     )
     changes: dict[int, list[StatusChange]] = defaultdict(list)
-    for subject_id, at, after in session.exec(query):
+    for subject_id, at, after, detail in session.exec(query):
         status = (after or {}).get("status")
-        if isinstance(status, str):
-            changes[int(subject_id)].append(StatusChange(at, status))
+        if not isinstance(status, str):
+            continue
+        grant_changes = changes[int(subject_id)]
+        took_effect = min(at, _effective_at(detail) or at)
+        if grant_changes:
+            took_effect = max(took_effect, grant_changes[-1].at)
+        grant_changes.append(StatusChange(took_effect, status))
     return changes
+
+
+def _effective_at(detail: dict[str, Any] | None) -> datetime | None:
+    text = (detail or {}).get("effective_at")
+    try:
+        moment = datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
 
 
 def approvals_of(session: Session, grants: ColumnElement[bool]) -> dict[int, list[ApprovalRecord]]:
@@ -113,27 +134,85 @@ def approvals_of(session: Session, grants: ColumnElement[bool]) -> dict[int, lis
     return found
 
 
-def licences_at(session: Session, grants: ColumnElement[bool], at: datetime) -> dict[int, list[LicenceBasis]]:
-    """The licences each grant matching `grants` depended on that were in force at `at`: recorded by
-    then, `at`'s day (UTC) within their validity, and not yet revoked or expired."""
-    rows = session.exec(
-        select(GrantLicence.grant_id, LicenceRow)
-        .join(LicenceRow, col(LicenceRow.id) == col(GrantLicence.licence_id))
-        .where(
-            col(GrantLicence.grant_id).in_(select(AccessGrant.id).where(grants)),
-            col(LicenceRow.recorded_at) <= at,
-            col(LicenceRow.valid_from) <= at.date(),
-            col(LicenceRow.valid_until) >= at.date(),
-            or_(col(LicenceRow.ended_at).is_(None), col(LicenceRow.ended_at) > at),
-        )
-        .order_by(col(GrantLicence.grant_id), col(LicenceRow.id))
-    ).all()
-    found: dict[int, list[LicenceBasis]] = defaultdict(list)
-    for grant_id, row in rows:
-        found[grant_id].append(
-            LicenceBasis(row.id or 0, row.authority, row.number, row.kind, row.valid_from, row.valid_until)
-        )
+LICENCE_ACTIONS = ("licence.recorded", "licence.updated", "licence.revoked", "licence.expired")
+
+
+def licences_at(session: Session, spans: Sequence[GrantSpan], at: datetime) -> dict[int, list[LicenceBasis]]:
+    """Grant id -> the export licences each grant relied on at `at`: while a require-licence directive
+    naming its model was in force, the licences that, as the audit trail recorded them by then, were
+    held by the grant's holder, named the model, were active and had `at`'s day (UTC) within their
+    validity. Terms are read from the audit trail, so a later re-import (new dates, a new holder) does
+    not change the answer."""
+    models = {span.model for span in spans}
+    required = _licence_required_at(session, models, at)
+    wanted = [span for span in spans if span.model in required]
+    if not wanted:
+        return {}
+    terms = _licence_terms_at(session, at)
+    day = at.date()
+    found: dict[int, list[LicenceBasis]] = {}
+    for span in wanted:
+        relied = [
+            LicenceBasis(
+                licence_id, t["authority"], t["number"], t["kind"], t["valid_from"], t["valid_until"]
+            )
+            for licence_id, t in sorted(terms.items())
+            if t["holder"] == span.user_id
+            and span.model in t["models"]
+            and t["status"] == LicenceStatus.ACTIVE
+            and t["valid_from"] <= day <= t["valid_until"]
+        ]
+        if relied:
+            found[span.id] = relied
     return found
+
+
+def _licence_required_at(session: Session, models: set[str], at: datetime) -> set[str]:
+    """The models among `models` that a require-licence directive in force at `at` named (issued, its
+    effective time reached, not lifted or withdrawn by then)."""
+    if not models:
+        return set()
+    rows = session.exec(
+        select(DirectiveModel.model)
+        .join(Directive, col(Directive.id) == col(DirectiveModel.directive_id))
+        .where(
+            col(DirectiveModel.model).in_(sorted(models)),
+            Directive.action == REQUIRE_LICENCE,
+            col(Directive.issued_at).is_not(None),
+            col(Directive.effective_at) <= at,
+            or_(col(Directive.lifted_at).is_(None), col(Directive.lifted_at) > at),
+        )
+    )
+    return set(rows)
+
+
+def _licence_terms_at(session: Session, at: datetime) -> dict[int, dict[str, Any]]:
+    """Licence id -> its terms and status as the audit trail had recorded them at `at` (licences
+    recorded later are absent)."""
+    terms: dict[int, dict[str, Any]] = {}
+    for subject_id, action, after in session.exec(
+        select(AuditEvent.subject_id, AuditEvent.action, AuditEvent.after)
+        .where(
+            AuditEvent.subject_type == "licence",
+            col(AuditEvent.action).in_(LICENCE_ACTIONS),
+            col(AuditEvent.at) <= at,
+        )
+        .order_by(col(AuditEvent.id))
+    ):
+        licence_id, recorded = int(subject_id), after or {}
+        if action in ("licence.recorded", "licence.updated"):
+            try:
+                terms[licence_id] = {
+                    **recorded,
+                    "models": set(recorded["models"]),
+                    "valid_from": date.fromisoformat(recorded["valid_from"]),
+                    "valid_until": date.fromisoformat(recorded["valid_until"]),
+                }
+            except (KeyError, TypeError, ValueError):
+                terms.pop(licence_id, None)  # not terms this version wrote: not relied on
+        elif licence_id in terms and isinstance(recorded.get("status"), str):
+            terms[licence_id]["status"] = recorded["status"]
+    return terms
 
 
 def known_model(session: Session, model: str) -> bool:

@@ -50,6 +50,15 @@ def record(
     return event
 
 
+def effective(effective_at: datetime | None, now: datetime) -> dict[str, str]:
+    """The `effective_at` detail of a change recorded at `now` that took effect earlier, at `effective_at`
+    (a scheduled directive put in force late, a licence that lapsed at midnight and was found later);
+    empty when it took effect as recorded. Point-in-time reports read it (bot/store/access_history.py)."""
+    if effective_at is None or effective_at >= now:
+        return {}
+    return {"effective_at": effective_at.isoformat()}
+
+
 def record_rows(
     session: Session,
     now: datetime,

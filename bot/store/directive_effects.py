@@ -62,9 +62,12 @@ def suspend_grants(
     reach: Reach,
     now: datetime,
     actor: str,
+    effective_at: datetime | None = None,
 ) -> None:
     """Hold every grant the population has on these models under this directive: active ones become
-    suspended, and those another directive suspended already stay so, held by both."""
+    suspended, and those another directive suspended already stay so, held by both. `effective_at`: when
+    the directive took effect, if before `now` (a scheduled directive put in force late): recorded with
+    each suspension, since gateways refused the grants from then on (bot/domain/access_history.py)."""
     session.exec(  # type: ignore[call-overload]
         insert(GrantSuspension).from_select(
             ["grant_id", "directive_id", "user_id", "suspended_at"],
@@ -86,7 +89,7 @@ def suspend_grants(
             AccessGrant.id,
             before={"status": status},
             after={"status": GrantStatus.SUSPENDED},
-            detail={"directive_id": directive_id},
+            detail={"directive_id": directive_id, **audit.effective(effective_at, now)},
             where=and_(AccessGrant.status == status, held_here),
         )
     # Receivers hear of the grants this directive suspends; one already suspended stays so, unchanged.

@@ -47,6 +47,9 @@ class RuleInputs:
 
     embargoed: frozenset[str]
     suspended_models: frozenset[str]
+    # Every model the catalog lists: a grant of a model taken out of models.yaml is held as suspended
+    # (gateways refuse a model they do not know).
+    known_models: frozenset[str]
     us_persons_only: frozenset[str]
     directives: tuple[DirectiveRule, ...]
     on: date
@@ -57,6 +60,7 @@ class RuleInputs:
         return cls(
             embargoed=catalog.policy.embargoed_countries,
             suspended_models=frozenset(m.slug for m in models if m.status == SUSPENDED),
+            known_models=frozenset(m.slug for m in models),
             us_persons_only=frozenset(m.slug for m in models if m.us_persons_only),
             directives=tuple(d for d in directives if d.action in RESTRICTING),
             on=on,
@@ -135,7 +139,13 @@ def reason_rows(
         of(Hold.NOT_IN_DIRECTORY, ~in_directory),
         of(Hold.DEPARTED, user_column.in_(select(known).where(col(Person.departed_at).is_not(None)))),
         of(Hold.DEACTIVATED, user_column.in_(select(SlackAccount.user_id).where(col(SlackAccount.deleted)))),
-        of(Hold.MODEL_SUSPENDED, model_column.in_(sorted(inputs.suspended_models))),
+        of(
+            Hold.MODEL_SUSPENDED,
+            or_(
+                model_column.in_(sorted(inputs.suspended_models)),
+                model_column.not_in(sorted(inputs.known_models)),
+            ),
+        ),
         *(
             of(
                 Hold.DIRECTIVE,

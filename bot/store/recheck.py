@@ -304,11 +304,15 @@ def any_open_hold(grant_id: Any) -> ColumnElement[bool]:
     )
 
 
-def follow_holds(session: Session, now: datetime, recheck_id: int, actor: str) -> tuple[int, int]:
+def follow_holds(
+    session: Session, now: datetime, recheck_id: int, actor: str, effective_at: datetime | None = None
+) -> tuple[int, int]:
     """Suspend every active grant something holds, reinstate every unexpired suspended grant nothing
-    holds any more; each recorded as a change of this re-check (for the holder's notice) and audited.
-    Returns (suspended, reinstated)."""
+    holds any more; each recorded as a change of this re-check (for the holder's notice) and audited,
+    a suspension with `effective_at` when it took effect before now (audit.effective). Returns
+    (suspended, reinstated)."""
     counts = []
+    took_effect = audit.effective(effective_at, now)
     for status, change, target in (
         (GrantStatus.ACTIVE, SUSPENDED, GrantStatus.SUSPENDED),
         (GrantStatus.SUSPENDED, REINSTATED, GrantStatus.ACTIVE),
@@ -347,7 +351,7 @@ def follow_holds(session: Session, now: datetime, recheck_id: int, actor: str) -
             AccessGrant.id,
             before={"status": status},
             after={"status": target},
-            detail={"recheck_id": recheck_id},
+            detail={"recheck_id": recheck_id, **(took_effect if change == SUSPENDED else {})},
             where=changed,
         )
         webhooks.grant_events(

@@ -51,7 +51,7 @@ def test_admins_see_who_could_use_a_model_then_and_scripts_get_the_basis(
     assert "*2* people could use Mythos 5" in then, then
     assert f"<@{ALICE}> · G{alice}" in then and f"<@{BORIS}> · G{boris}" in then
     assert "approved by <@U0MARIA01>" in then
-    assert f"accessbot report access --model mythos-5 --at {before.strftime('%Y-%m-%dT%H:%M:%SZ')}" in then
+    assert f"accessbot report access --model mythos-5 --at {typed(before)}" in then
     now = shown(slack, ADMIN, "report mythos-5")
     assert "*1* person could use Mythos 5" in now and f"<@{BORIS}>" not in now, now
 
@@ -120,6 +120,9 @@ def test_bad_report_arguments_get_one_line_and_exit_2(server: InProcessBot) -> N
         (("--model", "mythos-5", "--at", "9000-01-01T00:00Z"), "is in the future"),
         (("--person", "nobody@example.com", "--from", "2026-01-01T00:00Z"), "not in the directory"),
         (("--model", "m", "--at", "2026-01-01T00:00Z", "--json", "--csv"), "not allowed with argument"),
+        # Bytes the terminal could not decode (PEP 383 surrogates): refused before anything reads them.
+        (("--model", "\udcff", "--at", "2026-01-01T00:00Z"), "argument 4 is not valid text"),
+        (("--person", "\udcff\udcfe", "--from", "2026-01-01T00:00Z"), "argument 4 is not valid text"),
     ):
         result = run_cli(server, "report", "access", *args, check=False)
         assert result.returncode == 2, (args, result.stderr)

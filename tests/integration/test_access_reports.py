@@ -6,7 +6,7 @@ against the state as it stood at each of those instants), not today's state."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,11 +14,13 @@ import pytest
 from sqlmodel import col, select
 
 from bot.domain.access_history import IntervalEnd
+from bot.domain.catalog import Catalog
 from bot.domain.status import GrantStatus
 from bot.services import access_reports, directives, grants, requests
 from bot.services.context import Context, Refusal
 from bot.services.directory import import_directory
-from bot.services.licences import record_licence, revoke_licence
+from bot.services.licences import import_licences, lapse_licences, record_licence, revoke_licence
+from bot.services.recheck import run_recheck
 from bot.store.db import Database
 from bot.store.tables import AccessGrant
 from bot.workflows import load_catalog
@@ -274,3 +276,105 @@ def test_questions_the_history_cannot_answer_are_refused(history: History) -> No
         access_reports.person_access(ctx, "U0NOBODY1", START - timedelta(days=1), None)
     # Model slugs are matched as the catalog writes them.
     assert access_reports.access_at(ctx, "MYTHOS-5", ctx.clock()).model == "mythos-5"
+
+
+# -- what gateways enforced before it was recorded, and terms that changed later --------------------------
+
+
+@pytest.fixture
+def ctx(history: History) -> Context:
+    return history.ctx
+
+
+def lic_fields(holder: str, valid_from: str, valid_until: str, number: str = "EX-1") -> dict[str, str | None]:
+    return {
+        "number": number, "authority": "BIS", "kind": "deemed-export", "holder": holder,
+        "models": "mythos-5", "countries": "DE", "valid_from": valid_from, "valid_until": valid_until,
+        "conditions": "",
+    }  # fmt: skip
+
+
+def test_a_scheduled_directive_counts_from_its_effective_time_even_if_applied_late(ctx: Context) -> None:
+    clock = ctx.clock
+    assert isinstance(clock, Clock)
+    grant_to(ctx, BORIS, "mythos-5")
+    clock.advance(timedelta(hours=1))
+    effective = clock() + timedelta(hours=1)
+    issue(ctx, "suspend", "non-us-persons", effective_at=effective)
+    clock.advance(timedelta(hours=4))  # the scheduler was down; it applies the directive 3 hours late
+    assert directives.activate_due(ctx) == 1
+    assert who(ctx, "mythos-5", effective - TICK) == {BORIS}
+    assert who(ctx, "mythos-5", effective) == set()
+    assert who(ctx, "mythos-5", effective + timedelta(minutes=30)) == set()
+
+
+def test_a_lapsed_licence_stops_use_from_midnight_even_if_found_later(ctx: Context) -> None:
+    clock = ctx.clock
+    assert isinstance(clock, Clock)
+    grant_to(ctx, BORIS, "mythos-5", timedelta(days=20))
+    today = clock().date()
+    last_day = today + timedelta(days=2)
+    record_licence(ctx, lic_fields(BORIS, today.isoformat(), last_day.isoformat()), actor=CARLA)
+    issue(ctx, "require-licence", "non-us-persons")
+    midnight = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), UTC)
+    clock.now = midnight + timedelta(hours=6)  # the lapse job runs six hours after the licence lapsed
+    assert lapse_licences(ctx) == 1
+    report = access_reports.access_at(ctx, "mythos-5", midnight - TICK)
+    (holder,) = report.holders
+    assert [lc.number for lc in holder.licences] == ["EX-1"]
+    assert who(ctx, "mythos-5", midnight) == set()
+
+
+def test_licence_terms_are_as_recorded_then_and_only_while_a_directive_required_one(
+    ctx: Context, tmp_path: Path
+) -> None:
+    clock = ctx.clock
+    assert isinstance(clock, Clock)
+    grant_to(ctx, BORIS, "mythos-5", timedelta(days=20))
+    today = clock().date()
+    record_licence(
+        ctx, lic_fields(BORIS, today.isoformat(), (today + timedelta(days=300)).isoformat()), actor=CARLA
+    )
+    before_directive = clock.advance(timedelta(hours=1))
+    clock.advance(timedelta(hours=1))
+    directive = issue(ctx, "require-licence", "non-us-persons")
+    during = clock.advance(timedelta(hours=1))
+
+    def relied(at: datetime) -> list[tuple[str, str]]:
+        (holder,) = access_reports.access_at(ctx, "mythos-5", at).holders
+        return [(lc.number, lc.valid_from.isoformat()) for lc in holder.licences]
+
+    assert relied(before_directive) == []  # nothing required a licence yet
+    assert relied(during) == [("EX-1", today.isoformat())]
+    # A re-import moves the licence's first day and gives it to someone else: the answer about `during`
+    # stays as it was recorded then.
+    clock.advance(timedelta(hours=1))
+    csv_file = tmp_path / "licences.csv"
+    later, until = (today + timedelta(days=2)).isoformat(), (today + timedelta(days=300)).isoformat()
+    csv_file.write_text(
+        "number,authority,kind,holder,models,countries,valid_from,valid_until,conditions\n"
+        f"EX-1,BIS,deemed-export,U0EVE0001,mythos-5,DE;FR,{later},{until},\n",
+        encoding="utf-8",
+    )
+    import_licences(ctx, csv_file, actor=CARLA)
+    assert relied(during) == [("EX-1", today.isoformat())]
+    clock.advance(timedelta(hours=1))
+    directives.lift(ctx, actor=ADMIN, directive_id=directive, reason="Order withdrawn.")
+    assert relied(clock.advance(timedelta(hours=1))) == []  # lifted: no licence is needed
+
+
+def test_a_grant_of_a_model_taken_out_of_the_catalog_is_no_longer_usable(ctx: Context) -> None:
+    clock = ctx.clock
+    assert isinstance(clock, Clock)
+    grant_to(ctx, ALICE, "lumen-3")
+    clock.advance(timedelta(hours=1))
+    catalog = ctx.catalog
+    without = replace(
+        ctx,
+        catalog=Catalog(
+            {k: v for k, v in catalog.models.items() if k != "lumen-3"}, catalog.chains, catalog.policy
+        ),
+    )
+    run_recheck(without, trigger="workflows loaded")
+    assert who(ctx, "lumen-3", clock() - TICK) == {ALICE}
+    assert who(ctx, "lumen-3", clock()) == set()

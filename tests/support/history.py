@@ -45,7 +45,8 @@ def approve_fully(ctx: Context, request_id: int) -> None:
         )
 
 
-def issue(ctx: Context, action: str, population: str) -> int:
+def issue(ctx: Context, action: str, population: str, effective_at: datetime | None = None) -> int:
+    """Issue a directive on mythos-5 as the access admin (now, or scheduled at `effective_at`); its id."""
     draft = check_draft(
         title="Restriction on frontier models",
         authority="Bureau of Industry and Security",
@@ -55,7 +56,7 @@ def issue(ctx: Context, action: str, population: str) -> int:
         known_models=set(ctx.catalog.models),
         population=population,
         action=action,
-        effective_at=None,
+        effective_at=effective_at,
         now=ctx.clock(),
     )
     return directives.issue(ctx, actor=ADMIN, draft=draft).directive.id or 0

@@ -36,7 +36,7 @@ def put_in_force(ctx: Context, session: Session, directive: Directive, draft: Dr
         return
     actor = actor_of(directive_id)
     reach = Reach.of_draft(draft, now)
-    effects.suspend_grants(session, directive_id, reach, now, actor)
+    effects.suspend_grants(session, directive_id, reach, now, actor, effective_at=directive.effective_at)
     # Grants a licence keeps outside its reach now depend on that licence.
     link_licensed_grants(session, reach)
     # Every approver's copy of a stopped request is updated (composed at send time, see
