@@ -52,6 +52,7 @@ def default_jobs(ctx: Context, interval: float) -> list[Job]:
         Job("warn of expiring grants", lambda: extensions.warn_expiring(ctx), interval),
         Job("expire requests", lambda: requests.expire_stale_requests(ctx), interval),
         Job("reroute stranded steps", lambda: approvals.reroute_stranded(ctx), interval),
+        Job("remind and escalate waiting steps", lambda: approvals.remind_and_escalate(ctx), interval),
         Job("directive progress", lambda: directives.refresh_progress(ctx), min(interval, PROGRESS_INTERVAL)),
         Job("forget old replay keys", lambda: replays.forget_expired(ctx), max(interval, REPLAY_SWEEP)),
         Job("re-check entitlements", _recheck(ctx), max(interval, RECHECK_INTERVAL)),

@@ -133,6 +133,10 @@ def _role(value: str) -> str:
     return value
 
 
+def _optional_role(value: str | None) -> str | None:
+    return None if value is None else _role(value)
+
+
 def _status(value: Any) -> str:
     if value not in MODEL_STATUSES:
         raise problem(f"must be one of {', '.join(MODEL_STATUSES)}, not '{value}'")
@@ -249,6 +253,12 @@ class PolicySpec(Spec):
         tuple[Annotated[timedelta, BeforeValidator(_duration_text)], ...],
         listed(WARNINGS_LIST, False, "default"),
     ] = _POLICY.expiry_warnings
+    approval_reminder_after: Annotated[timedelta, _duration(required=False)] = _POLICY.approval_reminder_after
+    approval_reminders: Annotated[int, _whole(0, 10)] = _POLICY.approval_reminders
+    approval_escalate_after: Annotated[timedelta, _duration(required=False)] = _POLICY.approval_escalate_after
+    approval_escalate_to: Annotated[str | None, text(required=False), AfterValidator(_optional_role)] = (
+        _POLICY.approval_escalate_to
+    )
 
     @field_validator("justification_max_chars")
     @classmethod
@@ -274,6 +284,10 @@ class PolicySpec(Spec):
             licence_warning_days=tuple(sorted(set(self.licence_warning_days), reverse=True)),
             compliance_channel=self.compliance_channel,
             expiry_warnings=_longest_first(self.expiry_warnings),
+            approval_reminder_after=self.approval_reminder_after,
+            approval_reminders=self.approval_reminders,
+            approval_escalate_after=self.approval_escalate_after,
+            approval_escalate_to=self.approval_escalate_to,
         )
 
 
@@ -368,6 +382,9 @@ class ModelSpec(Spec):
         listed(WARNINGS_LIST, False, "default"),
     ] = None
     extend_chain: Annotated[str | None, text(required=False)] = None
+    approval_reminder_after: Annotated[timedelta | None, _duration(required=False)] = None
+    approval_reminders: Annotated[int | None, _whole(0, 10)] = None
+    approval_escalate_after: Annotated[timedelta | None, _duration(required=False)] = None
 
     @field_validator("slug")
     @classmethod
@@ -437,6 +454,9 @@ class ModelSpec(Spec):
             gateway_models=self.gateway_models,
             expiry_warnings=None if self.expiry_warnings is None else _longest_first(self.expiry_warnings),
             extend_chain=self.extend_chain,
+            approval_reminder_after=self.approval_reminder_after,
+            approval_reminders=self.approval_reminders,
+            approval_escalate_after=self.approval_escalate_after,
         )
 
 

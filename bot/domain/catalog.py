@@ -66,6 +66,10 @@ class Model:
     # Lead times before a grant's end at which its holder is warned (None: the policy's), longest first.
     expiry_warnings: tuple[timedelta, ...] | None = None
     extend_chain: str | None = None  # the chain an extension runs (None: the model's own chain)
+    # This model's reminder and escalation timings (None: the policy's).
+    approval_reminder_after: timedelta | None = None
+    approval_reminders: int | None = None
+    approval_escalate_after: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,23 @@ class Policy:
     # A grant's holder is warned this long before its end (none for a grant no longer than the lead
     # time), longest first; models may set their own.
     expiry_warnings: tuple[timedelta, ...] = (timedelta(days=3), timedelta(days=1))
+    # A step waiting this long reminds its approvers, up to `approval_reminders` times (each this long
+    # after the one before); once it has waited `approval_escalate_after` it also goes to the holders of
+    # `approval_escalate_to` (None: the admin role), saying who has not answered.
+    approval_reminder_after: timedelta = timedelta(days=1)
+    approval_reminders: int = 2
+    approval_escalate_after: timedelta = timedelta(days=3)
+    approval_escalate_to: str | None = None
+
+
+@dataclass(frozen=True)
+class ReminderTimings:
+    """When a waiting approval step reminds its approvers and when it escalates (measured from the
+    step's start): reminder k (1 to `reminders`) at k times `remind_after`; escalation at `escalate_after`."""
+
+    remind_after: timedelta
+    reminders: int
+    escalate_after: timedelta
 
 
 @dataclass(frozen=True)
@@ -123,6 +144,25 @@ class Catalog:
     def extend_chain_for(self, model: Model) -> Chain:
         """The approval chain that extending a grant of `model` runs (models.yaml `extend_chain`)."""
         return self.chains[model.extend_chain or model.chain]
+
+    def reminders_for(self, model: Model | None) -> ReminderTimings:
+        """The reminder and escalation timings of `model`'s approval steps (models.yaml, else policy; the
+        policy's for a model no longer in the catalog)."""
+        policy = self.policy
+        timings = ReminderTimings(
+            policy.approval_reminder_after, policy.approval_reminders, policy.approval_escalate_after
+        )
+        if model is None:
+            return timings
+        return ReminderTimings(
+            remind_after=model.approval_reminder_after or timings.remind_after,
+            reminders=timings.reminders if model.approval_reminders is None else model.approval_reminders,
+            escalate_after=model.approval_escalate_after or timings.escalate_after,
+        )
+
+    def escalation_role(self) -> str:
+        """The role a step escalates to (policy `approval_escalate_to`, default the admin role)."""
+        return self.policy.approval_escalate_to or self.policy.admin_role
 
     def expiry_warnings_for(self, model: Model) -> tuple[timedelta, ...]:
         """How long before a grant's end its holder is warned, longest first."""

@@ -88,8 +88,13 @@ def conversations_history(ws: Workspace, params: dict[str, Any]) -> dict[str, An
 
     def wanted(message: dict[str, Any]) -> bool:
         ts = Decimal(message["ts"])
-        # Thread replies live in conversations.replies, not in the channel history.
-        if message.get("thread_ts") and message["thread_ts"] != message["ts"]:
+        # Thread replies live in conversations.replies, not in the channel history, unless they were
+        # also sent to the channel (reply_broadcast).
+        if (
+            message.get("thread_ts")
+            and message["thread_ts"] != message["ts"]
+            and message.get("subtype") != "thread_broadcast"
+        ):
             return False
         if ts < oldest or (ts == oldest and not inclusive):
             return False
@@ -141,7 +146,9 @@ def chat_post_message(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
     where = f"chat.postMessage ({params.get('channel')})"
     text = ws.clip_text(params.get("text"), where)
     ws.reject_invalid(where, {"text": text, "blocks": params.get("blocks")})
-    message = ws.store_message(channel, text, params.get("blocks"), metadata, params.get("thread_ts") or None)
+    thread_ts = params.get("thread_ts") or None
+    broadcast = truthy(params.get("reply_broadcast"))
+    message = ws.store_message(channel, text, params.get("blocks"), metadata, thread_ts, broadcast)
     return {"channel": channel, "ts": message["ts"], "message": ws.api_message(message)}
 
 

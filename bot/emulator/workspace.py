@@ -306,8 +306,11 @@ class Workspace:
         blocks: Any,
         metadata: dict[str, Any] | None = None,
         thread_ts: str | None = None,
+        broadcast: bool = False,
     ) -> dict[str, Any]:
-        """Store a message from the bot in ``channel_id`` and return its record."""
+        """Store a message from the bot in ``channel_id`` and return its record. A thread reply sent with
+        ``broadcast`` (chat.postMessage's reply_broadcast) is also shown in the channel, as Slack marks
+        it: subtype ``thread_broadcast``."""
         message: dict[str, Any] = {
             "type": "message",
             "channel": channel_id,
@@ -321,6 +324,8 @@ class Workspace:
             "thread_ts": thread_ts,
             "edited": [],
         }
+        if thread_ts and broadcast:
+            message["subtype"] = "thread_broadcast"
         if metadata is not None:
             message["metadata"] = copy.deepcopy(metadata)
         self.messages.setdefault(channel_id, []).append(message)

@@ -163,11 +163,36 @@ class Delivery:
             if refusal is not None:
                 log.info("outbox item %s not sent: %s", item.id, refusal)
                 return Refused(refusal)
+        if item.ref_id is not None:
+            return self._post_in_thread(item)
         return self._send_post(item, item.address, item.payload, lane=item.lane)
 
-    def _send_post(self, item: OutboxMessage, address: str, payload: dict[str, Any], *, lane: str) -> Outcome:
-        """chat.postMessage of `payload` to `address`, tagged with the row's id in message metadata; if
-        an earlier attempt may have reached Slack, look for that tag first and only send if absent."""
+    def _post_in_thread(self, item: OutboxMessage) -> Outcome:
+        """A reply in the thread of the message the row refers to (outbox.reply_in_thread), also shown in
+        the conversation (reply_broadcast) so that its reader is notified. Once that message is known to
+        have failed, the reply is posted on its own rather than lost."""
+        with self.db.read() as session:
+            original = rows.find(session, item.ref_id) if item.ref_id else None
+        if original is None or original.status == OutboxStatus.FAILED:
+            return self._send_post(item, item.address, item.payload, lane=item.lane)
+        if original.status != OutboxStatus.SENT or not original.sent_channel or not original.sent_ts:
+            return NotYet(1.0, "waiting for the message to reply to")
+        thread = {"thread_ts": original.sent_ts, "reply_broadcast": True}
+        return self._send_post(item, original.sent_channel, item.payload, lane=item.lane, thread=thread)
+
+    def _send_post(
+        self,
+        item: OutboxMessage,
+        address: str,
+        payload: dict[str, Any],
+        *,
+        lane: str,
+        thread: dict[str, Any] | None = None,
+    ) -> Outcome:
+        """chat.postMessage of `payload` to `address` (in a thread: `thread` holds thread_ts and
+        reply_broadcast), tagged with the row's id in message metadata; if an earlier attempt may have
+        reached Slack, look for that tag first and only send if absent (a broadcast reply is in the
+        conversation's history too)."""
         if item.uncertain:
             found = self.history.find_posted(item, address)
             if found is not None:
@@ -184,6 +209,7 @@ class Delivery:
             metadata=metadata_of(item),
             unfurl_links=False,
             unfurl_media=False,
+            **(thread or {}),
         )
         channel, ts = str(response["channel"]), str(response["ts"])
         if Recipient.of(address).is_person and is_dm_channel(channel):

@@ -62,16 +62,31 @@ def post(
 
 def update(session: Session, original: OutboxMessage, message: Reply) -> OutboxMessage:
     """Replace the content of a message queued earlier with post(); delivered after it, in its lane."""
+    return _following(session, original, OutboxKind.UPDATE, message)
+
+
+def reply_in_thread(session: Session, original: OutboxMessage, message: Reply) -> OutboxMessage:
+    """A reply in the thread of a message queued earlier with post() (a reminder under an approval
+    request), shown in the conversation too so that its reader is notified; delivered after it, in its
+    lane."""
+    return _following(session, original, OutboxKind.POST, message, user_id=original.user_id)
+
+
+def _following(
+    session: Session, original: OutboxMessage, kind: OutboxKind, message: Reply, *, user_id: str | None = None
+) -> OutboxMessage:
+    """A row about `original` (its ref_id): in its lane, to its address, in its group."""
     return _queue(
         session,
         OutboxMessage(
-            kind=OutboxKind.UPDATE,
+            kind=kind,
             lane=original.lane,
             address=original.address,
             payload=to_stored(message),
             ref_id=original.id,
             group_key=original.group_key,
             next_attempt_at=now_of(session),
+            user_id=user_id,
         ),
     )
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.domain.catalog import MANAGER
-from bot.domain.status import OutboxStatus, RequestStatus, Verdict
+from bot.domain.status import OutboxStatus, RequestStatus, StepStatus, Verdict
+from bot.store.requests import at_current_step
 from bot.store.tables import (
     AccessRequest,
     ApprovalTask,
@@ -112,6 +113,26 @@ def approvals_at(session: Session, request_id: int, position: int) -> int:
             Decision.verdict == Verdict.APPROVE,
         )
     ).one()
+
+
+def waiting_steps(session: Session, started_before: datetime, max_reminders: int, limit: int) -> list[int]:
+    """Pending requests whose current step started before `started_before` (UTC) and may still owe a
+    reminder (fewer than `max_reminders` sent) or its escalation, oldest step first, at most `limit`: the
+    reminder job's candidates (each is locked and checked again in its own transaction)."""
+    return list(
+        session.exec(
+            select(AccessRequest.id)
+            .join(RequestStep, at_current_step())
+            .where(
+                AccessRequest.status == RequestStatus.PENDING,
+                RequestStep.status == StepStatus.PENDING,
+                col(RequestStep.started_at) <= started_before,
+                or_(col(RequestStep.reminders_sent) < max_reminders, col(RequestStep.escalated_at).is_(None)),
+            )
+            .order_by(col(RequestStep.started_at), col(AccessRequest.id))
+            .limit(limit)
+        )
+    )
 
 
 def stranded_requests(

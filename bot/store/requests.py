@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlmodel import Session, col, select
 
 from bot.domain.policy import Existing
@@ -94,17 +94,20 @@ def grants_of(session: Session, user_id: str, statuses: Sequence[str] | None = N
     return list(session.exec(query.order_by(col(AccessGrant.expires_at))))
 
 
+def at_current_step() -> ColumnElement[bool]:
+    """SQL joining a RequestStep to its AccessRequest's current step."""
+    return (col(RequestStep.request_id) == col(AccessRequest.id)) & (
+        col(RequestStep.position) == col(AccessRequest.current_step)
+    )
+
+
 def waiting_on(session: Session, approver_id: str) -> list[tuple[AccessRequest, RequestStep]]:
     """Pending requests whose current step asks this person and that they have not decided yet."""
     decided = select(Decision.request_id).where(Decision.approver_id == approver_id)
     query = (
         select(AccessRequest, RequestStep)
         .join(ApprovalTask, col(ApprovalTask.request_id) == col(AccessRequest.id))
-        .join(
-            RequestStep,
-            (col(RequestStep.request_id) == col(AccessRequest.id))
-            & (col(RequestStep.position) == col(AccessRequest.current_step)),
-        )
+        .join(RequestStep, at_current_step())
         .where(
             AccessRequest.status == RequestStatus.PENDING,
             col(ApprovalTask.position) == col(AccessRequest.current_step),

@@ -135,11 +135,14 @@ def test_directory_names_with_escapes_and_nul_import_alike_and_print_safely(
 
 def test_looking_up_a_person_with_control_characters_finds_nobody(ready: Env) -> None:
     run_cli(ready, "directory", "import", str(DIRECTORY))
-    # An escape, and a byte that is not UTF-8 (Python reads it as a lone surrogate, which PostgreSQL
-    # would refuse if it were sent).
-    for key in (f"alice@example.com{ESC}[0m", "U0ALICE01\udcff"):
+    # An escape finds nobody; a byte that is not UTF-8 (Python reads it as a lone surrogate, which
+    # PostgreSQL would refuse if it were sent) is refused before any command reads it.
+    for key, needle in (
+        (f"alice@example.com{ESC}[0m", "nobody in the directory matches"),
+        ("U0ALICE01\udcff", "argument 3 is not valid text in this terminal's encoding"),
+    ):
         result = run_cli(ready, "directory", "show", key, check=False)
-        assert_refused(result, "nobody in the directory matches")
+        assert_refused(result, needle)
         assert_printable(result.stderr)
 
 

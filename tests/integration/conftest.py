@@ -7,8 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.services.context import Context
+from bot.services.directory import import_directory
 from bot.store.db import Database
+from bot.workflows import load_catalog
 from tests.integration.workspace import ALICE, BORIS, GENERAL, RESEARCH, TOKEN, open_database
+from tests.support.bot_server import FIXTURES
+from tests.support.history import START, Clock
+from tests.support.seed import DIRECTORY
 from tests.support.slack import SlackEmulator
 
 
@@ -19,6 +25,14 @@ def db(database_url: str) -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
+
+
+@pytest.fixture
+def ctx(db: Database) -> Context:
+    """The services on `db` with the fixture workflows and directory, on a clock standing at START."""
+    context = Context(db=db, catalog=load_catalog(FIXTURES / "workflows"), clock=Clock(START))
+    import_directory(context, DIRECTORY, actor="test")
+    return context
 
 
 @pytest.fixture

@@ -25,14 +25,13 @@ from bot.store.db import Database
 from bot.store.tables import AccessGrant
 from bot.workflows import load_catalog
 from tests.support.bot_server import FIXTURES
-from tests.support.history import Clock, approve_fully, issue
+from tests.support.history import START, Clock, approve_fully, issue
 from tests.support.seed import DIRECTORY
 
 ALICE, BORIS, PETE, UMA = "U0ALICE01", "U0BORIS01", "U0PETE001", "U0UMA0001"
 ADMIN, CARLA = "U0ADMIN01", "U0CARLA01"
 MODELS = ("mythos-5", "fable-5", "lumen-3")
 WHY = "Evaluating summarisation quality for the quarterly research report"
-START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 TICK = timedelta(microseconds=1)
 
 

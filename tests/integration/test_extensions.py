@@ -4,7 +4,7 @@ grant on approval, and every reason one is refused."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,25 +13,12 @@ from sqlmodel import col, select
 from bot.domain.catalog import Catalog
 from bot.services import extensions, grants, requests
 from bot.services.context import Context, Refusal
-from bot.services.directory import import_directory
-from bot.store.db import Database
 from bot.store.tables import AccessGrant, AccessRequest, AuditEvent, OutboxMessage
-from bot.workflows import load_catalog
-from tests.support.bot_server import FIXTURES
 from tests.support.history import Clock, approve_fully, issue
-from tests.support.seed import DIRECTORY
 
 ALICE, BORIS, UMA, MARIA = "U0ALICE01", "U0BORIS01", "U0UMA0001", "U0MARIA01"
 WHY = "Evaluating summarisation quality for the quarterly research report"
-START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def ctx(db: Database) -> Context:
-    context = Context(db=db, catalog=load_catalog(FIXTURES / "workflows"), clock=Clock(START))
-    import_directory(context, DIRECTORY, actor="test")
-    return context
 
 
 def clock_of(ctx: Context) -> Clock:

@@ -3,7 +3,7 @@ approving a request step by step, issuing a directive."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.domain.directives import check_draft
 from bot.services import approvals, directives
@@ -12,6 +12,8 @@ from bot.store import requests as queries
 from bot.store.tables import AccessRequest
 
 ADMIN = "U0ADMIN01"
+# When the histories of the service tests begin: the clock stands here until a test moves it.
+START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
 class Clock:

@@ -98,6 +98,8 @@ TEMPLATE_VARIANTS: dict[str, tuple[str, ...]] = {
         "denied_by_policy",
         "expired",
         "cancelled",
+        "reminded",
+        "escalated",
     ),
     "request_result": ("filed", "denied", "no_step"),
     "grant_update": ("revoked", "expired"),
@@ -152,6 +154,8 @@ TEMPLATE_VARIANTS: dict[str, tuple[str, ...]] = {
     # A holder's DM before a grant ends: with Extend, or why it cannot be extended; and the Extend form.
     "expiry_warning": ("extendable", "blocked"),
     "extend_modal": ("form",),
+    # An approver's reminder, in the thread of the request message that asked them.
+    "approval_reminder": ("reminder",),
     # `/access report <model> [time]` (access admins): who could use a model at a moment.
     "access_report": ("holders", "nobody"),
 }
@@ -528,6 +532,11 @@ def of_directive(directive_id: int) -> Callable[[dict[str, Any]], bool]:
     return lambda data: data["directive"]["id"] == directive_id
 
 
+def event(request_id: int | None, name: str) -> Callable[[dict[str, Any]], bool]:
+    """The render about this request for this requester's update event."""
+    return lambda data: data["request"]["id"] == request_id and data.get("event") == name
+
+
 def about(request_id: int | None, viewer: str | None = None) -> Callable[[dict[str, Any]], bool]:
     def match(data: dict[str, Any]) -> bool:
         same_request = data["request"]["id"] == request_id
@@ -658,6 +667,7 @@ class World:
         self.licence_flows()
         self.audit_checkpoints()
         self.extension()
+        self.reminders()
         missing = [
             f"{t}:{v}"
             for t, variants in TEMPLATE_VARIANTS.items()
@@ -845,6 +855,23 @@ class World:
             report = access_reports.access_at(self.ctx, FRONTIER, at)
             assert bool(report.holders) == (variant == "holders")
             self.keep("access_report", variant, dict(access_report_screen(catalog, report).data))
+
+    def reminders(self) -> None:
+        """Last: Bob's request waits on its approvers; the reminder job reminds them once a day, then
+        escalates to the access admins (bot/services/approvals/reminders.py)."""
+        start = self.now
+        rid = self.submit(BOB, STANDARD)
+        timings = self.ctx.catalog.reminders_for(self.ctx.catalog.model(STANDARD))
+        self.now = start + timings.remind_after
+        with self.recording() as calls:
+            assert approvals.remind_and_escalate(self.ctx) >= 1  # earlier flows' requests wait too
+        self.keep("approval_reminder", "reminder", pick_same(calls, "approval_reminder", about(rid)))
+        self.keep("request_update", "reminded", pick(calls, "request_update", event(rid, "reminded")))
+        self.now = start + timings.escalate_after
+        with self.recording() as calls:
+            assert approvals.remind_and_escalate(self.ctx) >= 1
+        self.keep("request_update", "escalated", pick(calls, "request_update", event(rid, "escalated")))
+        self.now = start
 
     def extension(self) -> None:
         """Last, once every directive is lifted: Alice's grant nears its end. She is warned (with

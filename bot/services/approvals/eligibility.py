@@ -40,8 +40,12 @@ def require_still_qualified(
     requester's manager or a holder of the step's role. Raises an audited Refusal otherwise."""
     approver = task.approver_id
     if task.via_admin:
-        ok = people.has_role(session, approver, ctx.catalog.policy.admin_role)
-        why = f"you no longer hold the {ctx.catalog.policy.admin_role} role"
+        # Asked as an access admin, or as a holder of the role an unanswered step escalates to.
+        roles = [ctx.catalog.policy.admin_role]
+        if step.escalated_at is not None:
+            roles.append(ctx.catalog.escalation_role())
+        ok = any(people.has_role(session, approver, role) for role in roles)
+        why = f"you no longer hold the {' or '.join(dict.fromkeys(roles))} role"
     elif step.approvers == MANAGER:
         manager = people.person_by_email(session, (requester.manager_email if requester else None) or "")
         ok = manager is not None and manager.slack_user_id == approver

@@ -10,12 +10,12 @@ from bot.present.rows import step_data
 from bot.services.approvals.finishing import finish_request
 from bot.services.approvals.notices import tell_requester
 from bot.services.approvals.routing import ask
+from bot.services.approvals.sweeps import sweep
 from bot.services.context import Context
 from bot.store import accounts, audit
 from bot.store import approvals as tasks
 from bot.store import directory as people
 from bot.store import requests as queries
-from bot.store.locks import directive_barrier
 from bot.store.tables import AccessRequest
 
 STRANDED = (
@@ -31,18 +31,14 @@ def reroute_stranded(ctx: Context, *, limit: int = 50) -> int:
     admin_role = ctx.catalog.policy.admin_role
     with ctx.read() as session:
         candidates = tasks.stranded_requests(session, admin_role, limit)
-    handled = 0
-    for request_id in candidates:
-        with ctx.uow() as uow:
-            session = uow.session
-            directive_barrier(session, exclusive=False)
-            request = queries.lock_request(session, request_id)
-            if request is None or not tasks.stranded_requests(session, admin_role, 1, request_id):
-                continue  # decided or rerouted meanwhile
-            _reroute(ctx, session, request)
-            uow.commit()
-            handled += 1
-    return handled
+
+    def reroute(session: Session, request: AccessRequest) -> bool:
+        if not tasks.stranded_requests(session, admin_role, 1, request.id):
+            return False  # decided or rerouted meanwhile
+        _reroute(ctx, session, request)
+        return True
+
+    return sweep(ctx, candidates, reroute)
 
 
 def _reroute(ctx: Context, session: Session, request: AccessRequest) -> None:

@@ -66,6 +66,9 @@ class RequestStep(SQLModel, table=True):
     status: str = Field(default=StepStatus.WAITING, max_length=16)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Reminders sent to its approvers while it waited, and when it was escalated (None: not yet).
+    reminders_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ApprovalTask(SQLModel, table=True):

@@ -1,0 +1,151 @@
+"""Reminders and escalation of waiting approval steps: a step waiting longer than `approval_reminder_after`
+reminds the approvers who have not answered, in the thread of the message that asked them (not a new
+DM), up to `approval_reminders` times; once it has waited `approval_escalate_after` it also goes to the
+holders of `approval_escalate_to` (the access-admin role by default), saying who has not answered. The
+requester is told each time. Timings: policy.yaml, or the model's own (bot/domain/reminders.py).
+`request_ttl` still ends the request (bot/services/requests.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.domain.catalog import ReminderTimings
+from bot.domain.durations import format_duration
+from bot.domain.reminders import escalation_due, reminders_due
+from bot.domain.status import RequestStatus, StepStatus
+from bot.notify import outbox
+from bot.present.replies import Screen
+from bot.present.rows import request_data, step_data
+from bot.services.approvals.notices import tell_requester
+from bot.services.approvals.routing import ask
+from bot.services.approvals.sweeps import sweep
+from bot.services.context import Context
+from bot.store import accounts, audit
+from bot.store import approvals as tasks
+from bot.store import directory as people
+from bot.store import requests as queries
+from bot.store.tables import AccessRequest, ApprovalTask, OutboxMessage, RequestStep
+
+BATCH = 50
+
+
+def remind_and_escalate(ctx: Context, *, limit: int = BATCH) -> int:
+    """Scheduler job: send the reminders and escalations due, one request per transaction (its row
+    locked, so that two replicas never remind twice). Returns how many steps it reminded or escalated."""
+    catalog, now = ctx.catalog, ctx.clock()
+    timings = [catalog.reminders_for(None), *(catalog.reminders_for(m) for m in catalog.models.values())]
+    earliest = min(min(t.remind_after, t.escalate_after) for t in timings)
+    most = max(t.reminders for t in timings)
+    with ctx.read() as session:
+        candidates = tasks.waiting_steps(session, now - earliest, most, limit)
+
+    def follow_up(session: Session, request: AccessRequest) -> bool:
+        if request.status != RequestStatus.PENDING or request.current_step is None:
+            return False  # decided meanwhile
+        step = queries.step_at(session, request.id or 0, request.current_step)
+        if step is None or step.status != StepStatus.PENDING or step.started_at is None:
+            return False
+        return _follow_up(ctx, session, request, step)
+
+    return sweep(ctx, candidates, follow_up)
+
+
+def _follow_up(ctx: Context, session: Session, request: AccessRequest, step: RequestStep) -> bool:
+    """Remind and escalate the step as due; True when something was sent."""
+    now = ctx.clock()
+    timings = ctx.catalog.reminders_for(ctx.catalog.model(request.model))
+    assert step.started_at is not None
+    decided = {d.approver_id for d in queries.decisions_of(session, request.id or 0)}
+    asked = queries.tasks_at(session, request.id or 0, step.position)
+    silent = [t for t in asked if t.approver_id not in decided]
+    done = False
+    due = reminders_due(step.started_at, now, timings)
+    if due > step.reminders_sent and silent:
+        _remind(ctx, session, request, step, silent, due, timings, now)
+        done = True
+    if step.escalated_at is None and escalation_due(step.started_at, now, timings):
+        _escalate(ctx, session, request, step, silent, {t.approver_id for t in asked} | decided, now)
+        done = True
+    return done
+
+
+def _remind(
+    ctx: Context,
+    session: Session,
+    request: AccessRequest,
+    step: RequestStep,
+    silent: list[ApprovalTask],
+    due: int,
+    timings: ReminderTimings,
+    now: datetime,
+) -> None:
+    """Reply in the thread of each silent approver's request message (a new DM if it never went out)."""
+    assert step.started_at is not None
+    waited = format_duration(now - step.started_at)
+    reminder = Screen(
+        "approval_reminder",
+        {
+            "request": request_data(ctx.catalog, request),
+            "step": step_data(step, []),
+            "waited": waited,
+            "number": due,
+            "of": timings.reminders,
+        },
+    )
+    for task in silent:
+        original = session.get(OutboxMessage, task.outbox_id) if task.outbox_id else None
+        if original is not None:
+            outbox.reply_in_thread(session, original, reminder)
+        else:
+            outbox.post(session, task.approver_id, reminder)
+    step.reminders_sent = due
+    session.add(step)
+    approvers = [t.approver_id for t in silent]
+    audit.record(
+        session, actor=audit.SYSTEM, action="step.reminded", subject_type="request",
+        subject_id=request.id or 0, after={"step": step.position + 1, "reminder": due},
+        detail={"approvers": approvers},
+    )  # fmt: skip
+    tell_requester(
+        ctx, session, request, "reminded",
+        next_step={**step_data(step, []), "waiting_on": approvers, "waited": waited, "reminder": due},
+    )  # fmt: skip
+
+
+def _escalate(
+    ctx: Context,
+    session: Session,
+    request: AccessRequest,
+    step: RequestStep,
+    silent: list[ApprovalTask],
+    excluded: set[str],
+    now: datetime,
+) -> None:
+    """Ask the escalation role's holders too (not the requester, nobody asked or decided already, no
+    deactivated account), saying who has not answered; recorded once, even when nobody can take it."""
+    assert step.started_at is not None
+    role = ctx.catalog.escalation_role()
+    holders = sorted(set(people.holders_of_role(session, role)) - excluded - {request.requester_id})
+    gone = accounts.deactivated(session, holders)
+    targets = [h for h in holders if h not in gone]
+    waited = format_duration(now - step.started_at)
+    silent_ids = [t.approver_id for t in silent]
+    step.escalated_at = now
+    if targets:
+        # Names, not mentions: the reason is shown as plain text (escaped) wherever it appears.
+        known = people.load_people(session, silent_ids)
+        names = ", ".join(known[a].name if a in known else a for a in silent_ids) or "nobody"
+        step.routed_reason = f"Escalated: no answer from {names} after {waited}."
+        ask(ctx, session, request, step, targets, via_admin=targets)
+    session.add(step)
+    audit.record(
+        session, actor=audit.SYSTEM, action="step.escalated", subject_type="request",
+        subject_id=request.id or 0, after={"step": step.position + 1, "approvers": targets},
+        detail={"silent": silent_ids, "role": role},
+    )  # fmt: skip
+    tell_requester(
+        ctx, session, request, "escalated",
+        next_step={**step_data(step, []), "waiting_on": targets, "silent": silent_ids, "waited": waited},
+    )  # fmt: skip
