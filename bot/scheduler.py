@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bot.services import (
     approvals,
     audit_chain,
+    delegations,
     directives,
     extensions,
     grants,
@@ -53,6 +54,7 @@ def default_jobs(ctx: Context, interval: float) -> list[Job]:
         Job("expire requests", lambda: requests.expire_stale_requests(ctx), interval),
         Job("reroute stranded steps", lambda: approvals.reroute_stranded(ctx), interval),
         Job("remind and escalate waiting steps", lambda: approvals.remind_and_escalate(ctx), interval),
+        Job("end delegations", lambda: delegations.close_ended(ctx), interval),
         Job("directive progress", lambda: directives.refresh_progress(ctx), min(interval, PROGRESS_INTERVAL)),
         Job("forget old replay keys", lambda: replays.forget_expired(ctx), max(interval, REPLAY_SWEEP)),
         Job("re-check entitlements", _recheck(ctx), max(interval, RECHECK_INTERVAL)),

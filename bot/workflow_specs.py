@@ -109,6 +109,10 @@ def _flag(value: Any) -> bool:
     return value
 
 
+def _optional_flag(value: Any) -> bool | None:
+    return None if value is None else _flag(value)
+
+
 def _duration_text(value: Any) -> timedelta:
     try:
         return parse_duration(str(value))
@@ -303,6 +307,7 @@ class StepSpec(Spec):
     approvers: Annotated[str, text()]
     quorum: Annotated[int, _whole(1, 10)] = 1
     name: Annotated[str, text(limit=100, required=False)] = ""
+    delegable: Annotated[bool | None, BeforeValidator(_optional_flag)] = None
 
     @field_validator("approvers")
     @classmethod
@@ -320,7 +325,7 @@ class StepSpec(Spec):
 
     def to_rule(self) -> StepRule:
         default = "Manager" if self.approvers == MANAGER else self.approvers.replace("-", " ").capitalize()
-        return StepRule(self.name or default, self.approvers, self.quorum)
+        return StepRule(self.name or default, self.approvers, self.quorum, self.delegable)
 
 
 class ChainSpec(Spec):

@@ -32,10 +32,18 @@ class StepRule:
     name: str
     approvers: str
     quorum: int = 1
+    # Whether its approvers' delegates are asked too (chains.yaml `delegable`); None: yes, except for a
+    # step of the export-compliance role (see is_delegable).
+    delegable: bool | None = None
 
     @property
     def is_manager(self) -> bool:
         return self.approvers == MANAGER
+
+    def is_delegable(self, compliance_role: str) -> bool:
+        """Whether delegates may decide for this step's approvers: as chains.yaml says, else every step
+        but export compliance's (a licensing decision stays with the people who hold that role)."""
+        return self.approvers != compliance_role if self.delegable is None else self.delegable
 
     def describe(self) -> str:
         who = "the requester's manager" if self.is_manager else f"{self.approvers}"

@@ -20,10 +20,14 @@ def approval_message(
     task: ApprovalTask,
     closing_note: str | None = None,
 ) -> Screen:
-    """One approver's copy: buttons only while the step waits and this approver has not decided."""
+    """One approver's copy: buttons only while the step waits and this approver has not decided (nor, for
+    a delegate, has the delegation ended)."""
     mine = next((d for d in decisions if d.approver_id == task.approver_id), None)
     open_for_me = (
-        request.status == RequestStatus.PENDING and step.status == StepStatus.PENDING and mine is None
+        request.status == RequestStatus.PENDING
+        and step.status == StepStatus.PENDING
+        and mine is None
+        and task.withdrawn_at is None
     )
     return Screen(
         "approval_request",
@@ -32,6 +36,9 @@ def approval_message(
             "step": step_data(step, decisions),
             "viewer": task.approver_id,
             "via_admin": task.via_admin,
+            # Asked as this approver's delegate; `withdrawn`: the delegation ended before they decided.
+            "on_behalf_of": task.on_behalf_of,
+            "withdrawn": task.withdrawn_at is not None and mine is None,
             "my_decision": ({"verdict": mine.verdict, "at": mine.decided_at} if mine else None),
             "show_buttons": open_for_me,
             "button_value": f"{request.id}:{step.position}",

@@ -15,7 +15,9 @@ from bot.domain.extensions import GrantFacts, extension_blocker
 from bot.domain.status import HELD_GRANT_STATUSES, GrantStatus, RequestStatus
 from bot.present import Presenter
 from bot.present.approvals import waiting_on_data
+from bot.present.delegations import delegation_rows
 from bot.present.rows import grant_data, model_name, request_data
+from bot.store import delegations as delegation_store
 from bot.store import directory as people
 from bot.store import holds as hold_state
 from bot.store import requests as queries
@@ -115,9 +117,10 @@ def _held_by(catalog: Catalog, grant: AccessGrant, holds: dict[int, list[Reason]
 
 
 def home_data(ctx: Presenter, session: Session, user_id: str) -> dict[str, Any]:
-    """Template data of one person's App Home: status_data, the catalog, and whether they are an
-    admin (the directive buttons)."""
+    """Template data of one person's App Home: status_data, the delegations in effect they made or
+    received, the catalog, and whether they are an admin (the directive buttons)."""
     data = status_data(ctx, session, user_id)
+    data["delegations"] = delegation_rows(user_id, delegation_store.of_person(session, user_id, ctx.clock()))
     data["catalog"] = catalog_entries(ctx, session)
     data["is_admin"] = people.has_role(session, user_id, ctx.catalog.policy.admin_role)
     return data

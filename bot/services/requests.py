@@ -135,6 +135,7 @@ def _submit(
                 name=planned_step.rule.name,
                 approvers=planned_step.rule.approvers,
                 quorum=planned_step.rule.quorum,
+                delegable=planned_step.rule.is_delegable(catalog.policy.compliance_role),
                 note=planned_step.note,
                 status=StepStatus.WAITING,
             )

@@ -11,8 +11,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.status import Verdict
 from bot.domain.text import parse_db_id
-from bot.present.replies import Notice, Reply, Screen
-from bot.services import approvals, extensions, grants, requests
+from bot.present.replies import Notice, Person, Reply, Screen
+from bot.services import approvals, delegations, extensions, grants, requests
 from bot.services.context import Refusal
 from bot.slack import ids
 from bot.slack.payloads import Click, parse
@@ -152,6 +152,27 @@ class ActionListeners:
 
         self.responder.background.submit(lambda: self.reply(click, self.responder.attempt(work, context)))
 
+    def delegation_end(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+        """App Home's End on a delegation the clicker made; the value is the delegation id."""
+        ack()
+        click = parse(Click, body, "End delegation click")
+        if click is None:
+            return
+
+        def work() -> Reply:
+            row = delegations.end_delegation(
+                self.ctx, actor=click.user.id, delegation_id=_id_value(click, "End")
+            )
+            return Notice(
+                "Ended your delegation to {delegate}.",
+                tone="success",
+                values={"delegate": Person(row.delegate_id)},
+            )
+
+        self.responder.background.submit(
+            lambda: self.reply(click, self.responder.attempt(work, context), always=True)
+        )
+
 
 def register(app: App, surfaces: Surfaces) -> ActionListeners:
     """Register every button listener on `app`; returns the listeners so that tests can call them."""
@@ -162,4 +183,5 @@ def register(app: App, surfaces: Surfaces) -> ActionListeners:
     app.action(ids.HOME_REQUEST_ACTION)(listeners.home_request)
     app.action(ids.HOME_CANCEL_ACTION)(listeners.home_cancel)
     app.action(ids.HOME_RELINQUISH_ACTION)(listeners.home_relinquish)
+    app.action(ids.DELEGATION_END_ACTION)(listeners.delegation_end)
     return listeners

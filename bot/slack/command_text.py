@@ -6,7 +6,7 @@ import difflib
 import html
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot.domain.durations import DurationError, looks_like_duration, parse_duration
 from bot.domain.instants import InstantError, parse_instant
@@ -14,7 +14,8 @@ from bot.domain.people import is_slack_user_id
 from bot.domain.text import clean_text, parse_db_id
 
 SUBCOMMANDS = (
-    "request", "status", "models", "cancel", "relinquish", "revoke", "grants", "key", "report", "help",
+    "request", "status", "models", "cancel", "relinquish", "revoke", "grants", "key", "report", "delegate",
+    "help",
 )  # fmt: skip
 # An optional "#", an optional one-letter kind (R, G, D) and the number. The number is only split off
 # here; parse_db_id decides whether it is one (ASCII digits, within the database's integer range).
@@ -29,7 +30,8 @@ class CommandError(ValueError):
 @dataclass(frozen=True)
 class AccessCommand:
     # form | request | status | models | cancel | relinquish | revoke | grants | help,
-    # or key | key_list | key_revoke (personal keys for the AI gateway), or report (who could use a model)
+    # or key | key_list | key_revoke (personal keys for the AI gateway), report (who could use a model),
+    # or delegate | delegate_list | delegate_end (handing my approvals to someone while I am away)
     action: str
     model: str | None = None
     duration: timedelta | None = None
@@ -37,7 +39,8 @@ class AccessCommand:
     target_id: int | None = None
     reason: str = ""
     user_id: str | None = None  # whose grants an admin looks at
-    at: datetime | None = None  # the instant a report is about (None: now)
+    at: datetime | None = None  # the instant a report is about (None: now), or a delegation's end
+    role: str | None = None  # the duty a delegation hands over (None: all of them)
 
 
 def unescape(text: str) -> str:
@@ -102,7 +105,7 @@ def parse_access(text: str) -> AccessCommand:
         )
     if head == "grants":
         # "@name" arrives as <@U123|name> (the command escapes mentions) or is typed as an ID.
-        target = rest.split()[0].strip("<>@").split("|")[0] if rest else ""
+        target = _mentioned(rest.split()[0]) if rest else ""
         if not is_slack_user_id(target):
             raise CommandError("Whose? Usage: `/access grants @person` (access admins).")
         return AccessCommand("grants", user_id=target)
@@ -116,6 +119,8 @@ def parse_access(text: str) -> AccessCommand:
         return _parse_key(rest)
     if head == "report":
         return _parse_report(rest)
+    if head in ("delegate", "delegation", "delegations"):
+        return _parse_delegate(rest)
     close = difflib.get_close_matches(head, SUBCOMMANDS, n=1, cutoff=0.6)
     hint = f" Did you mean `/access {close[0]}`?" if close else ""
     raise CommandError(f"I don't know `/access {head[:40]}`.{hint} `/access help` lists what I can do.")
@@ -158,6 +163,52 @@ def _parse_report(rest: str) -> AccessCommand:
         except InstantError as error:
             raise CommandError(f"'{parts[1][:60]}' {error}. Usage: `{REPORT_USAGE}`") from None
     return AccessCommand("report", model=parts[0].lower(), at=at)
+
+
+DELEGATE_USAGE = (
+    "`/access delegate @person until 2026-12-24 [role]` (your approvals, or one role's, while you are "
+    "away), `/access delegate list`, `/access delegate end @person`"
+)
+
+
+def _parse_delegate(rest: str) -> AccessCommand:
+    """`delegate @person until <date or time> [role]`, `delegate list`, `delegate end @person`. A date
+    alone means until the end of that day (UTC)."""
+    words = rest.split()
+    if words in ([], ["list"]):
+        return AccessCommand("delegate_list")
+    if words[0].lower() == "end":
+        target = _mentioned(words[1]) if len(words) == 2 else ""
+        if not is_slack_user_id(target):
+            raise CommandError(f"Whose delegation? Usage: {DELEGATE_USAGE}.")
+        return AccessCommand("delegate_end", user_id=target)
+    target = _mentioned(words[0])
+    if not is_slack_user_id(target) or len(words) not in (3, 4) or words[1].lower() != "until":
+        raise CommandError(f"Usage: {DELEGATE_USAGE}.")
+    ends = _delegation_end(words[2])
+    role = words[3].lower() if len(words) == 4 else None
+    return AccessCommand("delegate", user_id=target, at=ends, role=role)
+
+
+def _mentioned(word: str) -> str:
+    """The user ID in a mention as Slack escapes it (`<@U123|name>`), or as typed."""
+    return word.strip("<>@").split("|")[0]
+
+
+def _delegation_end(text: str) -> datetime:
+    """`2026-12-24` (through that day, UTC) or an ISO 8601 time with its zone. Raises CommandError."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is not None:
+        return datetime.combine(day + timedelta(days=1), time(), UTC)
+    try:
+        return parse_instant(text)
+    except InstantError as error:
+        raise CommandError(
+            f"'{text[:60]}' {error}, or a date like 2026-12-24. Usage: {DELEGATE_USAGE}."
+        ) from None
 
 
 def _parse_request(rest: str) -> AccessCommand:

@@ -9,10 +9,12 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.present.access_reports import access_report_screen
+from bot.present.delegations import delegation_list_notice
 from bot.present.keys import key_list_notice, new_key_notice
 from bot.present.replies import Notice, Person, Reply, Screen
 from bot.present.status import catalog_entries, help_data, status_data
-from bot.services import access_reports, grants, keys, permissions, requests
+from bot.services import access_reports, delegations, grants, keys, permissions, requests
+from bot.services.context import Refusal
 from bot.services.licence_access import licence_roles
 from bot.slack import ids
 from bot.slack.command_text import AccessCommand, CommandError, parse_access
@@ -21,7 +23,9 @@ from bot.slack.responder import Responder
 from bot.slack.surfaces import Surfaces
 
 # Subcommands that change something: a replay of one is recognised and not acted on again.
-ACTS = frozenset({"request", "cancel", "relinquish", "revoke", "key", "key_revoke"})
+ACTS = frozenset(
+    {"request", "cancel", "relinquish", "revoke", "key", "key_revoke", "delegate", "delegate_end"}
+)
 
 UNREADABLE_COMMAND = (
     "I could not read that command: Slack sent it without the person, trigger or reply address it "
@@ -88,6 +92,9 @@ class CommandListeners:
             "key_list": self.key_list,
             "key_revoke": self.key_revoke,
             "report": self.report,
+            "delegate": self.delegate,
+            "delegate_list": self.delegate_list,
+            "delegate_end": self.delegate_end,
         }
 
     def access(self, ack: Ack, command: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
@@ -179,6 +186,41 @@ class CommandListeners:
         )  # fmt: skip
         at = parsed.at or self.ctx.clock()
         return access_report_screen(self.ctx.catalog, access_reports.access_at(self.ctx, model, at))
+
+    def delegate(self, parsed: AccessCommand, user_id: str) -> Reply:
+        assert parsed.user_id is not None and parsed.at is not None  # parse_access gives both
+        made = delegations.delegate(
+            self.ctx, delegator_id=user_id, delegate_id=parsed.user_id, ends_at=parsed.at, role=parsed.role
+        )
+        waiting = f" {made.steps} request(s) waiting on you now ask them too." if made.steps else ""
+        return Notice(
+            "Delegated your approvals ({what}) to {delegate} until {until}." + waiting,
+            tone="success",
+            values={
+                "what": parsed.role or "all",
+                "delegate": Person(parsed.user_id),
+                "until": parsed.at.strftime("%Y-%m-%d %H:%M UTC"),
+            },
+        )
+
+    def delegate_list(self, _parsed: AccessCommand, user_id: str) -> Reply:
+        return delegation_list_notice(user_id, delegations.delegations_of(self.ctx, user_id))
+
+    def delegate_end(self, parsed: AccessCommand, user_id: str) -> Reply:
+        mine = [
+            d
+            for d in delegations.delegations_of(self.ctx, user_id)
+            if d.delegator_id == user_id and d.delegate_id == parsed.user_id
+        ]
+        if not mine:
+            raise Refusal("You have no delegation to them in effect. `/access delegate list` lists yours.")
+        for row in mine:
+            delegations.end_delegation(self.ctx, actor=user_id, delegation_id=row.id or 0)
+        return Notice(
+            "Ended your delegation to {delegate}: your approval requests no longer go to them.",
+            tone="success",
+            values={"delegate": Person(parsed.user_id or "")},
+        )
 
     def new_key(self, _parsed: AccessCommand, user_id: str) -> Reply:
         made = keys.create_key(self.ctx, user_id)

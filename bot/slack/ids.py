@@ -30,6 +30,9 @@ EXTEND_DURATION_ACTION = "extend_duration_select"
 EXTEND_REASON_BLOCK = "extend_reason"
 EXTEND_REASON_ACTION = "extend_reason_input"
 
+# App Home's End on a delegation (value: the delegation id, re-checked on the server)
+DELEGATION_END_ACTION = "delegation_end"
+
 # Deny-reason modal
 DENY_VIEW = "approval_deny_modal"
 DENY_REASON_BLOCK = "reason"

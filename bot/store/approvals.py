@@ -3,7 +3,7 @@ steps nobody asked can decide any more."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, case, exists, func, literal, or_
@@ -26,16 +26,22 @@ from bot.store.tables import (
 
 
 def add_tasks(
-    session: Session, step: RequestStep, approvers: Sequence[str], via_admin: Collection[str]
+    session: Session,
+    step: RequestStep,
+    approvers: Sequence[str],
+    via_admin: Collection[str],
+    on_behalf_of: Mapping[str, str] | None = None,
 ) -> list[ApprovalTask]:
     """Insert one task per approver of the step, in the order given; `via_admin` are those asked as
-    access admins rather than as the step's own approvers. Flushed, so their ids are known."""
+    access admins rather than as the step's own approvers, `on_behalf_of` maps a delegate to the
+    approver they stand in for. Flushed, so their ids are known."""
     tasks = [
         ApprovalTask(
             request_id=step.request_id,
             position=step.position,
             approver_id=approver,
             via_admin=approver in via_admin,
+            on_behalf_of=(on_behalf_of or {}).get(approver),
         )
         for approver in approvers
     ]

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import ColumnElement, bindparam, delete, insert, update
 from sqlmodel import Session, col, select
 
 from bot.domain.people import Person
@@ -98,15 +98,23 @@ def present_ids(session: Session) -> list[str]:
     )
 
 
+def present_ids_of(session: Session, user_ids: Iterable[str]) -> set[str]:
+    """Those of `user_ids` on record and not departed."""
+    return _ids_where(session, user_ids, col(PersonRow.departed_at).is_(None))
+
+
 def departed_ids(session: Session, user_ids: Iterable[str]) -> set[str]:
     """Those of `user_ids` marked departed."""
+    return _ids_where(session, user_ids, col(PersonRow.departed_at).is_not(None))
+
+
+def _ids_where(session: Session, user_ids: Iterable[str], condition: ColumnElement[bool]) -> set[str]:
+    """Those of `user_ids` on record whose row meets `condition`, a thousand ids per query."""
     found: set[str] = set()
     for part in chunks(sorted(set(user_ids))):
         found |= set(
             session.exec(
-                select(PersonRow.slack_user_id).where(
-                    col(PersonRow.slack_user_id).in_(part), col(PersonRow.departed_at).is_not(None)
-                )
+                select(PersonRow.slack_user_id).where(col(PersonRow.slack_user_id).in_(part), condition)
             ).all()
         )
     return found

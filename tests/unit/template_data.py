@@ -44,6 +44,7 @@ from bot.services import (
     access_reports,
     approvals,
     audit_chain,
+    delegations,
     directives,
     extensions,
     grants,
@@ -817,6 +818,14 @@ class World:
 
     def listings(self, frontier: int) -> None:
         ctx = self.ctx
+        # Dana hands her approvals to others while away, and decides for someone herself: her App Home
+        # shows both (as many as the page holds in the worst case).
+        week = self.now + timedelta(days=7)
+        for n in range(min(self.profile.items, 12)):
+            delegations.delegate(ctx, delegator_id=DANA, delegate_id=report(n), ends_at=week, role=None)
+        delegations.delegate(
+            ctx, delegator_id=MANAGER, delegate_id=DANA, ends_at=self.now + timedelta(days=7), role=None
+        )
         with self.db.read() as session:
             # As `/access status`, `/access models` and `/access help` do (bot/slack/commands.py).
             for variant, user in (("busy", DANA), ("not_in_directory", OUTSIDER)):

@@ -23,7 +23,7 @@ from bot.store import audit
 from bot.store import directory as people
 from bot.store import requests as queries
 from bot.store.locks import directive_barrier
-from bot.store.tables import AccessRequest, RequestStep
+from bot.store.tables import AccessRequest, ApprovalTask, RequestStep
 
 MAX_REASON = 3000
 # Outcome.status of a repeated click: nothing changed, but the person should hear why.
@@ -131,6 +131,7 @@ def _decide(
     assert step is not None, "steps are created with the request"
     requester = people.load_person(session, request.requester_id)
     require_still_qualified(ctx, session, step, task, requester, label)
+    _require_own_slot(session, request_id, position, task, label)
 
     tally = StepTally(quorum=step.quorum, approvals=tasks.approvals_at(session, request_id, position))
     now = ctx.clock()
@@ -142,7 +143,11 @@ def _decide(
         subject_type="request",
         subject_id=request_id,
         after={"step": position + 1, "verdict": verdict},
-        detail={"reason": reason} if reason else None,
+        detail={
+            **({"reason": reason} if reason else {}),
+            **({"on_behalf_of": task.on_behalf_of} if task.on_behalf_of else {}),
+        }
+        or None,
     )
     effect = apply_decision(tally, verdict, position, request.step_count)
     if effect.step_done:
@@ -220,3 +225,23 @@ def _extend(
     )
     refresh_step_messages(ctx, session, request, position)
     return Outcome(Notice(f"You approved {label}. G{extended.id} is extended."), request.id)
+
+
+def _require_own_slot(
+    session: Session, request_id: int, position: int, task: ApprovalTask, label: str
+) -> None:
+    """An approver and their delegate decide once between them: whoever comes second is refused."""
+    decided = {d.approver_id for d in queries.decisions_of(session, request_id)}
+    if task.on_behalf_of is not None and task.on_behalf_of in decided:
+        who = _name(session, task.on_behalf_of)
+        raise Refusal(f"{who} has already decided {label} themselves, so nothing was changed.")
+    if task.on_behalf_of is None:
+        for other in queries.tasks_at(session, request_id, position):
+            if other.on_behalf_of == task.approver_id and other.approver_id in decided:
+                who = _name(session, other.approver_id)
+                raise Refusal(f"{who} already decided {label} on your behalf, so nothing was changed.")
+
+
+def _name(session: Session, user_id: str) -> str:
+    person = people.load_person(session, user_id)
+    return person.name if person else user_id

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.domain.catalog import MANAGER
+from bot.domain.delegations import Duty, covers
 from bot.domain.licences import utc_day
 from bot.domain.people import Person
 from bot.domain.policy import DENY as DENY_OUTCOME
@@ -23,6 +24,8 @@ from bot.domain.policy import (
 )
 from bot.services.context import Context, Refusal
 from bot.services.restrictions import restrictions_for
+from bot.store import approvals as tasks
+from bot.store import delegations
 from bot.store import directory as people
 from bot.store.entitlement import load_standing
 from bot.store.tables import AccessRequest, ApprovalTask, RequestStep
@@ -37,7 +40,11 @@ def require_still_qualified(
     label: str,
 ) -> None:
     """Whoever decides must qualify *now*: still an access admin if asked as one, else still the
-    requester's manager or a holder of the step's role. Raises an audited Refusal otherwise."""
+    requester's manager or a holder of the step's role; a delegate, while the delegation is in effect and
+    covers the step, for an approver who still qualifies. Raises an audited Refusal otherwise."""
+    if task.on_behalf_of is not None:
+        _require_delegation(ctx, session, step, task, requester, label)
+        return
     approver = task.approver_id
     if task.via_admin:
         # Asked as an access admin, or as a holder of the role an unanswered step escalates to.
@@ -99,3 +106,31 @@ def grant_blocker(
                 f"The directory changed while the request waited. {result.reason} Please ask again.",
             )
     return None
+
+
+def _require_delegation(
+    ctx: Context,
+    session: Session,
+    step: RequestStep,
+    task: ApprovalTask,
+    requester: Person | None,
+    label: str,
+) -> None:
+    delegator = task.on_behalf_of or ""
+    ended = Refusal(
+        f"You cannot decide {label}: the delegation from {delegator} has ended. Nothing was changed.",
+        audited=True,
+    )
+    if task.withdrawn_at is not None:
+        raise ended
+    duty = Duty(step.approvers, task.via_admin)
+    policy = ctx.catalog.policy
+    found = delegations.active_from(session, [delegator], ctx.clock()).get(delegator, [])
+    if not any(d.delegate_id == task.approver_id and covers(d.role, duty, policy.admin_role) for d in found):
+        raise ended
+    own = tasks.task_for(session, step.request_id, step.position, delegator)
+    if own is None:
+        raise Refusal(
+            f"You cannot decide {label}: {delegator} is not asked. Nothing was changed.", audited=True
+        )
+    require_still_qualified(ctx, session, step, own, requester, label)

@@ -9,17 +9,18 @@ from sqlmodel import Session
 
 from bot.domain.catalog import StepRule
 from bot.domain.chain import assign_approvers, missing_reason
+from bot.domain.delegations import Duty, covers
 from bot.domain.people import Person
 from bot.domain.status import RequestStatus, StepStatus
 from bot.notify import outbox
 from bot.present.approvals import approval_message
 from bot.services.approvals.finishing import finish_request
 from bot.services.context import Context
-from bot.store import accounts, audit
+from bot.store import accounts, audit, delegations
 from bot.store import approvals as tasks
 from bot.store import directory as people
 from bot.store import requests as queries
-from bot.store.tables import AccessRequest, RequestStep
+from bot.store.tables import AccessRequest, ApprovalTask, RequestStep
 
 
 def start_step(
@@ -93,6 +94,58 @@ def ask(
     """Record who is asked to decide the step and DM each of them the request with its buttons;
     `via_admin` are those asked as access admins."""
     asked = tasks.add_tasks(session, step, approvers, via_admin)
+    _post_tasks(ctx, session, request, step, asked)
+    ask_delegates(ctx, session, request, step, asked)
+
+
+def ask_delegates(
+    ctx: Context, session: Session, request: AccessRequest, step: RequestStep, asked: Sequence[ApprovalTask]
+) -> list[ApprovalTask]:
+    """Ask the delegates of the approvers `asked` (in their own right) to decide the step on their
+    behalf too, when the step is delegable and a delegation in effect covers it. A delegate qualifies
+    like any approver: never the requester, never asked twice at a step or after deciding an earlier
+    one, in the directory and reachable. Returns the delegates' tasks."""
+    if not step.delegable:
+        return []
+    now = ctx.clock()
+    policy = ctx.catalog.policy
+    own = [t for t in asked if t.on_behalf_of is None]
+    found = delegations.active_from(session, [t.approver_id for t in own], now)
+    if not found:
+        return []
+    taken = {t.approver_id for t in queries.tasks_at(session, request.id or 0, step.position)}
+    taken |= {d.approver_id for d in queries.decisions_of(session, request.id or 0)}
+    taken.add(request.requester_id)
+    wanted: dict[str, str] = {}  # delegate -> the approver they stand in for
+    for task in own:
+        duty = Duty(step.approvers, task.via_admin)
+        for delegation in found.get(task.approver_id, []):
+            delegate = delegation.delegate_id
+            if (
+                covers(delegation.role, duty, policy.admin_role)
+                and delegate not in taken
+                and delegate not in wanted
+            ):
+                wanted[delegate] = task.approver_id
+    present = set(people.present_ids_of(session, wanted)) - accounts.deactivated(session, list(wanted))
+    chosen = [d for d in wanted if d in present]
+    if not chosen:
+        return []
+    behalf = {d: wanted[d] for d in chosen}
+    via = [d for d in chosen if next(t for t in own if t.approver_id == behalf[d]).via_admin]
+    added = tasks.add_tasks(session, step, chosen, via, behalf)
+    _post_tasks(ctx, session, request, step, added)
+    audit.record(
+        session, actor=audit.SYSTEM, action="step.delegated", subject_type="request",
+        subject_id=request.id or 0, after={"step": step.position + 1, "delegates": behalf},
+    )  # fmt: skip
+    return added
+
+
+def _post_tasks(
+    ctx: Context, session: Session, request: AccessRequest, step: RequestStep, asked: Sequence[ApprovalTask]
+) -> None:
+    """DM each task's approver the request with its buttons, and refresh their App Home."""
     decisions = queries.decisions_of(session, request.id or 0)
     messages = [
         outbox.post(

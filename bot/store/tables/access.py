@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
 from bot.domain.status import (
@@ -66,6 +67,8 @@ class RequestStep(SQLModel, table=True):
     status: str = Field(default=StepStatus.WAITING, max_length=16)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Whether its approvers' delegates are asked too (StepRule.is_delegable, as the chain said then).
+    delegable: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()})
     # Reminders sent to its approvers while it waited, and when it was escalated (None: not yet).
     reminders_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -82,6 +85,10 @@ class ApprovalTask(SQLModel, table=True):
     position: int
     approver_id: str = Field(max_length=32, index=True)
     via_admin: bool = Field(default=False)
+    # Asked as the delegate of this approver (bot/services/delegations.py); None: in their own right.
+    on_behalf_of: str | None = Field(default=None, max_length=32)
+    # When a delegate's task stopped counting (the delegation ended); None: it still does.
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outbox_id: int | None = Field(default=None)
     created_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
 
@@ -149,3 +156,22 @@ class GrantWarning(SQLModel, table=True):
     grant_id: int = Field(foreign_key="access_grant.id", primary_key=True)
     lead_seconds: int = Field(primary_key=True)
     queued_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Delegation(SQLModel, table=True):
+    """`delegator_id`'s approval duties (all of them, or those of `role`: a directory role or `manager`)
+    handed to `delegate_id` from `starts_at` until `ends_at` or its revocation (bot/services/
+    delegations.py). Kept once ended, for the record."""
+
+    __tablename__ = "delegation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delegator_id: str = Field(max_length=32, index=True)
+    delegate_id: str = Field(max_length=32, index=True)
+    role: str | None = Field(default=None, max_length=63)
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_by: str | None = Field(default=None, max_length=64)
+    # When its end was applied to the steps waiting on the delegate (their messages updated).
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
