@@ -31,7 +31,7 @@ from pydantic_core import PydanticCustomError, PydanticUseDefault
 
 from bot.domain.catalog import MANAGER, MODEL_STATUSES, Chain, Model, Policy, StepRule
 from bot.domain.countries import country_problem
-from bot.domain.durations import DurationError, parse_duration
+from bot.domain.durations import DurationError, format_duration, parse_duration
 
 WORKFLOW_ERROR = "workflow"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -67,9 +67,14 @@ def kind(value: Any) -> str:
     """What a YAML value is, in an admin's words ("a mapping", "text", "nothing")."""
     if value is None:
         return "nothing"
-    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number"}.get(
-        type(value), type(value).__name__
-    )
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "text",
+        bool: "true/false",
+        int: "a number",
+        float: "a decimal number",
+    }.get(type(value), type(value).__name__)
 
 
 # --- one value each ---------------------------------------------------------------------------------
@@ -211,6 +216,29 @@ def _named(value: Any) -> Any:
 WARNINGS_LIST = "must be a list of durations before a grant's end (like [3d, 1d]), or []"
 
 
+# The longest lead time or wait a setting may name: a year (longer ones could never happen, and overflow
+# the dates and second counts the store keeps).
+TIMING_LIMIT = timedelta(days=366)
+
+
+def _within_timing_limit(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise problem("must be longer than zero")
+    if value > TIMING_LIMIT:
+        raise problem(f"must be at most {TIMING_LIMIT.days} days")
+    return value
+
+
+def _timing_leads(leads: tuple[timedelta, ...]) -> tuple[timedelta, ...]:
+    """Lead times each within the limit, none given twice (`[1d, 24h]` names one twice)."""
+    for lead in leads:
+        if lead <= timedelta(0) or lead > TIMING_LIMIT:
+            raise problem(f"{format_duration(lead)} is not between a second and {TIMING_LIMIT.days} days")
+    if len(set(leads)) != len(leads):
+        raise problem("names the same lead time twice")
+    return leads
+
+
 def _longest_first(leads: tuple[timedelta, ...]) -> tuple[timedelta, ...]:
     return tuple(sorted(set(leads), reverse=True))
 
@@ -263,6 +291,21 @@ class PolicySpec(Spec):
     approval_escalate_to: Annotated[str | None, text(required=False), AfterValidator(_optional_role)] = (
         _POLICY.approval_escalate_to
     )
+
+    @field_validator("expiry_warnings")
+    @classmethod
+    def _distinct_warnings(cls, leads: tuple[timedelta, ...]) -> tuple[timedelta, ...]:
+        return _timing_leads(leads)
+
+    @field_validator("approval_reminder_after", "approval_escalate_after")
+    @classmethod
+    def _before_the_request_ends(cls, wait: timedelta, info: ValidationInfo) -> timedelta:
+        # A step measured longer than a request may wait would never remind or escalate.
+        ttl = info.data.get("request_ttl", _POLICY.request_ttl)
+        _within_timing_limit(wait)
+        if wait >= ttl:
+            raise problem(f"must be shorter than request_ttl ({format_duration(ttl)}), or it never happens")
+        return wait
 
     @field_validator("justification_max_chars")
     @classmethod
@@ -424,6 +467,27 @@ class ModelSpec(Spec):
                 raise problem(f"'{name}' is already a gateway name of model '{called[name]}'")
             called[name] = slug
         return names
+
+    @field_validator("approval_reminder_after", "approval_escalate_after")
+    @classmethod
+    def _model_timing(cls, wait: timedelta | None) -> timedelta | None:
+        return None if wait is None else _within_timing_limit(wait)
+
+    @field_validator("expiry_warnings")
+    @classmethod
+    def _warnings_within_maximum(
+        cls, leads: tuple[timedelta, ...] | None, info: ValidationInfo
+    ) -> tuple[timedelta, ...] | None:
+        if leads is None:
+            return None
+        maximum = info.data.get("max_duration")
+        for lead in _timing_leads(leads):
+            if maximum is not None and lead >= maximum:
+                raise problem(
+                    f"{format_duration(lead)} is not shorter than max_duration ({format_duration(maximum)}): "
+                    "no grant would ever be warned then"
+                )
+        return leads
 
     @field_validator("max_duration")
     @classmethod

@@ -9,6 +9,7 @@ import argparse
 import re
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 
 from bot.cli.common import UsageError
 from bot.domain.instants import InstantError, parse_instant
@@ -26,6 +27,17 @@ def moment(option: str, text: str) -> datetime:
         return parse_instant(text)
     except InstantError as error:
         raise UsageError(f"{option} '{text}' {error}") from None
+
+
+def output_file(text: str) -> Path:
+    """An `--output` file: a path naming a file, not nothing, `.` or a directory. Raises
+    argparse.ArgumentTypeError saying which."""
+    path = Path(text)
+    if not text.strip() or path.name in ("", ".", ".."):
+        raise argparse.ArgumentTypeError(f"'{text}' names no file")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"'{text}' is a directory, not a file")
+    return path
 
 
 def positive(text: str) -> int:

@@ -45,7 +45,10 @@ def export(settings: Settings, args: argparse.Namespace) -> int:
     if since is not None and until is not None and until <= since:
         raise UsageError("--until must come after --since")
     db = ready_database(settings)
-    out = args.output.open("w", encoding="utf-8", newline="") if args.output else sys.stdout
+    try:
+        out = args.output.open("w", encoding="utf-8", newline="") if args.output else sys.stdout
+    except OSError as error:
+        raise UsageError(f"--output {args.output}: cannot be written ({error.strerror or error})") from None
     try:
         writer = csv.writer(out) if args.format == "csv" else None
         if writer:

@@ -24,7 +24,7 @@ from bot.cli import (
     webhooks,
     workflows,
 )
-from bot.cli.arguments import message_id, positive, words
+from bot.cli.arguments import message_id, output_file, positive, words
 from bot.cli.common import UsageError
 from bot.domain.status import GrantStatus, LicenceStatus, OutboxStatus, RequestStatus
 
@@ -163,7 +163,7 @@ def _add_directive(commands: Any) -> None:
     report.add_argument("--json", action="store_true", help="print JSON (same as --format json)")
     report.add_argument(
         "--output",
-        type=Path,
+        type=output_file,
         help="write to this file instead of standard output (replaced whole, never half-written)",
     )
     report.set_defaults(run=directives.report)
@@ -239,7 +239,7 @@ def _add_outbox_and_audit(commands: Any) -> None:
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--since", help="only events at or after this ISO 8601 time with a zone")
     export.add_argument("--until", help="only events before this ISO 8601 time with a zone")
-    export.add_argument("--output", type=Path, help="write to this file instead of standard output")
+    export.add_argument("--output", type=output_file, help="write to this file instead of standard output")
     export.set_defaults(run=audit.export)
     verify = audit_actions.add_parser(
         "verify", help="check the audit chain: exit 0 if intact, 1 naming the first event tampered with"

@@ -52,6 +52,18 @@ def format_duration(value: timedelta | int) -> str:
     return f"{seconds} seconds"
 
 
+def approximate_duration(value: timedelta) -> str:
+    """Human words for a measured duration, rounded down to its largest unit: '3 days', '5 hours',
+    '12 minutes' (a wait measured by a clock is never a whole number of days; 'about' is implied)."""
+    seconds = max(0, int(value.total_seconds()))
+    for unit in ("d", "h", "m"):
+        size = _UNITS[unit]
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {_NAMES[unit]}{'' if count == 1 else 's'}"
+    return "less than a minute"
+
+
 def compact_duration(seconds: int) -> str:
     """The shortest exact '7d' form of a duration, for commands and option values."""
     for unit in ("d", "h", "m", "s"):

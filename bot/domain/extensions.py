@@ -38,10 +38,15 @@ def due_warning(
     was down) is not sent after a shorter one."""
     if not now < expires_at:
         return None
+    # A warning already sent settles every longer one: a lead added to the settings later, or a longer
+    # warning missed, is never sent after a shorter one.
+    shortest_sent = min(warned, default=None)
     due = [
         lead
         for lead in leads
-        if expires_at - lead <= now and expires_at - starts_at > lead and lead not in warned
+        if expires_at - lead <= now
+        and expires_at - starts_at > lead
+        and (shortest_sent is None or lead < shortest_sent)
     ]
     return min(due) if due else None
 

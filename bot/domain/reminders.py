@@ -20,3 +20,16 @@ def reminders_due(started_at: datetime, now: datetime, timings: ReminderTimings)
 def escalation_due(started_at: datetime, now: datetime, timings: ReminderTimings) -> bool:
     """Whether the step has waited `escalate_after` since `started_at`."""
     return now - started_at >= timings.escalate_after
+
+
+def next_follow_up(
+    started_at: datetime, timings: ReminderTimings, reminders_sent: int, escalated: bool
+) -> datetime | None:
+    """When the step next owes a reminder (the next one not yet sent) or its escalation, whichever comes
+    first; None when it owes nothing more."""
+    due: list[datetime] = []
+    if reminders_sent < timings.reminders and timings.remind_after.total_seconds() > 0:
+        due.append(started_at + timings.remind_after * (reminders_sent + 1))
+    if not escalated:
+        due.append(started_at + timings.escalate_after)
+    return min(due) if due else None

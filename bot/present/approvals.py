@@ -36,6 +36,7 @@ def approval_message(
             "step": step_data(step, decisions),
             "viewer": task.approver_id,
             "via_admin": task.via_admin,
+            "escalated": step.escalated_at is not None,
             # Asked as this approver's delegate; `withdrawn`: the delegation ended before they decided.
             "on_behalf_of": task.on_behalf_of,
             "withdrawn": task.withdrawn_at is not None and mine is None,

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from bot.domain.durations import compact_duration, format_duration
+from bot.domain.durations import approximate_duration, compact_duration, format_duration
 from bot.domain.extensions import GrantFacts, due_warning, extension_blocker
 from bot.domain.status import GrantStatus
 from bot.notify import outbox
@@ -92,7 +92,9 @@ def warn_expiring(ctx: Context, *, limit: int = WARN_BATCH) -> int:
                     "expiry_warning",
                     {
                         "grant": grant_data(catalog, grant),
-                        "lead": format_duration(lead),
+                        # The time actually left (a warning due at 3 days may go out later, or after
+                        # an extension that leaves less).
+                        "lead": approximate_duration(grant.expires_at - now),
                         "blocker": blocker_of(ctx, session, grant),
                     },
                 ),

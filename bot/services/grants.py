@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.domain.status import HELD_GRANT_STATUSES, GrantStatus
+from bot.domain.status import HELD_GRANT_STATUSES, GrantStatus, RequestStatus
 from bot.domain.webhooks import GRANT_EXPIRED, GRANT_REVOKED
 from bot.notify import outbox
 from bot.present.replies import Notice, Person, Screen
 from bot.present.rows import grant_data, model_name
-from bot.services import permissions
+from bot.services import approvals, permissions
 from bot.services.context import Context, Outcome, Refusal
 from bot.store import audit, webhooks
 from bot.store import requests as queries
@@ -31,6 +31,7 @@ def _end_grant(
     grant.updated_at = now
     session.add(grant)
     queries.release_suspensions_of(session, grant.id or 0, now)
+    _stop_extension_of(ctx, session, grant, status, actor)
     audit.record(
         session,
         actor=actor,
@@ -48,6 +49,18 @@ def _end_grant(
     if notify:
         outbox.post(session, grant.user_id, Screen("grant_update", {"grant": grant_data(ctx.catalog, grant)}))
     outbox.refresh_homes(session, [grant.user_id])
+
+
+def _stop_extension_of(ctx: Context, session: Session, grant: AccessGrant, status: str, actor: str) -> None:
+    """A request waiting to extend the grant has nothing left to extend: it is cancelled, and its
+    approvers' copies say why (so nobody is reminded of it, and its holder may ask afresh)."""
+    pending = queries.pending_extension_of(session, grant.id or 0)
+    if pending is None:
+        return
+    why = f"G{grant.id} was {status}, so there is nothing to extend."
+    approvals.stop_request(
+        ctx, session, pending, RequestStatus.CANCELLED, reason=why, actor=actor, closing_note=why
+    )
 
 
 def revoke_grant(ctx: Context, *, admin_id: str, grant_id: int, reason: str) -> Outcome:

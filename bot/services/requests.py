@@ -50,7 +50,9 @@ def submit_request(
             existing = queries.existing_for(session, requester_id, slug)
         model = ctx.catalog.model(slug)
         if model is not None and (existing.request_id or existing.grant_id):
-            raise Refusal(checks.check_duplicate(model, existing).reason, title="Request not filed") from None
+            raise Refusal(
+                checks.check_duplicate(model, existing, extends).reason, title="Request not filed"
+            ) from None
         raise
 
 

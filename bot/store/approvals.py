@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, literal, or_
+from sqlalchemy import and_, case, exists, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -121,10 +121,10 @@ def approvals_at(session: Session, request_id: int, position: int) -> int:
     ).one()
 
 
-def waiting_steps(session: Session, started_before: datetime, max_reminders: int, limit: int) -> list[int]:
-    """Pending requests whose current step started before `started_before` (UTC) and may still owe a
-    reminder (fewer than `max_reminders` sent) or its escalation, oldest step first, at most `limit`: the
-    reminder job's candidates (each is locked and checked again in its own transaction)."""
+def waiting_steps(session: Session, now: datetime, limit: int) -> list[int]:
+    """Pending requests whose current step owes a reminder or its escalation by `now` (UTC), the longest
+    due first, at most `limit`: the reminder job's candidates (each is locked and checked again in its
+    own transaction)."""
     return list(
         session.exec(
             select(AccessRequest.id)
@@ -132,17 +132,20 @@ def waiting_steps(session: Session, started_before: datetime, max_reminders: int
             .where(
                 AccessRequest.status == RequestStatus.PENDING,
                 RequestStep.status == StepStatus.PENDING,
-                col(RequestStep.started_at) <= started_before,
-                or_(col(RequestStep.reminders_sent) < max_reminders, col(RequestStep.escalated_at).is_(None)),
+                col(RequestStep.next_follow_up_at) <= now,
             )
-            .order_by(col(RequestStep.started_at), col(AccessRequest.id))
+            .order_by(col(RequestStep.next_follow_up_at), col(AccessRequest.id))
             .limit(limit)
         )
     )
 
 
 def stranded_requests(
-    session: Session, admin_role: str, limit: int, request_id: int | None = None
+    session: Session,
+    admin_role: str,
+    limit: int,
+    request_id: int | None = None,
+    escalation_role: str | None = None,
 ) -> list[int]:
     """Pending requests whose current step nobody can decide any more: every approver asked either never
     got the message (it failed permanently), has a deactivated Slack account, no longer qualifies (the
@@ -167,11 +170,16 @@ def stranded_requests(
     # Every EXISTS below names the tables it reads itself and correlates everything else explicitly:
     # left to guess, SQLAlchemy would add the outer request or step to the subquery's own FROM, and the
     # condition would hold for any request instead of this one.
+    # Asked as an admin: still one, or (the step escalated) still of the role it escalated to.
+    as_admin = or_(
+        PersonRole.role == admin_role,
+        and_(col(RequestStep.escalated_at).is_not(None), PersonRole.role == (escalation_role or admin_role)),
+    )
     holds = (
         exists()
         .where(
             PersonRole.slack_user_id == task.approver_id,
-            PersonRole.role == case((col(task.via_admin), literal(admin_role)), else_=RequestStep.approvers),
+            case((col(task.via_admin), as_admin), else_=PersonRole.role == RequestStep.approvers),
         )
         .correlate_except(PersonRole)
     )
@@ -194,6 +202,7 @@ def stranded_requests(
         .where(
             task.request_id == AccessRequest.id,
             task.position == AccessRequest.current_step,
+            col(task.withdrawn_at).is_(None),
             reachable,
             qualifies,
             # Someone who already decided cannot make up the rest of a quorum.
@@ -205,11 +214,7 @@ def stranded_requests(
     )
     query = (
         select(AccessRequest.id)
-        .join(
-            RequestStep,
-            (col(RequestStep.request_id) == col(AccessRequest.id))
-            & (col(RequestStep.position) == col(AccessRequest.current_step)),
-        )
+        .join(RequestStep, at_current_step())
         .where(AccessRequest.status == RequestStatus.PENDING, ~exists(usable))
         .order_by(col(AccessRequest.id))
         .limit(limit)

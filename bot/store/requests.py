@@ -80,6 +80,16 @@ def existing_for(session: Session, user_id: str, model: str) -> Existing:
     )
 
 
+def pending_extension_of(session: Session, grant_id: int) -> AccessRequest | None:
+    """The pending request to extend the grant, locked (at most one: one pending request per person and
+    model), or None."""
+    return session.exec(
+        select(AccessRequest)
+        .where(AccessRequest.extends_grant_id == grant_id, AccessRequest.status == RequestStatus.PENDING)
+        .with_for_update()
+    ).first()
+
+
 def requests_of(session: Session, user_id: str, statuses: Sequence[str] | None = None) -> list[AccessRequest]:
     query = select(AccessRequest).where(AccessRequest.requester_id == user_id)
     if statuses:

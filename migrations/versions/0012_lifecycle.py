@@ -32,6 +32,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("delegable", sa.Boolean(), nullable=False, server_default=sa.true()))
         batch_op.add_column(sa.Column("reminders_sent", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("escalated_at", bot.store.types.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("next_follow_up_at", bot.store.types.UTCDateTime(), nullable=True))
+        batch_op.create_index(
+            batch_op.f("ix_request_step_next_follow_up_at"), ["next_follow_up_at"], unique=False
+        )
+    # Steps waiting now are looked at by the next reminder run, which works out when they are due.
+    op.execute(
+        "UPDATE request_step SET next_follow_up_at = started_at "
+        "WHERE status = 'pending' AND started_at IS NOT NULL"
+    )
     with op.batch_alter_table("approval_task", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("on_behalf_of", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True)
@@ -71,6 +80,8 @@ def downgrade() -> None:
         batch_op.drop_column("on_behalf_of")
     op.drop_table("grant_warning")
     with op.batch_alter_table("request_step", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_request_step_next_follow_up_at"))
+        batch_op.drop_column("next_follow_up_at")
         batch_op.drop_column("escalated_at")
         batch_op.drop_column("reminders_sent")
         batch_op.drop_column("delegable")

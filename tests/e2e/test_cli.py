@@ -200,6 +200,10 @@ def test_lists_and_audit_export_have_stable_keys(ready: Env, tmp_path: Path) -> 
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 13 and rows[1]["action"] == "person.added"
     assert json.loads(rows[1]["after"])["email"].endswith("@example.com")
+    for where, needle in (("", "'' names no file"), (str(tmp_path), "is a directory, not a file"),
+                          (str(tmp_path / "missing" / "a.csv"), "cannot be written")):  # fmt: skip
+        refused = run_cli_process(ready, "audit", "export", "--output", where, check=False)
+        assert refused.returncode == 2 and needle in refused.stderr and refused.stderr.count("\n") == 1
 
 
 def test_unknown_command_is_one_line(env: Env) -> None:

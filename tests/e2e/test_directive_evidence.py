@@ -113,7 +113,10 @@ def test_report_bad_input_is_one_line_and_leaves_no_file(server: InProcessBot, t
         (["D1", "--format", "pdf"], "argument --format: invalid choice: 'pdf'"),
         (["D1", "--json", "--format", "html"], "--json means --format json, not --format html"),
         (["D1", "--format", "html", "--output", str(tmp_path / "missing" / "r.html")], "cannot be written"),
-        (["D1", "--format", "html", "--output", str(tmp_path)], "cannot be written"),
+        (["D1", "--format", "html", "--output", str(tmp_path)], "is a directory, not a file"),
+        (["D1", "--format", "html", "--output", ""], "'' names no file"),
+        (["D1", "--output", "."], "'.' names no file"),
+        (["D1", "--output", "/"], "'/' names no file"),
     ]
     for args, needle in cases:
         result = run_cli(server, "directive", "report", *args, check=False)

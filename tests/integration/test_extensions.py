@@ -78,8 +78,9 @@ def test_a_missed_warning_is_not_sent_late_and_short_grants_get_only_warnings_th
     short = grant(ctx, ALICE, "lumen-3", timedelta(days=2))  # no 3-day warning for a 2-day grant
     clock.now = long.expires_at - timedelta(hours=12)  # the bot was down through the 3-day and 1-day marks
     assert extensions.warn_expiring(ctx) == 2
-    assert [w["lead"] for w in warnings_to(ctx, UMA)] == ["1 day"]
-    assert [w["lead"] for w in warnings_to(ctx, ALICE)] == ["1 day"]
+    # One warning each, the 1-day one, saying the time actually left.
+    assert [w["lead"] for w in warnings_to(ctx, UMA)] == ["12 hours"]
+    assert [w["lead"] for w in warnings_to(ctx, ALICE)] == ["11 hours"]
     assert extensions.warn_expiring(ctx) == 0
     assert short.expires_at - short.starts_at == 2 * DAY
 
@@ -198,3 +199,37 @@ def test_the_policy_is_checked_again_for_an_extension(ctx: Context) -> None:
     with ctx.read() as session:
         request = session.get(AccessRequest, filed.subject_id)
     assert request is not None and request.extends_grant_id == g.id
+
+
+def test_a_lead_time_added_later_is_not_sent_after_a_shorter_warning(ctx: Context) -> None:
+    clock = clock_of(ctx)
+    g = grant(ctx, UMA, "lumen-3", timedelta(days=10))
+    clock.now = g.expires_at - 3 * DAY
+    assert extensions.warn_expiring(ctx) == 1
+    policy = replace(ctx.catalog.policy, expiry_warnings=(7 * DAY, 3 * DAY, DAY))
+    more = replace(ctx, catalog=Catalog(ctx.catalog.models, ctx.catalog.chains, policy))
+    clock.now = g.expires_at - 2 * DAY
+    assert extensions.warn_expiring(more) == 0  # the 7-day warning would come after the 3-day one
+    clock.now = g.expires_at - DAY
+    assert extensions.warn_expiring(more) == 1
+    assert [w["lead"] for w in warnings_to(ctx, UMA)] == ["3 days", "1 day"]
+
+
+def test_ending_a_grant_cancels_its_waiting_extension(ctx: Context) -> None:
+    clock = clock_of(ctx)
+    g = grant(ctx, UMA, "lumen-3", timedelta(days=10))
+    clock.now = g.expires_at - DAY
+    filed = extensions.submit_extension(
+        ctx, holder_id=UMA, grant_id=g.id or 0, duration=DAY, justification=WHY
+    )
+    clock.now = g.expires_at
+    assert grants.expire_due_grants(ctx) == 1
+    with ctx.read() as session:
+        request = session.get(AccessRequest, filed.subject_id)
+    assert request is not None and request.status == "cancelled"
+    assert request.outcome_reason == f"G{g.id} was expired, so there is nothing to extend."
+    # Nothing waits any more: the holder may ask for the model afresh.
+    again = requests.submit_request(
+        ctx, requester_id=UMA, model_slug="lumen-3", duration=None, justification=WHY
+    )
+    assert again.status == "pending"

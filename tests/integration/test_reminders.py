@@ -11,12 +11,13 @@ from sqlmodel import col, select
 
 from bot.domain.catalog import Catalog
 from bot.services import approvals, requests
+from bot.services.accounts import record_account
 from bot.services.context import Context
 from bot.store import requests as queries
 from bot.store.tables import AccessRequest, AuditEvent, OutboxMessage, RequestStep
 from tests.support.history import START, Clock
 
-ALICE, MARIA, ADMIN, OWEN = "U0ALICE01", "U0MARIA01", "U0ADMIN01", "U0OWEN001"
+ALICE, MARIA, ADMIN, OWEN, CARLA = "U0ALICE01", "U0MARIA01", "U0ADMIN01", "U0OWEN001", "U0CARLA01"
 WHY = "Evaluating summarisation quality for the quarterly research report"
 DAY = timedelta(days=1)
 
@@ -132,3 +133,48 @@ def test_the_request_ttl_still_ends_a_waiting_request(ctx: Context) -> None:
     with ctx.read() as session:
         request = session.get(AccessRequest, rid)
     assert request is not None and request.status == "expired"
+
+
+def with_policy(ctx: Context, **changes: object) -> Context:
+    catalog = ctx.catalog
+    return replace(ctx, catalog=Catalog(catalog.models, catalog.chains, replace(catalog.policy, **changes)))
+
+
+def test_steps_that_owe_nothing_more_never_crowd_out_those_that_do(ctx: Context) -> None:
+    quick = with_policy(ctx, approval_reminders=0, approval_escalate_after=timedelta(hours=1))
+    for who in (ALICE, "U0UMA0001"):
+        requests.submit_request(
+            quick, requester_id=who, model_slug="lumen-3", duration=None, justification=WHY
+        )
+    assert isinstance(ctx.clock, Clock)
+    ctx.clock.now = START + timedelta(hours=2)
+    assert approvals.remind_and_escalate(quick, limit=2) == 2  # both escalate, and owe nothing more
+    slow = with_policy(ctx, approval_reminders=1, approval_escalate_after=timedelta(days=5))
+    ctx.clock.now = START + timedelta(hours=3)
+    rid = file(slow, "mythos-5")
+    ctx.clock.now = START + timedelta(hours=3) + DAY
+    assert approvals.remind_and_escalate(slow, limit=2) == 1
+    assert step(slow, rid, 0).reminders_sent == 1
+
+
+def test_an_escalation_nobody_of_the_role_can_take_goes_to_the_admins(ctx: Context) -> None:
+    misspelt = with_policy(ctx, approval_escalate_to="acess-admin")
+    rid = file(misspelt)
+    assert at(misspelt, START + 3 * DAY) == 1
+    (escalated,) = outbox_to(misspelt, ADMIN, "approval_request")
+    assert "Escalated: no answer from Maria Garcia after 3 days." in str(escalated.payload)
+    assert step(misspelt, rid, 0).escalated_at is not None
+
+
+def test_an_escalation_to_another_role_is_not_taken_for_a_stranded_step(ctx: Context) -> None:
+    compliance = with_policy(ctx, approval_escalate_to="export-compliance")
+    rid = file(compliance)
+    assert at(compliance, START + 3 * DAY) == 1
+    (asked,) = outbox_to(compliance, CARLA, "approval_request")
+    assert "It was escalated to you." in str(asked.payload) or asked.payload["data"]["escalated"] is True
+    record_account(compliance, MARIA, deleted=True)
+    assert approvals.reroute_stranded(compliance) == 0  # Carla can still decide
+    approvals.decide(compliance, request_id=rid, position=0, approver_id=CARLA, verdict="approve")
+    with ctx.read() as session:
+        request = session.get(AccessRequest, rid)
+    assert request is not None and request.status == "approved"

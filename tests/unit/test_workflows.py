@@ -595,3 +595,52 @@ def test_a_gateway_name_that_is_an_earlier_models_slug(tmp_path: Path, name: str
         f"{tmp_path}/models.yaml: models[1].gateway_models: '{name}' is the slug of another model (slugs are "
         "matched in any case)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "expiry_warnings: [5000w]",
+            "policy.expiry_warnings: 35000 days is not between a second and 366 days",
+        ),
+        ("expiry_warnings: [1d, 24h]", "policy.expiry_warnings: names the same lead time twice"),
+        ("approval_reminder_after: 999999w", "policy.approval_reminder_after: must be at most 366 days"),
+        (
+            "approval_escalate_after: 30d",
+            "policy.approval_escalate_after: must be shorter than request_ttl (14 days), or it never happens",
+        ),
+        (
+            "approval_reminders: 2.5",
+            "policy.approval_reminders: must be a whole number, not a decimal number",
+        ),
+        (
+            "approval_escalate_to: Access Admins",
+            "policy.approval_escalate_to: 'Access Admins' must be lower-case",
+        ),
+    ],
+)
+def test_lifecycle_timings_that_could_never_happen_are_refused(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    policy = edit("policy.yaml", "justification_min_chars: 20", f"justification_min_chars: 20\n  {setting}")
+    problems = problems_of(copy_with(tmp_path, policy=policy))
+    assert len(problems) == 1 and problems[0].startswith(f"{tmp_path}/policy.yaml: {message}"), problems
+
+
+def test_a_model_warning_no_shorter_than_its_longest_grant_is_refused(tmp_path: Path) -> None:
+    models = edit("models.yaml", "max_duration: 30d", "max_duration: 30d\n    expiry_warnings: [30d]")
+    (problem,) = problems_of(copy_with(tmp_path, models=models))
+    assert "expiry_warnings: 30 days is not shorter than max_duration (30 days)" in problem
+
+
+def test_lifecycle_settings_load(tmp_path: Path) -> None:
+    policy = edit(
+        "policy.yaml",
+        "justification_min_chars: 20",
+        "justification_min_chars: 20\n  expiry_warnings: [7d, 1d]\n  approval_reminders: 3\n"
+        "  approval_escalate_to: export-compliance",
+    )
+    catalog = load_catalog(copy_with(tmp_path, policy=policy))
+    assert catalog.policy.expiry_warnings == (timedelta(days=7), timedelta(days=1))
+    assert catalog.reminders_for(None).reminders == 3 and catalog.escalation_role() == "export-compliance"

@@ -34,9 +34,10 @@ def extend_grant(ctx: Context, session: Session, request: AccessRequest) -> Acce
         state = "ended" if grant.status != GrantStatus.SUSPENDED else "was suspended"
         return f"G{grant.id} {state} before the extension was approved."
     before = grant.expires_at
-    grant.expires_at = max(
-        before, extended_end(before, timedelta(seconds=request.duration_seconds), now, model)
-    )
+    after = extended_end(before, timedelta(seconds=request.duration_seconds), now, model)
+    if after <= before:
+        return f"G{grant.id} already runs to the longest {model.name} allows, so it cannot be extended."
+    grant.expires_at = after
     grant.updated_at = now
     session.add(grant)
     warnings.forget_warnings(session, grant.id or 0)

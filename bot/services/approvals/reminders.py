@@ -7,13 +7,14 @@ requester is told each time. Timings: policy.yaml, or the model's own (bot/domai
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlmodel import Session
 
 from bot.domain.catalog import ReminderTimings
-from bot.domain.durations import format_duration
-from bot.domain.reminders import escalation_due, reminders_due
+from bot.domain.durations import approximate_duration
+from bot.domain.reminders import escalation_due, next_follow_up, reminders_due
 from bot.domain.status import RequestStatus, StepStatus
 from bot.notify import outbox
 from bot.present.replies import Screen
@@ -29,17 +30,15 @@ from bot.store import requests as queries
 from bot.store.tables import AccessRequest, ApprovalTask, OutboxMessage, RequestStep
 
 BATCH = 50
+log = logging.getLogger(__name__)
 
 
 def remind_and_escalate(ctx: Context, *, limit: int = BATCH) -> int:
-    """Scheduler job: send the reminders and escalations due, one request per transaction (its row
-    locked, so that two replicas never remind twice). Returns how many steps it reminded or escalated."""
-    catalog, now = ctx.catalog, ctx.clock()
-    timings = [catalog.reminders_for(None), *(catalog.reminders_for(m) for m in catalog.models.values())]
-    earliest = min(min(t.remind_after, t.escalate_after) for t in timings)
-    most = max(t.reminders for t in timings)
+    """Scheduler job: send the reminders and escalations due, the longest due first, one request per
+    transaction (its row locked, so that two replicas never remind twice). Returns how many steps it
+    looked at and followed up."""
     with ctx.read() as session:
-        candidates = tasks.waiting_steps(session, now - earliest, most, limit)
+        candidates = tasks.waiting_steps(session, ctx.clock(), limit)
 
     def follow_up(session: Session, request: AccessRequest) -> bool:
         if request.status != RequestStatus.PENDING or request.current_step is None:
@@ -47,28 +46,36 @@ def remind_and_escalate(ctx: Context, *, limit: int = BATCH) -> int:
         step = queries.step_at(session, request.id or 0, request.current_step)
         if step is None or step.status != StepStatus.PENDING or step.started_at is None:
             return False
-        return _follow_up(ctx, session, request, step)
+        _follow_up(ctx, session, request, step)
+        return True
 
     return sweep(ctx, candidates, follow_up)
 
 
-def _follow_up(ctx: Context, session: Session, request: AccessRequest, step: RequestStep) -> bool:
-    """Remind and escalate the step as due; True when something was sent."""
+def _follow_up(ctx: Context, session: Session, request: AccessRequest, step: RequestStep) -> None:
+    """Remind and escalate the step as due, then schedule what it owes next. A request past its deadline
+    is left to the expiry job."""
     now = ctx.clock()
-    timings = ctx.catalog.reminders_for(ctx.catalog.model(request.model))
     assert step.started_at is not None
+    if request.expires_at is not None and request.expires_at <= now:
+        step.next_follow_up_at = None
+        session.add(step)
+        return
+    timings = ctx.catalog.reminders_for(ctx.catalog.model(request.model))
     decided = {d.approver_id for d in queries.decisions_of(session, request.id or 0)}
     asked = queries.tasks_at(session, request.id or 0, step.position)
-    silent = [t for t in asked if t.approver_id not in decided]
-    done = False
+    silent = [t for t in asked if t.approver_id not in decided and t.withdrawn_at is None]
     due = reminders_due(step.started_at, now, timings)
-    if due > step.reminders_sent and silent:
-        _remind(ctx, session, request, step, silent, due, timings, now)
-        done = True
+    if due > step.reminders_sent:
+        if silent:
+            _remind(ctx, session, request, step, silent, due, timings, now)
+        step.reminders_sent = due
     if step.escalated_at is None and escalation_due(step.started_at, now, timings):
         _escalate(ctx, session, request, step, silent, {t.approver_id for t in asked} | decided, now)
-        done = True
-    return done
+    step.next_follow_up_at = next_follow_up(
+        step.started_at, timings, step.reminders_sent, step.escalated_at is not None
+    )
+    session.add(step)
 
 
 def _remind(
@@ -83,7 +90,7 @@ def _remind(
 ) -> None:
     """Reply in the thread of each silent approver's request message (a new DM if it never went out)."""
     assert step.started_at is not None
-    waited = format_duration(now - step.started_at)
+    waited = approximate_duration(now - step.started_at)
     reminder = Screen(
         "approval_reminder",
         {
@@ -100,8 +107,6 @@ def _remind(
             outbox.reply_in_thread(session, original, reminder)
         else:
             outbox.post(session, task.approver_id, reminder)
-    step.reminders_sent = due
-    session.add(step)
     approvers = [t.approver_id for t in silent]
     audit.record(
         session, actor=audit.SYSTEM, action="step.reminded", subject_type="request",
@@ -112,6 +117,13 @@ def _remind(
         ctx, session, request, "reminded",
         next_step={**step_data(step, []), "waiting_on": approvers, "waited": waited, "reminder": due},
     )  # fmt: skip
+
+
+def _reachable(session: Session, role: str, excluded: set[str]) -> list[str]:
+    """The holders of `role` not `excluded`, without those Slack reports deactivated."""
+    holders = sorted(set(people.holders_of_role(session, role)) - excluded)
+    gone = accounts.deactivated(session, holders)
+    return [h for h in holders if h not in gone]
 
 
 def _escalate(
@@ -127,19 +139,27 @@ def _escalate(
     deactivated account), saying who has not answered; recorded once, even when nobody can take it."""
     assert step.started_at is not None
     role = ctx.catalog.escalation_role()
-    holders = sorted(set(people.holders_of_role(session, role)) - excluded - {request.requester_id})
-    gone = accounts.deactivated(session, holders)
-    targets = [h for h in holders if h not in gone]
-    waited = format_duration(now - step.started_at)
+    targets = _reachable(session, role, excluded | {request.requester_id})
+    if not targets and role != ctx.catalog.policy.admin_role:
+        # Nobody of the configured role can take it: the access admins rather than nobody.
+        role = ctx.catalog.policy.admin_role
+        targets = _reachable(session, role, excluded | {request.requester_id})
+    waited = approximate_duration(now - step.started_at)
     silent_ids = [t.approver_id for t in silent]
     step.escalated_at = now
-    if targets:
-        # Names, not mentions: the reason is shown as plain text (escaped) wherever it appears.
-        known = people.load_people(session, silent_ids)
-        names = ", ".join(known[a].name if a in known else a for a in silent_ids) or "nobody"
-        step.routed_reason = f"Escalated: no answer from {names} after {waited}."
-        ask(ctx, session, request, step, targets, via_admin=targets)
-    session.add(step)
+    if not targets:
+        log.warning("R%s: step %s could not be escalated: nobody of role %s can take it", request.id,
+                    step.position + 1, role)  # fmt: skip
+        audit.record(
+            session, actor=audit.SYSTEM, action="step.escalation_failed", subject_type="request",
+            subject_id=request.id or 0, after={"step": step.position + 1}, detail={"role": role},
+        )  # fmt: skip
+        return
+    # Names, not mentions: the reason is shown as plain text (escaped) wherever it appears.
+    known = people.load_people(session, silent_ids)
+    names = ", ".join(known[a].name if a in known else a for a in silent_ids) or "nobody"
+    step.routed_reason = f"Escalated: no answer from {names} after {waited}."
+    ask(ctx, session, request, step, targets, via_admin=targets)
     audit.record(
         session, actor=audit.SYSTEM, action="step.escalated", subject_type="request",
         subject_id=request.id or 0, after={"step": step.position + 1, "approvers": targets},
@@ -147,5 +167,6 @@ def _escalate(
     )  # fmt: skip
     tell_requester(
         ctx, session, request, "escalated",
-        next_step={**step_data(step, []), "waiting_on": targets, "silent": silent_ids, "waited": waited},
+        next_step={**step_data(step, []), "waiting_on": [*silent_ids, *targets], "silent": silent_ids,
+                   "waited": waited},
     )  # fmt: skip

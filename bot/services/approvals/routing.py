@@ -11,6 +11,7 @@ from bot.domain.catalog import StepRule
 from bot.domain.chain import assign_approvers, missing_reason
 from bot.domain.delegations import Duty, covers
 from bot.domain.people import Person
+from bot.domain.reminders import next_follow_up
 from bot.domain.status import RequestStatus, StepStatus
 from bot.notify import outbox
 from bot.present.approvals import approval_message
@@ -34,6 +35,9 @@ def start_step(
     assert step is not None, "steps are created with the request"
     step.status = StepStatus.PENDING
     step.started_at = now
+    # When it first owes a reminder or its escalation (bot/services/approvals/reminders.py).
+    timings = ctx.catalog.reminders_for(ctx.catalog.model(request.model))
+    step.next_follow_up_at = next_follow_up(now, timings, 0, escalated=False)
     request.current_step = position
     request.updated_at = now
     rule = StepRule(step.name, step.approvers, step.quorum)

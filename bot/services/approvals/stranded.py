@@ -28,12 +28,12 @@ def reroute_stranded(ctx: Context, *, limit: int = 50) -> int:
     """Scheduler job: a step whose approvers all became unreachable or unqualified goes to the access
     admins (or, if none can take it, the request is denied with the reason): a request never waits on
     nobody. Looks at up to `limit` requests, one transaction each; returns how many it handled."""
-    admin_role = ctx.catalog.policy.admin_role
+    admin_role, escalation = ctx.catalog.policy.admin_role, ctx.catalog.escalation_role()
     with ctx.read() as session:
-        candidates = tasks.stranded_requests(session, admin_role, limit)
+        candidates = tasks.stranded_requests(session, admin_role, limit, escalation_role=escalation)
 
     def reroute(session: Session, request: AccessRequest) -> bool:
-        if not tasks.stranded_requests(session, admin_role, 1, request.id):
+        if not tasks.stranded_requests(session, admin_role, 1, request.id, escalation_role=escalation):
             return False  # decided or rerouted meanwhile
         _reroute(ctx, session, request)
         return True

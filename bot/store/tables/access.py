@@ -72,6 +72,8 @@ class RequestStep(SQLModel, table=True):
     # Reminders sent to its approvers while it waited, and when it was escalated (None: not yet).
     reminders_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When it next owes a reminder or its escalation (None: nothing more, or not started).
+    next_follow_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
 class ApprovalTask(SQLModel, table=True):
