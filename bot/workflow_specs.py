@@ -29,7 +29,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, PydanticUseDefault
 
-from bot.domain.catalog import MANAGER, MODEL_STATUSES, Chain, Model, Policy, StepRule
+from bot.domain.catalog import MANAGER, MODEL_STATUSES, BreakGlassRule, Chain, Model, Policy, StepRule
 from bot.domain.countries import country_problem
 from bot.domain.durations import DurationError, format_duration, parse_duration
 
@@ -216,6 +216,8 @@ def _named(value: Any) -> Any:
 WARNINGS_LIST = "must be a list of durations before a grant's end (like [3d, 1d]), or []"
 
 
+# Break-glass access is for an emergency: a day at most, after which the usual request applies.
+BREAK_GLASS_LIMIT = timedelta(days=1)
 # The longest lead time or wait a setting may name: a year (longer ones could never happen, and overflow
 # the dates and second counts the store keeps).
 TIMING_LIMIT = timedelta(days=366)
@@ -291,6 +293,9 @@ class PolicySpec(Spec):
     approval_escalate_to: Annotated[str | None, text(required=False), AfterValidator(_optional_role)] = (
         _POLICY.approval_escalate_to
     )
+    break_glass_channel: Annotated[str | None, BeforeValidator(_optional_channel)] = (
+        _POLICY.break_glass_channel
+    )
 
     @field_validator("expiry_warnings")
     @classmethod
@@ -335,6 +340,7 @@ class PolicySpec(Spec):
             approval_reminders=self.approval_reminders,
             approval_escalate_after=self.approval_escalate_after,
             approval_escalate_to=self.approval_escalate_to,
+            break_glass_channel=self.break_glass_channel,
         )
 
 
@@ -402,6 +408,26 @@ def defined_chains(data: Any) -> set[str]:
 # --- models.yaml ------------------------------------------------------------------------------------
 
 
+class BreakGlassSpec(Spec):
+    """A model's `break_glass:` — who may take it at once in an emergency, and for how long at most."""
+
+    roles: Annotated[
+        tuple[Annotated[str, AfterValidator(_role)], ...],
+        listed("must be a non-empty list of directory roles (like [on-call])", True, "missing"),
+    ]
+    max_duration: Annotated[timedelta, _duration(required=True)]
+
+    @field_validator("max_duration")
+    @classmethod
+    def _short(cls, duration: timedelta) -> timedelta:
+        if not timedelta(0) < duration <= BREAK_GLASS_LIMIT:
+            raise problem(f"must be longer than zero and at most {format_duration(BREAK_GLASS_LIMIT)}")
+        return duration
+
+    def to_rule(self) -> BreakGlassRule:
+        return BreakGlassRule(self.roles, self.max_duration)
+
+
 class ModelSpec(Spec):
     """One entry of `models:`; keys in the order their problems are reported."""
 
@@ -433,6 +459,7 @@ class ModelSpec(Spec):
     approval_reminder_after: Annotated[timedelta | None, _duration(required=False)] = None
     approval_reminders: Annotated[int | None, _whole(0, 10)] = None
     approval_escalate_after: Annotated[timedelta | None, _duration(required=False)] = None
+    break_glass: BreakGlassSpec | None = None
 
     @field_validator("slug")
     @classmethod
@@ -526,6 +553,7 @@ class ModelSpec(Spec):
             approval_reminder_after=self.approval_reminder_after,
             approval_reminders=self.approval_reminders,
             approval_escalate_after=self.approval_escalate_after,
+            break_glass=self.break_glass.to_rule() if self.break_glass else None,
         )
 
 

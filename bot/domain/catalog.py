@@ -59,6 +59,15 @@ class Chain:
 
 
 @dataclass(frozen=True)
+class BreakGlassRule:
+    """Who may take a model at once, without approval, in an emergency (models.yaml `break_glass`):
+    holders of `roles`, for at most `max_duration`; reviewed after the fact."""
+
+    roles: tuple[str, ...]
+    max_duration: timedelta
+
+
+@dataclass(frozen=True)
 class Model:
     slug: str
     name: str
@@ -78,6 +87,7 @@ class Model:
     approval_reminder_after: timedelta | None = None
     approval_reminders: int | None = None
     approval_escalate_after: timedelta | None = None
+    break_glass: BreakGlassRule | None = None  # None: no break-glass access to this model
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,8 @@ class Policy:
     approval_reminders: int = 2
     approval_escalate_after: timedelta = timedelta(days=3)
     approval_escalate_to: str | None = None
+    # Where break-glass use is announced (a channel ID; the access admins are told by DM in any case).
+    break_glass_channel: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,10 @@ from bot.domain.extensions import GrantFacts, extension_blocker
 from bot.domain.status import HELD_GRANT_STATUSES, GrantStatus, RequestStatus
 from bot.present import Presenter
 from bot.present.approvals import waiting_on_data
+from bot.present.break_glass import use_data
 from bot.present.delegations import delegation_rows
 from bot.present.rows import grant_data, model_name, request_data
+from bot.store import break_glass as break_glass_store
 from bot.store import delegations as delegation_store
 from bot.store import directory as people
 from bot.store import holds as hold_state
@@ -116,11 +118,19 @@ def _held_by(catalog: Catalog, grant: AccessGrant, holds: dict[int, list[Reason]
     return [describe(reason, name) for reason in holds.get(grant.id or 0, [])]
 
 
+HOME_BREAK_GLASS = 5  # break-glass uses an admin's App Home shows
+
+
 def home_data(ctx: Presenter, session: Session, user_id: str) -> dict[str, Any]:
     """Template data of one person's App Home: status_data, the delegations in effect they made or
-    received, the catalog, and whether they are an admin (the directive buttons)."""
+    received, the catalog, whether they are an admin (the directive buttons), and for admins the latest
+    break-glass uses."""
     data = status_data(ctx, session, user_id)
     data["delegations"] = delegation_rows(user_id, delegation_store.of_person(session, user_id, ctx.clock()))
     data["catalog"] = catalog_entries(ctx, session)
     data["is_admin"] = people.has_role(session, user_id, ctx.catalog.policy.admin_role)
+    # Admins review break-glass use: the latest few, with Keep and Revoke while pending.
+    uses = break_glass_store.recent(session, HOME_BREAK_GLASS) if data["is_admin"] else []
+    grants = {g.id: g for g in queries.grants_by_ids(session, [u.grant_id for u in uses])}
+    data["break_glass"] = [use_data(ctx.catalog, u, grants.get(u.grant_id)) for u in uses]
     return data

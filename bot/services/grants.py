@@ -19,9 +19,12 @@ from bot.store.tables import AccessGrant
 MAX_REASON = 3000
 
 
-def _end_grant(
+def end_grant(
     ctx: Context, session: Session, grant: AccessGrant, status: str, *, actor: str, reason: str, notify: bool
 ) -> None:
+    """End a held grant (`status`: revoked or expired) within the caller's transaction, which has it
+    locked: audited as grant.<status> with the reason, suspensions released, a waiting extension
+    cancelled, webhook receivers told, and (with `notify`) its holder told by DM."""
     now = ctx.clock()
     before = {"status": grant.status}
     grant.status = status
@@ -81,7 +84,7 @@ def revoke_grant(ctx: Context, *, admin_id: str, grant_id: int, reason: str) -> 
             raise Refusal(f"There is no grant G{grant_id}.")
         if grant.status not in HELD_GRANT_STATUSES:
             raise Refusal(f"G{grant_id} is already {grant.status}.")
-        _end_grant(ctx, uow.session, grant, GrantStatus.REVOKED, actor=admin_id, reason=reason, notify=True)
+        end_grant(ctx, uow.session, grant, GrantStatus.REVOKED, actor=admin_id, reason=reason, notify=True)
         uow.commit()
     return Outcome(
         Notice(
@@ -106,7 +109,7 @@ def relinquish_grant(ctx: Context, *, holder_id: str, grant_id: int) -> Outcome:
             raise Refusal(f"You hold no grant G{grant_id}. `/access status` lists yours.")
         if grant.status not in HELD_GRANT_STATUSES:
             raise Refusal(f"G{grant_id} is already {grant.status}.")
-        _end_grant(
+        end_grant(
             ctx,
             uow.session,
             grant,
@@ -131,7 +134,7 @@ def expire_due_grants(ctx: Context, *, limit: int = 1000) -> int:
         directive_barrier(session, exclusive=False)
         due = queries.claim_due_grants(session, now, limit)
         for grant in due:
-            _end_grant(
+            end_grant(
                 ctx,
                 session,
                 grant,

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.status import Verdict
 from bot.domain.text import parse_db_id
 from bot.present.replies import Notice, Person, Reply, Screen
-from bot.services import approvals, delegations, extensions, grants, requests
+from bot.services import approvals, break_glass, delegations, extensions, grants, requests
 from bot.services.context import Refusal
 from bot.slack import ids
 from bot.slack.payloads import Click, parse
@@ -173,6 +173,51 @@ class ActionListeners:
             lambda: self.reply(click, self.responder.attempt(work, context), always=True)
         )
 
+    def break_glass_keep(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+        """Keep on a break-glass review message (access admins); the value is the use's id."""
+        ack()
+        click = parse(Click, body, "Keep click")
+        if click is None:
+            return
+
+        def work() -> Reply:
+            use = break_glass.review(
+                self.ctx, reviewer=click.user.id, use_id=_id_value(click, "Keep"), keep=True
+            )
+            return Notice(f"Kept B{use.id}: the grant runs to its end.", tone="success")
+
+        self.responder.background.submit(lambda: self.reply(click, self.responder.attempt(work, context)))
+
+    def break_glass_revoke(
+        self, ack: Ack, body: dict[str, Any], client: WebClient, context: dict[str, Any]
+    ) -> None:
+        """Revoke… on a break-glass review message: opens the reason form (checked on submit)."""
+        ack()
+        click = parse(Click, body, "Revoke click")
+        if click is None or click.trigger_id is None:
+            return
+        use_id = parse_db_id(click.value)
+        if use_id is None:
+            self.reply(
+                click, Answer(Notice("That Revoke button is not one of mine.", tone="warning"), Refusal(""))
+            )
+            return
+        view = self.responder.render(
+            Screen(
+                "deny_modal",
+                {
+                    "button_value": click.value, "request_label": f"B{use_id}",
+                    "callback": ids.BREAK_GLASS_REVOKE_VIEW, "verb": "Revoke", "who_sees": "Its holder",
+                },
+            )
+        )  # fmt: skip
+        try:
+            client.views_open(trigger_id=click.trigger_id, view=view)
+        except SlackApiError as error:
+            log.warning("views.open for the Revoke form failed: %s", error.response.get("error"))
+            message = Notice("I could not open the form in time; please click Revoke again.", tone="warning")
+            self.reply(click, Answer(message, Refusal("views.open failed")))
+
 
 def register(app: App, surfaces: Surfaces) -> ActionListeners:
     """Register every button listener on `app`; returns the listeners so that tests can call them."""
@@ -184,4 +229,6 @@ def register(app: App, surfaces: Surfaces) -> ActionListeners:
     app.action(ids.HOME_CANCEL_ACTION)(listeners.home_cancel)
     app.action(ids.HOME_RELINQUISH_ACTION)(listeners.home_relinquish)
     app.action(ids.DELEGATION_END_ACTION)(listeners.delegation_end)
+    app.action(ids.BREAK_GLASS_KEEP_ACTION)(listeners.break_glass_keep)
+    app.action(ids.BREAK_GLASS_REVOKE_ACTION)(listeners.break_glass_revoke)
     return listeners

@@ -15,7 +15,7 @@ from bot.domain.text import clean_text, parse_db_id
 
 SUBCOMMANDS = (
     "request", "status", "models", "cancel", "relinquish", "revoke", "grants", "key", "report", "delegate",
-    "help",
+    "breakglass", "help",
 )  # fmt: skip
 # An optional "#", an optional one-letter kind (R, G, D) and the number. The number is only split off
 # here; parse_db_id decides whether it is one (ASCII digits, within the database's integer range).
@@ -31,7 +31,8 @@ class CommandError(ValueError):
 class AccessCommand:
     # form | request | status | models | cancel | relinquish | revoke | grants | help,
     # or key | key_list | key_revoke (personal keys for the AI gateway), report (who could use a model),
-    # or delegate | delegate_list | delegate_end (handing my approvals to someone while I am away)
+    # delegate | delegate_list | delegate_end (handing my approvals to someone while I am away), or
+    # breakglass (emergency access, reviewed after the fact)
     action: str
     model: str | None = None
     duration: timedelta | None = None
@@ -121,6 +122,11 @@ def parse_access(text: str) -> AccessCommand:
         return _parse_report(rest)
     if head in ("delegate", "delegation", "delegations"):
         return _parse_delegate(rest)
+    if head in ("breakglass", "break-glass"):
+        parts = rest.split(None, 1)
+        if not parts:
+            raise CommandError("Usage: `/access breakglass <model> <what the emergency is>` (where allowed).")
+        return AccessCommand("breakglass", model=parts[0].lower(), justification=_free_text(parts[1:]))
     close = difflib.get_close_matches(head, SUBCOMMANDS, n=1, cutoff=0.6)
     hint = f" Did you mean `/access {close[0]}`?" if close else ""
     raise CommandError(f"I don't know `/access {head[:40]}`.{hint} `/access help` lists what I can do.")

@@ -12,8 +12,9 @@ from bot.present.access_reports import access_report_screen
 from bot.present.delegations import delegation_list_notice
 from bot.present.keys import key_list_notice, new_key_notice
 from bot.present.replies import Notice, Person, Reply, Screen
+from bot.present.rows import model_name
 from bot.present.status import catalog_entries, help_data, status_data
-from bot.services import access_reports, delegations, grants, keys, permissions, requests
+from bot.services import access_reports, break_glass, delegations, grants, keys, permissions, requests
 from bot.services.context import Refusal
 from bot.services.licence_access import licence_roles
 from bot.slack import ids
@@ -95,6 +96,7 @@ class CommandListeners:
             "delegate": self.delegate,
             "delegate_list": self.delegate_list,
             "delegate_end": self.delegate_end,
+            "breakglass": self.breakglass,
         }
 
     def access(self, ack: Ack, command: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
@@ -220,6 +222,21 @@ class CommandListeners:
             "Ended your delegation to {delegate}: your approval requests no longer go to them.",
             tone="success",
             values={"delegate": Person(parsed.user_id or "")},
+        )
+
+    def breakglass(self, parsed: AccessCommand, user_id: str) -> Reply:
+        used = break_glass.use_break_glass(
+            self.ctx, user_id=user_id, model_slug=parsed.model or "", reason=parsed.justification
+        )
+        return Notice(
+            "Break-glass access to {model} until {until} ({grant}). It is announced, and the access admins "
+            "review it: they may revoke it.",
+            tone="warning",
+            values={
+                "model": model_name(self.ctx.catalog, used.grant.model),
+                "until": used.grant.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "grant": f"G{used.grant.id}",
+            },
         )
 
     def new_key(self, _parsed: AccessCommand, user_id: str) -> Reply:

@@ -33,6 +33,12 @@ EXTEND_REASON_ACTION = "extend_reason_input"
 # App Home's End on a delegation (value: the delegation id, re-checked on the server)
 DELEGATION_END_ACTION = "delegation_end"
 
+# Break-glass review (access admins): Keep, and Revoke… with its reason form (value and private_metadata:
+# the use's id, re-checked on the server)
+BREAK_GLASS_KEEP_ACTION = "break_glass_keep"
+BREAK_GLASS_REVOKE_ACTION = "break_glass_revoke"
+BREAK_GLASS_REVOKE_VIEW = "break_glass_revoke_modal"
+
 # Deny-reason modal
 DENY_VIEW = "approval_deny_modal"
 DENY_REASON_BLOCK = "reason"

@@ -14,8 +14,8 @@ from bot.domain.durations import DurationError, parse_duration
 from bot.domain.status import Verdict
 from bot.domain.text import parse_db_id
 from bot.present.mrkdwn import clip
-from bot.present.replies import Reply
-from bot.services import approvals, extensions, requests
+from bot.present.replies import Notice, Reply
+from bot.services import approvals, break_glass, extensions, requests
 from bot.services.context import Refusal
 from bot.slack import ids
 from bot.slack.payloads import Submission, parse
@@ -153,17 +153,33 @@ class ViewListeners:
 
         finish_form(self.responder, ack, context, user_id, work, _extend_block, tell_done=True)
 
+    def break_glass_revoke_submitted(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+        """The Revoke form of a break-glass review; private_metadata is the use's id (re-checked: only an
+        access admin other than its holder may revoke)."""
+        read = _reason_form(ack, body, "Revoke form")
+        use_id = parse_db_id(read[0].view.private_metadata or "") if read else None
+        if read is None or use_id is None:
+            if read is not None:
+                ack(response_action="errors", errors={ids.DENY_REASON_BLOCK: UNREADABLE_FORM})
+            return
+        form, reason = read
+        user_id = form.user.id
+
+        def work() -> Reply:
+            use = break_glass.review(self.ctx, reviewer=user_id, use_id=use_id, keep=False, reason=reason)
+            return Notice(
+                f"Revoked B{use.id}: its grant has ended and its holder is told why.", tone="success"
+            )
+
+        finish_form(self.responder, ack, context, user_id, work, _reason_block, tell_done=True)
+
     def deny_submitted(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
         """The deny-reason form; its private_metadata is the Deny button's value."""
-        form = parse(Submission, body, "deny form")
-        if form is None:
-            ack(response_action="errors", errors={ids.DENY_REASON_BLOCK: UNREADABLE_FORM})
+        read = _reason_form(ack, body, "deny form")
+        if read is None:
             return
+        form, reason = read
         user_id = form.user.id
-        reason = form.text(ids.DENY_REASON_BLOCK, ids.DENY_REASON_ACTION).strip()
-        if not reason:
-            ack(response_action="errors", errors={ids.DENY_REASON_BLOCK: "Please give a reason."})
-            return
         value = form.view.private_metadata
 
         def work() -> Reply:
@@ -177,12 +193,30 @@ class ViewListeners:
                 reason=reason,
             ).reply
 
-        self.finish(ack, context, user_id, work, lambda _refusal: ids.DENY_REASON_BLOCK)
+        self.finish(ack, context, user_id, work, _reason_block)
 
 
 def _request_block(refusal: Refusal) -> str:
     """The request form's block a refusal is about (the model picker when it names no field)."""
     return _FIELD_BLOCKS.get(refusal.field or "model", ids.REQUEST_MODEL_BLOCK)
+
+
+def _reason_form(ack: Ack, body: dict[str, Any], what: str) -> tuple[Submission, str] | None:
+    """A reason form (deny, revoke) and its reason; None when it has already been answered with the
+    error to show (unreadable, or no reason given)."""
+    form = parse(Submission, body, what)
+    if form is None:
+        ack(response_action="errors", errors={ids.DENY_REASON_BLOCK: UNREADABLE_FORM})
+        return None
+    reason = form.text(ids.DENY_REASON_BLOCK, ids.DENY_REASON_ACTION).strip()
+    if not reason:
+        ack(response_action="errors", errors={ids.DENY_REASON_BLOCK: "Please give a reason."})
+        return None
+    return form, reason
+
+
+def _reason_block(_refusal: Refusal) -> str:
+    return ids.DENY_REASON_BLOCK
 
 
 def _extend_block(refusal: Refusal) -> str:
@@ -196,4 +230,5 @@ def register(app: App, surfaces: Surfaces) -> ViewListeners:
     app.view(ids.REQUEST_VIEW)(listeners.request_submitted)
     app.view(ids.DENY_VIEW)(listeners.deny_submitted)
     app.view(ids.EXTEND_VIEW)(listeners.extend_submitted)
+    app.view(ids.BREAK_GLASS_REVOKE_VIEW)(listeners.break_glass_revoke_submitted)
     return listeners

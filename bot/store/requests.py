@@ -90,6 +90,13 @@ def pending_extension_of(session: Session, grant_id: int) -> AccessRequest | Non
     ).first()
 
 
+def grants_by_ids(session: Session, grant_ids: Sequence[int]) -> list[AccessGrant]:
+    """The grants with these ids (one query)."""
+    if not grant_ids:
+        return []
+    return list(session.exec(select(AccessGrant).where(col(AccessGrant.id).in_(sorted(set(grant_ids))))))
+
+
 def requests_of(session: Session, user_id: str, statuses: Sequence[str] | None = None) -> list[AccessRequest]:
     query = select(AccessRequest).where(AccessRequest.requester_id == user_id)
     if statuses:

@@ -8,7 +8,8 @@ access_request.extends_grant_id marks a request to extend the holder's grant (bo
 rather than for a new one; grant_warning remembers which expiry warnings were queued for which grant;
 request_step.reminders_sent and escalated_at record a waiting step's reminders and its escalation
 (bot/services/approvals/reminders.py); delegation, request_step.delegable and approval_task's
-on_behalf_of and withdrawn_at record who decides for whom (bot/services/delegations.py).
+on_behalf_of and withdrawn_at record who decides for whom (bot/services/delegations.py); break_glass
+records emergency access and its review (bot/services/break_glass.py).
 """
 
 from collections.abc import Sequence
@@ -72,8 +73,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("grant_id", "lead_seconds"),
     )
 
+    op.create_table(
+        "break_glass",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("grant_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("model", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("used_at", bot.store.types.UTCDateTime(), nullable=False),
+        sa.Column("review", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("reviewed_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("reviewed_at", bot.store.types.UTCDateTime(), nullable=True),
+        sa.Column("review_reason", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(["grant_id"], ["access_grant.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("grant_id"),
+    )
+    with op.batch_alter_table("break_glass", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_break_glass_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_break_glass_used_at"), ["used_at"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_table("break_glass")
     op.drop_table("delegation")
     with op.batch_alter_table("approval_task", schema=None) as batch_op:
         batch_op.drop_column("withdrawn_at")

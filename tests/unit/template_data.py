@@ -29,7 +29,7 @@ from typing import Any
 from sqlmodel import SQLModel, col, func, select
 
 from bot.config import PROJECT_ROOT
-from bot.domain.catalog import Catalog, Chain, Model, Policy, StepRule
+from bot.domain.catalog import BreakGlassRule, Catalog, Chain, Model, Policy, StepRule
 from bot.domain.directives import NOTICE, SUSPEND, Draft, check_draft
 from bot.domain.licences import LicenceKind, utc_day
 from bot.domain.people import Person
@@ -44,6 +44,7 @@ from bot.services import (
     access_reports,
     approvals,
     audit_chain,
+    break_glass,
     delegations,
     directives,
     extensions,
@@ -116,7 +117,7 @@ TEMPLATE_VARIANTS: dict[str, tuple[str, ...]] = {
     "help": ("member", "admin", "compliance"),
     "models": ("catalog",),
     "status": ("busy", "not_in_directory"),
-    "home": ("busy", "not_in_directory"),
+    "home": ("busy", "not_in_directory", "admin"),
     "request_modal": ("blank", "initial_model"),
     "deny_modal": ("deny",),
     # A person's DM, per phase: what the directive did (or will do) to their grants and requests.
@@ -155,6 +156,8 @@ TEMPLATE_VARIANTS: dict[str, tuple[str, ...]] = {
     # A holder's DM before a grant ends: with Extend, or why it cannot be extended; and the Extend form.
     "expiry_warning": ("extendable", "blocked"),
     "extend_modal": ("form",),
+    # Break-glass use: the channel's announcement, an admin's review message, and the review's outcomes.
+    "break_glass": ("announcement", "review", "kept", "revoked"),
     # An approver's reminder, in the thread of the request message that asked them.
     "approval_reminder": ("reminder",),
     # `/access report <model> [time]` (access admins): who could use a model at a moment.
@@ -286,7 +289,7 @@ WORST_CASE = Profile(
 
 # User-controlled fields, and the templates that show each one in mrkdwn.
 INJECTION_FIELDS: dict[str, tuple[str, ...]] = {
-    "justification": ("approval_request",),
+    "justification": ("approval_request", "break_glass"),
     "reason": ("approval_request", "request_update", "grant_update"),
     "model_name": (
         "access_report",
@@ -669,6 +672,7 @@ class World:
         self.audit_checkpoints()
         self.extension()
         self.reminders()
+        self.break_glass()
         missing = [
             f"{t}:{v}"
             for t, variants in TEMPLATE_VARIANTS.items()
@@ -864,6 +868,39 @@ class World:
             report = access_reports.access_at(self.ctx, FRONTIER, at)
             assert bool(report.holders) == (variant == "holders")
             self.keep("access_report", variant, dict(access_report_screen(catalog, report).data))
+
+    def break_glass(self) -> None:
+        """Last: the frontier model allows break-glass to access admins; two admins use it (each as
+        `/access breakglass` does), another keeps one and revokes the other (bot/services/break_glass.py)."""
+        catalog = self.ctx.catalog
+        frontier = replace(
+            catalog.models[FRONTIER], break_glass=BreakGlassRule(("access-admin",), timedelta(hours=4))
+        )
+        policy = replace(catalog.policy, break_glass_channel=EXPORT_CHANNEL)
+        self.ctx = replace(
+            self.ctx, catalog=Catalog({**catalog.models, FRONTIER: frontier}, catalog.chains, policy)
+        )
+        uses = []
+        for n in (1, 2):
+            with self.recording() as calls:
+                uses.append(
+                    break_glass.use_break_glass(
+                        self.ctx, user_id=admin(n), model_slug=FRONTIER, reason=self.profile.justification
+                    )
+                )
+        self.keep("break_glass", "announcement", pick(calls, "break_glass", lambda d: not d["review"]))
+        self.keep("break_glass", "review", pick_same(calls, "break_glass", lambda d: d["review"]))
+        for use, keep, variant in ((uses[0], True, "kept"), (uses[1], False, "revoked")):
+            with self.recording() as calls:
+                break_glass.review(
+                    self.ctx, reviewer=admin(0), use_id=use.use.id or 0, keep=keep,
+                    reason=None if keep else self.profile.reason,
+                )  # fmt: skip
+            self.keep("break_glass", variant, pick_same(calls, "break_glass"))
+        with self.db.read() as session:
+            # An access admin's App Home, with the break-glass uses to review (bot/present/status.py).
+            self.keep("home", "admin", home_data(self.ctx, session, admin(0)))
+        self.ctx = replace(self.ctx, catalog=catalog)
 
     def reminders(self) -> None:
         """Last: Bob's request waits on its approvers; the reminder job reminds them once a day, then

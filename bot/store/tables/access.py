@@ -177,3 +177,22 @@ class Delegation(SQLModel, table=True):
     revoked_by: str | None = Field(default=None, max_length=64)
     # When its end was applied to the steps waiting on the delegate (their messages updated).
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class BreakGlass(SQLModel, table=True):
+    """Break-glass use of a model: the grant it made at once, why, and the review after the fact
+    (`review`: pending, then approved (the grant stays) or denied (it was revoked)); bot/services/
+    break_glass.py."""
+
+    __tablename__ = "break_glass"
+
+    id: int | None = Field(default=None, primary_key=True)
+    grant_id: int = Field(foreign_key="access_grant.id", unique=True)
+    user_id: str = Field(max_length=32, index=True)
+    model: str = Field(max_length=64)
+    reason: str = Field(sa_type=Text)
+    used_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    review: str = Field(default="pending", max_length=16)
+    reviewed_by: str | None = Field(default=None, max_length=64)
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    review_reason: str | None = Field(default=None, sa_type=Text)
