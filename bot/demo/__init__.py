@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.clock import FileClock
 from bot.config import load_settings
 from bot.domain.licences import utc_day
 from bot.emulator import SlackDriver, SlackEmulator, message_to_text
@@ -89,8 +90,11 @@ def run_demo(out: TextIO = sys.stdout) -> int:
                 )
                 demo.names[row["slack_user_id"]] = row["name"].split()[0]
         database_url = f"sqlite:///{Path(folder) / 'demo.db'}"
+        # A clock the demo can move on, so that a grant's last day and a request left waiting come now.
+        clock = FileClock.create(Path(folder) / "clock.txt")
         settings = load_settings(
             {
+                "ACCESSBOT_CLOCK_FILE": str(clock.path),
                 "DATABASE_URL": database_url,
                 "SLACK_API_URL": emu.url,
                 "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -116,6 +120,7 @@ def run_demo(out: TextIO = sys.stdout) -> int:
         try:
             play(demo, slack, emu, result.added, database_url)
             play_licences(demo, slack, emu, runtime.ctx)
+            play_lifecycle(demo, slack, emu, clock)
             say_done(demo, database_url)
         finally:
             runtime.stop()
@@ -261,6 +266,37 @@ def play_licences(demo: Demo, slack: SlackDriver, emu: SlackEmulator, ctx: Conte
     revoke_licence(ctx, recorded.licence_id, "BIS withdrew the licence", actor=carla)
     emu.wait_for(lambda: any(m["text"].endswith("is suspended") for m in emu.messages(boris)))
     demo.show_new(emu, boris)
+
+
+def play_lifecycle(demo: Demo, slack: SlackDriver, emu: SlackEmulator, clock: FileClock) -> None:
+    """A grant's last day, with Extend; and a request nobody answers, reminded in its thread."""
+    alice, eve, maria, owen, carla = "U0ALICE01", "U0EVE0001", "U0MARIA01", "U0OWEN001", "U0CARLA01"
+    say = demo.say
+    say("14. Six days later (the demo moves its clock on): Alice's grant ends tomorrow. She is warned,")
+    say("    with an [Extend] button:")
+    clock.advance(days=6, hours=2)
+    warning = emu.wait_for(lambda: [m for m in emu.messages(alice) if "ends in" in m["text"]], timeout=15)[-1]
+    demo.show_new(emu, alice)
+    say("    She clicks [Extend], picks 7 days and says why; the same approval chain decides:")
+    slack.press_in_message(alice, "grant_extend", warning)
+    form = emu.wait_for(lambda: [v for v in emu.views_opened(alice) if not v.get("closed")])[-1]
+    slack.submit_view(alice, form["id"], {"extend_duration": "7d", "extend_reason": JUSTIFICATION})
+    for approver in (maria, owen, carla):
+        approve_latest(slack, emu, approver)
+        demo.new_messages(emu, approver)
+    emu.wait_for(lambda: any("now runs until" in str(m["blocks"]) for m in emu.messages(alice)), timeout=15)
+    demo.show_new(emu, alice)
+
+    say("15. Eve asks for Lumen 3. Her manager Maria does not answer for a day, so she is reminded in the")
+    say("    thread of the request she was sent, and Eve is told:")
+    slack.command(eve, f"request lumen-3 7d {JUSTIFICATION}")
+    emu.wait_for(lambda: any("Lumen 3" in m["text"] for m in emu.messages(maria)), timeout=15)
+    demo.new_messages(emu, eve)
+    demo.new_messages(emu, maria)
+    clock.advance(days=1, minutes=1)
+    emu.wait_for(lambda: any("Reminder 1 of 2" in m["text"] for m in emu.messages(maria)), timeout=15)
+    emu.wait_for(lambda: any("I reminded" in str(m["blocks"]) for m in emu.messages(eve)), timeout=15)
+    demo.show_new(emu, maria, eve)
 
 
 def say_done(demo: Demo, database_url: str) -> None:

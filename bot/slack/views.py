@@ -151,7 +151,7 @@ class ViewListeners:
                 self.ctx, holder_id=user_id, grant_id=grant_id, duration=duration, justification=justification
             ).reply
 
-        finish_form(self.responder, ack, context, user_id, work, _extend_block, tell_done=True)
+        finish_form(self.responder, ack, context, user_id, work, _extend_block)
 
     def break_glass_revoke_submitted(self, ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
         """The Revoke form of a break-glass review; private_metadata is the use's id (re-checked: only an

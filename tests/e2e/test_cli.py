@@ -225,4 +225,8 @@ def test_demo_plays_the_whole_flow(env: Env) -> None:
     # until his licence is revoked.
     assert "recorded L1" in out and "Your access to *Mythos 5* (G3) is *suspended*" in out
     assert "requires an export licence for Mythos 5" in out.split("13. ")[1]
+    # The lifecycle: Alice is warned before her grant ends, extends it, and a waiting request is reminded.
+    lifecycle = out.split("14. ")[1]
+    assert "[Extend]" in lifecycle and "now runs until" in lifecycle
+    assert "Reminder 1 of 2" in lifecycle and "I reminded @Maria" in lifecycle
     assert "Traceback" not in result.stderr
