@@ -91,11 +91,26 @@ class Renderer:
         return self.render(screen.template, **screen.data)
 
 
+# Characters that reorder the text around them (Unicode bidirectional overrides and isolates, and the
+# marks): a name holding one could make a handed-over page read differently from what was recorded.
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C])
+
+
+def visible_controls(value: Any) -> Any:
+    """A value shown on a page with each bidirectional control character written out (`[U+202E]`), so
+    that it can neither reorder what the reader sees nor hide; other values unchanged."""
+    if not isinstance(value, str) or not any(ord(c) in _BIDI_CONTROLS for c in value):
+        return value
+    return "".join(f"[U+{ord(c):04X}]" if ord(c) in _BIDI_CONTROLS else c for c in value)
+
+
 class PageRenderer:
-    """Whole HTML pages from templates/<name>.html, every value HTML-escaped."""
+    """Whole HTML pages from templates/<name>.html, every value HTML-escaped and its bidirectional
+    control characters written out (visible_controls)."""
 
     def __init__(self, templates_dir: Path):
         self.env = _environment(templates_dir, autoescape=True)
+        self.env.finalize = visible_controls
 
     def render(self, name: str, **data: Any) -> str:
         """The page templates/<name>.html with `data`. Raises jinja2.TemplateNotFound when the templates

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from bot.domain.catalog import AVAILABLE, Catalog
 from bot.domain.directives import catalog_status
-from bot.domain.durations import compact_duration, format_duration
+from bot.domain.durations import approximate_duration, compact_duration, format_duration
 from bot.domain.entitlement import Reason, describe
 from bot.domain.extensions import GrantFacts, extension_blocker
 from bot.domain.status import HELD_GRANT_STATUSES, GrantStatus, RequestStatus
@@ -106,7 +106,15 @@ def status_data(ctx: Presenter, session: Session, user_id: str) -> dict[str, Any
             {**request_data(ctx.catalog, r), "waiting_on": waiting_on_data(session, r)} for r in pending
         ],
         "approvals": [
-            {**request_data(ctx.catalog, r), "step": {"number": s.position + 1, "name": s.name}}
+            {
+                **request_data(ctx.catalog, r),
+                "step": {
+                    "number": s.position + 1,
+                    "name": s.name,
+                    # How long the step has waited (App Home shows it, oldest first in the DMs).
+                    "waiting": approximate_duration(now - s.started_at) if s.started_at else None,
+                },
+            }
             for r, s in waiting
         ],
     }

@@ -129,6 +129,7 @@ def waiting_on(session: Session, approver_id: str) -> list[tuple[AccessRequest, 
             AccessRequest.status == RequestStatus.PENDING,
             col(ApprovalTask.position) == col(AccessRequest.current_step),
             ApprovalTask.approver_id == approver_id,
+            col(ApprovalTask.withdrawn_at).is_(None),  # a delegate whose delegation ended
             col(AccessRequest.id).not_in(decided),
         )
         .order_by(col(AccessRequest.id))

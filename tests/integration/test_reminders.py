@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from bot.domain.catalog import Catalog
+from bot.present.status import home_data
 from bot.services import approvals, requests
 from bot.services.accounts import record_account
 from bot.services.context import Context
@@ -178,3 +179,12 @@ def test_an_escalation_to_another_role_is_not_taken_for_a_stranded_step(ctx: Con
     with ctx.read() as session:
         request = session.get(AccessRequest, rid)
     assert request is not None and request.status == "approved"
+
+
+def test_app_home_shows_how_long_each_step_has_waited_on_me(ctx: Context) -> None:
+    file(ctx)
+    assert isinstance(ctx.clock, Clock)
+    ctx.clock.now = START + DAY + timedelta(hours=5)
+    with ctx.read() as session:
+        (waiting,) = home_data(ctx, session, MARIA)["approvals"]
+    assert waiting["step"]["waiting"] == "1 day"

@@ -230,3 +230,9 @@ def test_times_in_other_zones_are_shown_in_utc() -> None:
     eastern = datetime(2026, 11, 30, 23, 0, tzinfo=timezone(timedelta(hours=-5)))
     data = evidence_page(report, model_names=NAMES, generated_at=eastern, version="1")
     assert data["generated_at"].shown == "2026-12-01T04:00:00Z"
+
+
+def test_bidirectional_controls_in_stored_text_are_written_out_not_obeyed() -> None:
+    html = PageRenderer(TEMPLATES).env.from_string("<p>{{ name }}</p>").render(name="Eve\u202eneddih\u2066x")
+    assert html == "<p>Eve[U+202E]neddih[U+2066]x</p>"
+    assert "\u202e" not in render(lifted_report())
