@@ -417,6 +417,13 @@ class BreakGlassSpec(Spec):
     ]
     max_duration: Annotated[timedelta, _duration(required=True)]
 
+    @field_validator("roles")
+    @classmethod
+    def _distinct_roles(cls, roles: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(roles)) != len(roles):
+            raise problem("names the same role twice")
+        return roles
+
     @field_validator("max_duration")
     @classmethod
     def _short(cls, duration: timedelta) -> timedelta:
@@ -515,6 +522,19 @@ class ModelSpec(Spec):
                     "no grant would ever be warned then"
                 )
         return leads
+
+    @field_validator("break_glass")
+    @classmethod
+    def _break_glass_within_maximum(
+        cls, rule: BreakGlassSpec | None, info: ValidationInfo
+    ) -> BreakGlassSpec | None:
+        maximum = info.data.get("max_duration")
+        if rule is not None and maximum is not None and rule.max_duration > maximum:
+            raise problem(
+                f"max_duration {format_duration(rule.max_duration)} is longer than the model's own "
+                f"max_duration ({format_duration(maximum)})"
+            )
+        return rule
 
     @field_validator("max_duration")
     @classmethod

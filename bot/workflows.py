@@ -14,7 +14,8 @@ expect, so `accessbot workflows check` prints them as warnings.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar, get_args
+from types import UnionType
+from typing import Any, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -168,10 +169,18 @@ def _spec_at(spec: Any, loc: list[int | str]) -> type[BaseModel]:
     """The spec of the mapping at `loc` inside `spec` (stepping over list indexes and mapping keys)."""
     for part in loc:
         if isinstance(spec, type) and issubclass(spec, BaseModel):
-            spec = spec.model_fields[str(part)].annotation
+            spec = _present(spec.model_fields[str(part)].annotation)
         else:
-            spec = get_args(spec)[-1]
+            spec = _present(get_args(spec)[-1])
     return spec
+
+
+def _present(annotation: Any) -> Any:
+    """An optional setting's type without its None (`BreakGlassSpec | None` is a BreakGlassSpec)."""
+    options = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) in (Union, UnionType) and len(options) == 1:
+        return options[0]
+    return annotation
 
 
 def _key_path(loc: list[int | str], top_level_key: bool = False) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.domain.entitlement import describe, refusal_reasons
@@ -43,9 +44,19 @@ class Used:
 def use_break_glass(ctx: Context, *, user_id: str, model_slug: str, reason: str) -> Used:
     """Grant `model_slug` to `user_id` at once for the model's break-glass maximum, announced and put up
     for review. Raises Refusal (nothing granted) when the model does not allow it, the person holds
-    none of its roles (audited), the reason is missing, they hold the model already, or the entitlement
-    rule refuses them (with its reason). A pending request of theirs for the model is cancelled: the
-    grant supersedes it."""
+    none of its roles (audited), the reason is missing, they hold the model already (also when two
+    commands race: the database keeps one grant), or the entitlement rule refuses them (with its
+    reason). A pending request of theirs for the model is cancelled: the grant supersedes it."""
+    try:
+        return _use(ctx, user_id=user_id, model_slug=model_slug, reason=reason)
+    except IntegrityError:
+        with ctx.read() as session:
+            existing = queries.existing_for(session, user_id, model_slug.strip().lower())
+        raise Refusal(f"You already hold G{existing.grant_id} for that model.") from None
+
+
+def _use(ctx: Context, *, user_id: str, model_slug: str, reason: str) -> Used:
+    """use_break_glass, but for a racing duplicate, which the database refuses (IntegrityError)."""
     catalog = ctx.catalog
     model = catalog.model(model_slug)
     rule = model.break_glass if model else None

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.domain.delegations import DelegationError, check_delegation
+from bot.domain.delegations import DelegationError, Duty, check_delegation, covers
 from bot.notify import outbox
 from bot.present.approvals import approval_message
 from bot.present.replies import Notice, Person
@@ -146,10 +146,18 @@ def delegations_of(ctx: Context, user_id: str) -> list[Delegation]:
 def _close(ctx: Context, session: Session, row: Delegation, now: datetime) -> None:
     """Withdraw the delegate's undecided tasks on the delegator's behalf and update their messages (no
     buttons, and why); tell both."""
+    others = [
+        d
+        for d in delegations.active_from(session, [row.delegator_id], now).get(row.delegator_id, [])
+        if d.id != row.id and d.delegate_id == row.delegate_id
+    ]
+    admin_role = ctx.catalog.policy.admin_role
     for request, step, task in delegations.open_tasks_of(session, row):
         decisions = queries.decisions_of(session, request.id or 0)
         if any(d.approver_id == task.approver_id for d in decisions):
             continue
+        if any(covers(d.role, Duty(step.approvers, task.via_admin), admin_role) for d in others):
+            continue  # another delegation to the same person still covers it
         task.withdrawn_at = now
         session.add(task)
         post = tasks.task_posts(session, [task]).get(task.outbox_id or 0)

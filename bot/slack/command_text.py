@@ -192,7 +192,8 @@ def _parse_delegate(rest: str) -> AccessCommand:
     if not is_slack_user_id(target) or len(words) not in (3, 4) or words[1].lower() != "until":
         raise CommandError(f"Usage: {DELEGATE_USAGE}.")
     ends = _delegation_end(words[2])
-    role = words[3].lower() if len(words) == 4 else None
+    # `all` (or nothing) hands over every duty.
+    role = words[3].lower() if len(words) == 4 and words[3].lower() != "all" else None
     return AccessCommand("delegate", user_id=target, at=ends, role=role)
 
 
@@ -208,6 +209,8 @@ def _delegation_end(text: str) -> datetime:
     except ValueError:
         day = None
     if day is not None:
+        if day >= date.max - timedelta(days=1):
+            raise CommandError(f"'{text[:60]}' is too far away: a delegation lasts 180 days at most.")
         return datetime.combine(day + timedelta(days=1), time(), UTC)
     try:
         return parse_instant(text)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, or_
+from sqlalchemy import and_, case, exists, func, or_, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -80,6 +80,27 @@ def add_decision(
     session.add(decision)
     session.flush()
     return decision
+
+
+def decided_for(session: Session, request_id: int) -> set[str]:
+    """Everyone whose authority has decided a step of the request: each person who decided, and each
+    approver a delegate decided for. None of them may decide (or be asked) again in this request."""
+    rows = session.exec(
+        select(Decision.approver_id, ApprovalTask.on_behalf_of)
+        .outerjoin(
+            ApprovalTask,
+            (col(ApprovalTask.request_id) == col(Decision.request_id))
+            & (col(ApprovalTask.position) == col(Decision.position))
+            & (col(ApprovalTask.approver_id) == col(Decision.approver_id)),
+        )
+        .where(Decision.request_id == request_id)
+    )
+    found: set[str] = set()
+    for approver, behalf in rows:
+        found.add(approver)
+        if behalf:
+            found.add(behalf)
+    return found
 
 
 def task_for(session: Session, request_id: int, position: int, approver_id: str) -> ApprovalTask | None:
@@ -193,9 +214,12 @@ def stranded_requests(
         .correlate_except(requester, approver)
     )
     qualifies = case(
+        # A delegate stands in for the approver while the delegation lasts (checked when they decide).
+        (col(task.on_behalf_of).is_not(None), true()),
         (and_(RequestStep.approvers == MANAGER, ~col(task.via_admin)), is_manager),
         else_=holds,
     )
+    stand_in = aliased(ApprovalTask)
     usable = (
         select(task.id)
         .outerjoin(post, col(post.id) == col(task.outbox_id))
@@ -209,6 +233,15 @@ def stranded_requests(
             ~exists()
             .where(Decision.request_id == AccessRequest.id, Decision.approver_id == task.approver_id)
             .correlate_except(Decision),
+            # Nor can an approver whose delegate decided for them, nor another delegate of theirs.
+            ~exists()
+            .where(
+                Decision.request_id == AccessRequest.id,
+                stand_in.request_id == AccessRequest.id,
+                stand_in.approver_id == Decision.approver_id,
+                stand_in.on_behalf_of == func.coalesce(task.on_behalf_of, task.approver_id),
+            )
+            .correlate_except(Decision, stand_in),
         )
         .correlate_except(task, post)
     )

@@ -23,16 +23,20 @@ def active(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def active_from(session: Session, delegator_ids: Iterable[str], now: datetime) -> dict[str, list[Delegation]]:
-    """Delegator -> their delegations in effect at `now`, oldest first (one query)."""
+def active_from(
+    session: Session, delegator_ids: Iterable[str], now: datetime, *, lock: bool = False
+) -> dict[str, list[Delegation]]:
+    """Delegator -> their delegations in effect at `now`, oldest first (one query); with `lock`, those
+    rows locked until the transaction ends (a decision by a delegate, against a revocation)."""
     ids = sorted(set(delegator_ids))
     found: dict[str, list[Delegation]] = defaultdict(list)
     if ids:
-        for row in session.exec(
+        query = (
             select(Delegation)
             .where(col(Delegation.delegator_id).in_(ids), active(now))
             .order_by(col(Delegation.id))
-        ):
+        )
+        for row in session.exec(query.with_for_update() if lock else query):
             found[row.delegator_id].append(row)
     return found
 

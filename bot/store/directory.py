@@ -67,6 +67,12 @@ def load_person(session: Session, user_id: str) -> Person | None:
     return load_people(session, [user_id]).get(user_id)
 
 
+def name_of(session: Session, user_id: str) -> str:
+    """The person's name in the directory, or their user ID when it does not know them."""
+    person = load_person(session, user_id)
+    return person.name if person else user_id
+
+
 def find_person(session: Session, key: str) -> Person | None:
     """A person by Slack user ID or email address (any case, spaces around it ignored), else None.
 

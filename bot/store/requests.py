@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, exists, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.domain.policy import Existing
@@ -121,6 +122,7 @@ def at_current_step() -> ColumnElement[bool]:
 def waiting_on(session: Session, approver_id: str) -> list[tuple[AccessRequest, RequestStep]]:
     """Pending requests whose current step asks this person and that they have not decided yet."""
     decided = select(Decision.request_id).where(Decision.approver_id == approver_id)
+    stand_in = aliased(ApprovalTask)
     query = (
         select(AccessRequest, RequestStep)
         .join(ApprovalTask, col(ApprovalTask.request_id) == col(AccessRequest.id))
@@ -130,6 +132,14 @@ def waiting_on(session: Session, approver_id: str) -> list[tuple[AccessRequest, 
             col(ApprovalTask.position) == col(AccessRequest.current_step),
             ApprovalTask.approver_id == approver_id,
             col(ApprovalTask.withdrawn_at).is_(None),  # a delegate whose delegation ended
+            # nor an approver whose delegate has decided for them
+            ~exists().where(
+                stand_in.request_id == AccessRequest.id,
+                stand_in.on_behalf_of == approver_id,
+                col(stand_in.approver_id).in_(
+                    select(Decision.approver_id).where(Decision.request_id == AccessRequest.id)
+                ),
+            ),
             col(AccessRequest.id).not_in(decided),
         )
         .order_by(col(AccessRequest.id))

@@ -263,6 +263,7 @@ def test_approvers_who_lose_their_role_are_replaced_by_the_admins(
     changed.write_text(directory)
     run_cli(server, "directory", "import", str(changed))
     wait_dm(emulator, ADMIN)
+    wait_dm(emulator, OLGA)  # her copy, asked at the start, may still be on its way under load
     stale = slack.click(OLGA, "approval_approve", value="1:0", message=emulator.messages(OLGA)[-1])
     answer = emulator.wait_for(lambda: emulator.responses(stale.response_url))[-1]["body"]
     assert "no longer hold the model-owner role" in answer["text"]

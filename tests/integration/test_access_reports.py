@@ -25,7 +25,7 @@ from bot.store.db import Database
 from bot.store.tables import AccessGrant
 from bot.workflows import load_catalog
 from tests.support.bot_server import FIXTURES
-from tests.support.history import START, Clock, approve_fully, issue
+from tests.support.history import START, Clock, approve_fully, directory_with, issue
 from tests.support.seed import DIRECTORY
 
 ALICE, BORIS, PETE, UMA = "U0ALICE01", "U0BORIS01", "U0PETE001", "U0UMA0001"
@@ -83,24 +83,6 @@ def grant_to(ctx: Context, user: str, model: str, duration: timedelta | None = N
     with ctx.read() as session:
         grant = session.exec(select(AccessGrant).where(AccessGrant.request_id == filed.subject_id)).one()
     return grant.id or 0
-
-
-def directory_with(
-    tmp_path: Path, name: str, *, without: str = "", us_person: dict[str, str] | None = None
-) -> Path:
-    """The fixture directory without one person, or with people's us_person column changed."""
-    lines = DIRECTORY.read_text(encoding="utf-8").splitlines()
-    out = [lines[0]]
-    for line in lines[1:]:
-        cells = line.split(",")
-        if cells[0] == without:
-            continue
-        if us_person and cells[0] in us_person:
-            cells[7] = us_person[cells[0]]
-        out.append(",".join(cells))
-    path = tmp_path / name
-    path.write_text("\n".join(out) + "\n", encoding="utf-8")
-    return path
 
 
 @pytest.fixture

@@ -5,18 +5,21 @@ end of a delegation by date or revocation, and the steps waiting on the delegate
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
 
 from bot.services import approvals, delegations, requests
+from bot.services.accounts import record_account
 from bot.services.context import Context, Refusal
+from bot.services.directory import import_directory
 from bot.store import requests as queries
 from bot.store.tables import AccessRequest, ApprovalTask, AuditEvent, OutboxMessage
-from tests.support.history import START, Clock
+from tests.support.history import START, Clock, directory_with
 
-ALICE, MARIA, PETE, OWEN, OLGA, CARLA = (
-    "U0ALICE01", "U0MARIA01", "U0PETE001", "U0OWEN001", "U0OLGA001", "U0CARLA01",
+ALICE, MARIA, PETE, OWEN, OLGA, CARLA, NICK = (
+    "U0ALICE01", "U0MARIA01", "U0PETE001", "U0OWEN001", "U0OLGA001", "U0CARLA01", "U0NICK001",
 )  # fmt: skip
 WHY = "Evaluating summarisation quality for the quarterly research report"
 WEEK = timedelta(days=7)
@@ -133,7 +136,7 @@ def test_a_revoked_delegation_withdraws_the_delegate_and_updates_their_message(c
             select(OutboxMessage).where(OutboxMessage.kind == "update", OutboxMessage.address == PETE)
         ).one()
     assert update.payload["data"]["withdrawn"] is True and update.payload["data"]["show_buttons"] is False
-    with pytest.raises(Refusal, match="delegation from U0MARIA01 has ended"):
+    with pytest.raises(Refusal, match="delegation from Maria Garcia has ended"):
         decide(ctx, rid, PETE)
     decide(ctx, rid, MARIA)
     assert status(ctx, rid) == "approved"
@@ -172,3 +175,67 @@ def test_delegations_that_cannot_be_made_say_why(
     with pytest.raises(Refusal, match=message):
         delegations.delegate(ctx, delegator_id=MARIA, delegate_id=delegate, ends_at=START + ends, role=role)
     assert delegations.delegations_of(ctx, MARIA) == []
+
+
+def test_an_approvers_authority_decides_once_whoever_uses_it(ctx: Context) -> None:
+    # Two delegates of one model owner never make up a two-owner quorum between them.
+    delegations.delegate(ctx, delegator_id=OWEN, delegate_id=PETE, ends_at=START + WEEK, role="model-owner")
+    delegations.delegate(ctx, delegator_id=OWEN, delegate_id=NICK, ends_at=START + WEEK, role=None)
+    rid = file(ctx, "quorum-7")
+    decide(ctx, rid, PETE)
+    with pytest.raises(Refusal, match="Owen Park's approval of R1 was already given"):
+        decide(ctx, rid, NICK)
+    with pytest.raises(Refusal, match="was already given on your behalf"):
+        decide(ctx, rid, OWEN)
+    assert status(ctx, rid) == "pending"
+    decide(ctx, rid, OLGA)
+    assert status(ctx, rid) == "approved"
+
+
+def test_an_approver_whose_delegate_decided_a_step_is_not_asked_at_a_later_one(ctx: Context) -> None:
+    delegations.delegate(ctx, delegator_id=OWEN, delegate_id=NICK, ends_at=START + WEEK, role=None)
+    rid = file(ctx, "mythos-5", who=PETE)  # step 1: Pete's manager, Owen (and Nick for him)
+    decide(ctx, rid, NICK)
+    with ctx.read() as session:
+        step2 = {t.approver_id for t in queries.tasks_at(session, rid, 1)}
+    assert step2 == {OLGA}
+
+
+def test_a_delegate_who_left_cannot_decide(ctx: Context, tmp_path: Path) -> None:
+    delegations.delegate(ctx, delegator_id=MARIA, delegate_id=PETE, ends_at=START + WEEK, role=None)
+    rid = file(ctx)
+    import_directory(ctx, directory_with(tmp_path, "left.csv", without=PETE), actor="test", full=True)
+    with pytest.raises(Refusal, match="no longer in the directory"):
+        decide(ctx, rid, PETE)
+
+
+def test_delegating_again_reaches_the_steps_a_delegate_was_withdrawn_from(ctx: Context) -> None:
+    made = delegations.delegate(ctx, delegator_id=MARIA, delegate_id=PETE, ends_at=START + WEEK, role=None)
+    rid = file(ctx)
+    delegations.end_delegation(ctx, actor=MARIA, delegation_id=made.delegation.id or 0)
+    again = delegations.delegate(ctx, delegator_id=MARIA, delegate_id=PETE, ends_at=START + WEEK, role=None)
+    assert again.steps == 1
+    decide(ctx, rid, PETE)
+    assert status(ctx, rid) == "approved"
+
+
+def test_ending_one_of_two_delegations_keeps_the_delegate_the_other_covers(ctx: Context) -> None:
+    short = delegations.delegate(
+        ctx, delegator_id=MARIA, delegate_id=PETE, ends_at=START + WEEK, role="manager"
+    )
+    delegations.delegate(ctx, delegator_id=MARIA, delegate_id=PETE, ends_at=START + 2 * WEEK, role=None)
+    rid = file(ctx)
+    delegations.end_delegation(ctx, actor=MARIA, delegation_id=short.delegation.id or 0)
+    (pete,) = [t for t in tasks_of(ctx, rid) if t.approver_id == PETE]
+    assert pete.withdrawn_at is None
+    decide(ctx, rid, PETE)
+    assert status(ctx, rid) == "approved"
+
+
+def test_a_step_only_a_used_authority_could_decide_is_stranded_and_goes_to_the_admins(ctx: Context) -> None:
+    delegations.delegate(ctx, delegator_id=OWEN, delegate_id=PETE, ends_at=START + WEEK, role="model-owner")
+    rid = file(ctx, "quorum-7")  # two model owners: Owen (and Pete for him) and Olga
+    decide(ctx, rid, PETE)  # one of two, on Owen's behalf: Owen can no longer decide
+    record_account(ctx, OLGA, deleted=True)  # and Olga's account is gone: the step goes to the admins
+    approvals.reroute_stranded(ctx)
+    assert "U0ADMIN01" in {t.approver_id for t in tasks_of(ctx, rid)}

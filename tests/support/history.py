@@ -4,12 +4,14 @@ approving a request step by step, issuing a directive."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.domain.directives import check_draft
 from bot.services import approvals, directives
 from bot.services.context import Context
 from bot.store import requests as queries
 from bot.store.tables import AccessRequest
+from tests.support.seed import DIRECTORY
 
 ADMIN = "U0ADMIN01"
 # When the histories of the service tests begin: the clock stands here until a test moves it.
@@ -62,3 +64,21 @@ def issue(ctx: Context, action: str, population: str, effective_at: datetime | N
         now=ctx.clock(),
     )
     return directives.issue(ctx, actor=ADMIN, draft=draft).directive.id or 0
+
+
+def directory_with(
+    tmp_path: Path, name: str, *, without: str = "", us_person: dict[str, str] | None = None
+) -> Path:
+    """The fixture directory without one person, or with people's us_person column changed."""
+    lines = DIRECTORY.read_text(encoding="utf-8").splitlines()
+    out = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(",")
+        if cells[0] == without:
+            continue
+        if us_person and cells[0] in us_person:
+            cells[7] = us_person[cells[0]]
+        out.append(",".join(cells))
+    path = tmp_path / name
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path

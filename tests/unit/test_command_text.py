@@ -401,3 +401,16 @@ def test_revoke_reason_loses_control_characters_and_one_made_only_of_them_is_emp
 
 def test_directive_lift_reason_loses_control_characters() -> None:
     assert parse_directive("lift D3 with\x00drawn\x1b").reason == "withdrawn"
+
+
+def test_delegation_commands() -> None:
+    until = parse_access("delegate <@U0PETE001|pete> until 2026-12-24 all")
+    assert until.action == "delegate" and until.user_id == "U0PETE001" and until.role is None
+    assert until.at is not None and until.at.isoformat() == "2026-12-25T00:00:00+00:00"
+    assert parse_access("delegate <@U0PETE001|pete> until 2026-12-24 manager").role == "manager"
+    assert parse_access("delegate list").action == "delegate_list"
+    assert parse_access("delegate end <@U0PETE001|pete>").user_id == "U0PETE001"
+    with pytest.raises(CommandError, match="too far away"):
+        parse_access("delegate <@U0PETE001|pete> until 9999-12-31")
+    with pytest.raises(CommandError, match="Usage"):
+        parse_access("delegate <@U0PETE001|pete> 2026-12-24")

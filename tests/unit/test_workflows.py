@@ -644,3 +644,36 @@ def test_lifecycle_settings_load(tmp_path: Path) -> None:
     catalog = load_catalog(copy_with(tmp_path, policy=policy))
     assert catalog.policy.expiry_warnings == (timedelta(days=7), timedelta(days=1))
     assert catalog.reminders_for(None).reminders == 3 and catalog.escalation_role() == "export-compliance"
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "break_glass: {roles: [model-owner], max_duraton: 4h}",
+            "break_glass.max_duraton: is not a known setting",
+        ),
+        ("break_glass: {roles: [model-owner, model-owner], max_duration: 4h}", "names the same role twice"),
+        (
+            "break_glass: {roles: [model-owner], max_duration: 2d}",
+            "must be longer than zero and at most 1 day",
+        ),
+    ],
+)
+def test_break_glass_settings_are_checked(tmp_path: Path, setting: str, message: str) -> None:
+    models = edit("models.yaml", "max_duration: 30d", f"max_duration: 30d\n    {setting}")
+    problems = problems_of(copy_with(tmp_path, models=models))
+    assert any(message in problem for problem in problems), problems
+
+
+def test_break_glass_may_not_outlast_the_models_own_maximum(tmp_path: Path) -> None:
+    models = edit(
+        "models.yaml",
+        "max_duration: 30d",
+        "max_duration: 2h\n    break_glass: {roles: [on-call], max_duration: 4h}",
+    )
+    models = models.replace(
+        "default_duration: 7d\n    max_duration: 2h", "default_duration: 1h\n    max_duration: 2h", 1
+    )
+    (problem,) = problems_of(copy_with(tmp_path, models=models))
+    assert "max_duration 4 hours is longer than the model's own max_duration (2 hours)" in problem, problem

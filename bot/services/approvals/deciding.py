@@ -230,18 +230,13 @@ def _extend(
 def _require_own_slot(
     session: Session, request_id: int, position: int, task: ApprovalTask, label: str
 ) -> None:
-    """An approver and their delegate decide once between them: whoever comes second is refused."""
-    decided = {d.approver_id for d in queries.decisions_of(session, request_id)}
-    if task.on_behalf_of is not None and task.on_behalf_of in decided:
-        who = _name(session, task.on_behalf_of)
-        raise Refusal(f"{who} has already decided {label} themselves, so nothing was changed.")
+    """An approver's authority decides once per request, whoever uses it: the approver, or one of their
+    delegates. Whoever comes second is refused (two delegates of one approver never make a quorum, and
+    an approver whose delegate decided an earlier step does not decide a later one)."""
+    authority = task.on_behalf_of or task.approver_id
+    if authority not in tasks.decided_for(session, request_id):
+        return
     if task.on_behalf_of is None:
-        for other in queries.tasks_at(session, request_id, position):
-            if other.on_behalf_of == task.approver_id and other.approver_id in decided:
-                who = _name(session, other.approver_id)
-                raise Refusal(f"{who} already decided {label} on your behalf, so nothing was changed.")
-
-
-def _name(session: Session, user_id: str) -> str:
-    person = people.load_person(session, user_id)
-    return person.name if person else user_id
+        raise Refusal(f"Your approval of {label} was already given on your behalf, so nothing was changed.")
+    who = people.name_of(session, authority)
+    raise Refusal(f"{who}'s approval of {label} was already given, so nothing was changed.")

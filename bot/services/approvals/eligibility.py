@@ -24,8 +24,8 @@ from bot.domain.policy import (
 )
 from bot.services.context import Context, Refusal
 from bot.services.restrictions import restrictions_for
+from bot.store import accounts, delegations
 from bot.store import approvals as tasks
-from bot.store import delegations
 from bot.store import directory as people
 from bot.store.entitlement import load_standing
 from bot.store.tables import AccessRequest, ApprovalTask, RequestStep
@@ -118,16 +118,27 @@ def _require_delegation(
 ) -> None:
     delegator = task.on_behalf_of or ""
     ended = Refusal(
-        f"You cannot decide {label}: the delegation from {delegator} has ended. Nothing was changed.",
+        f"You cannot decide {label}: the delegation from {people.name_of(session, delegator)} has ended. "
+        "Nothing was changed.",
         audited=True,
     )
     if task.withdrawn_at is not None:
         raise ended
     duty = Duty(step.approvers, task.via_admin)
     policy = ctx.catalog.policy
-    found = delegations.active_from(session, [delegator], ctx.clock()).get(delegator, [])
+    # Locked: a revocation committing meanwhile waits for this decision, or this decision for it.
+    found = delegations.active_from(session, [delegator], ctx.clock(), lock=True).get(delegator, [])
     if not any(d.delegate_id == task.approver_id and covers(d.role, duty, policy.admin_role) for d in found):
         raise ended
+    # The delegate must still be someone who may approve at all: in the directory, reachable.
+    if not people.present_ids_of(session, [task.approver_id]) or accounts.deactivated(
+        session, [task.approver_id]
+    ):
+        raise Refusal(
+            f"You cannot decide {label}: you are no longer in the directory, or your account is "
+            "deactivated. Nothing was changed.",
+            audited=True,
+        )
     own = tasks.task_for(session, step.request_id, step.position, delegator)
     if own is None:
         raise Refusal(

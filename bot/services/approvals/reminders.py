@@ -62,9 +62,15 @@ def _follow_up(ctx: Context, session: Session, request: AccessRequest, step: Req
         session.add(step)
         return
     timings = ctx.catalog.reminders_for(ctx.catalog.model(request.model))
-    decided = {d.approver_id for d in queries.decisions_of(session, request.id or 0)}
+    decided = tasks.decided_for(session, request.id or 0)  # deciders, and whom delegates decided for
     asked = queries.tasks_at(session, request.id or 0, step.position)
-    silent = [t for t in asked if t.approver_id not in decided and t.withdrawn_at is None]
+    silent = [
+        t
+        for t in asked
+        if t.approver_id not in decided
+        and (t.on_behalf_of or t.approver_id) not in decided
+        and t.withdrawn_at is None
+    ]
     due = reminders_due(step.started_at, now, timings)
     if due > step.reminders_sent:
         if silent:

@@ -55,7 +55,8 @@ def start_step(
     )
     candidates = [c for c in candidates if c not in gone]
     admins = [a for a in admins if a not in gone]
-    earlier = {d.approver_id for d in queries.decisions_of(session, request.id or 0)}
+    # Nobody whose authority decided an earlier step: not who decided, nor whom a delegate decided for.
+    earlier = tasks.decided_for(session, request.id or 0)
     assignment = assign_approvers(
         rule,
         candidates=candidates,
@@ -117,9 +118,11 @@ def ask_delegates(
     found = delegations.active_from(session, [t.approver_id for t in own], now)
     if not found:
         return []
-    taken = {t.approver_id for t in queries.tasks_at(session, request.id or 0, step.position)}
-    taken |= {d.approver_id for d in queries.decisions_of(session, request.id or 0)}
-    taken.add(request.requester_id)
+    at_step = queries.tasks_at(session, request.id or 0, step.position)
+    withdrawn = {t.approver_id: t for t in at_step if t.withdrawn_at is not None}
+    used = tasks.decided_for(session, request.id or 0)
+    taken = {t.approver_id for t in at_step if t.withdrawn_at is None} | used | {request.requester_id}
+    own = [t for t in own if t.approver_id not in used]
     wanted: dict[str, str] = {}  # delegate -> the approver they stand in for
     for task in own:
         duty = Duty(step.approvers, task.via_admin)
@@ -137,13 +140,29 @@ def ask_delegates(
         return []
     behalf = {d: wanted[d] for d in chosen}
     via = [d for d in chosen if next(t for t in own if t.approver_id == behalf[d]).via_admin]
-    added = tasks.add_tasks(session, step, chosen, via, behalf)
+    # A delegate withdrawn from this step earlier (a delegation that ended) is asked again, in the same
+    # task and message; the others get new ones.
+    again = [withdrawn[d] for d in chosen if d in withdrawn]
+    for task in again:
+        task.withdrawn_at, task.on_behalf_of, task.via_admin = (
+            None,
+            behalf[task.approver_id],
+            task.approver_id in via,
+        )
+        session.add(task)
+    decisions = queries.decisions_of(session, request.id or 0)
+    for task in again:
+        post = tasks.task_posts(session, [task]).get(task.outbox_id or 0)
+        if post is not None:
+            outbox.update(session, post, approval_message(ctx, request, step, decisions, task))
+    fresh = [d for d in chosen if d not in withdrawn]
+    added = tasks.add_tasks(session, step, fresh, via, behalf) if fresh else []
     _post_tasks(ctx, session, request, step, added)
     audit.record(
         session, actor=audit.SYSTEM, action="step.delegated", subject_type="request",
         subject_id=request.id or 0, after={"step": step.position + 1, "delegates": behalf},
     )  # fmt: skip
-    return added
+    return [*again, *added]
 
 
 def _post_tasks(
