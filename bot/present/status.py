@@ -114,8 +114,9 @@ def status_data(ctx: Presenter, session: Session, user_id: str) -> dict[str, Any
                     # How long the step has waited (App Home shows it, oldest first in the DMs).
                     "waiting": approximate_duration(now - s.started_at) if s.started_at else None,
                 },
+                "on_behalf_of": t.on_behalf_of,  # asked as this approver's delegate
             }
-            for r, s in waiting
+            for r, s, t in waiting
         ],
     }
 

@@ -119,12 +119,13 @@ def at_current_step() -> ColumnElement[bool]:
     )
 
 
-def waiting_on(session: Session, approver_id: str) -> list[tuple[AccessRequest, RequestStep]]:
-    """Pending requests whose current step asks this person and that they have not decided yet."""
+def waiting_on(session: Session, approver_id: str) -> list[tuple[AccessRequest, RequestStep, ApprovalTask]]:
+    """Pending requests whose current step asks this person and that they have not decided yet, with the
+    step and the task that asks them (its `on_behalf_of`: whom they stand in for, if a delegate)."""
     decided = select(Decision.request_id).where(Decision.approver_id == approver_id)
     stand_in = aliased(ApprovalTask)
     query = (
-        select(AccessRequest, RequestStep)
+        select(AccessRequest, RequestStep, ApprovalTask)
         .join(ApprovalTask, col(ApprovalTask.request_id) == col(AccessRequest.id))
         .join(RequestStep, at_current_step())
         .where(
@@ -144,7 +145,7 @@ def waiting_on(session: Session, approver_id: str) -> list[tuple[AccessRequest, 
         )
         .order_by(col(AccessRequest.id))
     )
-    return [(request, step) for request, step in session.exec(query)]
+    return [(request, step, task) for request, step, task in session.exec(query)]
 
 
 def latest_grant(session: Session, user_id: str, model: str) -> AccessGrant | None:

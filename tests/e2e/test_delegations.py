@@ -48,6 +48,8 @@ def test_a_delegate_decides_on_my_behalf_until_i_end_it(
         0
     ]
     assert "on behalf of <@U0MARIA01>" in shown(ask["blocks"])
+    slack.app_home_opened(PETE)  # his App Home lists it too, saying for whom
+    emulator.wait_for(lambda: "on behalf of <@U0MARIA01>" in shown(emulator.home(PETE)))
     slack.press_in_message(PETE, "approval_approve", ask)
     emulator.wait_for(lambda: listed(server, "grants"))
 
