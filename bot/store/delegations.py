@@ -79,29 +79,27 @@ def open_tasks_of(
 ) -> list[tuple[AccessRequest, RequestStep, ApprovalTask]]:
     """The delegate's tasks on the delegator's behalf that still count, at the current step of pending
     requests (their decision not made yet is for the caller to check)."""
-    rows = session.exec(
-        select(AccessRequest, RequestStep, ApprovalTask)
-        .join(RequestStep, at_current_step())
-        .join(
-            ApprovalTask,
-            (col(ApprovalTask.request_id) == col(AccessRequest.id))
-            & (col(ApprovalTask.position) == col(RequestStep.position)),
-        )
-        .where(
-            AccessRequest.status == RequestStatus.PENDING,
-            RequestStep.status == StepStatus.PENDING,
-            ApprovalTask.approver_id == delegation.delegate_id,
-            ApprovalTask.on_behalf_of == delegation.delegator_id,
-            col(ApprovalTask.withdrawn_at).is_(None),
-        )
-        .order_by(col(AccessRequest.id))
+    return _current_tasks(
+        session,
+        ApprovalTask.approver_id == delegation.delegate_id,
+        ApprovalTask.on_behalf_of == delegation.delegator_id,
+        col(ApprovalTask.withdrawn_at).is_(None),
     )
-    return [(request, step, task) for request, step, task in rows]
 
 
 def waiting_on(session: Session, approver_id: str) -> list[tuple[AccessRequest, RequestStep, ApprovalTask]]:
     """The tasks of `approver_id` in their own right at the current step of pending requests (for a new
     delegation of theirs to reach them)."""
+    return _current_tasks(
+        session, ApprovalTask.approver_id == approver_id, col(ApprovalTask.on_behalf_of).is_(None)
+    )
+
+
+def _current_tasks(
+    session: Session, *conditions: ColumnElement[bool]
+) -> list[tuple[AccessRequest, RequestStep, ApprovalTask]]:
+    """Tasks meeting `conditions` at the current step of pending requests, with the request and step, in
+    request order."""
     rows = session.exec(
         select(AccessRequest, RequestStep, ApprovalTask)
         .join(RequestStep, at_current_step())
@@ -113,8 +111,7 @@ def waiting_on(session: Session, approver_id: str) -> list[tuple[AccessRequest, 
         .where(
             AccessRequest.status == RequestStatus.PENDING,
             RequestStep.status == StepStatus.PENDING,
-            ApprovalTask.approver_id == approver_id,
-            col(ApprovalTask.on_behalf_of).is_(None),
+            *conditions,
         )
         .order_by(col(AccessRequest.id))
     )
