@@ -87,8 +87,7 @@ def status_data(ctx: Presenter, session: Session, user_id: str) -> dict[str, Any
     now = ctx.clock()
     return {
         "user": user_id,
-        "in_directory": people.load_person(session, user_id) is not None
-        and not people.is_departed(session, user_id),
+        "in_directory": people.is_present(session, user_id),
         "grants": [
             {
                 **grant_data(ctx.catalog, g),

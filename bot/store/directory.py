@@ -109,6 +109,17 @@ def present_ids_of(session: Session, user_ids: Iterable[str]) -> set[str]:
     return _ids_where(session, user_ids, col(PersonRow.departed_at).is_(None))
 
 
+# Built once with a bound parameter: `/access status` asks it on the ack path of every request.
+_IS_PRESENT = select(PersonRow.slack_user_id).where(
+    PersonRow.slack_user_id == bindparam("user_id"), col(PersonRow.departed_at).is_(None)
+)
+
+
+def is_present(session: Session, user_id: str) -> bool:
+    """Whether `user_id` is on record and has not departed (one query)."""
+    return session.exec(_IS_PRESENT, params={"user_id": user_id}).first() is not None
+
+
 def departed_ids(session: Session, user_ids: Iterable[str]) -> set[str]:
     """Those of `user_ids` marked departed."""
     return _ids_where(session, user_ids, col(PersonRow.departed_at).is_not(None))

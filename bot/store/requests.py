@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, exists, update
+from sqlalchemy import ColumnElement, bindparam, exists, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -98,18 +99,30 @@ def grants_by_ids(session: Session, grant_ids: Sequence[int]) -> list[AccessGran
     return list(session.exec(select(AccessGrant).where(col(AccessGrant.id).in_(sorted(set(grant_ids))))))
 
 
+# The reads of `/access status` and the App Home, built once with bound parameters: on the ack path,
+# composing a statement cost more Python than running it (SQLAlchemy caches each statement's SQL, not the
+# work of building it).
+_USER = bindparam("user_id")
+_STATUSES = bindparam("statuses", expanding=True)
+_REQUESTS_OF = select(AccessRequest).where(AccessRequest.requester_id == _USER)
+_REQUESTS_OF_IN = _REQUESTS_OF.where(col(AccessRequest.status).in_(_STATUSES))
+_GRANTS_OF = select(AccessGrant).where(AccessGrant.user_id == _USER)
+_GRANTS_OF_IN = _GRANTS_OF.where(col(AccessGrant.status).in_(_STATUSES))
+_NEWEST_FIRST = col(AccessRequest.id).desc()
+_REQUESTS_OF, _REQUESTS_OF_IN = (q.order_by(_NEWEST_FIRST) for q in (_REQUESTS_OF, _REQUESTS_OF_IN))
+_GRANTS_OF, _GRANTS_OF_IN = (q.order_by(col(AccessGrant.expires_at)) for q in (_GRANTS_OF, _GRANTS_OF_IN))
+
+
 def requests_of(session: Session, user_id: str, statuses: Sequence[str] | None = None) -> list[AccessRequest]:
-    query = select(AccessRequest).where(AccessRequest.requester_id == user_id)
-    if statuses:
-        query = query.where(col(AccessRequest.status).in_(statuses))
-    return list(session.exec(query.order_by(col(AccessRequest.id).desc())))
+    """`user_id`'s requests (only those in `statuses` when given), newest first."""
+    query = _REQUESTS_OF_IN if statuses else _REQUESTS_OF
+    return list(session.exec(query, params={"user_id": user_id, "statuses": list(statuses or ())}))
 
 
 def grants_of(session: Session, user_id: str, statuses: Sequence[str] | None = None) -> list[AccessGrant]:
-    query = select(AccessGrant).where(AccessGrant.user_id == user_id)
-    if statuses:
-        query = query.where(col(AccessGrant.status).in_(statuses))
-    return list(session.exec(query.order_by(col(AccessGrant.expires_at))))
+    """`user_id`'s grants (only those in `statuses` when given), soonest to end first."""
+    query = _GRANTS_OF_IN if statuses else _GRANTS_OF
+    return list(session.exec(query, params={"user_id": user_id, "statuses": list(statuses or ())}))
 
 
 def at_current_step() -> ColumnElement[bool]:
@@ -119,33 +132,40 @@ def at_current_step() -> ColumnElement[bool]:
     )
 
 
-def waiting_on(session: Session, approver_id: str) -> list[tuple[AccessRequest, RequestStep, ApprovalTask]]:
-    """Pending requests whose current step asks this person and that they have not decided yet, with the
-    step and the task that asks them (its `on_behalf_of`: whom they stand in for, if a delegate)."""
-    decided = select(Decision.request_id).where(Decision.approver_id == approver_id)
+def _waiting_on_query() -> Any:
+    approver = bindparam("approver_id")
     stand_in = aliased(ApprovalTask)
-    query = (
+    return (
         select(AccessRequest, RequestStep, ApprovalTask)
         .join(ApprovalTask, col(ApprovalTask.request_id) == col(AccessRequest.id))
         .join(RequestStep, at_current_step())
         .where(
             AccessRequest.status == RequestStatus.PENDING,
             col(ApprovalTask.position) == col(AccessRequest.current_step),
-            ApprovalTask.approver_id == approver_id,
+            ApprovalTask.approver_id == approver,
             col(ApprovalTask.withdrawn_at).is_(None),  # a delegate whose delegation ended
             # nor an approver whose delegate has decided for them
             ~exists().where(
                 stand_in.request_id == AccessRequest.id,
-                stand_in.on_behalf_of == approver_id,
+                stand_in.on_behalf_of == approver,
                 col(stand_in.approver_id).in_(
                     select(Decision.approver_id).where(Decision.request_id == AccessRequest.id)
                 ),
             ),
-            col(AccessRequest.id).not_in(decided),
+            col(AccessRequest.id).not_in(select(Decision.request_id).where(Decision.approver_id == approver)),
         )
         .order_by(col(AccessRequest.id))
     )
-    return [(request, step, task) for request, step, task in session.exec(query)]
+
+
+_WAITING_ON = _waiting_on_query()
+
+
+def waiting_on(session: Session, approver_id: str) -> list[tuple[AccessRequest, RequestStep, ApprovalTask]]:
+    """Pending requests whose current step asks this person and that they have not decided yet, with the
+    step and the task that asks them (its `on_behalf_of`: whom they stand in for, if a delegate)."""
+    rows = session.exec(_WAITING_ON, params={"approver_id": approver_id})
+    return [(request, step, task) for request, step, task in rows]
 
 
 def latest_grant(session: Session, user_id: str, model: str) -> AccessGrant | None:
