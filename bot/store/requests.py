@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, exists, update
+from sqlalchemy import ColumnElement, bindparam, exists, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -99,30 +100,39 @@ def grants_by_ids(session: Session, grant_ids: Sequence[int]) -> list[AccessGran
     return list(session.exec(select(AccessGrant).where(col(AccessGrant.id).in_(sorted(set(grant_ids))))))
 
 
-# The reads of `/access status` and the App Home, built once with bound parameters: on the ack path,
-# composing a statement cost more Python than running it (SQLAlchemy caches each statement's SQL, not the
-# work of building it).
+# The reads of `/access status` and the App Home, built once per set of statuses with bound parameters: on
+# the ack path, composing a statement cost more Python than running it (SQLAlchemy caches a statement's
+# SQL, not the work of building it). Statuses are compared one by one rather than with IN, whose list
+# SQLAlchemy splices into the SQL text again at every execution.
 _USER = bindparam("user_id")
-_STATUSES = bindparam("statuses", expanding=True)
-_REQUESTS_OF = select(AccessRequest).where(AccessRequest.requester_id == _USER)
-_REQUESTS_OF_IN = _REQUESTS_OF.where(col(AccessRequest.status).in_(_STATUSES))
-_GRANTS_OF = select(AccessGrant).where(AccessGrant.user_id == _USER)
-_GRANTS_OF_IN = _GRANTS_OF.where(col(AccessGrant.status).in_(_STATUSES))
-_NEWEST_FIRST = col(AccessRequest.id).desc()
-_REQUESTS_OF, _REQUESTS_OF_IN = (q.order_by(_NEWEST_FIRST) for q in (_REQUESTS_OF, _REQUESTS_OF_IN))
-_GRANTS_OF, _GRANTS_OF_IN = (q.order_by(col(AccessGrant.expires_at)) for q in (_GRANTS_OF, _GRANTS_OF_IN))
+
+
+@lru_cache(maxsize=32)
+def _requests_of_query(statuses: tuple[str, ...]) -> Any:
+    query = select(AccessRequest).where(AccessRequest.requester_id == _USER)
+    if statuses:
+        query = query.where(or_(*(AccessRequest.status == status for status in statuses)))
+    return query.order_by(col(AccessRequest.id).desc())
+
+
+@lru_cache(maxsize=32)
+def _grants_of_query(statuses: tuple[str, ...]) -> Any:
+    query = select(AccessGrant).where(AccessGrant.user_id == _USER)
+    if statuses:
+        query = query.where(or_(*(AccessGrant.status == status for status in statuses)))
+    return query.order_by(col(AccessGrant.expires_at))
 
 
 def requests_of(session: Session, user_id: str, statuses: Sequence[str] | None = None) -> list[AccessRequest]:
     """`user_id`'s requests (only those in `statuses` when given), newest first."""
-    query = _REQUESTS_OF_IN if statuses else _REQUESTS_OF
-    return list(session.exec(query, params={"user_id": user_id, "statuses": list(statuses or ())}))
+    query = _requests_of_query(tuple(statuses or ()))
+    return list(session.exec(query, params={"user_id": user_id}))
 
 
 def grants_of(session: Session, user_id: str, statuses: Sequence[str] | None = None) -> list[AccessGrant]:
     """`user_id`'s grants (only those in `statuses` when given), soonest to end first."""
-    query = _GRANTS_OF_IN if statuses else _GRANTS_OF
-    return list(session.exec(query, params={"user_id": user_id, "statuses": list(statuses or ())}))
+    query = _grants_of_query(tuple(statuses or ()))
+    return list(session.exec(query, params={"user_id": user_id}))
 
 
 def at_current_step() -> ColumnElement[bool]:
