@@ -31,6 +31,15 @@ def test_method_rate_limit_answers_429_with_retry_after(client: WebClient, emu: 
     client.users_info(user="U0ALICE")
 
 
+def test_retry_after_says_how_long_until_a_call_would_pass(client: WebClient, emu: SlackEmulator) -> None:
+    # Slack's Retry-After is the wait, in whole seconds: 3 a minute leave one call every 20 s.
+    emu.set_rate_limit("users.info", per_minute=3)
+    for _ in range(3):
+        client.users_info(user="U0ALICE")
+    error = raises_slack(lambda: client.users_info(user="U0ALICE"))
+    assert 19 <= int(error.response.headers["Retry-After"]) <= 20
+
+
 def test_rate_limited_post_is_not_applied(client: WebClient, emu: SlackEmulator) -> None:
     emu.set_rate_limit("chat.postMessage", per_second=1, retry_after=1)
     client.chat_postMessage(channel="C0GENERAL", text="first")

@@ -77,13 +77,14 @@ class SlackEmulator(emulator.SlackEmulator):
         method: str,
         per_minute: float | None = None,
         per_second: float | None = None,
-        retry_after: int = 1,
+        retry_after: int | None = None,
         burst: int | None = None,
     ) -> None:
         """Workspace-wide token bucket for ``method``; over it: HTTP 429 + Retry-After, call not applied.
 
         The burst defaults to one window's worth, so ``per_minute=3`` allows 3 calls at once and then
-        one every 20 s. Call with neither rate to remove the limit.
+        one every 20 s. Retry-After says how many whole seconds until a call would pass (at least 1), as
+        Slack's does, unless ``retry_after`` fixes it. Call with neither rate to remove the limit.
         """
         with self.lock:
             self._faults.set_rate_limit(method, per_minute, per_second, retry_after, burst)

@@ -9,6 +9,7 @@ emulator's ``intercept`` extension point, with the emulator's lock held, so noth
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -50,13 +51,29 @@ class TokenBucket:
         self.tokens -= 1
         return True
 
+    def seconds_to_token(self) -> float:
+        """How long until the bucket holds a whole token again (0 when it does now)."""
+        self._refill()
+        return max(0.0, (1 - self.tokens) / self.rate)
+
+
+def retry_after_header(seconds: float) -> int:
+    """Slack's Retry-After: whole seconds until a call may succeed, at least 1."""
+    return max(1, math.ceil(seconds))
+
 
 @dataclass
 class MethodLimit:
-    """Workspace-wide limit for one Web API method (one bucket per configured window)."""
+    """Workspace-wide limit for one Web API method (one bucket per configured window); `retry_after`
+    None: say how long until the buckets have a token again, as Slack does."""
 
     buckets: list[TokenBucket]
-    retry_after: int
+    retry_after: int | None
+
+    def retry_after_seconds(self) -> int:
+        if self.retry_after is not None:
+            return self.retry_after
+        return retry_after_header(max(bucket.seconds_to_token() for bucket in self.buckets))
 
 
 @dataclass
@@ -128,12 +145,14 @@ class FaultPlan:
         method: str,
         per_minute: float | None = None,
         per_second: float | None = None,
-        retry_after: int = 1,
+        retry_after: int | None = None,
         burst: int | None = None,
     ) -> None:
         """Limit ``method``; the burst defaults to one window's worth (``per_minute=3``: 3 calls, then 429).
 
         Both windows may be given; a call then needs a token from each. Passing neither removes the limit.
+        ``retry_after`` None: each 429 says how many whole seconds until a call would pass (at least 1),
+        as Slack's does; a number: always that.
         """
         buckets: list[TokenBucket] = []
         if per_minute is not None:
@@ -187,7 +206,7 @@ class FaultPlan:
             channel_bucket = self.channel_limit.bucket(channel)
         # Check everything before taking anything, so a refused call costs no tokens.
         if limit is not None and not all(bucket.available() for bucket in limit.buckets):
-            return limit.retry_after
+            return limit.retry_after_seconds()
         if channel_bucket is not None and not channel_bucket.available():
             assert self.channel_limit is not None
             return self.channel_limit.retry_after
