@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError, PydanticUseDefault
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.domain.webhooks import SECRET_BYTES, SECRET_PREFIX, Receiver
+from bot.notify.post_rate import DEFAULT_POSTS_PER_MINUTE
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///accessbot.db"
@@ -159,6 +160,11 @@ class Settings(BaseSettings):
     )
     outbox_lease: Annotated[float, _number(1.0)] = Field(60.0, validation_alias="ACCESSBOT_OUTBOX_LEASE")
     slack_timeout: Annotated[float, _number(1.0)] = Field(10.0, validation_alias="ACCESSBOT_SLACK_TIMEOUT")
+    # chat.postMessage calls a minute the workspace allows (bot/notify/post_rate.py): posts are spaced
+    # to it rather than sent until Slack answers 429.
+    slack_posts_per_minute: Annotated[float, _number(1.0)] = Field(
+        DEFAULT_POSTS_PER_MINUTE, validation_alias="ACCESSBOT_SLACK_POSTS_PER_MINUTE"
+    )
     http_threads: Annotated[int, _number(2, whole=True)] = Field(
         32, validation_alias="ACCESSBOT_HTTP_THREADS"
     )

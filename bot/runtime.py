@@ -149,6 +149,7 @@ def _background(
         timeout=settings.slack_timeout,
         clock=ctx.clock,
         composer=Composer(ctx, renderer),
+        posts_per_minute=settings.slack_posts_per_minute,
     )
     return sender, Scheduler(default_jobs(ctx, settings.scheduler_interval)), webhooks
 

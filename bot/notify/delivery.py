@@ -98,7 +98,7 @@ Outcome = Sent | Refused | NotYet | Trouble | None
 
 class Delivery:
     """Sends claimed rows. `renew(row)` extends the sender's claim just before a post and says whether
-    it still holds the row; `take_token(lane)` paces posts per lane."""
+    it still holds the row; `take_token(lane)` paces posts (per lane, and per workspace)."""
 
     def __init__(
         self,
@@ -198,10 +198,11 @@ class Delivery:
             if found is not None:
                 log.info("outbox item %s was already delivered; not sending it again", item.id)
                 return Sent(*found)
+        # Paced before the claim is renewed: a wait for the post's slot never eats into the lease.
+        self.take_token(lane)
         if not self.renew(item):
             log.info("outbox item %s was taken over by another worker; leaving it to them", item.id)
             return None
-        self.take_token(lane)
         response = self.client.chat_postMessage(
             channel=address,
             text=payload["text"],

@@ -9,8 +9,9 @@ and never sending one twice.
   metadata; if an attempt may have reached Slack (timeout, 5xx, or a crash while `sending`, found when
   its lease runs out), the next attempt first looks for that id in conversations.history and only sends
   if it is not there (bot/notify/history.py).
-- Pace: 429 pauses the method for Retry-After without counting as a failure; posts to one channel are
-  paced at about one per second, short bursts allowed (bot/notify/pacing.py); other errors back off
+- Pace: posts are spaced at the workspace's stated rate (bot/notify/post_rate.py), and to one channel
+  at about one per second, short bursts allowed (bot/notify/pacing.py); a 429 pauses the method for
+  Retry-After without counting as a failure, and slows the post rate until it recovers; other errors back off
   exponentially; permanent errors (channel_not_found, user_disabled, …; see slack_errors.py) are
   recorded as failed at once.
 - People who left: a DM is not sent when `slack_account` says the person is deactivated, and rows with
@@ -25,6 +26,7 @@ import logging
 import os
 import random
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -34,12 +36,13 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.status import OutboxStatus
+from bot.domain.status import OutboxKind, OutboxStatus
 from bot.notify.accounts import AccountChecks
 from bot.notify.delivery import METHOD_OF_KIND, ComposeFn, Delivery, NotYet, Outcome, Refused, Sent, Trouble
 from bot.notify.dispatch import Claimed, Dispatcher
 from bot.notify.history import History
 from bot.notify.pacing import Pacing
+from bot.notify.post_rate import DEFAULT_POSTS_PER_MINUTE, PostRate
 from bot.notify.slack_errors import Failure, classify
 from bot.store import outbox as rows
 from bot.store.db import Database
@@ -68,6 +71,7 @@ class Sender(Dispatcher):
         poll_seconds: float = 1.0,
         timeout: float = 10.0,
         clock: Callable[[], datetime] = utcnow,
+        posts_per_minute: float = DEFAULT_POSTS_PER_MINUTE,
     ):
         super().__init__(workers=workers, poll_seconds=poll_seconds, name="outbox")
         self.db = db
@@ -77,6 +81,7 @@ class Sender(Dispatcher):
         self.clock = clock
         self.worker_id = f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.pacing = Pacing()
+        self.post_rate = PostRate(posts_per_minute)
         self.delivery = Delivery(
             db,
             client,
@@ -86,8 +91,16 @@ class Sender(Dispatcher):
             account_checks=AccountChecks(db, client, clock),
             composer=composer,
             renew=self._renew,
-            take_token=self.pacing.take_token,
+            take_token=self._pace_post,
         )
+
+    def _pace_post(self, lane: str) -> None:
+        """Just before a chat.postMessage: spend the lane's token and wait for the workspace's next slot
+        (at most the in-flight posts' worth of intervals: each worker holds one row)."""
+        self.pacing.take_token(lane)
+        wait = self.post_rate.reserve()
+        if wait > 0:
+            time.sleep(wait)
 
     # -- claiming -----------------------------------------------------------------------------------------
 
@@ -166,6 +179,8 @@ class Sender(Dispatcher):
         if failure.kind == "rate_limited":
             wait = failure.retry_after or 1.0
             self.pacing.pause(method, wait)
+            if method == METHOD_OF_KIND[OutboxKind.POST]:
+                self.post_rate.limited(wait)
             log.info("%s rate limited; pausing it for %.1fs", method, wait)
             # Keep `uncertain`: a rate-limited look-up in history has not cleared the doubt.
             self._retry(item, wait, failure.error, uncertain=item.uncertain, count_attempt=False)

@@ -39,7 +39,7 @@ def test_broadcast_under_a_workspace_rate_limit_delivers_each_notice_once(
     start_server: Callable[..., InProcessBot], emulator: SlackEmulator, database_url: str, tmp_path: Path
 ) -> None:
     prepare(emulator, database_url)
-    server = start_server()
+    server = start_server(ACCESSBOT_SLACK_POSTS_PER_MINUTE="9000")
     emulator.set_rate_limit("chat.postMessage", per_second=150, retry_after=1)
     issue_directive(server, tmp_path)
     emulator.wait_for(
@@ -59,7 +59,11 @@ def test_sigkill_mid_broadcast_loses_nothing_and_sends_nothing_twice(
     start_process: Callable[..., BotServer], emulator: SlackEmulator, database_url: str, tmp_path: Path
 ) -> None:
     prepare(emulator, database_url)
-    settings = {"ACCESSBOT_OUTBOX_LEASE": "3", "ACCESSBOT_SLACK_TIMEOUT": "2"}
+    settings = {
+        "ACCESSBOT_OUTBOX_LEASE": "3",
+        "ACCESSBOT_SLACK_TIMEOUT": "2",
+        "ACCESSBOT_SLACK_POSTS_PER_MINUTE": "6000",
+    }
     server = start_process(**settings)
     emulator.set_rate_limit("chat.postMessage", per_second=100, retry_after=1)
     emulator.set_latency(0.02)

@@ -174,6 +174,7 @@ def test_every_variable_is_declared() -> None:
         "ACCESSBOT_OUTBOX_WORKERS",
         "ACCESSBOT_OUTBOX_LEASE",
         "ACCESSBOT_SLACK_TIMEOUT",
+        "ACCESSBOT_SLACK_POSTS_PER_MINUTE",
         "ACCESSBOT_HTTP_THREADS",
         "ACCESSBOT_CLOCK_FILE",
     }

@@ -1,0 +1,62 @@
+"""The outbox paces chat.postMessage to the workspace limit it is told (ACCESSBOT_SLACK_POSTS_PER_MINUTE)
+instead of finding it by 429s, and slows down when Slack's limit turns out lower than that. Counted from
+the emulator's record of the calls; how close to the limit's floor it finishes is for benchmarks/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.e2e.test_broadcast import issue_directive
+from tests.support.app import InProcessBot
+from tests.support.seed import add_grants
+from tests.support.slack import SlackEmulator
+
+PEOPLE = [f"U0PACE{n:04d}" for n in range(80)]
+
+
+def prepare(emulator: SlackEmulator, database_url: str) -> None:
+    for user in PEOPLE:
+        emulator.add_user(user, name=user.lower(), email=f"{user.lower()}@example.com")
+    add_grants(database_url, PEOPLE, "mythos-5")
+
+
+def limited(emulator: SlackEmulator) -> int:
+    return sum(1 for call in emulator.calls("chat.postMessage") if call.status == 429)
+
+
+def broadcast(server: InProcessBot, emulator: SlackEmulator, tmp_path: Path) -> None:
+    """Issue a directive to PEOPLE and wait until each notice, and the channel's, has arrived."""
+    issue_directive(server, tmp_path)
+    emulator.wait_for(
+        lambda: all(emulator.messages(u) for u in PEOPLE) and emulator.messages("C0MYTHOS5"),
+        timeout=120,
+        interval=0.05,
+    )
+    assert {len(emulator.messages(u)) for u in PEOPLE} == {1}
+    assert len(emulator.messages("C0MYTHOS5")) == 1
+
+
+def test_posts_go_at_the_stated_workspace_limit_without_429s(
+    start_server: Callable[..., InProcessBot], emulator: SlackEmulator, database_url: str, tmp_path: Path
+) -> None:
+    prepare(emulator, database_url)
+    server = start_server(ACCESSBOT_SLACK_POSTS_PER_MINUTE="600")
+    emulator.set_rate_limit("chat.postMessage", per_second=10)  # what the bot was told: 600 a minute
+    broadcast(server, emulator, tmp_path)
+    # Unpaced, eight workers post the 80 notices as fast as Slack answers and meet 429 after 429. Paced,
+    # one may still meet the edge of Slack's window by a hair.
+    assert limited(emulator) <= 2
+
+
+def test_a_limit_lower_than_stated_slows_the_pace_instead_of_drawing_429s_all_the_way(
+    start_server: Callable[..., InProcessBot], emulator: SlackEmulator, database_url: str, tmp_path: Path
+) -> None:
+    prepare(emulator, database_url)
+    # Told 20 a second, as each of two replicas on one workspace would be, with Slack allowing 10 in all.
+    server = start_server(ACCESSBOT_SLACK_POSTS_PER_MINUTE="1200")
+    emulator.set_rate_limit("chat.postMessage", per_second=10)
+    broadcast(server, emulator, tmp_path)
+    # Each 429 past the first halves the pace: a few of them bring it under Slack's limit.
+    assert 1 <= limited(emulator) <= len(PEOPLE) // 6
+    assert "rate limited; pausing it" in server.log()
