@@ -11,11 +11,11 @@ written only while its worker still holds the claim.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, not_, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -23,6 +23,30 @@ from bot.domain.status import OutboxStatus
 
 # Rows not yet delivered nor given up on.
 UNFINISHED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+
+
+def due_query(table: Any, *where: ColumnElement[bool]) -> Any:
+    """The SELECT … FOR UPDATE SKIP LOCKED of `table`'s due rows matching `where`, oldest first, with
+    bound parameters `now` (aware UTC) and `limit`. A sender claims many times a second: build it once
+    and hand it to claim_due (composing it costs more Python than running it)."""
+    now = bindparam("now")
+    earlier = aliased(table)
+    blocked_by_earlier = exists().where(
+        earlier.lane == table.lane,
+        earlier.id < table.id,
+        col(earlier.status).in_(UNFINISHED),
+    )
+    due = or_(
+        and_(table.status == OutboxStatus.PENDING, col(table.next_attempt_at) <= now),
+        and_(table.status == OutboxStatus.SENDING, col(table.claimed_until) < now),
+    )
+    return (
+        select(table)
+        .where(due, not_(blocked_by_earlier), *where)
+        .order_by(col(table.id))
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+    )
 
 
 def claim_due(
@@ -34,29 +58,16 @@ def claim_due(
     worker_id: str,
     lease: timedelta,
     where: Iterable[ColumnElement[bool]] = (),
+    query: Any = None,
+    params: Mapping[str, Any] | None = None,
 ) -> list[tuple[Any, bool]]:
-    """Claim up to `limit` due rows of `table` matching `where`, oldest first, for `worker_id` until
+    """Claim up to `limit` due rows of `table` matching `where` (or those of `query`, a due_query with
+    `params` for the parameters its conditions bind), oldest first, for `worker_id` until
     `now + lease`; each claim counts an attempt. Returns (row, taken_over): taken_over when the row was
     `sending` under a lease that ran out, so it may have been delivered already. The caller commits."""
-    earlier = aliased(table)
-    blocked_by_earlier = exists().where(
-        earlier.lane == table.lane,
-        earlier.id < table.id,
-        col(earlier.status).in_(UNFINISHED),
-    )
-    due = or_(
-        and_(table.status == OutboxStatus.PENDING, col(table.next_attempt_at) <= now),
-        and_(table.status == OutboxStatus.SENDING, col(table.claimed_until) < now),
-    )
-    query = (
-        select(table)
-        .where(due, not_(blocked_by_earlier), *where)
-        .order_by(col(table.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
+    statement = query if query is not None else due_query(table, *where)
     claimed = []
-    for item in session.exec(query):
+    for item in session.exec(statement, params={**(params or {}), "now": now, "limit": limit}):
         taken_over = item.status == OutboxStatus.SENDING
         item.status = OutboxStatus.SENDING
         item.claimed_by = worker_id

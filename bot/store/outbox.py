@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String, insert, literal
+from sqlalchemy import JSON, Boolean, Integer, String, bindparam, insert, literal
 from sqlmodel import Session, col, select
 
 from bot.domain.status import OutboxStatus
@@ -67,6 +68,25 @@ def insert_selected(
 # -- the sender's claims ---------------------------------------------------------------------------------
 
 
+# The claim's conditions, each built once: the sender claims twice per dispatch, many times a second
+# during a broadcast, and building its statement took more Python than running it.
+_GROUPED = col(OutboxMessage.group_key).is_not(None)
+_UNGROUPED = col(OutboxMessage.group_key).is_(None)
+_SKIP_KINDS = col(OutboxMessage.kind).not_in(bindparam("skip_kinds", expanding=True))
+_SKIP_LANES = col(OutboxMessage.lane).not_in(bindparam("skip_lanes", expanding=True))
+_SKIP_IDS = col(OutboxMessage.id).not_in(bindparam("skip_ids", expanding=True))
+
+
+@lru_cache(maxsize=16)
+def _due(broadcast: bool, kinds: bool, lanes: bool, ids: bool) -> Any:
+    """The claim's statement for this shape of claim (bot/store/claims.py due_query)."""
+    where = [_GROUPED if broadcast else _UNGROUPED]
+    where += [
+        skip for skip, wanted in ((_SKIP_KINDS, kinds), (_SKIP_LANES, lanes), (_SKIP_IDS, ids)) if wanted
+    ]
+    return claims.due_query(OutboxMessage, *where)
+
+
 def claim_due(
     session: Session,
     *,
@@ -85,18 +105,17 @@ def claim_due(
     A row taken over from a worker whose lease ran out becomes `uncertain`, as it may have been sent.
     `broadcast` picks rows with a group key (directive announcements), otherwise those without.
     """
-    grouped = (
-        col(OutboxMessage.group_key).is_not(None) if broadcast else col(OutboxMessage.group_key).is_(None)
-    )
-    where = [grouped]
-    if skip_kinds:
-        where.append(col(OutboxMessage.kind).not_in(list(skip_kinds)))
-    if skip_lanes:
-        where.append(col(OutboxMessage.lane).not_in(list(skip_lanes)))
-    if skip_ids:
-        where.append(col(OutboxMessage.id).not_in(list(skip_ids)))
+    query = _due(broadcast, bool(skip_kinds), bool(skip_lanes), bool(skip_ids))
+    params = {"skip_kinds": list(skip_kinds), "skip_lanes": list(skip_lanes), "skip_ids": list(skip_ids)}
     claimed = claims.claim_due(
-        session, OutboxMessage, now=now, limit=limit, worker_id=worker_id, lease=lease, where=where
+        session,
+        OutboxMessage,
+        now=now,
+        limit=limit,
+        worker_id=worker_id,
+        lease=lease,
+        query=query,
+        params=params,
     )
     for item, taken_over in claimed:
         if taken_over:
