@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -128,13 +129,23 @@ class Database:
         # Event type -> the webhook receivers subscribed to it (workflows/webhooks.yaml): every
         # transaction opened here records those events (bot/store/webhooks.py).
         self.webhook_routes: Mapping[str, tuple[str, ...]] = {}
+        # SQLite has one writer at a time, and a writer that finds the lock taken sleeps in steps that
+        # grow to 100 ms (its busy handler) before it looks again: two threads of this process writing
+        # at once cost the second up to a few hundred milliseconds more than the first one's
+        # transaction. They queue here instead and go the moment it ends; other processes (the CLI, a
+        # worker) still meet the busy handler. PostgreSQL locks rows, and wakes waiters itself.
+        self._writer: AbstractContextManager[Any] = (
+            threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
     def uow(self, clock: Clock | None = None) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.on_outbox_commit, clock or self.clock, self.webhook_routes)
+        return UnitOfWork(
+            self.engine, self.on_outbox_commit, clock or self.clock, self.webhook_routes, self._writer
+        )
 
     @contextmanager
     def read(self, clock: Clock | None = None) -> Iterator[Session]:
@@ -157,14 +168,18 @@ class UnitOfWork:
         on_outbox_commit: list[Callable[[], None]] | None = None,
         clock: Clock = utcnow,
         webhook_routes: Mapping[str, tuple[str, ...]] | None = None,
+        writer: AbstractContextManager[Any] | None = None,
     ):
         self._engine = engine
+        # Held from the start of the transaction to its end (see Database: SQLite's writers queue here).
+        self._writer = writer or nullcontext()
         self._on_outbox_commit = on_outbox_commit or []
         self._clock = clock
         self._webhook_routes = webhook_routes or {}
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
+        self._writer.__enter__()
         self.session = Session(self._engine, expire_on_commit=False)
         self.session.info[CLOCK] = self._clock
         self.session.info[WEBHOOK_ROUTES] = self._webhook_routes
@@ -172,7 +187,10 @@ class UnitOfWork:
 
     def __exit__(self, *exc: object) -> None:
         # close() rolls back whatever was not committed; loaded objects stay readable afterwards.
-        self.session.close()
+        try:
+            self.session.close()
+        finally:
+            self._writer.__exit__(None, None, None)
 
     def commit(self) -> None:
         queued = self.session.info.pop(OUTBOX_QUEUED, False)
