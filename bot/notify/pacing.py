@@ -45,11 +45,17 @@ class Pacing:
 
     def idle_wait(self, poll_seconds: float) -> float:
         """How long a dispatcher with nothing to do may sleep: until the next poll, or until a pause
-        ends if that is sooner (at least 10 ms)."""
+        ends or a lane out of tokens has one again if that is sooner (at least 10 ms). Without the
+        lanes, a message held back by its lane's pace waited for the poll, up to a second longer."""
         now = time.monotonic()
         with self._lock:
             pauses = [until - now for until in self._paused_until.values() if until > now]
-        return max(0.01, min([poll_seconds, *pauses]))
+            refills = [
+                (1.0 - tokens) / LANE_RATE
+                for b in self._buckets.values()
+                if (tokens := b.tokens + (now - b.updated) * LANE_RATE) < 1.0
+            ]
+        return max(0.01, min([poll_seconds, *pauses, *refills]))
 
     def lanes_without_tokens(self) -> list[str]:
         """Lanes that may not post now: their bucket holds less than one token."""
