@@ -37,6 +37,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -188,34 +189,30 @@ def bench_approval_hops(url: str, folder: Path, hops: int) -> list[float]:
                 found = re.search(r"R(\d+) filed", reply.body)
                 assert found, reply.body
                 request_id = found.group(1)
-                approver = maria
-                emulator.wait_for(
-                    lambda r=request_id: f"{r}:0" in str(emulator.messages(maria)[-1]["blocks"])
-                )
+                approver, value = maria, f"{request_id}:0"
+                message = emulator.wait_for(lambda v=value: _asking(emulator, maria, v))
                 for position in (0, 1):  # manager, then model owner; export compliance would come next
                     seen = len(emulator.calls("chat.postMessage"))
                     clicked = time.time()
-                    slack.click_button_in_message(
-                        approver, approver, "approval_approve", value_contains=f"{request_id}:{position}"
-                    )
-                    asked = f"{request_id}:{position + 1}"
+                    slack.press_in_message(approver, "approval_approve", message, value_contains=value)
+                    value = f"{request_id}:{position + 1}"
                     at, approver = emulator.wait_for(
-                        lambda s=seen, a=asked: _asked(emulator, s, a), timeout=30
+                        lambda s=seen, v=value: _asked(emulator, s, v), timeout=30
                     )
                     samples.append(at - clicked)
-                    emulator.wait_for(
-                        lambda a=approver, q=asked: q in str(emulator.messages(a)[-1]["blocks"])
-                    )
+                    message = emulator.wait_for(lambda a=approver, v=value: _asking(emulator, a, v))
                 slack.command(alice, f"cancel R{request_id}")  # so that the next request can be filed
         finally:
             server.stop()
     return samples[:hops]
 
 
-def _shows(emulator: SlackEmulator, user: str, value: str) -> bool:
-    """Whether the person's latest DM holds a button for `value`."""
-    messages = emulator.messages(user)
-    return bool(messages) and f'"{value}"' in json.dumps(messages[-1].get("blocks"))
+def _asking(emulator: SlackEmulator, user: str, value: str) -> dict[str, Any] | None:
+    """The person's latest DM that holds a button for `value` (a later one may be a notice)."""
+    for message in reversed(emulator.messages(user)):
+        if f'"{value}"' in json.dumps(message.get("blocks")):
+            return message
+    return None
 
 
 def _asked(emulator: SlackEmulator, seen: int, value: str) -> tuple[float, str] | None:
