@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,8 @@ from sqlmodel import Session, create_engine
 from bot.store.types import UNSTAMPED, stamped_at_flush, utcnow
 
 _READONLY = "accessbot_readonly"
+# How long a SQLite writer waits for the lock before it gives up with "database is locked".
+SQLITE_BUSY_SECONDS = 30
 # session.info key set by bot/notify/outbox.py when a transaction queues a message.
 OUTBOX_QUEUED = "outbox_queued"
 # session.info key: the clock that stamps what the transaction writes (see now_of).
@@ -45,7 +47,7 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
             poolclass=None if pool else NullPool,
             hide_parameters=True,
         )
@@ -73,7 +75,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -134,9 +136,7 @@ class Database:
         # at once cost the second up to a few hundred milliseconds more than the first one's
         # transaction. They queue here instead and go the moment it ends; other processes (the CLI, a
         # worker) still meet the busy handler. PostgreSQL locks rows, and wakes waiters itself.
-        self._writer: AbstractContextManager[Any] = (
-            threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
-        )
+        self._writer = WriterQueue() if self.engine.dialect.name == "sqlite" else None
 
     @property
     def is_postgres(self) -> bool:
@@ -159,6 +159,23 @@ class Database:
         self.engine.dispose()
 
 
+class WriterQueue:
+    """The write transactions of one process on SQLite, one at a time (see Database). A transaction that
+    has waited as long as SQLite's own busy timeout goes ahead without its turn, to meet SQLite's lock
+    and its error as it did before, rather than wait here for ever."""
+
+    def __init__(self, timeout: float = SQLITE_BUSY_SECONDS):
+        self._lock = threading.RLock()
+        self._timeout = timeout
+
+    def join(self) -> bool:
+        """Wait for this thread's turn; False when it went ahead without one."""
+        return self._lock.acquire(timeout=self._timeout)
+
+    def leave(self) -> None:
+        self._lock.release()
+
+
 class UnitOfWork:
     """One transaction: `with db.uow() as uow: ...; uow.commit()`. Anything not committed rolls back."""
 
@@ -168,18 +185,19 @@ class UnitOfWork:
         on_outbox_commit: list[Callable[[], None]] | None = None,
         clock: Clock = utcnow,
         webhook_routes: Mapping[str, tuple[str, ...]] | None = None,
-        writer: AbstractContextManager[Any] | None = None,
+        writer: WriterQueue | None = None,
     ):
         self._engine = engine
         # Held from the start of the transaction to its end (see Database: SQLite's writers queue here).
-        self._writer = writer or nullcontext()
+        self._writer = writer
+        self._queued = False
         self._on_outbox_commit = on_outbox_commit or []
         self._clock = clock
         self._webhook_routes = webhook_routes or {}
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
-        self._writer.__enter__()
+        self._queued = self._writer is not None and self._writer.join()
         self.session = Session(self._engine, expire_on_commit=False)
         self.session.info[CLOCK] = self._clock
         self.session.info[WEBHOOK_ROUTES] = self._webhook_routes
@@ -190,7 +208,8 @@ class UnitOfWork:
         try:
             self.session.close()
         finally:
-            self._writer.__exit__(None, None, None)
+            if self._queued and self._writer is not None:
+                self._writer.leave()
 
     def commit(self) -> None:
         queued = self.session.info.pop(OUTBOX_QUEUED, False)

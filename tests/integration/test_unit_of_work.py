@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.store.db import Database
+from bot.store.db import Database, WriterQueue
 from bot.store.requests import lock_request
 from bot.store.tables import AccessGrant, AccessRequest, Person
 from bot.store.types import utcnow
@@ -316,3 +316,60 @@ def test_postgres_sessions_run_without_jit_unless_the_url_sets_options(db: Datab
             assert session.exec(text("SHOW jit")).one()[0] == "on"  # type: ignore[call-overload]
     finally:
         custom.dispose()
+
+
+def test_sqlite_writers_of_one_process_take_turns(db: Database) -> None:
+    # The second writer waits its turn in the process (bot/store/db.py WriterQueue), not in SQLite's busy
+    # handler, and starts once the first has committed. (PostgreSQL writers wait only on rows they share.)
+    if db.is_postgres:
+        pytest.skip("SQLite only")
+    first_in, first_may_end = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def first() -> None:
+        with db.uow() as uow:
+            uow.session.add(person(ALICE))
+            uow.session.flush()
+            first_in.set()
+            first_may_end.wait(30)
+            order.append("first commits")
+            uow.commit()
+
+    def second() -> None:
+        with db.uow() as uow:
+            seen = uow.session.exec(select(Person).where(Person.slack_user_id == ALICE)).first()
+            order.append("second sees Alice" if seen else "second does not see Alice")
+            uow.session.add(person(BORIS, "Boris Ivanov"))
+            uow.commit()
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert first_in.wait(30)
+    two = threading.Thread(target=second)
+    two.start()
+    first_may_end.set()
+    one.join(30)
+    two.join(30)
+    assert order == ["first commits", "second sees Alice"]
+
+
+def test_a_writer_queue_lets_a_transaction_go_without_its_turn_after_the_busy_timeout() -> None:
+    # Then it meets SQLite's own lock and its "database is locked", as before the queue, instead of
+    # waiting for ever behind a transaction that never ends.
+    queue = WriterQueue(timeout=0.01)
+    holder_in, holder_may_end = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        assert queue.join()
+        holder_in.set()
+        holder_may_end.wait(30)
+        queue.leave()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holder_in.wait(30)
+    assert queue.join() is False
+    holder_may_end.set()
+    holder.join(30)
+    assert queue.join() is True
+    queue.leave()
