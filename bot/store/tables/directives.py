@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from bot.domain.status import (
@@ -71,10 +71,12 @@ class GrantSuspension(SQLModel, table=True):
     (PostgreSQL's heap-only update; `fillfactor` set by migration 0013)."""
 
     __tablename__ = "grant_suspension"
+    # A directive's rows, and one person's among them (notices); nothing looks rows up by person alone.
+    __table_args__ = (Index("ix_grant_suspension_directive_user", "directive_id", "user_id"),)
 
     grant_id: int = Field(foreign_key="access_grant.id", primary_key=True)
-    directive_id: int = Field(foreign_key="directive.id", primary_key=True, index=True)
-    user_id: str = Field(max_length=32, index=True)
+    directive_id: int = Field(foreign_key="directive.id", primary_key=True)
+    user_id: str = Field(max_length=32)
     suspended_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
     released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Set when lifting this directive gave the grant back (it had not expired, nothing else held it).
