@@ -157,7 +157,7 @@ class Settings(BaseSettings):
     outbox_workers: Annotated[int, _number(1, whole=True)] = Field(
         8, validation_alias="ACCESSBOT_OUTBOX_WORKERS"
     )
-    outbox_lease: Annotated[float, _number(1.0)] = Field(60.0, validation_alias="ACCESSBOT_OUTBOX_LEASE")
+    outbox_lease: Annotated[float, _number(1.0)] = Field(10.0, validation_alias="ACCESSBOT_OUTBOX_LEASE")
     slack_timeout: Annotated[float, _number(1.0)] = Field(10.0, validation_alias="ACCESSBOT_SLACK_TIMEOUT")
     http_threads: Annotated[int, _number(2, whole=True)] = Field(
         32, validation_alias="ACCESSBOT_HTTP_THREADS"

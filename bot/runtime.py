@@ -16,6 +16,7 @@ from bot.clock import ClockFileError, clock_for
 from bot.config import ConfigError, Settings
 from bot.domain.webhooks import routes
 from bot.notify.compose import Composer
+from bot.notify.heartbeat import Heartbeat
 from bot.notify.sender import Sender, sender_client
 from bot.notify.webhooks import WebhookSender
 from bot.render import PageRenderer, Renderer
@@ -26,6 +27,7 @@ from bot.slack.responder import Responder
 from bot.slack.surfaces import Surfaces
 from bot.store import migrate
 from bot.store.db import Database
+from bot.store.tables import OutboxMessage, WebhookDelivery
 from bot.workflows import load_catalog
 
 log = logging.getLogger(__name__)
@@ -67,24 +69,28 @@ def _templates_dir(settings: Settings) -> Path:
 
 @dataclass
 class Worker:
-    """What runs in the background: the outbox sender, the webhook sender and the scheduler."""
+    """What runs in the background: the outbox sender, the webhook sender, the heartbeat that keeps
+    their claims while they deliver, and the scheduler."""
 
     settings: Settings
     ctx: Context
     sender: Sender
     scheduler: Scheduler
     webhooks: WebhookSender
+    heartbeat: Heartbeat
 
     def start_background(self) -> None:
         self.ctx.db.on_outbox_commit.extend((self.sender.wake, self.webhooks.wake))
         self.sender.start()
         self.webhooks.start()
+        self.heartbeat.start()
         self.scheduler.start()
 
     def stop(self) -> None:
         self.scheduler.stop()
         self.sender.stop()
         self.webhooks.stop()
+        self.heartbeat.stop()
         self.ctx.db.dispose()
 
 
@@ -131,7 +137,7 @@ def verify_token(client: WebClient) -> tuple[str | None, str | None]:
 
 def _background(
     settings: Settings, ctx: Context, renderer: Renderer
-) -> tuple[Sender, Scheduler, WebhookSender]:
+) -> tuple[Sender, Scheduler, WebhookSender, Heartbeat]:
     """The background half. Raises ConfigError naming a webhook receiver's secret that is missing or
     wrong."""
     webhooks = WebhookSender(
@@ -150,7 +156,9 @@ def _background(
         clock=ctx.clock,
         composer=Composer(ctx, renderer),
     )
-    return sender, Scheduler(default_jobs(ctx, settings.scheduler_interval)), webhooks
+    scheduler = Scheduler(default_jobs(ctx, settings.scheduler_interval))
+    heartbeat = Heartbeat(ctx.db, ctx.clock, [(OutboxMessage, sender), (WebhookDelivery, webhooks)])
+    return sender, scheduler, webhooks, heartbeat
 
 
 def build_worker(settings: Settings) -> Worker:

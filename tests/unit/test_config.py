@@ -53,7 +53,7 @@ def test_defaults() -> None:
     assert loaded.log_level == "INFO"
     assert loaded.scheduler_interval == 15.0
     assert loaded.outbox_workers == 8
-    assert loaded.outbox_lease == 60.0
+    assert loaded.outbox_lease == 10.0
     assert loaded.slack_timeout == 10.0
     assert loaded.http_threads == 32
 
