@@ -21,6 +21,7 @@ from bot.notify.sender import Sender, sender_client
 from bot.notify.webhooks import WebhookSender
 from bot.render import PageRenderer, Renderer
 from bot.scheduler import Scheduler, default_jobs
+from bot.scheduler_ticks import TickClaims
 from bot.services.context import Context
 from bot.slack.app import build_app
 from bot.slack.responder import Responder
@@ -156,7 +157,7 @@ def _background(
         clock=ctx.clock,
         composer=Composer(ctx, renderer),
     )
-    scheduler = Scheduler(default_jobs(ctx, settings.scheduler_interval))
+    scheduler = Scheduler(default_jobs(ctx, settings.scheduler_interval), claim=TickClaims(ctx))
     heartbeat = Heartbeat(ctx.db, ctx.clock, [(OutboxMessage, sender), (WebhookDelivery, webhooks)])
     return sender, scheduler, webhooks, heartbeat
 
