@@ -74,16 +74,27 @@ class BotServer:
     def events_url(self) -> str:
         return f"{self.url}/slack/events"
 
+    command = ("serve", "--host", "127.0.0.1")
+
     def start(self, timeout: float = 30.0) -> BotServer:
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> BotServer:
+        """Start the process without waiting for it (several start at once: `start_all`)."""
         materialise(self.env["DATABASE_URL"])
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"],
-            env=self.env,
-            cwd=str(self.log_path.parent),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", *self.command],
+                env=self.env,
+                cwd=str(self.log_path.parent),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> BotServer:
+        """Wait until the launched process answers `/healthz`."""
+        assert self.process is not None, "launch() first"
         wait_until_answering(self.process, f"{self.url}/healthz", timeout, "accessbot serve", self.log)
         return self
 
@@ -107,3 +118,28 @@ class BotServer:
 
     def driver(self, emulator: SlackEmulator) -> SlackDriver:
         return SlackDriver(self.events_url, SIGNING_SECRET, emulator)
+
+
+class BotWorker(BotServer):
+    """`accessbot worker`: the outbox, webhook sender and scheduler, without HTTP (no port answers)."""
+
+    command = ("worker",)
+
+    def wait_ready(self, timeout: float = 30.0) -> BotServer:
+        """Wait until the worker says it is delivering."""
+        assert self.process is not None, "launch() first"
+        deadline = time.monotonic() + timeout
+        while "delivering the outbox" not in self.log():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"accessbot worker did not start:\n{self.log()[-5000:]}")
+            time.sleep(0.1)
+        return self
+
+
+def start_all(processes: list[BotServer], timeout: float = 60.0) -> list[BotServer]:
+    """Launch every process at once, then wait until each is ready (they start side by side)."""
+    for process in processes:
+        process.launch()
+    for process in processes:
+        process.wait_ready(timeout)
+    return processes
