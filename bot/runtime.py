@@ -4,6 +4,7 @@ sender and scheduler. The entry points (bot/cli/) use this; nothing here runs at
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from bot.store.tables import OutboxMessage, WebhookDelivery
 from bot.workflows import load_catalog
 
 log = logging.getLogger(__name__)
+SCHEMA_WAIT = 60.0  # seconds a worker waits at start for the servers to migrate the database
 
 
 def build_context(settings: Settings, db: Database | None = None) -> Context:
@@ -164,12 +166,18 @@ def _background(
 
 def build_worker(settings: Settings) -> Worker:
     """The background half on its own (`accessbot worker`): it needs the bot token, not the signing
-    secret, and never migrates (the servers do)."""
+    secret, and never migrates (the servers do). Started beside servers on a database they are still
+    migrating, it waits up to SCHEMA_WAIT seconds for them; raises ConfigError if the schema is still
+    behind then."""
     settings.require_slack(bot_token_only=True)
     renderer = build_renderer(settings)
     ctx = build_context(settings)
-    if migrate.pending(ctx.db):
-        raise ConfigError("the database schema is not up to date; run `accessbot db upgrade`")
+    deadline = time.monotonic() + SCHEMA_WAIT
+    while migrate.pending(ctx.db):
+        if time.monotonic() > deadline:
+            raise ConfigError("the database schema is not up to date; run `accessbot db upgrade`")
+        log.info("waiting for a server to bring the database schema up to date")
+        time.sleep(1.0)
     return Worker(settings, ctx, *_background(settings, ctx, renderer))
 
 

@@ -1,7 +1,7 @@
 """Scale-out for real, on PostgreSQL: two `accessbot serve` replicas and one `accessbot worker` on one
 database, each its own process, behind nothing but their own ports. Slack's requests are spread over the
 replicas while approvals race; a broadcast survives a SIGKILL of a replica and the worker part-way;
-scheduled jobs run each tick once between the three; replicas started together on an empty database
+scheduled jobs run each tick once between the three; processes started together on an empty database
 take turns at migrating it. (SQLite serves one host: these tests run in CI's PostgreSQL pass.) And on
 either database, a message held by a killed process is resumed by the next once its short lease runs
 out."""
@@ -13,6 +13,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -66,8 +67,8 @@ def cluster(
         return start_all(processes)
 
     yield start
-    for process in started:
-        process.stop()
+    with ThreadPoolExecutor() as stopping:  # side by side: each stop waits for its process to finish
+        list(stopping.map(BotServer.stop, started))
     for process in started:
         print(f"--- {process.log_path.name} ---\n{process.log()[-20000:]}")
 
@@ -261,10 +262,11 @@ def test_a_broadcast_survives_a_replica_and_the_worker_killed_part_way(
     assert "Traceback" not in survivor.log()
 
 
-def test_replicas_started_together_on_an_empty_database_take_turns_migrating_it(
+def test_processes_started_together_on_an_empty_database_take_turns_migrating_it(
     cluster: Cluster, postgres_url: str
 ) -> None:
-    replicas = cluster(replicas=3, workers=0, prepare=False)
+    # The worker never migrates: it waits until a server has.
+    processes = cluster(replicas=3, workers=1, prepare=False)
     db = Database(postgres_url, pool=False)
     try:
         assert migrate.current_revision(db) == migrate.head_revision()
@@ -273,9 +275,9 @@ def test_replicas_started_together_on_an_empty_database_take_turns_migrating_it(
             assert list(compare_metadata(context, SQLModel.metadata)) == []
     finally:
         db.dispose()
-    for replica in replicas:
-        assert replica.process is not None and replica.process.poll() is None
-        assert "Traceback" not in replica.log()
+    for process in processes:
+        assert process.process is not None and process.process.poll() is None
+        assert "Traceback" not in process.log()
 
 
 def test_a_message_held_by_a_killed_process_is_sent_once_by_the_next_when_its_short_lease_runs_out(
