@@ -13,6 +13,8 @@
   by personal key and by user ID, p50 and p99, against GET /healthz of the same server (one query).
 - approval hop: an Approve click to the next approver's DM (the emulator's receipt of chat.postMessage),
   p50 and p99 over K hops (default 40).
+- scaleout: `/access status` at 50 concurrent commands (default 1,000) answered by one `serve` replica,
+  then spread over two on the same database: throughput of each and their ratio (benchmarks/scaleout.py).
 - export: `accessbot audit export` of M audit events (default 1,000,000) and of a tenth of them, each in
   a process of its own: peak memory of each and their ratio (about 1: memory does not grow with the
   number of events), and events per second.
@@ -40,6 +42,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from benchmarks import scaleout
 from bot.services import directives, recheck
 from bot.services.context import Context
 from bot.store import migrate
@@ -392,7 +395,7 @@ def main() -> None:
     parser.add_argument("--acks", type=int, default=1000, help="slash commands per concurrency level")
     parser.add_argument("--checks", type=int, default=1000, help="gateway checks per kind")
     parser.add_argument("--events", type=int, default=1_000_000, help="audit events to export")
-    kinds = ("acks", "directive", "recheck", "broadcast", "hops", "gateway", "export")
+    kinds = ("acks", "directive", "recheck", "broadcast", "hops", "gateway", "export", "scaleout")
     parser.add_argument("--only", choices=kinds, action="append")
     args = parser.parse_args()
     wanted = set(args.only or kinds)
@@ -459,6 +462,9 @@ def main() -> None:
                     f"{large_kib / 1024:.0f} MiB; memory ratio {large_kib / small_kib:.2f} for "
                     f"{large // small}x the events"
                 )
+            if "scaleout" in wanted:
+                with fresh_database(folder, postgres) as url:
+                    print(scaleout.describe(label, *scaleout.bench_scaleout(url, folder, args.acks)))
             if "hops" in wanted:
                 with fresh_database(folder, postgres) as url:
                     samples = bench_approval_hops(url, folder, args.hops)
