@@ -14,7 +14,9 @@
 - approval hop: an Approve click to the next approver's DM (the emulator's receipt of chat.postMessage),
   p50 and p99 over K hops (default 40).
 - scaleout: `/access status` at 50 concurrent commands (default 1,000) answered by one `serve` replica,
-  then spread over two on the same database: throughput of each and their ratio (benchmarks/scaleout.py).
+  then spread over two on the same database: throughput of each and their ratio; and the time from a
+  SIGKILL of one of two replicas mid-broadcast until the other delivered what it held
+  (benchmarks/scaleout.py).
 - export: `accessbot audit export` of M audit events (default 1,000,000) and of a tenth of them, each in
   a process of its own: peak memory of each and their ratio (about 1: memory does not grow with the
   number of events), and events per second.
@@ -465,6 +467,8 @@ def main() -> None:
             if "scaleout" in wanted:
                 with fresh_database(folder, postgres) as url:
                     print(scaleout.describe(label, *scaleout.bench_scaleout(url, folder, args.acks)))
+                with fresh_database(folder, postgres) as url:
+                    print(scaleout.describe_resume(label, *scaleout.bench_resume(url, folder, args.notices)))
             if "hops" in wanted:
                 with fresh_database(folder, postgres) as url:
                     samples = bench_approval_hops(url, folder, args.hops)

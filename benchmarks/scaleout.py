@@ -1,7 +1,9 @@
 """Scale-out: `/access status` at 50 concurrent commands answered by one `accessbot serve` replica, then
 spread in turn over two replicas on the same database (and the same machine), as a load balancer
 would; throughput (answered commands per second), p50 and p99 of each, and the ratio of the two
-throughputs."""
+throughputs. And the resume: two replicas deliver a directive's notices, one is killed (SIGKILL) with
+notices in flight, and the time from the kill until the other has delivered every one it left, on real
+time with the default lease."""
 
 from __future__ import annotations
 
@@ -10,8 +12,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.bot_server import BOT_TOKEN, SIGNING_SECRET, BotServer, start_all
-from tests.support.seed import add_directory_users, prepare_database
+from sqlmodel import col, select
+
+from bot.services import directives
+from bot.services.context import Context
+from bot.store.db import Database
+from bot.store.tables import OutboxMessage
+from bot.workflows import load_catalog
+from tests.support.bot_server import BOT_TOKEN, FIXTURES, SIGNING_SECRET, BotServer, start_all
+from tests.support.scale import frontier_order
+from tests.support.seed import add_directory_users, add_grants, prepare_database
 from tests.support.slack import SlackDriver, SlackEmulator
 
 USERS = ["U0ALICE01", "U0BORIS01", "U0MARIA01", "U0EVE0001"]
@@ -80,4 +90,48 @@ def describe(label: str, one: Throughput, two: Throughput) -> str:
     return (
         f"scale-out, /access status at {CONCURRENCY} concurrent, {one.count} commands, on {label}: "
         f"{'; '.join(parts)}; throughput ratio two/one {two.per_second / one.per_second:.2f}"
+    )
+
+
+def bench_resume(url: str, folder: Path, notices: int) -> tuple[int, float]:
+    """(notices the killed replica held, seconds from its SIGKILL until the survivor delivered them)."""
+    recipients = [f"U0RESUME{n:04d}" for n in range(notices)]
+    with SlackEmulator(bot_token=BOT_TOKEN) as emulator:
+        add_directory_users(emulator)
+        for user in recipients:
+            emulator.add_user(user, name=user.lower(), email=f"{user.lower()}@example.com")
+        prepare_database(url)
+        add_grants(url, recipients, "mythos-5")
+        doomed, survivor = start_all([BotServer(url, emulator, folder / f"resume-{n}.log") for n in (1, 2)])
+        db = Database(url)
+        try:
+            emulator.set_latency(0.05)  # posts in flight on both replicas at any moment
+            ctx = Context(db=db, catalog=load_catalog(FIXTURES / "workflows"))
+            directives.issue(ctx, actor="cli:bench", draft=frontier_order(ctx, ctx.clock()))
+            emulator.wait_for(lambda: len(emulator.calls("chat.postMessage")) >= notices // 4, timeout=120)
+            assert doomed.process is not None
+            mark = f"-{doomed.process.pid}-"
+            doomed.kill()
+            killed_at = time.monotonic()
+            with db.read() as session:
+                rows = session.exec(select(OutboxMessage).where(OutboxMessage.status == "sending"))
+                held = [row.id for row in rows if mark in (row.claimed_by or "")]
+
+            def resumed() -> bool:
+                with db.read() as session:
+                    found = session.exec(select(OutboxMessage.status).where(col(OutboxMessage.id).in_(held)))
+                    return set(found) == {"sent"}
+
+            emulator.wait_for(resumed, timeout=120, interval=0.05)
+            return len(held), time.monotonic() - killed_at
+        finally:
+            db.dispose()
+            survivor.stop()
+
+
+def describe_resume(label: str, held: int, seconds: float) -> str:
+    """The resume benchmark's line for one database."""
+    return (
+        f"resume on {label}: {held} notices held by a replica killed mid-broadcast, all delivered by the "
+        f"other {seconds:.1f} s after the kill (lease 10 s, heartbeat every second)"
     )
