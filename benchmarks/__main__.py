@@ -55,7 +55,7 @@ from tests.support.bot_server import BOT_TOKEN, FIXTURES, REPO, SIGNING_SECRET, 
 from tests.support.cli import run_cli
 from tests.support.databases import fresh_database
 from tests.support.scale import MODEL, frontier_order, seed_holders, seed_licences
-from tests.support.seed import add_directory_users, add_grants, prepare_database
+from tests.support.seed import add_directory_users, add_grants, holders_in_slack, prepare_database
 from tests.support.slack import SlackDriver, SlackEmulator
 
 DIRECTIVE_TARGET_SECONDS = 2.0
@@ -129,11 +129,7 @@ def bench_broadcast(url: str, folder: Path, notices: int, rate: int) -> tuple[fl
     """(seconds, floor in seconds, 429 answers) for a directive DM to `notices` people under `rate`/s."""
     recipients = [f"U0BENCH{n:05d}" for n in range(notices)]
     with SlackEmulator(bot_token=BOT_TOKEN) as emulator:
-        add_directory_users(emulator)
-        for user in recipients:
-            emulator.add_user(user, name=user.lower(), email=f"{user.lower()}@example.com")
-        prepare_database(url)
-        add_grants(url, recipients, "mythos-5")
+        holders_in_slack(emulator, url, recipients, "mythos-5")
         server = BotServer(url, emulator, folder / "broadcast.log").start()
         try:
             burst = rate  # the emulator's bucket starts full: one second's worth goes at once

@@ -21,7 +21,7 @@ from bot.store.tables import OutboxMessage
 from bot.workflows import load_catalog
 from tests.support.bot_server import BOT_TOKEN, FIXTURES, SIGNING_SECRET, BotServer, start_all
 from tests.support.scale import frontier_order
-from tests.support.seed import add_directory_users, add_grants, prepare_database
+from tests.support.seed import add_directory_users, holders_in_slack, prepare_database
 from tests.support.slack import SlackDriver, SlackEmulator
 
 USERS = ["U0ALICE01", "U0BORIS01", "U0MARIA01", "U0EVE0001"]
@@ -97,11 +97,7 @@ def bench_resume(url: str, folder: Path, notices: int) -> tuple[int, float]:
     """(notices the killed replica held, seconds from its SIGKILL until the survivor delivered them)."""
     recipients = [f"U0RESUME{n:04d}" for n in range(notices)]
     with SlackEmulator(bot_token=BOT_TOKEN) as emulator:
-        add_directory_users(emulator)
-        for user in recipients:
-            emulator.add_user(user, name=user.lower(), email=f"{user.lower()}@example.com")
-        prepare_database(url)
-        add_grants(url, recipients, "mythos-5")
+        holders_in_slack(emulator, url, recipients, "mythos-5")
         doomed, survivor = start_all([BotServer(url, emulator, folder / f"resume-{n}.log") for n in (1, 2)])
         db = Database(url)
         try:
