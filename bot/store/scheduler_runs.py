@@ -22,16 +22,15 @@ def tick_of(now: datetime, interval: float) -> datetime:
     return datetime.fromtimestamp(math.floor(now.timestamp() / interval) * interval, UTC)
 
 
+def recorded(session: Session, job: str, tick_at: datetime) -> bool:
+    """Whether a process has recorded `job`'s tick starting `tick_at`."""
+    query = select(SchedulerRun.runner).where(SchedulerRun.job == job, SchedulerRun.tick_at == tick_at)
+    return session.exec(query).first() is not None
+
+
 def claim_tick(session: Session, job: str, tick_at: datetime, runner: str, now: datetime) -> bool:
     """Record that `runner` runs `job`'s tick starting `tick_at`; False when another process recorded
-    it first. Looks before it writes: most claims are lost to a replica that got there first, and a
-    lost claim then costs no write (on SQLite, no turn at the database's single write lock). The
-    caller commits."""
-    taken = session.exec(
-        select(SchedulerRun.runner).where(SchedulerRun.job == job, SchedulerRun.tick_at == tick_at)
-    ).first()
-    if taken is not None:
-        return False
+    it first (the insert does nothing then). The caller commits."""
     values = {"job": job, "tick_at": tick_at, "runner": runner, "started_at": now}
     insert = dialect_insert(session)(SchedulerRun).values(**values).on_conflict_do_nothing()
     # RETURNING says whether the row went in: an INSERT's row count is not reported through psycopg here.
