@@ -38,6 +38,7 @@ class Throughput:
 
     @property
     def per_second(self) -> float:
+        """Commands answered per second of wall time."""
         return self.count / self.seconds
 
 

@@ -64,6 +64,7 @@ class Heartbeat:
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop beating; wait up to `timeout` seconds for a beat under way."""
         self._stop.set()
         if self._thread:
             self._thread.join(timeout)
