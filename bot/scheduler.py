@@ -10,8 +10,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from bot import metrics
 from bot.services import (
     approvals,
     audit_chain,
@@ -82,9 +83,28 @@ def _recheck(ctx: Context) -> Callable[[], int]:
     return run
 
 
+def _observed(job: Job) -> Job:
+    """The job, its runs counted and timed in the metrics (by outcome)."""
+    run = job.run
+
+    def observed() -> int:
+        started = time.perf_counter()
+        outcome = "failed"
+        try:
+            count = run()
+            outcome = "ok"
+            metrics.JOB_LAST_SUCCESS.labels(job.name).set_to_current_time()
+            return count
+        finally:
+            metrics.JOB_RUNS.labels(job.name, outcome).inc()
+            metrics.JOB_SECONDS.labels(job.name).observe(time.perf_counter() - started)
+
+    return replace(job, run=observed)
+
+
 class Scheduler:
     def __init__(self, jobs: list[Job]):
-        self.jobs = jobs
+        self.jobs = [_observed(job) for job in jobs]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
