@@ -27,6 +27,7 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///accessbot.db"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
 # A gateway token is a shared secret guarding every model call: at least 24 characters (e.g. the output
 # of `openssl rand -hex 32`), so that it cannot be guessed.
 GATEWAY_TOKEN_MIN_LENGTH = 24
@@ -89,6 +90,13 @@ def _log_level(value: Any) -> str:
     if level not in LOG_LEVELS:
         raise _problem(f"must be DEBUG, INFO, WARNING or ERROR, not '{level}'")
     return level
+
+
+def _log_format(value: Any) -> str:
+    log_format = _given(value).lower()
+    if log_format not in LOG_FORMATS:
+        raise _problem(f"must be text or json, not '{log_format}'")
+    return log_format
 
 
 _PORT = _number(1, 65535, whole=True)
@@ -164,6 +172,9 @@ class Settings(BaseSettings):
     port: Annotated[int, _PORT] = Field(3000, validation_alias="PORT")
     log_level: Annotated[str, BeforeValidator(_log_level)] = Field(
         "INFO", validation_alias="ACCESSBOT_LOG_LEVEL"
+    )
+    log_format: Annotated[str, BeforeValidator(_log_format)] = Field(
+        "text", validation_alias="ACCESSBOT_LOG_FORMAT"
     )
     scheduler_interval: Annotated[float, _number(0.05)] = Field(
         15.0, validation_alias="ACCESSBOT_SCHEDULER_INTERVAL"

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot import metrics
+from bot.logs import log_fields
 from bot.services import (
     approvals,
     audit_chain,
@@ -84,14 +85,15 @@ def _recheck(ctx: Context) -> Callable[[], int]:
 
 
 def _observed(job: Job) -> Job:
-    """The job, its runs counted and timed in the metrics (by outcome)."""
+    """The job, its runs counted and timed in the metrics (by outcome) and its log lines tagged `job`."""
     run = job.run
 
     def observed() -> int:
         started = time.perf_counter()
         outcome = "failed"
         try:
-            count = run()
+            with log_fields(job=job.name):
+                count = run()
             outcome = "ok"
             metrics.JOB_LAST_SUCCESS.labels(job.name).set_to_current_time()
             return count
@@ -129,9 +131,9 @@ class Scheduler:
                 count = job.run()
                 done[job.name] = count
                 if count:
-                    log.info("%s: %d", job.name, count)
+                    log.info("%s: %d", job.name, count, extra={"job": job.name})
             except Exception:
-                log.exception("scheduled job %r failed; it will run again", job.name)
+                log.exception("scheduled job %r failed; it will run again", job.name, extra={"job": job.name})
         return done
 
     def _run(self) -> None:

@@ -36,6 +36,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import metrics
 from bot.domain.status import OutboxStatus
+from bot.logs import log_fields
 from bot.notify.accounts import AccountChecks
 from bot.notify.delivery import METHOD_OF_KIND, ComposeFn, Delivery, NotYet, Outcome, Refused, Sent, Trouble
 from bot.notify.dispatch import Claimed, Dispatcher
@@ -135,11 +136,12 @@ class Sender(Dispatcher):
     # -- delivering ---------------------------------------------------------------------------------------
 
     def _deliver_safely(self, item: OutboxMessage) -> None:
-        try:
-            self.deliver(item)
-        except Exception:
-            log.exception("outbox item %s: unexpected failure", item.id)
-            self._record_failure(item, Failure("transient", "internal", maybe_sent=True))
+        with log_fields(outbox_id=item.id, kind=item.kind):
+            try:
+                self.deliver(item)
+            except Exception:
+                log.exception("outbox item %s: unexpected failure", item.id)
+                self._record_failure(item, Failure("transient", "internal", maybe_sent=True))
 
     def deliver(self, item: OutboxMessage) -> None:
         """Send one claimed row and record the outcome on it; never raises."""

@@ -51,6 +51,7 @@ def test_defaults() -> None:
     assert loaded.database_url == DEFAULT_DATABASE_URL
     assert loaded.port == 3000
     assert loaded.log_level == "INFO"
+    assert loaded.log_format == "text"
     assert loaded.metrics_port is None
     assert loaded.scheduler_interval == 15.0
     assert loaded.outbox_workers == 8
@@ -93,6 +94,7 @@ def test_values_from_the_environment() -> None:
         ACCESSBOT_SCHEDULER_INTERVAL="0.5",
         ACCESSBOT_OUTBOX_WORKERS="2",
         ACCESSBOT_HTTP_THREADS="4",
+        ACCESSBOT_LOG_FORMAT="JSON",
         ACCESSBOT_METRICS_PORT="9464",
     )
     assert loaded.slack_bot_token == BOT_TOKEN
@@ -103,6 +105,7 @@ def test_values_from_the_environment() -> None:
     assert loaded.scheduler_interval == 0.5
     assert loaded.outbox_workers == 2
     assert loaded.http_threads == 4
+    assert loaded.log_format == "json"
     assert loaded.metrics_port == 9464
 
 
@@ -174,6 +177,7 @@ def test_every_variable_is_declared() -> None:
         "ACCESSBOT_TEMPLATES_DIR",
         "PORT",
         "ACCESSBOT_LOG_LEVEL",
+        "ACCESSBOT_LOG_FORMAT",
         "ACCESSBOT_SCHEDULER_INTERVAL",
         "ACCESSBOT_OUTBOX_WORKERS",
         "ACCESSBOT_OUTBOX_LEASE",
@@ -250,6 +254,7 @@ def test_port_extremes_are_allowed() -> None:
         ("ACCESSBOT_HTTP_THREADS", "1", "ACCESSBOT_HTTP_THREADS must be at least 2, not 1"),
         ("ACCESSBOT_METRICS_PORT", "prometheus", "ACCESSBOT_METRICS_PORT must be a number, not 'prometheus'"),
         ("ACCESSBOT_METRICS_PORT", "70000", "ACCESSBOT_METRICS_PORT must be at most 65535, not 70000"),
+        ("ACCESSBOT_LOG_FORMAT", "logfmt", "ACCESSBOT_LOG_FORMAT must be text or json, not 'logfmt'"),
     ],
 )
 def test_bad_numbers_name_the_variable(name: str, value: str, message: str) -> None:
