@@ -7,7 +7,7 @@ up across its targets. Names follow Prometheus's conventions: the unit in the na
 small fixed set (a surface, an outbox kind, a reason class, a job, a configured receiver): never a user,
 a channel, a model name from user input or free text.
 
-The outbox's depth and age are read from the database at scrape time (bot/metrics_endpoint.py), so they
+The outbox's depth and age are read from the database at scrape time (bot/metrics_http.py), so they
 describe the queue every process shares, not one process's view of it.
 """
 

@@ -170,10 +170,10 @@ class Sender(Dispatcher):
         if failure.kind == "rate_limited":
             wait = failure.retry_after or 1.0
             self.pacing.pause(method, wait)
-            _count_pause(method, wait)
             log.info("%s rate limited; pausing it for %.1fs", method, wait)
             # Keep `uncertain`: a rate-limited look-up in history has not cleared the doubt.
             self._retry(item, wait, failure.error, uncertain=item.uncertain, count_attempt=False)
+            _count_pause(method, wait)
             return
         if failure.kind == "permanent":
             log.warning("outbox item %s failed permanently: %s", item.id, failure.error)
