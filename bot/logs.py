@@ -3,7 +3,8 @@ ACCESSBOT_LOG_FORMAT=json (python-json-logger), for log collectors that index fi
 
 A JSON line has `time` (ISO 8601, UTC), `level`, `logger` and `message`, then `exc_info` for a
 traceback and any safe field the code attached: `job` (a scheduled job's name), `outbox_id` and `kind`
-(an outbox row being delivered). Fields are attached with `log_fields(...)` around a piece of work, or
+(an outbox row being delivered), `surface` (the Slack surface of a repeated or unhandled request, or
+of a listener that failed). Fields are attached with `log_fields(...)` around a piece of work, or
 `extra=` on one call; they hold ids and names of the bot's own things, never a person, a message or a
 secret (the messages themselves follow the same rule: see README, Security).
 """

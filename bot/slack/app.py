@@ -38,11 +38,13 @@ def stamp_arrival(context: BoltContext, body: dict[str, Any], next: Callable[[],
 
 def on_error(error: Exception, body: dict[str, Any]) -> None:
     """One log line for a request no listener handles, a full one for a listener that failed."""
+    surface = {"surface": surface_of(body)}
     if isinstance(error, BoltUnhandledRequestError):
         # A verified request nothing here listens for (a retired button, a new Slack feature).
-        log.warning("no listener for a Slack %s request", str(body.get("type") or "command")[:40])
+        kind = str(body.get("type") or "command")[:40]
+        log.warning("no listener for a Slack %s request", kind, extra=surface)
         return
-    log.error("a listener failed (%s)", type(error).__name__, exc_info=error)
+    log.error("a listener failed (%s)", type(error).__name__, exc_info=error, extra=surface)
 
 
 def build_app(

@@ -122,8 +122,9 @@ class Responder:
         replay = context.get(REPLAY)
         fresh = replay is None or replays.first_time(self.ctx, replay[0], replay[1])
         if not fresh:
-            log.info("a repeated Slack request was answered without acting again")
-            metrics.SLACK_REPLAYS.labels(context.get(SURFACE) or "other").inc()
+            surface = context.get(SURFACE) or "other"
+            log.info("a repeated Slack request was answered without acting again", extra={"surface": surface})
+            metrics.SLACK_REPLAYS.labels(surface).inc()
         context[_CLAIMED] = fresh
         return fresh
 

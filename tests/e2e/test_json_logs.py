@@ -78,6 +78,8 @@ def test_every_line_is_json_and_none_holds_personal_data(
     slack.click_button_in_message(MARIA, MARIA, "approval_approve", value_contains=f"{request_id.group(1)}:")
     emulator.wait_for(lambda: "approved" in json.dumps(emulator.messages(MARIA)[-1]).lower(), timeout=30)
     assert slack.command(BORIS, "status", sign=False).status == 401
+    for retry in (None, 1):  # an event, then Slack's retry of it
+        assert slack.app_home_opened(BORIS, event_id="Ev0JSONLOGS1", retry_num=retry).status == 200
     assert slack.raw(b'{"type": "event_callback", "user": "U0BORIS01", "event": [', sign=True).status == 400
     key = re.search(r"abk_[A-Za-z0-9_-]{43}", slack.command(ALICE, "key").body)
     assert key
@@ -114,6 +116,8 @@ def test_every_line_is_json_and_none_holds_personal_data(
     assert any(r["message"].startswith("refused a Slack request: unsigned") for r in served)
     assert any("failed permanently: channel_not_found" in r["message"] and "outbox_id" in r for r in served)
     assert any(r.get("job") == "seal audit events" for r in served)
+    repeats = [r for r in served if r["message"].startswith("a repeated Slack request")]
+    assert [r["surface"] for r in repeats] == ["event"]
     assert any(r["logger"] == "bot.metrics_http" and "serving metrics" in r["message"] for r in served)
     assert {r["level"] for r in served} >= {"INFO", "WARNING"}
     assert any(r["message"].startswith("running on the test clock") for r in cli), cli
