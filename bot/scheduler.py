@@ -11,9 +11,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from bot import scheduler_ticks
+from bot import metrics, scheduler_ticks
+from bot.logs import log_fields
 from bot.services import (
     approvals,
     audit_chain,
@@ -93,12 +94,33 @@ def _recheck(ctx: Context) -> Callable[[], int]:
     return run
 
 
+def _observed(job: Job) -> Job:
+    """The job, its runs counted and timed in the metrics (by outcome) and its log lines tagged `job`."""
+    run = job.run
+
+    def observed() -> int:
+        started = time.perf_counter()
+        outcome = "failed"
+        try:
+            with log_fields(job=job.name):
+                count = run()
+            outcome = "ok"
+            metrics.JOB_LAST_SUCCESS.labels(job.name).set_to_current_time()
+            return count
+        finally:
+            metrics.JOB_RUNS.labels(job.name, outcome).inc()
+            metrics.JOB_SECONDS.labels(job.name).observe(time.perf_counter() - started)
+
+    return replace(job, run=observed)
+
+
 class Scheduler:
-    """Runs `jobs` on their intervals in a thread of its own. `claim(job)`, when given, says whether this
-    process runs the job's current tick (False: another replica does; bot/scheduler_ticks.py)."""
+    """Runs `jobs` on their intervals in a thread of its own, each run counted and timed in the metrics.
+    `claim(job)`, when given, says whether this process runs the job's current tick (False: another
+    replica does; bot/scheduler_ticks.py)."""
 
     def __init__(self, jobs: list[Job], claim: Callable[[Job], bool] | None = None):
-        self.jobs = jobs
+        self.jobs = [_observed(job) for job in jobs]
         self.claim = claim
         self._ran: set[str] = set()  # jobs this process has run
         self._stop = threading.Event()
@@ -129,9 +151,9 @@ class Scheduler:
                 count = job.run()
                 done[job.name] = count
                 if count:
-                    log.info("%s: %d", job.name, count)
+                    log.info("%s: %d", job.name, count, extra={"job": job.name})
             except Exception:
-                log.exception("scheduled job %r failed; it will run again", job.name)
+                log.exception("scheduled job %r failed; it will run again", job.name, extra={"job": job.name})
         return done
 
     def _takes_tick(self, job: Job) -> bool:

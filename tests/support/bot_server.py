@@ -28,16 +28,22 @@ def free_port() -> int:
 
 
 def wait_until_answering(
-    process: subprocess.Popen[bytes], url: str, timeout: float, name: str, log: Callable[[], str]
+    process: subprocess.Popen[bytes],
+    url: str,
+    timeout: float,
+    name: str,
+    log: Callable[[], str],
+    token: str | None = None,
 ) -> None:
-    """Poll `url` until it answers 200. Raises AssertionError with the end of `log()` if `process`
-    exits first or `timeout` seconds pass."""
+    """Poll `url` (with `token` as a Bearer token, if given) until it answers 200. Raises AssertionError
+    with the end of `log()` if `process` exits first or `timeout` seconds pass."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"{name} exited with {process.returncode}:\n{log()[-5000:]}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            with urllib.request.urlopen(request, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:  # not listening yet, or not answering yet
