@@ -13,6 +13,12 @@
   by personal key and by user ID, p50 and p99, against GET /healthz of the same server (one query).
 - approval hop: an Approve click to the next approver's DM (the emulator's receipt of chat.postMessage),
   p50 and p99 over K hops (default 40).
+- scaleout: `/access status` at 50 concurrent commands (default 1,000) answered by one `serve` replica,
+  then spread over two on the same database: throughput of each and their ratio; and the time from a
+  SIGKILL of one of two replicas mid-broadcast until the other delivered what it held
+  (benchmarks/scaleout.py).
+- memory: `serve`'s peak RSS idle, under the 50-concurrent acks load and during 1,000- and
+  10,000-notice broadcasts (benchmarks/memory.py, with its targets).
 - export: `accessbot audit export` of M audit events (default 1,000,000) and of a tenth of them, each in
   a process of its own: peak memory of each and their ratio (about 1: memory does not grow with the
   number of events), and events per second.
@@ -41,6 +47,8 @@ from typing import Any
 
 from sqlalchemy import text
 
+from benchmarks import memory, scaleout
+from benchmarks.audience import MODEL_CHANNEL, holders_served, issue_order
 from bot.config import Settings
 from bot.services import directives, recheck
 from bot.services.context import Context
@@ -49,7 +57,6 @@ from bot.store.db import Database
 from bot.store.types import utcnow
 from bot.workflows import load_catalog
 from tests.support.bot_server import BOT_TOKEN, FIXTURES, REPO, SIGNING_SECRET, BotServer, free_port
-from tests.support.cli import run_cli
 from tests.support.databases import fresh_database
 from tests.support.scale import MODEL, frontier_order, seed_holders, seed_licences
 from tests.support.seed import add_directory_users, add_grants, prepare_database
@@ -132,42 +139,25 @@ def bench_recheck(url: str, grants: int) -> tuple[float, float, float, float]:
 
 def bench_broadcast(url: str, folder: Path, notices: int, rate: int) -> tuple[float, float, int]:
     """(seconds, floor in seconds, 429 answers) for a directive DM to `notices` people under `rate`/s."""
-    recipients = [f"U0BENCH{n:05d}" for n in range(notices)]
-    with SlackEmulator(bot_token=BOT_TOKEN) as emulator:
-        add_directory_users(emulator)
-        for user in recipients:
-            emulator.add_user(user, name=user.lower(), email=f"{user.lower()}@example.com")
-        prepare_database(url)
-        add_grants(url, recipients, "mythos-5")
-        # The operator states the workspace's limit, as Slack's support would tell them.
-        stated = {"ACCESSBOT_SLACK_POSTS_PER_MINUTE": str(rate * 60)}
-        server = BotServer(url, emulator, folder / "broadcast.log", **stated).start()
-        try:
-            burst = rate  # the emulator's bucket starts full: one second's worth goes at once
-            emulator.set_rate_limit("chat.postMessage", per_second=rate)
-            notice = folder / "notice.txt"
-            notice.write_text("Mythos 5 may no longer be used by foreign nationals.")
-            run_cli(
-                server,
-                "directive", "issue", "--title", "Frontier order", "--authority", "Commerce",
-                "--reference", "EO-1", "--models", "mythos-5", "--population", "non-us-persons",
-                "--action", "suspend", "--notice-file", str(notice),
-            )  # fmt: skip
-            emulator.wait_for(
-                lambda: all(emulator.messages(u) for u in recipients) and emulator.messages("C0MYTHOS5"),
-                timeout=notices / rate * 4 + 60,
-                interval=0.05,
-            )
-            # From the first post Slack received to the last it accepted: the sender's pace, without the
-            # CLI's start-up or the sender's poll interval.
-            posts = emulator.calls("chat.postMessage")
-            accepted = [c.at for c in posts if c.status == 200]
-            elapsed = max(accepted) - min(c.at for c in posts)
-            limited = sum(1 for c in posts if c.status == 429)
-            floor = max(1.0 / rate, (notices + 1 - burst) / rate)
-            return elapsed, floor, limited
-        finally:
-            server.stop()
+    # The operator states the workspace's limit, as Slack's support would tell them.
+    stated = {"ACCESSBOT_SLACK_POSTS_PER_MINUTE": str(rate * 60)}
+    with holders_served(url, folder, notices, "broadcast.log", **stated) as (server, emulator, recipients):
+        burst = rate  # the emulator's bucket starts full: one second's worth goes at once
+        emulator.set_rate_limit("chat.postMessage", per_second=rate)
+        issue_order(server, folder)
+        emulator.wait_for(
+            lambda: all(emulator.messages(u) for u in recipients) and emulator.messages(MODEL_CHANNEL),
+            timeout=notices / rate * 4 + 60,
+            interval=0.05,
+        )
+        # From the first post Slack received to the last it accepted: the sender's pace, without the
+        # CLI's start-up or the sender's poll interval.
+        posts = emulator.calls("chat.postMessage")
+        accepted = [c.at for c in posts if c.status == 200]
+        elapsed = max(accepted) - min(c.at for c in posts)
+        limited = sum(1 for c in posts if c.status == 429)
+        floor = max(1.0 / rate, (notices + 1 - burst) / rate)
+        return elapsed, floor, limited
 
 
 def bench_approval_hops(url: str, folder: Path, hops: int) -> list[float]:
@@ -409,7 +399,7 @@ def main() -> None:
     parser.add_argument("--acks", type=int, default=1000, help="slash commands per concurrency level")
     parser.add_argument("--checks", type=int, default=1000, help="gateway checks per kind")
     parser.add_argument("--events", type=int, default=1_000_000, help="audit events to export")
-    kinds = ("acks", "directive", "recheck", "broadcast", "hops", "gateway", "export")
+    kinds = ("acks", "directive", "recheck", "broadcast", "hops", "gateway", "export", "scaleout", "memory")
     parser.add_argument("--only", choices=kinds, action="append")
     args = parser.parse_args()
     wanted = set(args.only or kinds)
@@ -475,6 +465,19 @@ def main() -> None:
                     f"{large:,} events {large_s:.1f} s ({large / large_s:,.0f} events/s), peak "
                     f"{large_kib / 1024:.0f} MiB; memory ratio {large_kib / small_kib:.2f} for "
                     f"{large // small}x the events"
+                )
+            if "scaleout" in wanted:
+                with fresh_database(folder, postgres) as url:
+                    print(scaleout.describe(label, *scaleout.bench_scaleout(url, folder, args.acks)))
+                with fresh_database(folder, postgres) as url:
+                    print(scaleout.describe_resume(label, *scaleout.bench_resume(url, folder, args.notices)))
+            if "memory" in wanted:
+                memory.report(
+                    label,
+                    folder,
+                    lambda p=postgres: fresh_database(folder, p),
+                    lambda url, levels, count: bench_acks(url, folder, levels, count),
+                    commands=args.acks,
                 )
             if "hops" in wanted:
                 with fresh_database(folder, postgres) as url:

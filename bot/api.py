@@ -88,3 +88,9 @@ def json_response(
         ],
     )
     return [payload]
+
+
+def not_found(start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """404, for any path or method nothing here answers."""
+    start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
+    return [b"Not Found"]

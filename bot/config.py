@@ -28,6 +28,7 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///accessbot.db"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
 # A gateway token is a shared secret guarding every model call: at least 24 characters (e.g. the output
 # of `openssl rand -hex 32`), so that it cannot be guessed.
 GATEWAY_TOKEN_MIN_LENGTH = 24
@@ -92,6 +93,22 @@ def _log_level(value: Any) -> str:
     return level
 
 
+def _log_format(value: Any) -> str:
+    log_format = _given(value).lower()
+    if log_format not in LOG_FORMATS:
+        raise _problem(f"must be text or json, not '{log_format}'")
+    return log_format
+
+
+_PORT = _number(1, 65535, whole=True)
+
+
+def _optional_port(value: Any) -> int | None:
+    # Unset means "none" here, not a default port: PydanticUseDefault cannot stand for None.
+    text = "" if value is None else str(value).strip()
+    return int(_PORT.func(text)) if text else None  # type: ignore[call-arg]
+
+
 def _path(value: Any) -> Path:
     return Path(_given(value)).expanduser()
 
@@ -136,6 +153,11 @@ class Settings(BaseSettings):
     metrics_token: Annotated[str | None, BeforeValidator(_secret)] = Field(
         None, validation_alias="ACCESSBOT_METRICS_TOKEN", repr=False
     )
+    # Where /metrics is served: unset, on `serve`'s own port (PORT); set, on this port instead, by `serve`,
+    # `socket` and `worker` alike (the latter two have no other HTTP port).
+    metrics_port: Annotated[int | None, BeforeValidator(_optional_port)] = Field(
+        None, validation_alias="ACCESSBOT_METRICS_PORT"
+    )
     slack_api_url: Annotated[str, BeforeValidator(_slack_api_url)] = Field(
         DEFAULT_SLACK_API_URL, validation_alias="SLACK_API_URL"
     )
@@ -148,9 +170,12 @@ class Settings(BaseSettings):
     templates_dir: Annotated[Path, BeforeValidator(_path)] = Field(
         default_factory=_project_directory("templates"), validation_alias="ACCESSBOT_TEMPLATES_DIR"
     )
-    port: Annotated[int, _number(1, 65535, whole=True)] = Field(3000, validation_alias="PORT")
+    port: Annotated[int, _PORT] = Field(3000, validation_alias="PORT")
     log_level: Annotated[str, BeforeValidator(_log_level)] = Field(
         "INFO", validation_alias="ACCESSBOT_LOG_LEVEL"
+    )
+    log_format: Annotated[str, BeforeValidator(_log_format)] = Field(
+        "text", validation_alias="ACCESSBOT_LOG_FORMAT"
     )
     scheduler_interval: Annotated[float, _number(0.05)] = Field(
         15.0, validation_alias="ACCESSBOT_SCHEDULER_INTERVAL"
@@ -158,7 +183,7 @@ class Settings(BaseSettings):
     outbox_workers: Annotated[int, _number(1, whole=True)] = Field(
         8, validation_alias="ACCESSBOT_OUTBOX_WORKERS"
     )
-    outbox_lease: Annotated[float, _number(1.0)] = Field(60.0, validation_alias="ACCESSBOT_OUTBOX_LEASE")
+    outbox_lease: Annotated[float, _number(1.0)] = Field(10.0, validation_alias="ACCESSBOT_OUTBOX_LEASE")
     slack_timeout: Annotated[float, _number(1.0)] = Field(10.0, validation_alias="ACCESSBOT_SLACK_TIMEOUT")
     # chat.postMessage calls a minute the workspace allows (bot/notify/post_rate.py): posts are spaced
     # to it rather than sent until Slack answers 429.

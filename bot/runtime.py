@@ -4,6 +4,7 @@ sender and scheduler. The entry points (bot/cli/) use this; nothing here runs at
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,19 +17,23 @@ from bot.clock import ClockFileError, clock_for
 from bot.config import ConfigError, Settings
 from bot.domain.webhooks import routes
 from bot.notify.compose import Composer
+from bot.notify.heartbeat import Heartbeat
 from bot.notify.sender import Sender, sender_client
 from bot.notify.webhooks import WebhookSender
 from bot.render import PageRenderer, Renderer
 from bot.scheduler import Scheduler, default_jobs
+from bot.scheduler_ticks import TickClaims
 from bot.services.context import Context
 from bot.slack.app import build_app
 from bot.slack.responder import Responder
 from bot.slack.surfaces import Surfaces
 from bot.store import migrate
 from bot.store.db import Database
+from bot.store.tables import OutboxMessage, WebhookDelivery
 from bot.workflows import load_catalog
 
 log = logging.getLogger(__name__)
+SCHEMA_WAIT = 60.0  # seconds a worker waits at start for the servers to migrate the database
 
 
 def build_context(settings: Settings, db: Database | None = None) -> Context:
@@ -67,24 +72,28 @@ def _templates_dir(settings: Settings) -> Path:
 
 @dataclass
 class Worker:
-    """What runs in the background: the outbox sender, the webhook sender and the scheduler."""
+    """What runs in the background: the outbox sender, the webhook sender, the heartbeat that keeps
+    their claims while they deliver, and the scheduler."""
 
     settings: Settings
     ctx: Context
     sender: Sender
     scheduler: Scheduler
     webhooks: WebhookSender
+    heartbeat: Heartbeat
 
     def start_background(self) -> None:
         self.ctx.db.on_outbox_commit.extend((self.sender.wake, self.webhooks.wake))
         self.sender.start()
         self.webhooks.start()
+        self.heartbeat.start()
         self.scheduler.start()
 
     def stop(self) -> None:
         self.scheduler.stop()
         self.sender.stop()
         self.webhooks.stop()
+        self.heartbeat.stop()
         self.ctx.db.dispose()
 
 
@@ -131,7 +140,7 @@ def verify_token(client: WebClient) -> tuple[str | None, str | None]:
 
 def _background(
     settings: Settings, ctx: Context, renderer: Renderer
-) -> tuple[Sender, Scheduler, WebhookSender]:
+) -> tuple[Sender, Scheduler, WebhookSender, Heartbeat]:
     """The background half. Raises ConfigError naming a webhook receiver's secret that is missing or
     wrong."""
     webhooks = WebhookSender(
@@ -151,17 +160,25 @@ def _background(
         composer=Composer(ctx, renderer),
         posts_per_minute=settings.slack_posts_per_minute,
     )
-    return sender, Scheduler(default_jobs(ctx, settings.scheduler_interval)), webhooks
+    scheduler = Scheduler(default_jobs(ctx, settings.scheduler_interval), claim=TickClaims(ctx))
+    heartbeat = Heartbeat(ctx.db, ctx.clock, [(OutboxMessage, sender), (WebhookDelivery, webhooks)])
+    return sender, scheduler, webhooks, heartbeat
 
 
 def build_worker(settings: Settings) -> Worker:
     """The background half on its own (`accessbot worker`): it needs the bot token, not the signing
-    secret, and never migrates (the servers do)."""
+    secret, and never migrates (the servers do). Started beside servers on a database they are still
+    migrating, it waits up to SCHEMA_WAIT seconds for them; raises ConfigError if the schema is still
+    behind then."""
     settings.require_slack(bot_token_only=True)
     renderer = build_renderer(settings)
     ctx = build_context(settings)
-    if migrate.pending(ctx.db):
-        raise ConfigError("the database schema is not up to date; run `accessbot db upgrade`")
+    deadline = time.monotonic() + SCHEMA_WAIT
+    while migrate.pending(ctx.db):
+        if time.monotonic() > deadline:
+            raise ConfigError("the database schema is not up to date; run `accessbot db upgrade`")
+        log.info("waiting for a server to bring the database schema up to date")
+        time.sleep(1.0)
     return Worker(settings, ctx, *_background(settings, ctx, renderer))
 
 

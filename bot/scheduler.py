@@ -1,8 +1,9 @@
 """Background jobs in the server: expire grants and stale requests, warn holders before grants end, put
 scheduled directives into force, keep directive progress messages current, seal audit events into the
-chain and post the daily audit checkpoint. Safe with several servers: each job claims its rows with SKIP
-LOCKED (PostgreSQL) or runs under SQLite's single writer; the audit jobs take turns on the chain's head
-row."""
+chain and post the daily audit checkpoint. With several servers, each tick of a job runs once: the process
+that records the tick first runs it (bot/scheduler_ticks.py), the others skip it. The jobs would be safe
+run twice anyway: each claims its rows with SKIP LOCKED (PostgreSQL) or runs under SQLite's single
+writer, and the audit jobs take turns on the chain's head row."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from bot import metrics, scheduler_ticks
+from bot.logs import log_fields
 from bot.services import (
     approvals,
     audit_chain,
@@ -36,6 +39,7 @@ RECHECK_INTERVAL = 60.0
 # looks at whether today's audit checkpoint has been recorded.
 SEAL_INTERVAL = 5.0
 CHECKPOINT_INTERVAL = 60.0
+RUNS_SWEEP = 3600.0  # seconds between sweeps of the scheduler's records of old runs
 
 
 @dataclass
@@ -44,6 +48,9 @@ class Job:
     run: Callable[[], int]
     interval: float
     due: float = 0.0
+    # Run the first tick in this process whether or not another replica has run it: the re-check's
+    # first run applies the workflows this process loaded.
+    own_first_tick: bool = False
 
 
 def default_jobs(ctx: Context, interval: float) -> list[Job]:
@@ -57,7 +64,7 @@ def default_jobs(ctx: Context, interval: float) -> list[Job]:
         Job("end delegations", lambda: delegations.close_ended(ctx), interval),
         Job("directive progress", lambda: directives.refresh_progress(ctx), min(interval, PROGRESS_INTERVAL)),
         Job("forget old replay keys", lambda: replays.forget_expired(ctx), max(interval, REPLAY_SWEEP)),
-        Job("re-check entitlements", _recheck(ctx), max(interval, RECHECK_INTERVAL)),
+        Job("re-check entitlements", _recheck(ctx), max(interval, RECHECK_INTERVAL), own_first_tick=True),
         Job("lapse licences", lambda: licences.lapse_licences(ctx), max(interval, RECHECK_INTERVAL)),
         Job("warn of lapsing licences", lambda: licences.warn_lapsing(ctx), max(interval, RECHECK_INTERVAL)),
         Job("seal audit events", lambda: audit_chain.seal_job(ctx), min(interval, SEAL_INTERVAL)),
@@ -66,7 +73,12 @@ def default_jobs(ctx: Context, interval: float) -> list[Job]:
             lambda: audit_chain.daily_checkpoint(ctx),
             max(interval, CHECKPOINT_INTERVAL),
         ),
+        Job("forget old scheduler runs", _forget_runs(ctx), max(interval, RUNS_SWEEP)),
     ]
+
+
+def _forget_runs(ctx: Context) -> Callable[[], int]:
+    return lambda: scheduler_ticks.forget_old_runs(ctx)
 
 
 def _recheck(ctx: Context) -> Callable[[], int]:
@@ -82,9 +94,35 @@ def _recheck(ctx: Context) -> Callable[[], int]:
     return run
 
 
+def _observed(job: Job) -> Job:
+    """The job, its runs counted and timed in the metrics (by outcome) and its log lines tagged `job`."""
+    run = job.run
+
+    def observed() -> int:
+        started = time.perf_counter()
+        outcome = "failed"
+        try:
+            with log_fields(job=job.name):
+                count = run()
+            outcome = "ok"
+            metrics.JOB_LAST_SUCCESS.labels(job.name).set_to_current_time()
+            return count
+        finally:
+            metrics.JOB_RUNS.labels(job.name, outcome).inc()
+            metrics.JOB_SECONDS.labels(job.name).observe(time.perf_counter() - started)
+
+    return replace(job, run=observed)
+
+
 class Scheduler:
-    def __init__(self, jobs: list[Job]):
-        self.jobs = jobs
+    """Runs `jobs` on their intervals in a thread of its own, each run counted and timed in the metrics.
+    `claim(job)`, when given, says whether this process runs the job's current tick (False: another
+    replica does; bot/scheduler_ticks.py)."""
+
+    def __init__(self, jobs: list[Job], claim: Callable[[Job], bool] | None = None):
+        self.jobs = [_observed(job) for job in jobs]
+        self.claim = claim
+        self._ran: set[str] = set()  # jobs this process has run
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -98,21 +136,31 @@ class Scheduler:
             self._thread.join(timeout)
 
     def run_due(self, *, force: bool = False) -> dict[str, int]:
-        """Run the jobs whose interval has passed (every job with `force`); returns job name -> how many
-        things it did. A failing job is logged and runs again at its next interval."""
+        """Run the jobs whose interval has passed and whose tick this process claims (every job, without
+        claiming, with `force`); returns job name -> how many things it did. A failing job is logged and
+        runs again at its next interval."""
         done = {}
         for job in self.jobs:
             if not force and time.monotonic() < job.due:
                 continue
             job.due = time.monotonic() + job.interval
             try:
+                if not force and not self._takes_tick(job):
+                    continue
+                self._ran.add(job.name)
                 count = job.run()
                 done[job.name] = count
                 if count:
-                    log.info("%s: %d", job.name, count)
+                    log.info("%s: %d", job.name, count, extra={"job": job.name})
             except Exception:
-                log.exception("scheduled job %r failed; it will run again", job.name)
+                log.exception("scheduled job %r failed; it will run again", job.name, extra={"job": job.name})
         return done
+
+    def _takes_tick(self, job: Job) -> bool:
+        if self.claim is None:
+            return True
+        claimed = self.claim(job)  # recorded even when this process would run the tick anyway
+        return claimed or (job.own_first_tick and job.name not in self._ran)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -2,7 +2,9 @@
 
 POST /slack/events receives commands, interactivity and events; GET /healthz says whether the database
 answers; POST /v1/access/check answers AI gateways (bot/api.py); GET /metrics gives Prometheus the
-counters of bot/metrics.py when ACCESSBOT_METRICS_TOKEN is set (and sent as a Bearer token).
+metrics (bot/metrics_http.py) when ACCESSBOT_METRICS_TOKEN is set (and sent as a Bearer token), unless
+ACCESSBOT_METRICS_PORT moves them to a port of their own. Slack's and the gateway's requests are counted
+and timed (bot/request_metrics.py).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
-from bot.api import CHECK_PATH, DecisionApi, bearer_matches, json_response
-from bot.metrics import exposition
+from bot.api import CHECK_PATH, DecisionApi, json_response, not_found
+from bot.metrics_http import METRICS_PATH, MetricsEndpoint
+from bot.request_metrics import GATEWAY_OUTCOMES, SLACK_OUTCOMES, Measured
 from bot.runtime import Runtime
 from bot.services.gateway import Gateway
 from bot.slack.edge import MAX_BODY_BYTES, SlackEdge
@@ -29,17 +32,18 @@ SLACK_PATH = "/slack/events"
 
 def wsgi_app(runtime: Runtime) -> Callable[..., Iterable[bytes]]:
     bolt = SlackRequestHandler(runtime.app, path=SLACK_PATH)
-    slack = SlackEdge(
+    edge = SlackEdge(
         bolt,
         runtime.worker.settings.slack_signing_secret or "",
         on_checked=lambda checked: mark_checked(checked.replay_key, checked.remember_until),
     )
+    slack = Measured(edge, surface="unknown", outcomes=SLACK_OUTCOMES)
 
     settings = runtime.worker.settings
-    decisions = DecisionApi(Gateway(runtime.ctx), settings.gateway_token_in_use)
-    # /metrics is off unless ACCESSBOT_METRICS_TOKEN is set, and then needs it: counts are not secret,
-    # but a public endpoint on the Slack port invites scraping by anyone who finds it.
-    metrics_token = (settings.metrics_token or "").strip().encode() or None
+    api = DecisionApi(Gateway(runtime.ctx), settings.gateway_token_in_use)
+    decisions = Measured(api, surface="gateway", outcomes=GATEWAY_OUTCOMES)
+    # Off without ACCESSBOT_METRICS_TOKEN; on the metrics port instead when ACCESSBOT_METRICS_PORT is set.
+    metrics = MetricsEndpoint(runtime.ctx, None if settings.metrics_port else settings.metrics_token)
     if settings.gateway_token_problem is None:
         log.info("gateway decision API enabled on POST %s", CHECK_PATH)
     else:
@@ -55,19 +59,11 @@ def wsgi_app(runtime: Runtime) -> Callable[..., Iterable[bytes]]:
             return slack(environ, start_response)
         if path == CHECK_PATH:
             return decisions(environ, start_response)
-        if path == "/metrics" and method in ("GET", "HEAD") and metrics_token is not None:
-            if not bearer_matches(str(environ.get("HTTP_AUTHORIZATION") or ""), metrics_token):
-                headers = [("WWW-Authenticate", 'Bearer realm="accessbot-metrics"')]
-                return json_response(start_response, "401 Unauthorized", {"error": "metrics token"}, headers)
-            return _metrics(start_response)
-        return _not_found(start_response)
+        if path == METRICS_PATH:
+            return metrics(environ, start_response)
+        return not_found(start_response)
 
     return application
-
-
-def _not_found(start_response: Callable[..., Any]) -> Iterable[bytes]:
-    start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
-    return [b"Not Found"]
 
 
 def _health(runtime: Runtime, start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -79,12 +75,6 @@ def _health(runtime: Runtime, start_response: Callable[..., Any]) -> Iterable[by
         log.warning("health check: database unavailable (%s)", type(error).__name__)
         body, status = {"ok": False, "database": "unavailable"}, "503 Service Unavailable"
     return json_response(start_response, status, body)
-
-
-def _metrics(start_response: Callable[..., Any]) -> Iterable[bytes]:
-    payload, content_type = exposition()
-    start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
-    return [payload]
 
 
 def http_server(runtime: Runtime, host: str, port: int, threads: int) -> Any:

@@ -4,7 +4,6 @@ person can cause into one line on stderr and an exit code (0 done, 1 failed, 2 b
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -13,10 +12,11 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 from bot.cli.common import EXIT_FAILURE, EXIT_USAGE, Command, UsageError
 from bot.cli.output import fail
 from bot.cli.parser import build_parser
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, load_settings
 from bot.domain.licences import LicenceError
 from bot.domain.people import FileProblems
 from bot.domain.text import terminal_safe
+from bot.logs import configure_logging
 from bot.workflows import WorkflowError
 
 
@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     try:
         args = parser.parse_args(_readable(sys.argv[1:] if argv is None else argv))
         settings = load_settings() if environ is None else load_settings(environ, env_file=None)
-        _configure_logging(settings)
+        configure_logging(settings.log_level, settings.log_format)
         run: Command = args.run
         return run(settings, args)
     except UsageError as error:
@@ -70,16 +70,3 @@ def _readable(argv: Sequence[str]) -> list[str]:
                 "(check the locale, e.g. LANG=C.UTF-8)"
             ) from None
     return list(argv)
-
-
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if settings.log_level != "DEBUG":
-        logging.getLogger("alembic").setLevel(logging.WARNING)
-    # Slack's libraries log whole payloads (messages, justifications, tokens in URLs) at DEBUG.
-    for name in ("slack_sdk", "slack_bolt", "bot.slack.bolt"):
-        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))

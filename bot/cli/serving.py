@@ -4,10 +4,29 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from bot.cli.common import EXIT_FAILURE
 from bot.cli.output import fail
 from bot.config import Settings
+from bot.services.context import Context
+
+
+@contextmanager
+def metrics_port(settings: Settings, ctx: Context, host: str = "0.0.0.0") -> Iterator[None]:
+    """GET /metrics on ACCESSBOT_METRICS_PORT while the block runs, when it is set (raises ConfigError
+    when it is set without ACCESSBOT_METRICS_TOKEN)."""
+    from bot.metrics_http import metrics_server
+
+    server = metrics_server(settings, ctx, host)
+    if server is not None:
+        server.start()
+    try:
+        yield
+    finally:
+        if server is not None:
+            server.stop()
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -16,7 +35,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.server import serve as serve_http
 
     runtime = build_runtime(settings)
-    serve_http(runtime, args.host, args.port or settings.port, settings.http_threads)
+    with metrics_port(settings, runtime.ctx, args.host):
+        serve_http(runtime, args.host, args.port or settings.port, settings.http_threads)
     return 0
 
 
@@ -28,16 +48,19 @@ def socket(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime import build_runtime
 
     runtime = build_runtime(settings, socket_mode=True)
-    runtime.start_background()
-    try:
-        SocketModeHandler(runtime.app, settings.slack_app_token).start()
-    except SlackApiError as error:
-        code = error.response.get("error") if error.response is not None else "unknown"
-        return fail(EXIT_FAILURE, f"Slack refused the Socket Mode connection ({code}); check SLACK_APP_TOKEN")
-    except KeyboardInterrupt:
-        pass
-    finally:
-        runtime.stop()
+    with metrics_port(settings, runtime.ctx):
+        runtime.start_background()
+        try:
+            SocketModeHandler(runtime.app, settings.slack_app_token).start()
+        except SlackApiError as error:
+            code = error.response.get("error") if error.response is not None else "unknown"
+            return fail(
+                EXIT_FAILURE, f"Slack refused the Socket Mode connection ({code}); check SLACK_APP_TOKEN"
+            )
+        except KeyboardInterrupt:
+            pass
+        finally:
+            runtime.stop()
     return 0
 
 
@@ -51,12 +74,13 @@ def worker(settings: Settings, args: argparse.Namespace) -> int:
     runtime = build_worker(settings)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    runtime.start_background()
-    logging.getLogger("bot.worker").info("delivering the outbox and running scheduled jobs")
-    try:
-        stopped.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        runtime.stop()
+    with metrics_port(settings, runtime.ctx):
+        runtime.start_background()
+        logging.getLogger("bot.worker").info("delivering the outbox and running scheduled jobs")
+        try:
+            stopped.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            runtime.stop()
     return 0

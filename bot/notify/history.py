@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 # The metadata event type of every post the sender makes; its payload is `{"outbox_id": <row id>}`.
 METADATA_EVENT = "accessbot_outbox"
 MAX_PAGES = 10  # of 200 messages: the 2,000 most recent messages since the row was queued
+SEARCH_SECONDS = 20.0  # at least, for the look-up of one row, whatever the lease
 
 
 def metadata_of(item: OutboxMessage) -> dict[str, object]:
@@ -57,8 +58,9 @@ class History:
 
     def _search(self, item: OutboxMessage, channel: str) -> tuple[str, str] | None:
         oldest = (item.created_at - timedelta(minutes=1)).timestamp()
-        # Stay well inside the lease: another worker may take the item over once it runs out.
-        deadline = time.monotonic() + self.lease.total_seconds() / 3
+        # The heartbeat (bot/notify/heartbeat.py) keeps the claim while the search runs; the bound keeps a
+        # slow history from holding the row's lane for long.
+        deadline = time.monotonic() + max(SEARCH_SECONDS, self.lease.total_seconds() / 3)
         cursor = None
         joined = False
         for _ in range(MAX_PAGES):

@@ -36,13 +36,16 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import metrics
 from bot.domain.status import OutboxKind, OutboxStatus
+from bot.logs import log_fields
 from bot.notify.accounts import AccountChecks
 from bot.notify.delivery import METHOD_OF_KIND, ComposeFn, Delivery, NotYet, Outcome, Refused, Sent, Trouble
 from bot.notify.dispatch import Claimed, Dispatcher
 from bot.notify.history import History
 from bot.notify.pacing import Pacing
 from bot.notify.post_rate import DEFAULT_POSTS_PER_MINUTE, PostRate
+from bot.notify.reasons import reason_class
 from bot.notify.slack_errors import Failure, classify
 from bot.store import outbox as rows
 from bot.store.db import Database
@@ -146,11 +149,12 @@ class Sender(Dispatcher):
     # -- delivering ---------------------------------------------------------------------------------------
 
     def _deliver_safely(self, item: OutboxMessage) -> None:
-        try:
-            self.deliver(item)
-        except Exception:
-            log.exception("outbox item %s: unexpected failure", item.id)
-            self._record_failure(item, Failure("transient", "internal", maybe_sent=True))
+        with log_fields(outbox_id=item.id, kind=item.kind):
+            try:
+                self.deliver(item)
+            except Exception:
+                log.exception("outbox item %s: unexpected failure", item.id)
+                self._record_failure(item, Failure("transient", "internal", maybe_sent=True))
 
     def deliver(self, item: OutboxMessage) -> None:
         """Send one claimed row and record the outcome on it; never raises."""
@@ -184,6 +188,7 @@ class Sender(Dispatcher):
             log.info("%s rate limited; pausing it for %.1fs", method, wait)
             # Keep `uncertain`: a rate-limited look-up in history has not cleared the doubt.
             self._retry(item, wait, failure.error, uncertain=item.uncertain, count_attempt=False)
+            _count_pause(method, wait)
             return
         if failure.kind == "permanent":
             log.warning("outbox item %s failed permanently: %s", item.id, failure.error)
@@ -210,6 +215,8 @@ class Sender(Dispatcher):
             "last_error": error,
             "uncertain": uncertain,
         }
+        if count_attempt:
+            metrics.OUTBOX_RETRIES.labels(item.kind, reason_class(error)).inc()
         self._write(item, values, give_back_attempt=not count_attempt)
 
     def _finish(
@@ -224,6 +231,7 @@ class Sender(Dispatcher):
         values: dict[str, Any] = {"status": status, "claimed_until": None, "last_error": error}
         if status == OutboxStatus.SENT:
             values.update(sent_at=self.clock(), sent_channel=channel, sent_ts=ts, uncertain=False)
+        _count_finish(item.kind, status, error)
         self._write(item, values)
 
     def _write(self, item: OutboxMessage, values: dict[str, Any], *, give_back_attempt: bool = False) -> None:
@@ -239,6 +247,18 @@ class Sender(Dispatcher):
         """How many rows are pending or being sent."""
         with self.db.read() as session:
             return rows.unfinished_count(session)
+
+
+def _count_pause(method: str, seconds: float) -> None:
+    metrics.RATE_LIMIT_PAUSES.labels(method).inc()
+    metrics.RATE_LIMIT_PAUSE_SECONDS.labels(method).inc(seconds)
+
+
+def _count_finish(kind: str, status: OutboxStatus, error: str | None) -> None:
+    if status == OutboxStatus.SENT:
+        metrics.OUTBOX_DELIVERED.labels(kind).inc()
+    else:
+        metrics.OUTBOX_FAILED.labels(kind, reason_class(error)).inc()
 
 
 def backoff_seconds(attempts: int) -> float:

@@ -34,6 +34,7 @@ from typing import Any
 
 from standardwebhooks import Webhook
 
+from bot import metrics
 from bot.domain.status import OutboxStatus
 from bot.domain.webhooks import Receiver
 from bot.notify.dispatch import Claimed, Dispatcher
@@ -95,6 +96,17 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, float(value)) if value else None
     except ValueError:  # an HTTP date: the usual backoff will do
         return None
+
+
+def _count(receiver: str, status: str, answer: Answer) -> None:
+    """The attempt in the metrics: delivered, failed for good (410, or out of attempts) or retried."""
+    if status == OutboxStatus.SENT:
+        metrics.WEBHOOK_DELIVERED.labels(receiver).inc()
+    elif status == OutboxStatus.FAILED:
+        reason = "http_410" if answer.status == GONE else "gave_up"
+        metrics.WEBHOOK_FAILED.labels(receiver, reason).inc()
+    else:
+        metrics.WEBHOOK_RETRIES.labels(receiver, metrics.webhook_reason(answer.status, answer.error)).inc()
 
 
 class WebhookSender(Dispatcher):
@@ -195,6 +207,7 @@ class WebhookSender(Dispatcher):
                 claimed_by=None,
                 last_error=answer.error,
             )
+        _count(delivery.receiver, values["status"], answer)
         with self.db.uow() as uow:
             claims.record_attempt(uow.session, WebhookDelivery, delivery.id or 0, self.worker_id, values)
             uow.commit()

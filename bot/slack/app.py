@@ -13,7 +13,8 @@ from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 
 from bot.slack import actions, commands, directives, events, licences, options, shortcuts, views
-from bot.slack.responder import RECEIVED_AT, REPLAY, arrival_replay, arrival_time
+from bot.slack.edge import surface_of
+from bot.slack.responder import RECEIVED_AT, REPLAY, SURFACE, arrival_replay, arrival_time
 from bot.slack.surfaces import Surfaces
 
 log = logging.getLogger(__name__)
@@ -24,9 +25,11 @@ class _Quiet(logging.Filter):
         return "will be ignored" not in record.getMessage() and "will be unused" not in record.getMessage()
 
 
-def stamp_arrival(context: BoltContext, next: Callable[[], None]) -> None:
-    """Middleware: note when the request arrived and its replay key, for the ack deadline and replays."""
+def stamp_arrival(context: BoltContext, body: dict[str, Any], next: Callable[[], None]) -> None:
+    """Middleware: note when the request arrived, its replay key and its surface, for the ack deadline
+    and replays."""
     context[RECEIVED_AT] = arrival_time()
+    context[SURFACE] = surface_of(body)
     replay = arrival_replay()
     if replay is not None:
         context[REPLAY] = replay
@@ -35,11 +38,13 @@ def stamp_arrival(context: BoltContext, next: Callable[[], None]) -> None:
 
 def on_error(error: Exception, body: dict[str, Any]) -> None:
     """One log line for a request no listener handles, a full one for a listener that failed."""
+    surface = {"surface": surface_of(body)}
     if isinstance(error, BoltUnhandledRequestError):
         # A verified request nothing here listens for (a retired button, a new Slack feature).
-        log.warning("no listener for a Slack %s request", str(body.get("type") or "command")[:40])
+        kind = str(body.get("type") or "command")[:40]
+        log.warning("no listener for a Slack %s request", kind, extra=surface)
         return
-    log.error("a listener failed (%s)", type(error).__name__, exc_info=error)
+    log.error("a listener failed (%s)", type(error).__name__, exc_info=error, extra=surface)
 
 
 def build_app(

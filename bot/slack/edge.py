@@ -38,6 +38,7 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel, ValidationError
 
 from bot.domain.text import clean_text
+from bot.request_metrics import SURFACE
 from bot.slack.payloads import CommandEnvelope, EventEnvelope, InteractionEnvelope
 
 log = logging.getLogger(__name__)
@@ -239,6 +240,36 @@ def replay_key(payload: dict[str, Any], signature: str, signed_at: int, now: flo
     return "sig:" + digest, until
 
 
+# Interaction payload types (https://api.slack.com/reference/interaction-payloads) -> the surface name
+# the metrics count them under.
+_INTERACTION_SURFACES = {
+    "block_actions": "block_action",
+    "interactive_message": "block_action",
+    "view_submission": "view_submission",
+    "view_closed": "view_closed",
+    "shortcut": "shortcut",
+    "message_action": "message_shortcut",
+    "block_suggestion": "options",
+    "dialog_suggestion": "options",
+}
+_EVENT_SURFACES = {
+    "event_callback": "event",
+    "app_rate_limited": "event",
+    "url_verification": "url_verification",
+}
+
+
+def surface_of(payload: dict[str, Any]) -> str:
+    """Which Slack surface a checked payload comes from, as the metrics name it: `slash_command`,
+    one of the interaction surfaces above, `event`, `url_verification`, `ssl_check`, or `other`."""
+    if "command" in payload:
+        return "slash_command"
+    if "ssl_check" in payload:
+        return "ssl_check"
+    kind = str(payload.get("type") or "")
+    return _INTERACTION_SURFACES.get(kind) or _EVENT_SURFACES.get(kind) or "other"
+
+
 def check(environ: dict[str, Any], body: bytes, secret: bytes, now: float) -> Checked:
     """Verify and parse one request (see the module docstring); raises Refused."""
     signature = environ.get("HTTP_X_SLACK_SIGNATURE")
@@ -278,6 +309,7 @@ class SlackEdge:
             size = refused.size if refused.size is not None else size
             log.warning("refused a Slack request: %s (%d bytes)", refused.reason, size)
             return _answer(start_response, refused.status, refused.reason)
+        environ[SURFACE] = surface_of(checked.payload)
         if checked.payload.get("type") == "app_rate_limited":
             # Slack tells us it is holding events back; there is nothing to do but note it.
             log.warning("Slack reports that event deliveries are being rate limited")

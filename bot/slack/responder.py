@@ -22,6 +22,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
+from bot import metrics
 from bot.notify import outbox
 from bot.present.replies import Notice, Reply
 from bot.render import Renderer
@@ -35,6 +36,8 @@ RECEIVED_AT = "accessbot_received_at"
 # Slack's own connection stands for the signature.
 REPLAY = "accessbot_replay"
 _CLAIMED = "accessbot_replay_claimed"
+# Which surface the request came from (bot/slack/edge.py: surface_of), for the metrics.
+SURFACE = "accessbot_surface"
 # When the HTTP server handed this thread its current request (see bot/server.py): the deadline counts
 # from there, not from when Bolt got round to it. The edge adds the replay key in the same thread.
 _arrival = threading.local()
@@ -119,7 +122,9 @@ class Responder:
         replay = context.get(REPLAY)
         fresh = replay is None or replays.first_time(self.ctx, replay[0], replay[1])
         if not fresh:
-            log.info("a repeated Slack request was answered without acting again")
+            surface = context.get(SURFACE) or "other"
+            log.info("a repeated Slack request was answered without acting again", extra={"surface": surface})
+            metrics.SLACK_REPLAYS.labels(surface).inc()
         context[_CLAIMED] = fresh
         return fresh
 

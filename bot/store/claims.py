@@ -11,7 +11,7 @@ written only while its worker still holds the claim.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -88,6 +88,23 @@ def renew_claim(session: Session, table: Any, item_id: int, worker_id: str, unti
         .values(claimed_until=until)
     )
     return bool(result.rowcount)
+
+
+def renew_claims(
+    session: Session, table: Any, item_ids: Collection[int], worker_id: str, until: datetime
+) -> int:
+    """Extend `worker_id`'s claims on those of `item_ids` still `sending` under it to `until` (the
+    heartbeat of a live sender); how many it still held."""
+    result = session.exec(  # type: ignore[call-overload]
+        update(table)
+        .where(
+            col(table.id).in_(list(item_ids)),
+            col(table.claimed_by) == worker_id,
+            table.status == OutboxStatus.SENDING,
+        )
+        .values(claimed_until=until)
+    )
+    return int(result.rowcount or 0)
 
 
 def record_attempt(

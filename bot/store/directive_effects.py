@@ -204,26 +204,26 @@ def release_grants(session: Session, directive_id: int, now: datetime, actor: st
     webhooks.grant_events(
         session, GRANT_REINSTATED, comes_back, now=now, actor=actor, data={"directive_id": directive_id}
     )
-    session.exec(  # type: ignore[call-overload]
-        update(GrantSuspension)
-        .where(
-            GrantSuspension.directive_id == directive_id,
-            col(GrantSuspension.released_at).is_(None),
-            col(GrantSuspension.grant_id).in_(select(AccessGrant.id).where(comes_back)),
-        )
-        .values(reinstated=True)
-        .execution_options(synchronize_session=False)
-    )
-    session.exec(  # type: ignore[call-overload]
-        update(AccessGrant)
-        .where(comes_back)
-        .values(status=GrantStatus.ACTIVE, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    # One UPDATE closes the suspensions and marks those that give their grant back: each row is
+    # rewritten once, in place (no index covers either column, see GrantSuspension).
     session.exec(  # type: ignore[call-overload]
         update(GrantSuspension)
         .where(GrantSuspension.directive_id == directive_id, col(GrantSuspension.released_at).is_(None))
-        .values(released_at=now)
+        .values(
+            released_at=now,
+            reinstated=col(GrantSuspension.grant_id).in_(select(AccessGrant.id).where(comes_back)),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    given_back = select(GrantSuspension.grant_id).where(
+        GrantSuspension.directive_id == directive_id,
+        GrantSuspension.released_at == now,
+        col(GrantSuspension.reinstated),
+    )
+    session.exec(  # type: ignore[call-overload]
+        update(AccessGrant)
+        .where(AccessGrant.status == GrantStatus.SUSPENDED, col(AccessGrant.id).in_(given_back))
+        .values(status=GrantStatus.ACTIVE, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     return int(reinstated), int(still)

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
 
-from bot.domain.status import HELD_GRANT_STATUSES
 from bot.store.tables import AccessGrant, GrantWarning
+from bot.store.tables.access import grant_held
 
 
 def claim_expiring(
@@ -38,7 +38,7 @@ def claim_expiring(
         session.exec(
             select(AccessGrant)
             .where(
-                col(AccessGrant.status).in_(HELD_GRANT_STATUSES),
+                grant_held(),
                 col(AccessGrant.expires_at) > now,
                 or_(*reached),
             )

@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 
 from bot.domain.directives import REQUIRE_LICENCE
 from bot.domain.entitlement import Hold
-from bot.domain.status import HELD_GRANT_STATUSES, GrantStatus, RequestStatus
+from bot.domain.status import GrantStatus, RequestStatus
 from bot.domain.webhooks import GRANT_REINSTATED, GRANT_SUSPENDED
 from bot.store import audit, webhooks
 from bot.store.directives import covers
@@ -50,6 +50,7 @@ from bot.store.tables import (
     RecheckChange,
     RecheckReason,
 )
+from bot.store.tables.access import grant_held
 from bot.store.types import UTCDateTime
 
 GRANT = "grant"
@@ -61,7 +62,7 @@ WEBHOOK_EVENT = {SUSPENDED: GRANT_SUSPENDED, REINSTATED: GRANT_REINSTATED}
 
 def held(now: datetime) -> ColumnElement[bool]:
     """Grants the rule still has a say over: held (active or suspended) and not yet expired."""
-    return and_(col(AccessGrant.status).in_(HELD_GRANT_STATUSES), col(AccessGrant.expires_at) > now)
+    return and_(grant_held(), col(AccessGrant.expires_at) > now)
 
 
 def _confirmed(hold: Hold) -> ColumnElement[bool]:

@@ -23,6 +23,7 @@ from bot.store.tables import (
     GrantSuspension,
     RequestStep,
 )
+from bot.store.tables.access import grant_held
 
 
 def lock_request(session: Session, request_id: int) -> AccessRequest | None:
@@ -245,7 +246,7 @@ def claim_due_grants(session: Session, now: datetime, limit: int) -> list[Access
     return list(
         session.exec(
             select(AccessGrant)
-            .where(col(AccessGrant.status).in_(HELD_GRANT_STATUSES), col(AccessGrant.expires_at) <= now)
+            .where(grant_held(), col(AccessGrant.expires_at) <= now)
             .order_by(col(AccessGrant.expires_at))
             .limit(limit)
             .with_for_update(skip_locked=True)

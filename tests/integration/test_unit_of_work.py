@@ -35,7 +35,12 @@ def access_request(requester: str = ALICE, model: str = "mythos-5", status: str 
 
 
 def grant(user: str = ALICE, model: str = "mythos-5", status: str = "active") -> AccessGrant:
-    return AccessGrant(user_id=user, model=model, status=status, expires_at=utcnow() + timedelta(days=1))
+    """A grant row; an ended one (expired, revoked) records when it ended, as every path that ends one
+    does (ck_access_grant_ended)."""
+    ended = None if status in ("active", "suspended") else utcnow()
+    return AccessGrant(
+        user_id=user, model=model, status=status, expires_at=utcnow() + timedelta(days=1), ended_at=ended
+    )
 
 
 def people(db: Database) -> list[str]:
@@ -269,6 +274,19 @@ def test_an_ended_grant_does_not_block_a_new_active_one(db: Database, ended: str
 
     with db.read() as session:
         assert sorted(g.status for g in session.exec(select(AccessGrant))) == sorted([ended, ended, "active"])
+
+
+@pytest.mark.parametrize(("status", "ended"), [("active", True), ("suspended", True), ("revoked", False)])
+def test_a_grant_is_ended_exactly_when_its_status_is_final(db: Database, status: str, ended: bool) -> None:
+    # The held-grant indexes read ended_at; a row whose status says otherwise is refused.
+    row = grant(status=status)
+    row.ended_at = utcnow() if ended else None
+
+    with pytest.raises(IntegrityError):
+        add_all(db, row)
+
+    with db.read() as session:
+        assert session.exec(select(AccessGrant)).all() == []
 
 
 def test_active_grants_for_other_people_or_models_are_independent(db: Database) -> None:

@@ -28,16 +28,22 @@ def free_port() -> int:
 
 
 def wait_until_answering(
-    process: subprocess.Popen[bytes], url: str, timeout: float, name: str, log: Callable[[], str]
+    process: subprocess.Popen[bytes],
+    url: str,
+    timeout: float,
+    name: str,
+    log: Callable[[], str],
+    token: str | None = None,
 ) -> None:
-    """Poll `url` until it answers 200. Raises AssertionError with the end of `log()` if `process`
-    exits first or `timeout` seconds pass."""
+    """Poll `url` (with `token` as a Bearer token, if given) until it answers 200. Raises AssertionError
+    with the end of `log()` if `process` exits first or `timeout` seconds pass."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"{name} exited with {process.returncode}:\n{log()[-5000:]}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            with urllib.request.urlopen(request, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:  # not listening yet, or not answering yet
@@ -74,16 +80,27 @@ class BotServer:
     def events_url(self) -> str:
         return f"{self.url}/slack/events"
 
+    command = ("serve", "--host", "127.0.0.1")
+
     def start(self, timeout: float = 30.0) -> BotServer:
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> BotServer:
+        """Start the process without waiting for it (several start at once: `start_all`)."""
         materialise(self.env["DATABASE_URL"])
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"],
-            env=self.env,
-            cwd=str(self.log_path.parent),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", *self.command],
+                env=self.env,
+                cwd=str(self.log_path.parent),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> BotServer:
+        """Wait until the launched process answers `/healthz`."""
+        assert self.process is not None, "launch() first"
         wait_until_answering(self.process, f"{self.url}/healthz", timeout, "accessbot serve", self.log)
         return self
 
@@ -107,3 +124,28 @@ class BotServer:
 
     def driver(self, emulator: SlackEmulator) -> SlackDriver:
         return SlackDriver(self.events_url, SIGNING_SECRET, emulator)
+
+
+class BotWorker(BotServer):
+    """`accessbot worker`: the outbox, webhook sender and scheduler, without HTTP (no port answers)."""
+
+    command = ("worker",)
+
+    def wait_ready(self, timeout: float = 30.0) -> BotServer:
+        """Wait until the worker says it is delivering."""
+        assert self.process is not None, "launch() first"
+        deadline = time.monotonic() + timeout
+        while "delivering the outbox" not in self.log():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"accessbot worker did not start:\n{self.log()[-5000:]}")
+            time.sleep(0.1)
+        return self
+
+
+def start_all(processes: list[BotServer], timeout: float = 60.0) -> list[BotServer]:
+    """Launch every process at once, then wait until each is ready (they start side by side)."""
+    for process in processes:
+        process.launch()
+    for process in processes:
+        process.wait_ready(timeout)
+    return processes

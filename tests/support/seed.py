@@ -65,6 +65,16 @@ def add_directory_users(emulator: SlackEmulator, directory: Path = DIRECTORY) ->
         emulator.add_channel(channel_id, name, bot_is_member=False)
 
 
+def holders_in_slack(emulator: SlackEmulator, url: str, user_ids: list[str], model: str) -> None:
+    """A workspace and a database where `user_ids` hold active grants of `model` (as `add_grants`): the
+    test directory's people and channels, and those holders, in the emulator; the database prepared."""
+    add_directory_users(emulator)
+    for user in user_ids:
+        emulator.add_user(user, name=user.lower(), email=f"{user.lower()}@example.com")
+    prepare_database(url)
+    add_grants(url, user_ids, model)
+
+
 def add_grants(url: str, user_ids: list[str], model: str, days: int = 30) -> None:
     """Active grants put straight into the database, for tests about what happens to many of them. Their
     holders are added to the directory too (non-US persons working in Germany, German citizens), unless

@@ -51,9 +51,11 @@ def test_defaults() -> None:
     assert loaded.database_url == DEFAULT_DATABASE_URL
     assert loaded.port == 3000
     assert loaded.log_level == "INFO"
+    assert loaded.log_format == "text"
+    assert loaded.metrics_port is None
     assert loaded.scheduler_interval == 15.0
     assert loaded.outbox_workers == 8
-    assert loaded.outbox_lease == 60.0
+    assert loaded.outbox_lease == 10.0
     assert loaded.slack_timeout == 10.0
     assert loaded.http_threads == 32
 
@@ -92,6 +94,8 @@ def test_values_from_the_environment() -> None:
         ACCESSBOT_SCHEDULER_INTERVAL="0.5",
         ACCESSBOT_OUTBOX_WORKERS="2",
         ACCESSBOT_HTTP_THREADS="4",
+        ACCESSBOT_LOG_FORMAT="JSON",
+        ACCESSBOT_METRICS_PORT="9464",
     )
     assert loaded.slack_bot_token == BOT_TOKEN
     assert loaded.slack_signing_secret == SIGNING_SECRET
@@ -101,6 +105,8 @@ def test_values_from_the_environment() -> None:
     assert loaded.scheduler_interval == 0.5
     assert loaded.outbox_workers == 2
     assert loaded.http_threads == 4
+    assert loaded.log_format == "json"
+    assert loaded.metrics_port == 9464
 
 
 def test_env_file_values_are_used_and_the_environment_overrides_them(tmp_path: Path) -> None:
@@ -164,12 +170,14 @@ def test_every_variable_is_declared() -> None:
         "SLACK_APP_TOKEN",
         "ACCESSBOT_GATEWAY_TOKEN",
         "ACCESSBOT_METRICS_TOKEN",
+        "ACCESSBOT_METRICS_PORT",
         "SLACK_API_URL",
         "DATABASE_URL",
         "ACCESSBOT_WORKFLOWS_DIR",
         "ACCESSBOT_TEMPLATES_DIR",
         "PORT",
         "ACCESSBOT_LOG_LEVEL",
+        "ACCESSBOT_LOG_FORMAT",
         "ACCESSBOT_SCHEDULER_INTERVAL",
         "ACCESSBOT_OUTBOX_WORKERS",
         "ACCESSBOT_OUTBOX_LEASE",
@@ -245,6 +253,9 @@ def test_port_extremes_are_allowed() -> None:
         ("ACCESSBOT_OUTBOX_LEASE", "0.5", "ACCESSBOT_OUTBOX_LEASE must be at least 1.0, not 0.5"),
         ("ACCESSBOT_SLACK_TIMEOUT", "-1", "ACCESSBOT_SLACK_TIMEOUT must be at least 1.0, not -1"),
         ("ACCESSBOT_HTTP_THREADS", "1", "ACCESSBOT_HTTP_THREADS must be at least 2, not 1"),
+        ("ACCESSBOT_METRICS_PORT", "prometheus", "ACCESSBOT_METRICS_PORT must be a number, not 'prometheus'"),
+        ("ACCESSBOT_METRICS_PORT", "70000", "ACCESSBOT_METRICS_PORT must be at most 65535, not 70000"),
+        ("ACCESSBOT_LOG_FORMAT", "logfmt", "ACCESSBOT_LOG_FORMAT must be text or json, not 'logfmt'"),
     ],
 )
 def test_bad_numbers_name_the_variable(name: str, value: str, message: str) -> None:

@@ -269,15 +269,14 @@ def test_sql_and_the_function_give_the_same_reasons_on_a_generated_population(da
             status = rng.choice(["active", "active", "suspended"])
             grant_rows.append(
                 {"id": grant_id, "user_id": user_id, "model": m.slug, "status": status, "starts_at": NOW,
-                 "expires_at": expires, "created_at": NOW, "updated_at": NOW}
+                 "expires_at": expires, "ended_at": None, "created_at": NOW, "updated_at": NOW}
             )  # fmt: skip
             confirmations[grant_id] = frozenset(h for h in CONFIRMABLE if rng.random() < 0.3)
     # Grants the rule has no say over any more: expired by time, or ended.
     ended = {"user_id": "U99999999", "expires_at": NOW - timedelta(seconds=1)}
     grant_rows.append({**grant_rows[0], "id": len(grant_rows) + 1, **ended})
-    grant_rows.append(
-        {**grant_rows[1], "id": len(grant_rows) + 1, "user_id": "U99999999", "status": "revoked"}
-    )
+    revoked = {"user_id": "U99999999", "status": "revoked", "ended_at": NOW}
+    grant_rows.append({**grant_rows[1], "id": len(grant_rows) + 1, **revoked})
     directives = [
         DirectiveRule(
             n + 1,

@@ -33,6 +33,7 @@ from bot.store.tables.gateway import GatewayCheck, PersonalKey
 from bot.store.tables.licences import GrantLicence, Licence, LicenceCountry, LicenceModel, LicenceWarning
 from bot.store.tables.people import Person, PersonCitizenship, PersonRole
 from bot.store.tables.records import AuditChain, AuditCheckpoint, AuditEvent, OutboxMessage, SeenRequest
+from bot.store.tables.scheduler import SchedulerRun
 from bot.store.tables.webhooks import WebhookDelivery, WebhookEvent
 from bot.store.tables.workspace import DmChannel, HomeTab, SlackAccount
 
@@ -72,6 +73,7 @@ __all__ = [
     "RecheckChange",
     "RecheckReason",
     "RequestStep",
+    "SchedulerRun",
     "SeenRequest",
     "SlackAccount",
     "WebhookDelivery",

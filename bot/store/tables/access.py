@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, Column, ColumnElement, Index, Text, UniqueConstraint, text
 from sqlalchemy import true as sa_true
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from bot.domain.status import (
     GrantStatus,
@@ -111,6 +111,15 @@ class Decision(SQLModel, table=True):
 
 
 class AccessGrant(SQLModel, table=True):
+    """A person's use of a model from `starts_at` until `expires_at`. Held (active or suspended) while
+    `ended_at` is empty; expired and revoked grants are ended, with when, by whom and why.
+
+    No index covers `status`: a suspension or reinstatement (bot/store/directive_effects.py,
+    bot/store/recheck.py), which changes 50,000 rows at once, then rewrites each row in place on its
+    page (PostgreSQL's heap-only update) instead of adding an entry to every index of the table. The
+    indexes that must know whether a grant is held read `ended_at`, which the check below keeps in step
+    with `status`; `fillfactor` (set by migration 0013) leaves each page room for those rewrites."""
+
     __tablename__ = "access_grant"
     __table_args__ = (
         Index(
@@ -118,10 +127,18 @@ class AccessGrant(SQLModel, table=True):
             "user_id",
             "model",
             unique=True,
-            sqlite_where=text("status IN ('active', 'suspended')"),
-            postgresql_where=text("status IN ('active', 'suspended')"),
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
         ),
-        Index("ix_access_grant_status_expires", "status", "expires_at"),
+        Index(
+            "ix_access_grant_held_expires",
+            "expires_at",
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+        CheckConstraint(
+            "(status IN ('active', 'suspended')) = (ended_at IS NULL)", name="ck_access_grant_ended"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -136,6 +153,12 @@ class AccessGrant(SQLModel, table=True):
     ended_by: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=stamped_at_flush, sa_type=UTCDateTime)
+
+
+def grant_held() -> ColumnElement[bool]:
+    """SQL: the grant is held (active or suspended), in the form the partial indexes of access_grant
+    answer: `ended_at` is empty (ck_access_grant_ended keeps it equivalent to the status)."""
+    return col(AccessGrant.ended_at).is_(None)
 
 
 class GrantConfirmation(SQLModel, table=True):

@@ -3,14 +3,21 @@
 Events API deliveries (``app_home_opened``, ``user_change``, retried deliveries), global shortcuts,
 options requests for external selects, and clicks on buttons in ephemeral messages, modals and Home
 tabs. Each goes out the way Slack sends it, signed, through the shipped driver's ``raw`` transport.
+``SlackDriver.across(urls, ...)`` spreads the requests over several replicas, as a load balancer in
+front of them would; ``on(n)`` sends to the n-th only.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import itertools
 import json
 import secrets
+import threading
 import time
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from bot.emulator import driver
@@ -34,6 +41,42 @@ class SlackDriver(driver.SlackDriver):
     """``bot.emulator.SlackDriver`` for tests: also events, shortcuts, options and clicks in views."""
 
     emulator: SlackEmulator  # ephemerals and Home tabs are looked up in the test emulator
+    # Replicas requests are spread over, in turn (empty: every request goes to ``app_url``), and how
+    # many requests each has been sent, shared by the copies ``on`` makes.
+    replica_urls: tuple[str, ...] = ()
+    served: Counter[str]
+    _turn: Any = None
+    _turn_guard: threading.Lock
+
+    @classmethod
+    def across(
+        cls, urls: Sequence[str], signing_secret: str, emulator: SlackEmulator, **options: Any
+    ) -> SlackDriver:
+        """A driver that sends each request to the next of the replicas at `urls` in turn."""
+        spread = cls(urls[0], signing_secret, emulator, **options)
+        spread.replica_urls = tuple(urls)
+        spread.served = Counter()
+        spread._turn = itertools.cycle(urls)
+        spread._turn_guard = threading.Lock()
+        return spread
+
+    def on(self, replica: int) -> SlackDriver:
+        """This driver, sending every request to the `replica`-th replica only."""
+        pinned = copy.copy(self)
+        pinned.app_url = self.replica_urls[replica]
+        pinned.replica_urls = ()
+        return pinned
+
+    def raw(self, body: bytes, *args: Any, **kwargs: Any) -> Reply:
+        """The shipped transport (same arguments), to the next replica in turn when spreading over
+        several."""
+        if self.replica_urls:
+            with self._turn_guard:
+                url = next(self._turn)
+            return self.on(self.replica_urls.index(url)).raw(body, *args, **kwargs)
+        if hasattr(self, "served"):
+            self.served[self.app_url] += 1
+        return super().raw(body, *args, **kwargs)
 
     # -- slash commands --------------------------------------------------------------------------
 
