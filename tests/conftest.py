@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 from bot.clock import FileClock
 from tests.support.app import InProcessBot
 from tests.support.bot_server import BOT_TOKEN, BotServer
-from tests.support.databases import fresh_database, using_postgres
+from tests.support.databases import drop_queued_databases, fresh_database, using_postgres
 from tests.support.seed import add_directory_users, prepare_database
 from tests.support.slack import SlackDriver, SlackEmulator
 from tests.unit.template_cache import CACHE_FOLDER
@@ -65,6 +65,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    drop_queued_databases()  # each process drops its tests' databases in the background: wait for them
     builder = session.config.stash.get(_BUILDER, None)
     if builder is not None and builder.poll() is None:
         builder.kill()  # the run ended first (-x, a subset): whatever it finished stays cached

@@ -1,6 +1,12 @@
 """The command line: configuration errors, directory import, workflows check, lists and exports.
 
-Bad input gets one line (or one line per problem) and exit code 2, never a traceback."""
+Bad input gets one line (or one line per problem) and exit code 2, never a traceback.
+
+Most commands run through `bot.cli.main` in the test's process (run_cli: the same parser, settings,
+output and exit code as the console script, without starting an interpreter for each). A few run as the
+console process a person or a script starts (run_cli_process), for what only a process shows: the exit
+code and stderr of a setting refused before anything runs, .env read from the working directory, an
+unknown command's usage error from argparse, an old schema refused and then upgraded, and the demo."""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.bot_server import FIXTURES, REPO
-from tests.support.cli import Env, listed, run_cli_process
+from tests.support.cli import Env, listed, run_cli, run_cli_process
 from tests.support.seed import DIRECTORY
 
 HEADER = "slack_user_id,email,name,manager_email,department,work_country,citizenships,us_person,roles\n"
@@ -52,9 +58,9 @@ def test_env_file_is_read_from_the_working_directory(env: Env, tmp_path: Path) -
 
 
 def test_commands_without_slack_need_no_secrets(ready: Env) -> None:
-    assert run_cli_process(ready, "workflows", "check").returncode == 0
-    assert run_cli_process(ready, "requests", "list", "--json").stdout.strip() == "[]"
-    assert "up to date" in run_cli_process(ready, "db", "current").stdout
+    assert run_cli(ready, "workflows", "check").returncode == 0
+    assert run_cli(ready, "requests", "list", "--json").stdout.strip() == "[]"
+    assert "up to date" in run_cli(ready, "db", "current").stdout
 
 
 def test_commands_refuse_an_old_schema_until_db_upgrade(env: Env) -> None:
@@ -66,7 +72,7 @@ def test_commands_refuse_an_old_schema_until_db_upgrade(env: Env) -> None:
 
 def test_bad_database_url(env: Env) -> None:
     assert_usage_error(
-        run_cli_process({**env, "DATABASE_URL": "nonsense://x"}, "db", "upgrade", check=False), "DATABASE_URL"
+        run_cli({**env, "DATABASE_URL": "nonsense://x"}, "db", "upgrade", check=False), "DATABASE_URL"
     )
 
 
@@ -79,7 +85,7 @@ def test_directory_import_is_all_or_nothing_with_line_numbers(ready: Env, tmp_pa
         + "U0BAD0002,bad2@example.com,Bad Country,,,UK,US,yes,\n"
         + "U0BAD0003,bad3@example.com,Bad Flag,,,US,US,maybe,\n"
     )
-    result = run_cli_process(ready, "directory", "import", str(bad), check=False)
+    result = run_cli(ready, "directory", "import", str(bad), check=False)
     assert_usage_error(
         result,
         f"{bad}:3: email 'not-an-email' is not an email address",
@@ -88,7 +94,7 @@ def test_directory_import_is_all_or_nothing_with_line_numbers(ready: Env, tmp_pa
         "nothing was imported",
     )
     assert_usage_error(
-        run_cli_process(ready, "directory", "show", "U0GOOD001", check=False), "nobody in the directory"
+        run_cli(ready, "directory", "show", "U0GOOD001", check=False), "nobody in the directory"
     )
 
 
@@ -96,23 +102,20 @@ def test_directory_header_problems(ready: Env, tmp_path: Path) -> None:
     bad = tmp_path / "people.csv"
     bad.write_text("slack_user_id,email,nickname\nU0X0001,x@example.com,x\n")
     assert_usage_error(
-        run_cli_process(ready, "directory", "import", str(bad), check=False),
+        run_cli(ready, "directory", "import", str(bad), check=False),
         "missing column(s): name",
         "unknown column(s): nickname",
     )
     assert_usage_error(
-        run_cli_process(ready, "directory", "import", str(tmp_path / "missing.csv"), check=False),
+        run_cli(ready, "directory", "import", str(tmp_path / "missing.csv"), check=False),
         "file not found",
     )
 
 
 def test_directory_import_upserts_and_is_idempotent(ready: Env, tmp_path: Path) -> None:
-    first = run_cli_process(ready, "directory", "import", str(DIRECTORY)).stdout
+    first = run_cli(ready, "directory", "import", str(DIRECTORY)).stdout
     assert "12 added, 0 updated, 0 unchanged" in first
-    assert (
-        "0 added, 0 updated, 12 unchanged"
-        in run_cli_process(ready, "directory", "import", str(DIRECTORY)).stdout
-    )
+    assert "0 added, 0 updated, 12 unchanged" in run_cli(ready, "directory", "import", str(DIRECTORY)).stdout
     # Columns in any order; one person changes.
     rows = list(csv.DictReader(DIRECTORY.open()))
     for row in rows:
@@ -126,13 +129,10 @@ def test_directory_import_upserts_and_is_idempotent(ready: Env, tmp_path: Path) 
     writer.writerows(rows)
     changed = tmp_path / "changed.csv"
     changed.write_text(shuffled.getvalue())
-    assert (
-        "0 added, 1 updated, 11 unchanged"
-        in run_cli_process(ready, "directory", "import", str(changed)).stdout
-    )
-    shown = json.loads(run_cli_process(ready, "directory", "show", "boris@example.com", "--json").stdout)
+    assert "0 added, 1 updated, 11 unchanged" in run_cli(ready, "directory", "import", str(changed)).stdout
+    shown = json.loads(run_cli(ready, "directory", "show", "boris@example.com", "--json").stdout)
     assert shown["us_person"] == "yes" and shown["roles"] == ["access-admin", "model-owner"]
-    text = run_cli_process(ready, "directory", "show", "U0UMA0001").stdout
+    text = run_cli(ready, "directory", "show", "U0UMA0001").stdout
     assert "us_person" in text and "unknown" in text
 
 
@@ -143,9 +143,7 @@ def test_workflows_check_names_file_and_key(env: Env, tmp_path: Path) -> None:
     models.write_text(
         models.read_text().replace("chain: frontier", "chain: frontierr", 1).replace("30d", "30x", 1)
     )
-    result = run_cli_process(
-        {**env, "ACCESSBOT_WORKFLOWS_DIR": str(broken)}, "workflows", "check", check=False
-    )
+    result = run_cli({**env, "ACCESSBOT_WORKFLOWS_DIR": str(broken)}, "workflows", "check", check=False)
     assert_usage_error(
         result,
         f"{models}: models[0].chain: 'frontierr' is not defined in chains.yaml",
@@ -165,16 +163,14 @@ def test_workflows_check_names_file_and_key(env: Env, tmp_path: Path) -> None:
 
 
 def test_shipped_workflows_are_valid(env: Env) -> None:
-    result = run_cli_process(
-        {**env, "ACCESSBOT_WORKFLOWS_DIR": str(REPO / "workflows")}, "workflows", "check"
-    )
+    result = run_cli({**env, "ACCESSBOT_WORKFLOWS_DIR": str(REPO / "workflows")}, "workflows", "check")
     assert "OK (3 models" in result.stdout
 
 
 def test_lists_and_audit_export_have_stable_keys(ready: Env, tmp_path: Path) -> None:
-    run_cli_process(ready, "directory", "import", str(DIRECTORY))
+    run_cli(ready, "directory", "import", str(DIRECTORY))
     assert listed(ready, "requests") == [] and listed(ready, "grants") == []
-    jsonl = run_cli_process(ready, "audit", "export", "--format", "jsonl").stdout.splitlines()
+    jsonl = run_cli(ready, "audit", "export", "--format", "jsonl").stdout.splitlines()
     events = [json.loads(line) for line in jsonl]
     # The chain's start (migration 0011), then one event per person imported.
     assert [e["action"] for e in events] == ["audit.chain_started"] + ["person.added"] * 12
@@ -195,14 +191,14 @@ def test_lists_and_audit_export_have_stable_keys(ready: Env, tmp_path: Path) -> 
     out = tmp_path / "audit.csv"
     assert (
         "wrote 13 audit events"
-        in run_cli_process(ready, "audit", "export", "--format", "csv", "--output", str(out)).stdout
+        in run_cli(ready, "audit", "export", "--format", "csv", "--output", str(out)).stdout
     )
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 13 and rows[1]["action"] == "person.added"
     assert json.loads(rows[1]["after"])["email"].endswith("@example.com")
     for where, needle in (("", "'' names no file"), (str(tmp_path), "is a directory, not a file"),
                           (str(tmp_path / "missing" / "a.csv"), "cannot be written")):  # fmt: skip
-        refused = run_cli_process(ready, "audit", "export", "--output", where, check=False)
+        refused = run_cli(ready, "audit", "export", "--output", where, check=False)
         assert refused.returncode == 2 and needle in refused.stderr and refused.stderr.count("\n") == 1
 
 
