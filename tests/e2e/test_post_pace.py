@@ -44,9 +44,10 @@ def test_posts_go_at_the_stated_workspace_limit_without_429s(
     server = start_server(ACCESSBOT_SLACK_POSTS_PER_MINUTE="600")
     emulator.set_rate_limit("chat.postMessage", per_second=10)  # what the bot was told: 600 a minute
     broadcast(server, emulator, tmp_path)
-    # Unpaced, eight workers post the 80 notices as fast as Slack answers and meet 429 after 429. Paced,
-    # one may still meet the edge of Slack's window by a hair.
-    assert limited(emulator) <= 2
+    # Unpaced (told 60,000 a minute), eight workers post the 80 notices as fast as Slack answers and meet
+    # 31 answers of 429 before the 429s slow them. Paced, a few may still meet the edge of Slack's window:
+    # on a busy machine, posts taken a tenth of a second apart can reach Slack bunched together.
+    assert limited(emulator) <= len(PEOPLE) // 10
 
 
 def test_a_limit_lower_than_stated_slows_the_pace_instead_of_drawing_429s_all_the_way(
