@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+from collections import OrderedDict
 
 from sqlmodel import col, select
 
@@ -84,58 +85,61 @@ def _run_cli_process(target: Target, *args: str, env: Env | None) -> subprocess.
     )
 
 
+# The readers below are called in wait_for loops, many times a second: each database they read keeps one
+# engine (without a pool: no connection stays open), so that its statements are compiled once instead of
+# at every look. The last few databases are kept; a test reads only its own.
+_READERS: OrderedDict[str, Database] = OrderedDict()
+_READERS_KEPT = 4
+
+
 def _database(target: Target) -> Database:
     env = target if isinstance(target, dict) else target.env
-    return Database(env["DATABASE_URL"], pool=False)
+    url = env["DATABASE_URL"]
+    db = _READERS.pop(url, None) or Database(url, pool=False)
+    _READERS[url] = db
+    while len(_READERS) > _READERS_KEPT:
+        _READERS.popitem(last=False)[1].dispose()
+    return db
 
 
 def audit_events(target: Target) -> list[dict[str, object]]:
     """The audit trail as `accessbot audit export --format jsonl` prints it, read in this process (the
     same records, without starting the CLI; tests/e2e/test_cli.py proves the two agree)."""
     db = _database(target)
-    try:
-        with db.read() as session:
-            events = session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()
-            return [json.loads(json.dumps(audit_record(e))) for e in events]
-    finally:
-        db.dispose()
+    with db.read() as session:
+        events = session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()
+        return [json.loads(json.dumps(audit_record(e))) for e in events]
 
 
 def listed(target: Target, noun: str) -> list[dict[str, object]]:
     """What `accessbot NOUN list --json` prints (requests, grants, directive, licence, outbox), read in this
     process (tests/e2e/test_cli.py proves the two agree)."""
     db = _database(target)
-    try:
-        with db.read() as session:
-            if noun == "requests":
-                records = [request_record(r) for r in list_requests(session)]
-            elif noun == "grants":
-                records = [r.as_json() for r in grant_records(session, list_grants(session))]
-            elif noun == "directive":
-                records = [d.as_json() for d in list_directives(session)]
-            elif noun == "licence":
-                records = [LicenceRecord.of(x).as_json() for x in list_licences(session)]
-            elif noun == "outbox":
-                records = [outbox.describe(row) for row in outbox_rows.recent(session, None, 200)]
-            else:
-                raise ValueError(f"no list of {noun!r}")
-        return json.loads(json.dumps(records))
-    finally:
-        db.dispose()
+    with db.read() as session:
+        if noun == "requests":
+            records = [request_record(r) for r in list_requests(session)]
+        elif noun == "grants":
+            records = [r.as_json() for r in grant_records(session, list_grants(session))]
+        elif noun == "directive":
+            records = [d.as_json() for d in list_directives(session)]
+        elif noun == "licence":
+            records = [LicenceRecord.of(x).as_json() for x in list_licences(session)]
+        elif noun == "outbox":
+            records = [outbox.describe(row) for row in outbox_rows.recent(session, None, 200)]
+        else:
+            raise ValueError(f"no list of {noun!r}")
+    return json.loads(json.dumps(records))
 
 
 def undelivered(target: Target) -> int:
     """Outbox rows still waiting or being sent: 0 once every message has its final outcome."""
     db = _database(target)
-    try:
-        with db.read() as session:
-            return len(
-                session.exec(
-                    select(OutboxMessage.id).where(col(OutboxMessage.status).in_(("pending", "sending")))
-                ).all()
-            )
-    finally:
-        db.dispose()
+    with db.read() as session:
+        return len(
+            session.exec(
+                select(OutboxMessage.id).where(col(OutboxMessage.status).in_(("pending", "sending")))
+            ).all()
+        )
 
 
 def listed_by_cli(target: Target, noun: str) -> list[dict[str, object]]:
