@@ -86,8 +86,10 @@ def _run_cli_process(target: Target, *args: str, env: Env | None) -> subprocess.
 
 
 # The readers below are called in wait_for loops, many times a second: each database they read keeps one
-# engine (without a pool: no connection stays open), so that its statements are compiled once instead of
-# at every look. The last few databases are kept; a test reads only its own.
+# engine, so that its statements are compiled once instead of at every look. On PostgreSQL the engine
+# keeps its connection too (a new one costs the server a process); test databases are dropped WITH
+# (FORCE), which an idle connection does not hold up. The last few databases are kept; a test reads only
+# its own.
 _READERS: OrderedDict[str, Database] = OrderedDict()
 _READERS_KEPT = 4
 
@@ -95,7 +97,7 @@ _READERS_KEPT = 4
 def _database(target: Target) -> Database:
     env = target if isinstance(target, dict) else target.env
     url = env["DATABASE_URL"]
-    db = _READERS.pop(url, None) or Database(url, pool=False)
+    db = _READERS.pop(url, None) or Database(url, pool=not url.startswith("sqlite"))
     _READERS[url] = db
     while len(_READERS) > _READERS_KEPT:
         _READERS.popitem(last=False)[1].dispose()
