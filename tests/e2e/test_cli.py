@@ -44,16 +44,16 @@ def assert_usage_error(result: object, *needles: str) -> None:
     ],
 )
 def test_missing_or_placeholder_secrets_stop_with_one_line(
-    env: Env, variables: dict[str, str], command: list[str], needle: str
+    settings_env: Env, variables: dict[str, str], command: list[str], needle: str
 ) -> None:
-    result = run_cli_process({**env, **variables}, *command, check=False)
+    result = run_cli_process({**settings_env, **variables}, *command, check=False)
     assert_usage_error(result, needle)
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_env_file_is_read_from_the_working_directory(env: Env, tmp_path: Path) -> None:
+def test_env_file_is_read_from_the_working_directory(settings_env: Env, tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-your-token\n")
-    result = run_cli_process(env, "serve", check=False)
+    result = run_cli_process(settings_env, "serve", check=False)
     assert_usage_error(result, "SLACK_BOT_TOKEN still holds a placeholder")
 
 
@@ -136,14 +136,16 @@ def test_directory_import_upserts_and_is_idempotent(ready: Env, tmp_path: Path) 
     assert "us_person" in text and "unknown" in text
 
 
-def test_workflows_check_names_file_and_key(env: Env, tmp_path: Path) -> None:
+def test_workflows_check_names_file_and_key(settings_env: Env, tmp_path: Path) -> None:
     broken = tmp_path / "workflows"
     shutil.copytree(FIXTURES / "workflows", broken)
     models = broken / "models.yaml"
     models.write_text(
         models.read_text().replace("chain: frontier", "chain: frontierr", 1).replace("30d", "30x", 1)
     )
-    result = run_cli({**env, "ACCESSBOT_WORKFLOWS_DIR": str(broken)}, "workflows", "check", check=False)
+    result = run_cli(
+        {**settings_env, "ACCESSBOT_WORKFLOWS_DIR": str(broken)}, "workflows", "check", check=False
+    )
     assert_usage_error(
         result,
         f"{models}: models[0].chain: 'frontierr' is not defined in chains.yaml",
@@ -151,7 +153,7 @@ def test_workflows_check_names_file_and_key(env: Env, tmp_path: Path) -> None:
     )
     serve = run_cli_process(
         {
-            **env,
+            **settings_env,
             "ACCESSBOT_WORKFLOWS_DIR": str(broken),
             "SLACK_BOT_TOKEN": "xoxb-1",
             "SLACK_SIGNING_SECRET": "s3cret",
@@ -162,8 +164,10 @@ def test_workflows_check_names_file_and_key(env: Env, tmp_path: Path) -> None:
     assert_usage_error(serve, "workflows are not valid")
 
 
-def test_shipped_workflows_are_valid(env: Env) -> None:
-    result = run_cli({**env, "ACCESSBOT_WORKFLOWS_DIR": str(REPO / "workflows")}, "workflows", "check")
+def test_shipped_workflows_are_valid(settings_env: Env) -> None:
+    result = run_cli(
+        {**settings_env, "ACCESSBOT_WORKFLOWS_DIR": str(REPO / "workflows")}, "workflows", "check"
+    )
     assert "OK (3 models" in result.stdout
 
 
@@ -202,12 +206,12 @@ def test_lists_and_audit_export_have_stable_keys(ready: Env, tmp_path: Path) -> 
         assert refused.returncode == 2 and needle in refused.stderr and refused.stderr.count("\n") == 1
 
 
-def test_unknown_command_is_one_line(env: Env) -> None:
-    assert_usage_error(run_cli_process(env, "frobnicate", check=False), "invalid choice")
+def test_unknown_command_is_one_line(settings_env: Env) -> None:
+    assert_usage_error(run_cli_process(settings_env, "frobnicate", check=False), "invalid choice")
 
 
-def test_demo_plays_the_whole_flow(env: Env) -> None:
-    result = run_cli_process(env, "demo")
+def test_demo_plays_the_whole_flow(settings_env: Env) -> None:
+    result = run_cli_process(settings_env, "demo")
     out = result.stdout
     assert "R1 filed" in out
     assert "Maria gets a DM from AccessBot" in out and "[Approve] [Deny…]" in out
