@@ -29,15 +29,20 @@ log = logging.getLogger(__name__)
 
 METRICS_PATH = "/metrics"
 QUEUE_KINDS = (*(kind.value for kind in OutboxKind), WEBHOOK_KIND)
+# Seconds the queue query may take before the scrape gives up on it (database_up 0): well inside
+# Prometheus's default scrape timeout of 10 s, so that a table locked by a migration or a long
+# transaction costs the scrape its queue gauges, not the whole scrape.
+QUEUE_QUERY_TIMEOUT = 3.0
 
 
 class QueueCollector:
     """Outbox depth and the age of its oldest unfinished row by kind, read with one query per scrape.
-    A database that does not answer never fails the scrape: `accessbot_database_up` says 0 and the
-    queue gauges are left out."""
+    A database that does not answer, or not within `timeout` seconds, never fails the scrape:
+    `accessbot_database_up` says 0 and the queue gauges are left out."""
 
-    def __init__(self, ctx: Context):
+    def __init__(self, ctx: Context, timeout: float = QUEUE_QUERY_TIMEOUT):
         self.ctx = ctx
+        self.timeout = timeout
         self._was_up = True
 
     def collect(self) -> Iterator[Metric]:
@@ -46,7 +51,7 @@ class QueueCollector:
         )
         try:
             with self.ctx.read() as session:
-                depths = {depth.kind: depth for depth in unfinished_by_kind(session)}
+                depths = {depth.kind: depth for depth in unfinished_by_kind(session, self.timeout)}
             now = self.ctx.clock()
         except Exception as error:
             if self._was_up:  # once per outage, not once per scrape
@@ -90,11 +95,11 @@ class _Together:
 
 class MetricsEndpoint:
     """The WSGI handler of GET /metrics for the process's counters and `ctx`'s queues; `token` None:
-    not served (404)."""
+    not served (404). `queue_timeout`: seconds the queue query may take (QueueCollector)."""
 
-    def __init__(self, ctx: Context, token: str | None):
+    def __init__(self, ctx: Context, token: str | None, queue_timeout: float = QUEUE_QUERY_TIMEOUT):
         self._token = token.strip().encode() if token and token.strip() else None
-        self._registry = _Together(REGISTRY, QueueCollector(ctx))
+        self._registry = _Together(REGISTRY, QueueCollector(ctx, queue_timeout))
 
     @property
     def enabled(self) -> bool:

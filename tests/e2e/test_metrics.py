@@ -244,6 +244,39 @@ def test_a_database_that_does_not_answer_does_not_fail_the_scrape(tmp_path: Path
     assert "accessbot_requests" in families  # the process's own counts are still there
 
 
+def test_a_queue_query_held_up_by_a_lock_gives_up_instead_of_holding_the_scrape(postgres_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from bot.metrics_http import MetricsEndpoint
+    from bot.services.context import Context
+    from bot.store.db import Database
+    from bot.store.tables import OutboxMessage
+    from bot.workflows import load_catalog
+
+    prepare_database(postgres_url)
+    db = Database(postgres_url)
+    endpoint = MetricsEndpoint(
+        Context(db=db, catalog=load_catalog(FIXTURES / "workflows")), TOKEN, queue_timeout=0.3
+    )
+    environ = {"REQUEST_METHOD": "GET", "HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
+
+    def database_up() -> float:
+        text_ = b"".join(endpoint(environ, lambda _status, _headers: None)).decode()
+        families = {family.name: family for family in text_string_to_metric_families(text_)}
+        return families["accessbot_database_up"].samples[0].value
+
+    migration = create_engine(db.url)  # another process's transaction, holding the outbox's table
+    try:
+        with migration.connect() as connection:
+            connection.execute(text(f"LOCK TABLE {OutboxMessage.__tablename__} IN ACCESS EXCLUSIVE MODE"))
+            assert database_up() == 0  # gave up after 0.3 s: the lock is still held here
+            connection.rollback()
+        assert database_up() == 1
+    finally:
+        migration.dispose()
+        db.dispose()
+
+
 def test_only_a_scraper_with_the_token_gets_them(
     bot: InProcessBot, start_server: Callable[..., InProcessBot]
 ) -> None:
