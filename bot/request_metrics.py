@@ -43,8 +43,13 @@ class Measured:
         finally:
             status = answered[-1] if answered else 500
             surface = str(environ.get(SURFACE) or self.surface)
-            metrics.REQUESTS.labels(surface, self.outcomes.get(status, f"http_{status}")).inc()
-            metrics.REQUEST_SECONDS.labels(surface).observe(time.perf_counter() - started)
+            record(surface, self.outcomes.get(status, f"http_{status}"), time.perf_counter() - started)
+
+
+def record(surface: str, outcome: str, seconds: float) -> None:
+    """Count one request of `surface` with `outcome`, and time it (`seconds` from arrival to answer)."""
+    metrics.REQUESTS.labels(surface, outcome).inc()
+    metrics.REQUEST_SECONDS.labels(surface).observe(seconds)
 
 
 # What each status means for a Slack request (bot/slack/edge.py) and a gateway check (bot/api.py).

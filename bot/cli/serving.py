@@ -42,16 +42,16 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def socket(settings: Settings, args: argparse.Namespace) -> int:
     """The Slack app over Socket Mode, until interrupted; 1 when Slack refuses the connection."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk.errors import SlackApiError
 
     from bot.runtime import build_runtime
+    from bot.slack.socket_mode import CheckedSocketModeHandler
 
     runtime = build_runtime(settings, socket_mode=True)
     with metrics_port(settings, runtime.ctx):
         runtime.start_background()
         try:
-            SocketModeHandler(runtime.app, settings.slack_app_token).start()
+            CheckedSocketModeHandler(runtime.app, settings.slack_app_token).start()
         except SlackApiError as error:
             code = error.response.get("error") if error.response is not None else "unknown"
             return fail(

@@ -233,8 +233,9 @@ def replay_key(payload: dict[str, Any], signature: str, signed_at: int, now: flo
     An Events API delivery is known by its event_id (Slack's retries of it carry new signatures); any
     other request by its signature, which covers its timestamp and every byte of its body.
     """
-    if payload.get("type") == "event_callback" and isinstance(payload.get("event_id"), str):
-        return "event:" + payload["event_id"], datetime.fromtimestamp(now, UTC) + EVENT_MEMORY
+    event = _event_key(payload, now)
+    if event is not None:
+        return event
     digest = signature.lower().removeprefix("v0=")
     until = datetime.fromtimestamp(signed_at + MAX_AGE_SECONDS + MAX_FUTURE_SECONDS, UTC)
     return "sig:" + digest, until
@@ -257,6 +258,49 @@ _EVENT_SURFACES = {
     "app_rate_limited": "event",
     "url_verification": "url_verification",
 }
+
+
+def _event_key(payload: dict[str, Any], now: float) -> tuple[str, datetime] | None:
+    if payload.get("type") == "event_callback" and isinstance(payload.get("event_id"), str):
+        return "event:" + payload["event_id"], datetime.fromtimestamp(now, UTC) + EVENT_MEMORY
+    return None
+
+
+# Socket Mode request types (https://api.slack.com/apis/socket-mode, "Request types") -> the envelope the
+# same payload must fit over HTTP.
+_SOCKET_ENVELOPES: dict[str, type[BaseModel]] = {
+    "slash_commands": CommandEnvelope,
+    "interactive": InteractionEnvelope,
+    "events_api": EventEnvelope,
+}
+
+
+def socket_payload(kind: str, payload: Any) -> dict[str, Any]:
+    """A Socket Mode request's payload (parsed from its WebSocket message), checked as the same payload
+    over HTTP: an object nested at most MAX_DEPTH levels that fits the envelope of its request type
+    `kind`, every string cleaned. Raises Refused(400, reason)."""
+    model = _SOCKET_ENVELOPES.get(kind)
+    if model is None:
+        raise Refused(400, "unsupported Socket Mode request type")
+    if not isinstance(payload, dict):
+        raise Refused(400, "payload is not an object")
+    if _depth(payload) > MAX_DEPTH:
+        raise Refused(400, "JSON nested too deeply")
+    if model is CommandEnvelope and not all(isinstance(value, str) for value in payload.values()):
+        raise Refused(400, "command field that is not a string")  # as in the form Slack posts over HTTP
+    checked = _cleaned(payload)
+    _fits(model, checked)
+    return checked
+
+
+def socket_replay_key(payload: dict[str, Any], envelope_id: str, now: float) -> tuple[str, datetime]:
+    """replay_key for a Socket Mode request: an event by its event_id, anything else by its envelope id
+    (Slack's own id of the delivery), remembered as long as a signed request's."""
+    event = _event_key(payload, now)
+    if event is not None:
+        return event
+    until = datetime.fromtimestamp(now + MAX_AGE_SECONDS + MAX_FUTURE_SECONDS, UTC)
+    return "socket:" + clean_text(envelope_id)[:200], until
 
 
 def surface_of(payload: dict[str, Any]) -> str:
