@@ -312,11 +312,14 @@ def follow_holds(
     holds any more; each recorded as a change of this re-check (for the holder's notice) and audited,
     a suspension with `effective_at` when it took effect before now (audit.effective). Returns
     (suspended, reinstated)."""
-    counts = []
+    counts = {}
     took_effect = audit.effective(effective_at, now)
+    # Reinstatements first: a grant reinstated here has no open hold, so the suspensions that follow
+    # never take it; the other way round, the search for grants to reinstate would look through every
+    # grant just suspended (each with a hold) for nothing.
     for status, change, target in (
-        (GrantStatus.ACTIVE, SUSPENDED, GrantStatus.SUSPENDED),
         (GrantStatus.SUSPENDED, REINSTATED, GrantStatus.ACTIVE),
+        (GrantStatus.ACTIVE, SUSPENDED, GrantStatus.SUSPENDED),
     ):
         holds = any_open_hold(AccessGrant.id)
         condition = and_(AccessGrant.status == status, held(now), holds if change == SUSPENDED else ~holds)
@@ -333,7 +336,7 @@ def follow_holds(
             )
         )
         count = _count(session, and_(RecheckChange.recheck_id == recheck_id, RecheckChange.change == change))
-        counts.append(count)
+        counts[change] = count
         if not count:
             continue
         changed = col(AccessGrant.id).in_(
@@ -364,7 +367,7 @@ def follow_holds(
             .values(status=target, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-    return counts[0], counts[1]
+    return counts[SUSPENDED], counts[REINSTATED]
 
 
 def refused_requests(session: Session, inputs: RuleInputs) -> list[tuple[int, Hold, int | None]]:
