@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,16 @@ from bot.cli.common import EXIT_FAILURE
 from bot.cli.output import fail
 from bot.config import Settings
 from bot.services.context import Context
+
+
+def freeze_startup_objects() -> None:
+    """Set what start-up built (modules, the Bolt app, SQLAlchemy's tables, templates, the catalog) aside
+    from the garbage collector: it lives as long as the process, yet every full collection walked it,
+    pausing every thread of the process for 70 to 130 ms (the Approve click that met one waited that much
+    longer for the next approver's DM). Full collections then walk only what work has left behind
+    (https://docs.python.org/3/library/gc.html#gc.freeze)."""
+    gc.collect()
+    gc.freeze()
 
 
 @contextmanager
@@ -35,6 +46,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.server import serve as serve_http
 
     runtime = build_runtime(settings)
+    freeze_startup_objects()
     with metrics_port(settings, runtime.ctx, args.host):
         serve_http(runtime, args.host, args.port or settings.port, settings.http_threads)
     return 0
@@ -48,6 +60,7 @@ def socket(settings: Settings, args: argparse.Namespace) -> int:
     from bot.slack.socket_mode import CheckedSocketModeHandler
 
     runtime = build_runtime(settings, socket_mode=True)
+    freeze_startup_objects()
     with metrics_port(settings, runtime.ctx):
         runtime.start_background()
         try:
@@ -72,6 +85,7 @@ def worker(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime import build_worker
 
     runtime = build_worker(settings)
+    freeze_startup_objects()
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     with metrics_port(settings, runtime.ctx):
