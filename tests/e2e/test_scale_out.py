@@ -40,7 +40,7 @@ from tests.support.slack import SlackDriver, SlackEmulator
 MARIA, OWEN, OLGA, CARLA = "U0MARIA01", "U0OWEN001", "U0OLGA001", "U0CARLA01"
 REQUESTERS = ("U0ALICE01", "U0BORIS01")  # Maria manages both
 WHY = "Evaluating summarisation quality for the quarterly research report"
-HOLDERS = 400
+HOLDERS = 1_000
 UNPACED = {"ACCESSBOT_SLACK_POSTS_PER_MINUTE": "60000"}
 LEASE_SECONDS = 10  # the default ACCESSBOT_OUTBOX_LEASE
 
