@@ -303,6 +303,15 @@ def socket_replay_key(payload: dict[str, Any], envelope_id: str, now: float) -> 
     return "socket:" + clean_text(envelope_id)[:200], until
 
 
+def noted_rate_limit(payload: dict[str, Any]) -> bool:
+    """Whether a checked payload is Slack's `app_rate_limited` notice, logged if so: Slack is holding
+    events back, and there is nothing to do but note it."""
+    if payload.get("type") != "app_rate_limited":
+        return False
+    log.warning("Slack reports that event deliveries are being rate limited")
+    return True
+
+
 def surface_of(payload: dict[str, Any]) -> str:
     """Which Slack surface a checked payload comes from, as the metrics name it: `slash_command`,
     one of the interaction surfaces above, `event`, `url_verification`, `ssl_check`, or `other`."""
@@ -354,9 +363,7 @@ class SlackEdge:
             log.warning("refused a Slack request: %s (%d bytes)", refused.reason, size)
             return _answer(start_response, refused.status, refused.reason)
         environ[SURFACE] = surface_of(checked.payload)
-        if checked.payload.get("type") == "app_rate_limited":
-            # Slack tells us it is holding events back; there is nothing to do but note it.
-            log.warning("Slack reports that event deliveries are being rate limited")
+        if noted_rate_limit(checked.payload):
             return _answer(start_response, 200, "ok")
         self.on_checked(checked)
         data = json.dumps(checked.payload, ensure_ascii=False, allow_nan=False).encode()

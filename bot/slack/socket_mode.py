@@ -26,7 +26,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.request_metrics import SLACK_OUTCOMES, record
-from bot.slack.edge import Refused, socket_payload, socket_replay_key, surface_of
+from bot.slack.edge import Refused, noted_rate_limit, socket_payload, socket_replay_key, surface_of
 from bot.slack.responder import mark_arrival, mark_checked
 
 log = logging.getLogger(__name__)
@@ -46,14 +46,11 @@ class CheckedSocketModeHandler(SocketModeHandler):
                 payload = socket_payload(req.type, req.payload)
             except Refused as refused:
                 log.warning("refused a Socket Mode request: %s", refused.reason)
-                connection.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
-                return
+                return _acknowledge(connection, req)
             surface = surface_of(payload)
-            if payload.get("type") == "app_rate_limited":
-                log.warning("Slack reports that event deliveries are being rate limited")
-                connection.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            if noted_rate_limit(payload):
                 outcome = SLACK_OUTCOMES[200]
-                return
+                return _acknowledge(connection, req)
             mark_checked(*socket_replay_key(payload, req.envelope_id, time.time()))
             request = BoltRequest(mode="socket_mode", body=payload, headers=build_headers(req))
             response = self.app.dispatch(request)
@@ -61,3 +58,8 @@ class CheckedSocketModeHandler(SocketModeHandler):
             send_response(connection, req, response, time.time())
         finally:
             record(surface, outcome, time.perf_counter() - started)
+
+
+def _acknowledge(connection: BaseSocketModeClient, req: SocketModeRequest) -> None:
+    """An empty acknowledgement: taken in, nothing to say (and nothing done)."""
+    connection.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
