@@ -26,6 +26,9 @@ class Dispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        # One claim at a time in this process: a row claimed by one thread is counted in flight before
+        # another thread claims, so that neither can take it over as a row whose lease ran out.
+        self._claiming = threading.Lock()
         self._inflight: set[int] = set()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._thread: threading.Thread | None = None
@@ -80,13 +83,14 @@ class Dispatcher:
 
     def dispatch(self) -> int:
         """Claim what can go now and hand it to the workers; returns how many were claimed."""
-        free = self._free_slots()
-        if free <= 0:
-            return 0
-        claimed = self.claim_work(free)
-        for item_id, work in claimed:
+        with self._claiming:
+            free = self._free_slots()
+            if free <= 0:
+                return 0
+            claimed = self.claim_work(free)
             with self._lock:
-                self._inflight.add(item_id)
+                self._inflight.update(item_id for item_id, _ in claimed)
+        for item_id, work in claimed:
             self._pool.submit(self._work_and_release, item_id, work)
         return len(claimed)
 
