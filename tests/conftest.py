@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, settings
 from bot.clock import FileClock
 from tests.support.app import InProcessBot
 from tests.support.bot_server import BOT_TOKEN, BotServer
+from tests.support.compiled_cache import share_compiled_statements
 from tests.support.databases import drop_queued_databases, fresh_database, using_postgres
 from tests.support.seed import add_directory_users, prepare_database
 from tests.support.slack import SlackDriver, SlackEmulator
@@ -25,6 +26,8 @@ from tests.unit.template_cache import CACHE_FOLDER
 # generation too slow" check fail examples that a busy machine merely ran slowly.
 settings.register_profile("accessbot", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("accessbot")
+
+share_compiled_statements()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
