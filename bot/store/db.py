@@ -54,7 +54,9 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
         _configure_sqlite(engine)
         return engine
     # hide_parameters: an error logged with its SQL must not carry justifications or directory facts.
-    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    # use_native_hstore=False: no hstore column exists, and looking the type up costs every new engine a
+    # round trip to the server before its first statement.
+    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True, "use_native_hstore": False}
     if "options" not in parsed.query:
         # No JIT compilation: PostgreSQL compiles a statement whose estimated cost passes jit_above_cost,
         # which the set-based re-check and directive statements over 100,000 grants do, at 0.1 to 0.6 s

@@ -48,7 +48,23 @@ def current_revision(db: Database) -> str | None:
 
 
 def _revision_of(connection: Connection) -> str | None:
+    """The database's one current revision (None: never migrated). Read straight from Alembic's version
+    table, one short query, when the table exists and holds one row; anything else (a database with
+    several heads, say) is left to Alembic, which reports it. Alembic's own look-up reflects the table
+    first, at every start-up and every CLI command."""
+    exists = _VERSION_TABLE_EXISTS.get(connection.dialect.name)
+    if exists is not None and connection.execute(text(exists)).scalar():
+        rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+        if len(rows) == 1:
+            return str(rows[0])
     return MigrationContext.configure(connection).get_current_revision()
+
+
+VERSION_TABLE = "alembic_version"  # Alembic's default, in the connection's default schema
+_VERSION_TABLE_EXISTS = {
+    "postgresql": f"SELECT to_regclass('{VERSION_TABLE}') IS NOT NULL",
+    "sqlite": f"SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '{VERSION_TABLE}'",
+}
 
 
 @functools.cache

@@ -12,6 +12,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.util import CommandError
 from sqlalchemy import JSON, Integer, column, func, inspect, table, text
 from sqlmodel import SQLModel, col, select
 
@@ -309,3 +310,29 @@ def test_0011_starts_the_audit_chain_with_every_event_on_record(fresh_db: Databa
     with fresh_db.engine.connect() as connection:
         kept = connection.execute(select(func.count()).select_from(before_0011)).scalar_one()
     assert kept == 2501
+
+
+def alembic_revision(db: Database) -> str | None:
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def test_the_revision_read_at_start_up_is_alembics_at_every_step(fresh_db: Database) -> None:
+    """current_revision reads the version table itself; Alembic's answer is the reference, for a database
+    never migrated, one at an older revision, one at head, one downgraded to base, and one with two
+    rows in its version table (which Alembic refuses to name one revision for)."""
+    seen = [(migrate.current_revision(fresh_db), alembic_revision(fresh_db))]
+    migrate.upgrade(fresh_db, "0002")
+    seen.append((migrate.current_revision(fresh_db), alembic_revision(fresh_db)))
+    migrate.upgrade(fresh_db)
+    seen.append((migrate.current_revision(fresh_db), alembic_revision(fresh_db)))
+    assert seen == [(None, None), ("0002", "0002"), (migrate.head_revision(), migrate.head_revision())]
+
+    with fresh_db.engine.begin() as connection:
+        connection.execute(text("INSERT INTO alembic_version (version_num) VALUES ('0001')"))
+    with pytest.raises(CommandError, match="more than one head"):
+        migrate.current_revision(fresh_db)
+
+    with fresh_db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM alembic_version"))
+    assert (migrate.current_revision(fresh_db), alembic_revision(fresh_db)) == (None, None)
