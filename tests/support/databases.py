@@ -141,13 +141,27 @@ def _create_on_connect(dialect: Any, record: Any, cargs: Any, cparams: dict[str,
                 _admin(admin_url, f'CREATE DATABASE "{name}"')
 
 
+# One engine per server for the statements above, kept for the process's life: a new engine would cost
+# each of them a server process and the dialect's first-connection queries, twice per test. Its pool
+# holds one connection for each dropping thread and one for the test.
+_admins: dict[URL, Engine] = {}
+_admins_lock = threading.Lock()
+
+
 def _admin(admin_url: URL, *statements: str) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            for statement in statements:
-                connection.execute(text(statement))
-    finally:
+    with _admins_lock:
+        admin = _admins.get(admin_url)
+        if admin is None:
+            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_size=_MAX_UNDROPPED + 1)
+            _admins[admin_url] = admin
+    with admin.connect() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+
+
+@atexit.register
+def _dispose_admins() -> None:
+    for admin in _admins.values():
         admin.dispose()
 
 
