@@ -476,7 +476,8 @@ def main() -> None:
                 with fresh_database(folder, postgres) as url:
                     print(scaleout.describe(label, *scaleout.bench_scaleout(url, folder, args.acks)))
                 with fresh_database(folder, postgres) as url:
-                    print(scaleout.describe_resume(label, *scaleout.bench_resume(url, folder, args.notices)))
+                    held, seconds = scaleout.bench_resume(url, folder, args.notices)
+                    print(scaleout.describe_resume(label, url, held, seconds))
             if "memory" in wanted:
                 memory.report(
                     label,

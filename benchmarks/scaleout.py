@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
+from bot.config import load_settings
 from bot.services import directives
 from bot.services.context import Context
 from bot.store.db import Database
@@ -130,9 +131,10 @@ def bench_resume(url: str, folder: Path, notices: int) -> tuple[int, float]:
             survivor.stop()
 
 
-def describe_resume(label: str, held: int, seconds: float) -> str:
+def describe_resume(label: str, url: str, held: int, seconds: float) -> str:
     """The resume benchmark's line for one database."""
+    lease = load_settings({"DATABASE_URL": url}, env_file=None).outbox_lease_seconds()
     return (
         f"resume on {label}: {held} notices held by a replica killed mid-broadcast, all delivered by the "
-        f"other {seconds:.1f} s after the kill (lease 10 s, heartbeat every second)"
+        f"other {seconds:.1f} s after the kill (default lease {lease:g} s, heartbeat every second)"
     )

@@ -48,6 +48,10 @@ def _problem(text: str) -> PydanticCustomError:
     return PydanticCustomError(_SETTING_ERROR, "{problem}", {"problem": text})
 
 
+OUTBOX_LEASE = 4.0  # seconds, on PostgreSQL (see Settings.outbox_lease_seconds)
+SQLITE_OUTBOX_LEASE = 10.0
+
+
 def _given(value: Any) -> str:
     """The value as text, stripped; an absent or blank one means the field's default."""
     text = "" if value is None else str(value).strip()
@@ -111,6 +115,15 @@ def _optional_port(value: Any) -> int | None:
 
 def _path(value: Any) -> Path:
     return Path(_given(value)).expanduser()
+
+
+_LEASE = _number(1.0)
+
+
+def _optional_lease(value: Any) -> float | None:
+    # Unset means "the database's default" (Settings.outbox_lease_seconds), not one number.
+    text = "" if value is None else str(value).strip()
+    return float(_LEASE.func(text)) if text else None  # type: ignore[call-arg]
 
 
 def _optional_path(value: Any) -> Path | None:
@@ -183,7 +196,10 @@ class Settings(BaseSettings):
     outbox_workers: Annotated[int, _number(1, whole=True)] = Field(
         8, validation_alias="ACCESSBOT_OUTBOX_WORKERS"
     )
-    outbox_lease: Annotated[float, _number(1.0)] = Field(10.0, validation_alias="ACCESSBOT_OUTBOX_LEASE")
+    # Unset: outbox_lease_seconds() picks the database's default.
+    outbox_lease: Annotated[float | None, BeforeValidator(_optional_lease)] = Field(
+        None, validation_alias="ACCESSBOT_OUTBOX_LEASE"
+    )
     slack_timeout: Annotated[float, _number(1.0)] = Field(10.0, validation_alias="ACCESSBOT_SLACK_TIMEOUT")
     # chat.postMessage calls a minute the workspace allows (bot/notify/post_rate.py): posts are spaced
     # to it rather than sent until Slack answers 429.
@@ -245,6 +261,17 @@ class Settings(BaseSettings):
             _require_secret("SLACK_APP_TOKEN", self.slack_app_token, prefix="xapp-")
         else:
             _require_secret("SLACK_SIGNING_SECRET", self.slack_signing_secret)
+
+    def outbox_lease_seconds(self) -> float:
+        """How long a claimed message or webhook delivery stays claimed once its process stops renewing
+        it, in seconds: ACCESSBOT_OUTBOX_LEASE, or by default 4 on PostgreSQL and 10 on SQLite. A live
+        process renews every second (bot/notify/heartbeat.py), so the lease only has to outlast a stall.
+        On SQLite one long write transaction (a directive or re-check over 100,000 grants) holds the
+        whole database for seconds and the renewal waits behind it; on PostgreSQL nothing holds the
+        outbox's rows that long."""
+        if self.outbox_lease is not None:
+            return self.outbox_lease
+        return SQLITE_OUTBOX_LEASE if self.database_url.startswith("sqlite") else OUTBOX_LEASE
 
     def webhook_secrets_for(self, receivers: Iterable[Receiver]) -> dict[str, str]:
         """Receiver name -> its signing secret (`whsec_` and 24 to 64 bytes in base64, as the Standard

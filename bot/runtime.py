@@ -147,14 +147,14 @@ def _background(
         ctx.db,
         ctx.catalog.receivers,
         settings.webhook_secrets_for(ctx.catalog.receivers),
-        lease_seconds=settings.outbox_lease,
+        lease_seconds=settings.outbox_lease_seconds(),
         clock=ctx.clock,
     )
     sender = Sender(
         ctx.db,
         sender_client(settings.slack_api_url, settings.slack_bot_token or "", settings.slack_timeout),
         workers=settings.outbox_workers,
-        lease_seconds=settings.outbox_lease,
+        lease_seconds=settings.outbox_lease_seconds(),
         timeout=settings.slack_timeout,
         clock=ctx.clock,
         composer=Composer(ctx, renderer),

@@ -1,9 +1,10 @@
 """The heartbeat of a live sender: every second it extends the leases of the rows this process is
 delivering (Slack messages and webhook deliveries), so a lease need only outlast a missed beat or two,
 not the longest send. A process that dies stops beating, and its rows are taken over by another sender
-as soon as their short lease runs out (ACCESSBOT_OUTBOX_LEASE, default 10 s): a restarted or surviving
-process resumes them within seconds. The taker looks for the post in the channel's history first
-(bot/notify/history.py), so a row is still never sent twice."""
+as soon as their short lease runs out (ACCESSBOT_OUTBOX_LEASE: by default 4 s on PostgreSQL, 10 s on
+SQLite; see Settings.outbox_lease_seconds): a restarted or surviving process resumes them within
+seconds. The taker looks for the post in the channel's history first (bot/notify/history.py), so a row
+is still never sent twice."""
 
 from __future__ import annotations
 

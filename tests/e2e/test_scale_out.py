@@ -42,7 +42,7 @@ REQUESTERS = ("U0ALICE01", "U0BORIS01")  # Maria manages both
 WHY = "Evaluating summarisation quality for the quarterly research report"
 HOLDERS = 1_000
 UNPACED = {"ACCESSBOT_SLACK_POSTS_PER_MINUTE": "60000"}
-LEASE_SECONDS = 10  # the default ACCESSBOT_OUTBOX_LEASE
+LEASE_SECONDS = 4  # the default ACCESSBOT_OUTBOX_LEASE on PostgreSQL
 
 Cluster = Callable[..., list[BotServer]]
 

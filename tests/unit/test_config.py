@@ -55,9 +55,17 @@ def test_defaults() -> None:
     assert loaded.metrics_port is None
     assert loaded.scheduler_interval == 15.0
     assert loaded.outbox_workers == 8
-    assert loaded.outbox_lease == 10.0
+    assert loaded.outbox_lease is None and loaded.outbox_lease_seconds() == 10.0  # SQLite's
     assert loaded.slack_timeout == 10.0
     assert loaded.http_threads == 32
+
+
+def test_the_outbox_lease_is_shorter_on_postgresql_unless_set() -> None:
+    postgres = "postgresql+psycopg://bot@db.example.com/accessbot"
+    assert settings(DATABASE_URL=postgres).outbox_lease_seconds() == 4.0
+    assert settings(DATABASE_URL="sqlite:///bot.db").outbox_lease_seconds() == 10.0
+    assert settings(DATABASE_URL=postgres, ACCESSBOT_OUTBOX_LEASE="7.5").outbox_lease_seconds() == 7.5
+    assert settings(ACCESSBOT_OUTBOX_LEASE="2").outbox_lease_seconds() == 2.0
 
 
 def test_default_directories_are_the_projects_own_copies(
