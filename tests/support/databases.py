@@ -2,8 +2,9 @@
 
 Migrating a database takes longer than copying one, so each test process migrates once per kind of
 starting state (`migrated`, `seeded` with the test directory) and copies that template into each test's
-database: a file copy on SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL. Migrations themselves are
-tested from an empty database in tests/integration/test_migrations.py.
+database: a file copy on SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL, where a database whose test
+is done is emptied back to its template and used again (tests/support/recycling.py). Migrations
+themselves are tested from an empty database in tests/integration/test_migrations.py.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -24,6 +26,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
 
 from bot.store.db import normalise_url
+from tests.support import recycling
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 
@@ -49,8 +52,9 @@ def fresh_database(tmp_path: Path, postgres_url: str | None = POSTGRES_URL or No
     finally:
         with _unmade_lock:
             made = _unmade.pop(name, None) is None
+            source = _filled.pop(name, None)
         if made:
-            _drop_later(admin_url, name)
+            _drop_later(admin_url, name, source)
 
 
 # PostgreSQL checkpoints at every DROP DATABASE (so that the checkpointer forgets the dropped files): from
@@ -68,18 +72,73 @@ _dropper: ThreadPoolExecutor | None = None
 _dropper_lock = threading.Lock()
 
 
-def _drop_later(admin_url: URL, name: str) -> None:
-    """Have database `name` on `admin_url`'s server dropped by the dropping threads (started on first use).
-    Raises AssertionError if an earlier drop failed."""
+def _drop_later(admin_url: URL, name: str, source: str | None = None) -> None:
+    """Have database `name` on `admin_url`'s server dropped by the dropping threads (started on first use),
+    or, when it was filled from the template database `source`, emptied back to it and kept as a spare
+    (tests/support/recycling.py). Raises AssertionError if an earlier drop failed."""
     global _dropper
     _undropped.acquire()
     with _dropper_lock:
         if _dropper is None:
             _dropper = ThreadPoolExecutor(_MAX_UNDROPPED, thread_name_prefix="accessbot-test-db-drop")
-        drop = _dropper.submit(_drop, admin_url, name)
+        drop = (
+            _dropper.submit(_drop, admin_url, name)
+            if source is None
+            else _dropper.submit(_recycle, admin_url, name, source)
+        )
         _drops.add(drop)
     drop.add_done_callback(_dropped)
     _raise_drop_failures()
+
+
+# Spare databases, emptied back to their template, by template database name; what each test database
+# was filled from, by name; and each template's rows and schema.
+_spares: dict[str, list[str]] = {}
+_filled: dict[str, str] = {}
+_snapshots: dict[str, recycling.Snapshot] = {}
+_SPARES_KEPT = 4  # per template: about as many as are being emptied while the next tests start
+
+
+def _recycle(admin_url: URL, name: str, source: str) -> None:
+    """Empty database `name` back to template `source` and keep it as a spare under a new name; drop it
+    when its schema changed or it cannot be renamed (a connection still on it)."""
+    try:
+        with _unmade_lock:
+            enough = len(_spares.get(source, ())) >= _SPARES_KEPT
+        if not enough and _empty_back(admin_url, name, source):
+            spare = f"accessbot_spare_{uuid.uuid4().hex[:12]}"
+            _admin(admin_url, f'ALTER DATABASE "{name}" RENAME TO "{spare}"')
+            with _unmade_lock:
+                _spares.setdefault(source, []).append(spare)
+            return
+    except Exception:  # dropped below, as any database its test is done with
+        pass
+    _drop(admin_url, name)
+
+
+def _empty_back(admin_url: URL, name: str, source: str) -> bool:
+    others = f"FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    _admin(admin_url, f"SELECT pg_terminate_backend(pid) {others}")
+    if not recycling.reset(_conninfo(admin_url.set(database=name)), _snapshots[source]):
+        return False
+    # Terminated sessions take a moment to end; a rename fails while any is still on the database.
+    deadline = time.monotonic() + 5
+    while _admin_value(admin_url, f"SELECT count(*) {others}"):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _take_spare(source: str) -> str | None:
+    with _unmade_lock:
+        spares = _spares.get(source)
+        return spares.pop() if spares else None
+
+
+def _conninfo(url: URL) -> str:
+    """libpq's URI for a SQLAlchemy URL of the psycopg driver."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _drop(admin_url: URL, name: str) -> None:
@@ -99,10 +158,21 @@ def _dropped(drop: Future[None]) -> None:
 def drop_queued_databases() -> None:
     """Wait until every database tests are done with has been dropped. Raises AssertionError naming
     those that could not be."""
+    settle()
+    with _unmade_lock:
+        spares = [name for names in _spares.values() for name in names]
+        _spares.clear()
+    for name in spares:
+        _drop_later(_spare_server, name)
+    settle()
+    _raise_drop_failures()
+
+
+def settle() -> None:
+    """Wait until the databases tests are done with have been dropped or emptied back."""
     with _dropper_lock:
         waiting = list(_drops)
     wait(waiting)
-    _raise_drop_failures()
 
 
 def _raise_drop_failures() -> None:
@@ -159,15 +229,35 @@ def _admin(admin_url: URL, *statements: str) -> None:
             connection.execute(text(statement))
 
 
+def _admin_value(admin_url: URL, query: str) -> object:
+    with _admins_lock:
+        admin = _admins[admin_url]
+    with admin.connect() as connection:
+        return connection.execute(text(query)).scalar()
+
+
 @atexit.register
 def _dispose_admins() -> None:
     for admin in _admins.values():
         admin.dispose()
 
 
+@atexit.register
+def _drop_spares() -> None:
+    """A process that ends without drop_queued_databases (the benchmarks) drops its spares here."""
+    with _unmade_lock:
+        spares = [name for names in _spares.values() for name in names]
+        _spares.clear()
+    for name in spares:
+        _drop(_spare_server, name)
+
+
 # Per test process: (template name, database backend) -> its URL (a file path for SQLite). The backend is
 # part of the key because one process (the benchmarks) may fill SQLite and PostgreSQL databases alike.
 _templates: dict[tuple[str, str], str] = {}
+_spare_server: URL = make_url(
+    "postgresql+psycopg:///postgres"
+)  # the server of the templates, once one is made
 _template_folder: Path | None = None
 
 
@@ -179,11 +269,21 @@ def fill_from_template(url: str, name: str, build: Callable[[str], None]) -> Non
     if target.get_backend_name() == "sqlite":
         shutil.copyfile(template, str(target.database))
         return
-    source = make_url(template).database
+    source = str(make_url(template).database)
     with _unmade_lock:
         unmade = _unmade.pop(str(target.database), None) is not None
+        _filled[str(target.database)] = source
+    admin_url = target.set(database="postgres")
     drop = [] if unmade else [f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)']
-    _admin(target.set(database="postgres"), *drop, f'CREATE DATABASE "{target.database}" TEMPLATE "{source}"')
+    spare = _take_spare(source)
+    if spare is not None:
+        try:
+            _admin(admin_url, *drop, f'ALTER DATABASE "{spare}" RENAME TO "{target.database}"')
+            return
+        except Exception:  # someone is on the spare (autovacuum): copy the template instead
+            _drop_later(admin_url, spare)
+            drop = []
+    _admin(admin_url, *drop, f'CREATE DATABASE "{target.database}" TEMPLATE "{source}"')
 
 
 def _make_template(name: str, build: Callable[[str], None], like: str) -> str:
@@ -203,5 +303,8 @@ def _make_template(name: str, build: Callable[[str], None], like: str) -> str:
     atexit.register(_admin, admin_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     url = sample.set(database=database).render_as_string(hide_password=False)
     build(url)  # must dispose its engine: PostgreSQL copies only a template nobody is connected to
+    _snapshots[database] = recycling.snapshot(_conninfo(sample.set(database=database)))
+    global _spare_server
+    _spare_server = admin_url
     _templates[name, sample.get_backend_name()] = url
     return url
