@@ -107,28 +107,24 @@ def _log_format(value: Any) -> str:
 _PORT = _number(1, 65535, whole=True)
 
 
-def _optional_port(value: Any) -> int | None:
-    # Unset means "none" here, not a default port: PydanticUseDefault cannot stand for None.
-    text = "" if value is None else str(value).strip()
-    return int(_PORT.func(text)) if text else None  # type: ignore[call-arg]
+def _optional(parse: Callable[[str], Any]) -> BeforeValidator:
+    """A setting whose absence means None (no metrics port, no clock file, the database's own lease)
+    rather than a default value, which PydanticUseDefault cannot stand for; `parse` reads a given one."""
+
+    def read(value: Any) -> Any:
+        text = "" if value is None else str(value).strip()
+        return parse(text) if text else None
+
+    return BeforeValidator(read)
+
+
+_OPTIONAL_PORT = _optional(lambda text: int(_PORT.func(text)))  # type: ignore[call-arg]
+_OPTIONAL_LEASE = _optional(lambda text: float(_number(1.0).func(text)))  # type: ignore[call-arg]
+_OPTIONAL_PATH = _optional(lambda text: Path(text).expanduser())
 
 
 def _path(value: Any) -> Path:
     return Path(_given(value)).expanduser()
-
-
-_LEASE = _number(1.0)
-
-
-def _optional_lease(value: Any) -> float | None:
-    # Unset means "the database's default" (Settings.outbox_lease_seconds), not one number.
-    text = "" if value is None else str(value).strip()
-    return float(_LEASE.func(text)) if text else None  # type: ignore[call-arg]
-
-
-def _optional_path(value: Any) -> Path | None:
-    text = "" if value is None else str(value).strip()
-    return Path(text).expanduser() if text else None
 
 
 def _project_directory(name: str) -> Callable[[], Path]:
@@ -168,7 +164,7 @@ class Settings(BaseSettings):
     )
     # Where /metrics is served: unset, on `serve`'s own port (PORT); set, on this port instead, by `serve`,
     # `socket` and `worker` alike (the latter two have no other HTTP port).
-    metrics_port: Annotated[int | None, BeforeValidator(_optional_port)] = Field(
+    metrics_port: Annotated[int | None, _OPTIONAL_PORT] = Field(
         None, validation_alias="ACCESSBOT_METRICS_PORT"
     )
     slack_api_url: Annotated[str, BeforeValidator(_slack_api_url)] = Field(
@@ -197,7 +193,7 @@ class Settings(BaseSettings):
         8, validation_alias="ACCESSBOT_OUTBOX_WORKERS"
     )
     # Unset: outbox_lease_seconds() picks the database's default.
-    outbox_lease: Annotated[float | None, BeforeValidator(_optional_lease)] = Field(
+    outbox_lease: Annotated[float | None, _OPTIONAL_LEASE] = Field(
         None, validation_alias="ACCESSBOT_OUTBOX_LEASE"
     )
     slack_timeout: Annotated[float, _number(1.0)] = Field(10.0, validation_alias="ACCESSBOT_SLACK_TIMEOUT")
@@ -211,9 +207,7 @@ class Settings(BaseSettings):
     )
     # A file holding an ISO-8601 UTC instant: the test clock every process of one test shares
     # (bot/clock.py reads it). Unset: real time.
-    clock_file: Annotated[Path | None, BeforeValidator(_optional_path)] = Field(
-        None, validation_alias="ACCESSBOT_CLOCK_FILE"
-    )
+    clock_file: Annotated[Path | None, _OPTIONAL_PATH] = Field(None, validation_alias="ACCESSBOT_CLOCK_FILE")
     # Each webhook receiver's signing secret, by variable name (ACCESSBOT_WEBHOOK_SECRET_<NAME>, see
     # bot/domain/webhooks.py); the variables are named by workflows/webhooks.yaml, so load_settings()
     # gathers every one of that prefix. Checked by webhook_secrets_for().

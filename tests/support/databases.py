@@ -91,9 +91,9 @@ def _drop_later(admin_url: URL, name: str, source: str | None = None) -> None:
     _raise_drop_failures()
 
 
-# Spare databases, emptied back to their template, by template database name; what each test database
-# was filled from, by name; and each template's rows and schema.
-_spares: dict[str, list[str]] = {}
+# Spare databases (server, name), emptied back to their template, by template database name; what each
+# test database was filled from, by name; and each template's rows and schema.
+_spares: dict[str, list[tuple[URL, str]]] = {}
 _filled: dict[str, str] = {}
 _snapshots: dict[str, recycling.Snapshot] = {}
 _SPARES_KEPT = 4  # per template: about as many as are being emptied while the next tests start
@@ -109,7 +109,7 @@ def _recycle(admin_url: URL, name: str, source: str) -> None:
             spare = f"accessbot_spare_{uuid.uuid4().hex[:12]}"
             _admin(admin_url, f'ALTER DATABASE "{name}" RENAME TO "{spare}"')
             with _unmade_lock:
-                _spares.setdefault(source, []).append(spare)
+                _spares.setdefault(source, []).append((admin_url, spare))
             return
     except Exception:  # dropped below, as any database its test is done with
         pass
@@ -133,7 +133,14 @@ def _empty_back(admin_url: URL, name: str, source: str) -> bool:
 def _take_spare(source: str) -> str | None:
     with _unmade_lock:
         spares = _spares.get(source)
-        return spares.pop() if spares else None
+        return spares.pop()[1] if spares else None
+
+
+def _take_all_spares() -> list[tuple[URL, str]]:
+    with _unmade_lock:
+        spares = [spare for kept in _spares.values() for spare in kept]
+        _spares.clear()
+    return spares
 
 
 def _conninfo(url: URL) -> str:
@@ -159,11 +166,8 @@ def drop_queued_databases() -> None:
     """Wait until every database tests are done with has been dropped. Raises AssertionError naming
     those that could not be."""
     settle()
-    with _unmade_lock:
-        spares = [name for names in _spares.values() for name in names]
-        _spares.clear()
-    for name in spares:
-        _drop_later(_spare_server, name)
+    for server, name in _take_all_spares():
+        _drop_later(server, name)
     settle()
     _raise_drop_failures()
 
@@ -245,19 +249,13 @@ def _dispose_admins() -> None:
 @atexit.register
 def _drop_spares() -> None:
     """A process that ends without drop_queued_databases (the benchmarks) drops its spares here."""
-    with _unmade_lock:
-        spares = [name for names in _spares.values() for name in names]
-        _spares.clear()
-    for name in spares:
-        _drop(_spare_server, name)
+    for server, name in _take_all_spares():
+        _drop(server, name)
 
 
 # Per test process: (template name, database backend) -> its URL (a file path for SQLite). The backend is
 # part of the key because one process (the benchmarks) may fill SQLite and PostgreSQL databases alike.
 _templates: dict[tuple[str, str], str] = {}
-_spare_server: URL = make_url(
-    "postgresql+psycopg:///postgres"
-)  # the server of the templates, once one is made
 _template_folder: Path | None = None
 
 
@@ -304,7 +302,5 @@ def _make_template(name: str, build: Callable[[str], None], like: str) -> str:
     url = sample.set(database=database).render_as_string(hide_password=False)
     build(url)  # must dispose its engine: PostgreSQL copies only a template nobody is connected to
     _snapshots[database] = recycling.snapshot(_conninfo(sample.set(database=database)))
-    global _spare_server
-    _spare_server = admin_url
     _templates[name, sample.get_backend_name()] = url
     return url
