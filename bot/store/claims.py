@@ -11,7 +11,7 @@ written only while its worker still holds the claim.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,23 +51,20 @@ def due_query(table: Any, *where: ColumnElement[bool]) -> Any:
 
 def claim_due(
     session: Session,
-    table: Any,
+    query: Any,
     *,
     now: datetime,
     limit: int,
     worker_id: str,
     lease: timedelta,
-    where: Iterable[ColumnElement[bool]] = (),
-    query: Any = None,
     params: Mapping[str, Any] | None = None,
 ) -> list[tuple[Any, bool]]:
-    """Claim up to `limit` due rows of `table` matching `where` (or those of `query`, a due_query with
-    `params` for the parameters its conditions bind), oldest first, for `worker_id` until
-    `now + lease`; each claim counts an attempt. Returns (row, taken_over): taken_over when the row was
-    `sending` under a lease that ran out, so it may have been delivered already. The caller commits."""
-    statement = query if query is not None else due_query(table, *where)
+    """Claim up to `limit` rows of `query` (a due_query, with `params` for the parameters its own
+    conditions bind), oldest first, for `worker_id` until `now + lease`; each claim counts an attempt.
+    Returns (row, taken_over): taken_over when the row was `sending` under a lease that ran out, so it
+    may have been delivered already. The caller commits."""
     claimed = []
-    for item in session.exec(statement, params={**(params or {}), "now": now, "limit": limit}):
+    for item in session.exec(query, params={**(params or {}), "now": now, "limit": limit}):
         taken_over = item.status == OutboxStatus.SENDING
         item.status = OutboxStatus.SENDING
         item.claimed_by = worker_id

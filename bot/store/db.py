@@ -19,6 +19,10 @@ from bot.store.types import UNSTAMPED, stamped_at_flush, utcnow
 _READONLY = "accessbot_readonly"
 # How long a SQLite writer waits for the lock before it gives up with "database is locked".
 SQLITE_BUSY_SECONDS = 30
+# How long opening a PostgreSQL connection may take, in seconds (libpq's `connect_timeout`), unless the
+# URL sets it: without one, a database host that drops packets holds every new connection for the
+# operating system's TCP timeout, minutes, while requests wait on the pool.
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 # session.info key set by bot/notify/outbox.py when a transaction queues a message.
 OUTBOX_QUEUED = "outbox_queued"
 # session.info key: the clock that stamps what the transaction writes (see now_of).
@@ -42,6 +46,9 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, *, pool: bool = True) -> Engine:
+    """An engine for `url` (SQLite or PostgreSQL, see normalise_url), pooled unless `pool` is False.
+    PostgreSQL connections run without JIT and give up opening after POSTGRES_CONNECT_TIMEOUT_SECONDS,
+    unless the URL's query sets `options` or `connect_timeout` itself."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -57,11 +64,15 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
     # use_native_hstore=False: no hstore column exists, and looking the type up costs every new engine a
     # round trip to the server before its first statement.
     options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True, "use_native_hstore": False}
+    connect_args: dict[str, Any] = {}
     if "options" not in parsed.query:
         # No JIT compilation: PostgreSQL compiles a statement whose estimated cost passes jit_above_cost,
         # which the set-based re-check and directive statements over 100,000 grants do, at 0.1 to 0.6 s
         # a statement, more than it then saves on the row-at-a-time writes they are made of.
-        options["connect_args"] = {"options": "-c jit=off"}
+        connect_args["options"] = "-c jit=off"
+    if "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_SECONDS
+    options["connect_args"] = connect_args
     if pool:
         options.update(pool_size=10, max_overflow=20)
     else:

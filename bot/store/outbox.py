@@ -108,14 +108,7 @@ def claim_due(
     query = _due(broadcast, bool(skip_kinds), bool(skip_lanes), bool(skip_ids))
     params = {"skip_kinds": list(skip_kinds), "skip_lanes": list(skip_lanes), "skip_ids": list(skip_ids)}
     claimed = claims.claim_due(
-        session,
-        OutboxMessage,
-        now=now,
-        limit=limit,
-        worker_id=worker_id,
-        lease=lease,
-        query=query,
-        params=params,
+        session, query, now=now, limit=limit, worker_id=worker_id, lease=lease, params=params
     )
     for item, taken_over in claimed:
         if taken_over:

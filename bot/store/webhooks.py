@@ -229,7 +229,12 @@ def claim_due(
     if skip_ids:
         where.append(col(WebhookDelivery.id).not_in(list(skip_ids)))
     claimed = claims.claim_due(
-        session, WebhookDelivery, now=now, limit=limit, worker_id=worker_id, lease=lease, where=where
+        session,
+        claims.due_query(WebhookDelivery, *where),
+        now=now,
+        limit=limit,
+        worker_id=worker_id,
+        lease=lease,
     )
     events = _events(session, [d.event_id for d, _ in claimed])
     return [(delivery, events[delivery.event_id]) for delivery, _ in claimed]

@@ -221,3 +221,24 @@ def post_path(server: InProcessBot, path: str) -> int:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+
+
+def test_slacks_rate_limit_notice_is_logged_and_answered_without_acting(
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
+) -> None:
+    # Slack's notice that it is holding event deliveries back (Events API docs, "Rate limiting").
+    notice = {
+        "token": "unused",
+        "type": "app_rate_limited",
+        "team_id": "T0ACCESS01",
+        "minute_rate_limited": int(time.time()) // 60 * 60,
+        "api_app_id": "A0ACCESS01",
+    }
+    server.settle()
+    emulator.reset_calls()
+    statuses: list[int] = []
+    added = log_growth(server, lambda: statuses.append(slack.raw(json.dumps(notice).encode()).status))
+    assert statuses == [200]
+    assert "event deliveries are being rate limited" in added
+    server.settle()
+    assert emulator.calls() == []

@@ -133,3 +133,18 @@ def test_an_event_delivered_again_is_taken_in_once(
 def test_control_characters_are_cleaned_before_the_bot_reads_them(socket: SocketDriver) -> None:
     reply = socket.command(ALICE, "stat\x00us")
     assert reply.json is not None and reply.json["text"].startswith("Your access: 0 grant(s)")
+
+
+def test_slacks_rate_limit_notice_is_acknowledged_logged_and_not_acted_on(
+    socket: SocketDriver, emulator: SlackEmulator, server: InProcessBot
+) -> None:
+    server.settle()
+    emulator.reset_calls()
+    before = requests("event", "acked")
+    notice = {"type": "app_rate_limited", "team_id": "T0ACCESS01", "minute_rate_limited": 1800000000}
+    reply = socket.deliver("events_api", notice)
+    assert reply.json is None  # acknowledged, with nothing to say
+    assert requests("event", "acked") == before + 1
+    server.settle()
+    assert emulator.calls() == []
+    assert "event deliveries are being rate limited" in server.log()
