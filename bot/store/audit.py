@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, cast, insert, literal
+from sqlalchemy import JSON, Insert, String, cast, insert, literal
 from sqlmodel import Session, col, select
 
 from bot.store.db import now_of
@@ -59,8 +59,13 @@ def effective(effective_at: datetime | None, now: datetime) -> dict[str, str]:
     return {"effective_at": effective_at.isoformat()}
 
 
-def record_rows(
-    session: Session,
+def record_rows(session: Session, *args: Any, **kwargs: Any) -> None:
+    """One audit event per matching row, written by the database in one statement: the statement of
+    rows_insert (same arguments), executed in `session`."""
+    session.exec(rows_insert(*args, **kwargs))  # type: ignore[call-overload]
+
+
+def rows_insert(
     now: datetime,
     actor: str,
     action: str,
@@ -71,22 +76,22 @@ def record_rows(
     after: dict[str, Any],
     detail: dict[str, Any],
     where: Any,
-) -> None:
-    """One audit event per matching row, written by the database in one statement."""
-    session.exec(  # type: ignore[call-overload]
-        insert(AuditEvent).from_select(
-            ["at", "actor", "action", "subject_type", "subject_id", "before", "after", "detail"],
-            select(
-                literal(now, UTCDateTime),
-                literal(actor, String),
-                literal(action, String),
-                literal(subject_type, String),
-                cast(id_column, String),
-                literal(before, JSON),
-                literal(after, JSON),
-                literal(detail, JSON),
-            ).where(where),
-        )
+) -> Insert:
+    """The INSERT … SELECT of one audit event per row matching `where` (`id_column` names each row's
+    subject), not yet executed: record_rows executes it; a statement that also makes the change it
+    records adds to it (a data-modifying WITH on PostgreSQL)."""
+    return insert(AuditEvent).from_select(
+        ["at", "actor", "action", "subject_type", "subject_id", "before", "after", "detail"],
+        select(
+            literal(now, UTCDateTime),
+            literal(actor, String),
+            literal(action, String),
+            literal(subject_type, String),
+            cast(id_column, String),
+            literal(before, JSON),
+            literal(after, JSON),
+            literal(detail, JSON),
+        ).where(where),
     )
 
 

@@ -80,7 +80,17 @@ def test_a_directory_correction_suspends_and_reinstates_at_once(
     emulator.wait_for(lambda: dms_saying(emulator, ALICE, "Your access is back"))
     actions = [e["action"] for e in audit_events(server) if e["subject_type"] == "grant"]
     assert actions.count("grant.suspended") == 2 and actions.count("grant.reinstated") == 2
-    assert "grant.held" in actions and "grant.hold_released" in actions
+    holds = [
+        (e["action"], e["subject_id"], (e["after"] or e["before"])["hold"])  # type: ignore[index]
+        for e in audit_events(server)
+        if e["action"] in ("grant.held", "grant.hold_released")
+    ]
+    # Each hold is audited when it is put on and when it is released, its kind recorded.
+    assert sorted(holds) == sorted(
+        (action, str(grant), hold)
+        for action in ("grant.held", "grant.hold_released")
+        for grant, hold in ((fable, "us_person"), (mythos, "directive"))
+    )
 
 
 def test_a_pending_request_the_rule_now_refuses_is_stopped_with_the_reason(
