@@ -316,21 +316,23 @@ def warn_lapsing(ctx: Context) -> int:
         compliance = people.holders_of_role(session, policy.compliance_role)
         departed = people.departed_ids(session, [*compliance, *(row.holder_id for row, _ in due)])
         officers = [u for u in compliance if u not in departed]
+        warned = 0
         for row, lead in due:
+            leads = [d for d in policy.licence_warning_days if d >= lead]
+            if not store.claim_warning(session, row.id or 0, lead, leads, now):
+                continue  # another run queued this warning since `due_warnings` read
+            warned += 1
             # A holder who has left is not told; export compliance still is.
             holder = [] if row.holder_id in departed else [row.holder_id]
             for user_id in sorted({*holder, *officers}):
                 if is_slack_user_id(user_id):
                     outbox.post(session, user_id, lapse_warning(row, utc_day(now), user_id == row.holder_id))
-            store.record_warnings(
-                session, row.id or 0, [d for d in policy.licence_warning_days if d >= lead], now
-            )
             audit.record(
                 session, actor=audit.SYSTEM, action="licence.lapse_warned", subject_type="licence",
                 subject_id=row.id or 0, detail={"days_before": lead},
             )  # fmt: skip
         uow.commit()
-    return len(due)
+    return warned
 
 
 def licences_on_record(

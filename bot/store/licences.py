@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from bot.domain.licences import UNITED_STATES, Licence, LicenceTerms, number_key
 from bot.domain.status import LicenceStatus
+from bot.store.db import dialect_insert
 from bot.store.directory import chunks
 from bot.store.tables import (
     AccessGrant,
@@ -274,7 +275,7 @@ def lapsed(session: Session, today: date, *, lock: bool = True) -> list[LicenceR
 def due_warnings(session: Session, today: date, lead_days: Iterable[int]) -> list[tuple[LicenceRow, int]]:
     """(licence, lead) for every active licence whose last day is at most `lead` days after `today` and
     that has not been warned for that lead yet; only the shortest lead due is returned per licence, and
-    the longer ones due with it are skipped (recorded as queued by `record_warnings`)."""
+    the longer ones due with it are skipped (recorded as queued by `claim_warning`)."""
     leads = sorted(set(lead_days))
     if not leads:
         return []
@@ -305,16 +306,25 @@ def due_warnings(session: Session, today: date, lead_days: Iterable[int]) -> lis
     return due
 
 
-def record_warnings(session: Session, licence_id: int, leads: Iterable[int], now: datetime) -> None:
-    """Record that the warnings for these leads were queued (the ones not yet recorded)."""
-    known = set(
-        session.exec(select(LicenceWarning.days_before).where(LicenceWarning.licence_id == licence_id)).all()
-    )
-    session.add_all(
-        LicenceWarning(licence_id=licence_id, days_before=lead, queued_at=now)
-        for lead in sorted(set(leads) - known)
-    )
-    session.flush()
+def claim_warning(session: Session, licence_id: int, lead: int, leads: Iterable[int], now: datetime) -> bool:
+    """Record the warning for `lead` (days before the licence's last day) as queued, with the longer
+    `leads` due with it; False when another transaction recorded `lead` first, and the caller must not
+    warn again. The rows go in with ON CONFLICT DO NOTHING: two scheduler runs racing over the same
+    licence (a forced run beside the timer, two replicas' first ticks) cannot both see the lead as
+    due and both warn, as a read followed by an insert allowed."""
+    insert_row = dialect_insert(session)
+    claimed = False
+    for days in sorted({lead, *leads}):
+        statement = (
+            insert_row(LicenceWarning)
+            .values(licence_id=licence_id, days_before=days, queued_at=now)
+            .on_conflict_do_nothing()
+            .returning(col(LicenceWarning.days_before))
+        )
+        # RETURNING says whether the row went in: psycopg does not report an INSERT's row count here.
+        inserted = session.exec(statement).first() is not None  # type: ignore[call-overload]
+        claimed = claimed or (inserted and days == lead)
+    return claimed
 
 
 def link_grants(session: Session, grants: ColumnElement[bool], on: date) -> None:

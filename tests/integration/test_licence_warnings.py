@@ -1,0 +1,102 @@
+"""A lapse warning goes out once per licence and lead time, even when two scheduler runs (a forced run
+beside the timer's, two replicas' first ticks) read the same licence as due at the same moment."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import func, select
+
+from bot.services import licences
+from bot.services.context import Context
+from bot.store import licences as licence_store
+from bot.store.tables import AuditEvent, OutboxMessage
+
+BORIS, CARLA = "U0BORIS01", "U0CARLA01"  # Carla has the export-compliance role
+
+
+def record_lapsing(ctx: Context, days_left: int) -> None:
+    today = ctx.clock().date()
+    licences.record_licence(
+        ctx,
+        {
+            "number": "EX-1", "authority": "BIS", "kind": "deemed-export", "holder": BORIS,
+            "models": "mythos-5", "countries": "DE", "valid_from": today.isoformat(),
+            "valid_until": (today + timedelta(days=days_left)).isoformat(), "conditions": "",
+        },
+        actor=CARLA,
+    )  # fmt: skip
+
+
+def warnings_queued(ctx: Context) -> dict[str, int]:
+    """Person -> lapse warnings queued for them."""
+    with ctx.read() as session:
+        rows = session.exec(select(OutboxMessage.address, OutboxMessage.payload)).all()
+    return dict(Counter(address for address, payload in rows if "about to lapse" in json.dumps(payload)))
+
+
+def warned_events(ctx: Context) -> int:
+    with ctx.read() as session:
+        return session.exec(select(func.count()).where(AuditEvent.action == "licence.lapse_warned")).one()
+
+
+def warn_at_once(ctx: Context, runs: int) -> list[int]:
+    """What each of `runs` scheduler runs of the lapse warnings, released at the same moment, warned."""
+    start = threading.Barrier(runs)
+    counts: list[int] = []
+
+    def run() -> None:
+        start.wait()
+        counts.append(licences.warn_lapsing(ctx))
+
+    threads = [threading.Thread(target=run) for _ in range(runs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return counts
+
+
+def test_a_run_that_read_a_warning_as_due_after_another_queued_it_does_not_warn_again(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first run reads the licence as due; before it goes on, a second run reads it too, warns and
+    commits. The first then finds the warning taken and sends nothing: one DM to the holder and one to
+    export compliance, one audit event."""
+    if not ctx.db.is_postgres:
+        pytest.skip("PostgreSQL only: SQLite's writers take turns, so two runs cannot read at once")
+    record_lapsing(ctx, days_left=5)
+    read_due = licence_store.due_warnings
+    second: list[int] = []
+
+    def due_then_let_another_run(*args: Any, **kwargs: Any) -> Any:
+        due = read_due(*args, **kwargs)
+        if not second:
+            monkeypatch.setattr(licence_store, "due_warnings", read_due)
+            other = threading.Thread(target=lambda: second.append(licences.warn_lapsing(ctx)))
+            other.start()
+            other.join(timeout=30)
+            assert second == [1], "the second run warned and committed while the first was between steps"
+        return due
+
+    monkeypatch.setattr(licence_store, "due_warnings", due_then_let_another_run)
+    assert licences.warn_lapsing(ctx) == 0
+    assert warnings_queued(ctx) == {BORIS: 1, CARLA: 1}
+    assert warned_events(ctx) == 1
+
+
+def test_runs_released_together_warn_once_per_lead(ctx: Context) -> None:
+    """Runs started at the same moment, on each lead's day: one warning each time, whoever wins."""
+    record_lapsing(ctx, days_left=40)
+    clock = ctx.clock
+    for advance, lead in ((10, "30 days"), (23, "7 days")):
+        clock.advance(timedelta(days=advance))  # type: ignore[attr-defined]
+        counts = warn_at_once(ctx, runs=3)
+        assert sorted(counts) == [0, 0, 1], lead
+    assert warnings_queued(ctx) == {BORIS: 2, CARLA: 2}
+    assert warned_events(ctx) == 2
