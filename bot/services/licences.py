@@ -309,6 +309,9 @@ def warn_lapsing(ctx: Context) -> int:
     policy = ctx.catalog.policy
     with ctx.uow() as uow:
         session = uow.session
+        # Shared with other runs, and taken in turn with a licence's recording, import, revocation or
+        # lapse: a warning is never queued with a last day that an update is changing at that moment.
+        directive_barrier(session, exclusive=False)
         now = ctx.clock()
         due = store.due_warnings(session, utc_day(now), policy.licence_warning_days)
         if not due:

@@ -25,7 +25,17 @@ from bot.slack.surfaces import Surfaces
 
 # Subcommands that change something: a replay of one is recognised and not acted on again.
 ACTS = frozenset(
-    {"request", "cancel", "relinquish", "revoke", "key", "key_revoke", "delegate", "delegate_end"}
+    {
+        "request",
+        "cancel",
+        "relinquish",
+        "revoke",
+        "breakglass",
+        "key",
+        "key_revoke",
+        "delegate",
+        "delegate_end",
+    }
 )
 
 UNREADABLE_COMMAND = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import case
+from sqlalchemy import case, update
 from sqlmodel import Session, col, select
 
 from bot.store import audit
@@ -27,29 +27,32 @@ def deactivated(session: Session, user_ids: Collection[str]) -> set[str]:
 
 def record(session: Session, user_id: str, *, deleted: bool, now: datetime) -> bool:
     """Store what Slack said about an account (users.info or the `user_change` event): `checked_at` is
-    now, `changed_at` moves only when `deleted` changes. Safe when two replicas record at once (an
-    upsert). Returns whether this changes what we knew: a deactivation or reactivation (a first report
-    of an active account changes nothing); a change is audited in the same transaction."""
+    now, `changed_at` moves only when `deleted` changes. Safe when two replicas record at once: the
+    second waits for the first and sees what it recorded. Returns whether this changes what we knew: a
+    deactivation or reactivation (a first report of an active account changes nothing); a change is
+    audited in the same transaction."""
+    table = SlackAccount.__table__  # type: ignore[attr-defined]
+    # A first report inserts the row as an active account, so that there is a row to lock: two reports
+    # at once then take turns, and the second reads what the first recorded (a lock on a row that does
+    # not exist yet is no lock, and both would audit the same change).
+    session.exec(  # type: ignore[call-overload]
+        dialect_insert(session)(table)
+        .values(user_id=user_id, deleted=False, checked_at=now, changed_at=now)
+        .on_conflict_do_nothing(index_elements=[table.c.user_id])
+    )
     known = session.exec(
         select(SlackAccount.deleted).where(SlackAccount.user_id == user_id).with_for_update()
-    ).first()
-    table = SlackAccount.__table__  # type: ignore[attr-defined]
-    statement = dialect_insert(session)(table).values(
-        user_id=user_id, deleted=deleted, checked_at=now, changed_at=now
+    ).one()
+    session.exec(  # type: ignore[call-overload]
+        update(table)
+        .where(table.c.user_id == user_id)
+        .values(
+            deleted=deleted,
+            checked_at=now,
+            changed_at=case((table.c.deleted != deleted, now), else_=table.c.changed_at),
+        )
     )
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.user_id],
-        set_={
-            "deleted": statement.excluded.deleted,
-            "checked_at": statement.excluded.checked_at,
-            "changed_at": case(
-                (table.c.deleted != statement.excluded.deleted, statement.excluded.changed_at),
-                else_=table.c.changed_at,
-            ),
-        },
-    )
-    session.exec(statement)  # type: ignore[call-overload]
-    changed = deleted if known is None else known != deleted
+    changed = known != deleted
     if changed:
         audit.record(
             session,

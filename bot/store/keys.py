@@ -52,7 +52,13 @@ def revoke_keys_of(session: Session, user_ids: Sequence[str], now: datetime, act
     """Revoke every unrevoked key of these people, each audited (`key.revoked`); returns how many."""
     revoked = 0
     for part in chunks(list(user_ids)):
-        theirs = col(PersonalKey.user_id).in_(part) & col(PersonalKey.revoked_at).is_(None)
+        unrevoked = col(PersonalKey.user_id).in_(part) & col(PersonalKey.revoked_at).is_(None)
+        # Locked first: a key its owner is revoking at this moment is waited for, and left out once
+        # the owner's revocation commits, rather than audited as revoked a second time.
+        ids = list(session.exec(select(PersonalKey.id).where(unrevoked).with_for_update()))
+        if not ids:
+            continue
+        theirs = col(PersonalKey.id).in_(ids)
         audit.record_rows(
             session, now, actor, "key.revoked", "key", PersonalKey.id,
             before={"revoked": False}, after={"revoked": True}, detail={"reason": reason}, where=theirs,

@@ -158,9 +158,10 @@ def requeue_failed(db: Database, ids: Sequence[int], *, actor: str) -> list[int]
     with db.uow() as uow:
         rows = list(
             uow.session.exec(
-                select(OutboxMessage).where(
-                    col(OutboxMessage.id).in_(list(ids)), OutboxMessage.status == OutboxStatus.FAILED
-                )
+                select(OutboxMessage)
+                .where(col(OutboxMessage.id).in_(list(ids)), OutboxMessage.status == OutboxStatus.FAILED)
+                # Two operators requeueing at once: the second waits, then finds the row pending.
+                .with_for_update()
             )
         )
         for row in rows:

@@ -169,6 +169,33 @@ def test_an_identical_replay_is_answered_without_acting_again(
     assert [r["status"] for r in listed(server, "requests")] == ["cancelled"]
 
 
+def test_a_replayed_break_glass_after_its_grant_ended_grants_nothing(
+    slack: SlackDriver, server: InProcessBot, emulator: SlackEmulator
+) -> None:
+    """Break-glass needs no approval, so only the replay guard stands between a replayed request and a
+    second grant once the first has ended."""
+    owen, admin = "U0OWEN001", "U0ADMIN01"
+    body = urlencode(
+        {
+            "command": "/access",
+            "text": "breakglass mythos-5 Production incident INC-4411: the summariser is down",
+            "user_id": owen,
+            "team_id": "T0ACCESS",
+            "channel_id": "C0GENERAL",
+            "trigger_id": emulator.new_trigger_id(owen),
+            "response_url": emulator.new_response_url(owen, "C0GENERAL"),
+        }
+    ).encode()
+    headers = signed_headers(body, FORM)
+    assert "Break-glass access to Mythos 5 until" in post(server, body, headers)[1]
+    (grant,) = listed(server, "grants")
+    assert "Revoked" in slack.command(admin, f"revoke G{grant['id']} no incident on record").body
+    replay = post(server, body, headers)
+    assert replay[0] == 200
+    assert "already received this exact request" in replay[1]
+    assert [g["status"] for g in listed(server, "grants")] == ["revoked"]
+
+
 def test_a_replay_to_another_replica_is_recognised(
     start_server: Callable[..., InProcessBot], emulator: SlackEmulator
 ) -> None:

@@ -7,6 +7,7 @@ import json
 import threading
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from bot.services import licences
 from bot.services.context import Context
 from bot.store import licences as licence_store
 from bot.store.tables import AuditEvent, OutboxMessage
+from tests.support.concurrency import second_after_first_call
 
 BORIS, CARLA = "U0BORIS01", "U0CARLA01"  # Carla has the export-compliance role
 
@@ -33,11 +35,11 @@ def record_lapsing(ctx: Context, days_left: int) -> None:
     )  # fmt: skip
 
 
-def warnings_queued(ctx: Context) -> dict[str, int]:
-    """Person -> lapse warnings queued for them."""
+def warnings_queued(ctx: Context, saying: str = "about to lapse") -> dict[str, int]:
+    """Person -> lapse warnings queued for them (those `saying` some words)."""
     with ctx.read() as session:
         rows = session.exec(select(OutboxMessage.address, OutboxMessage.payload)).all()
-    return dict(Counter(address for address, payload in rows if "about to lapse" in json.dumps(payload)))
+    return dict(Counter(address for address, payload in rows if saying in json.dumps(payload)))
 
 
 def warned_events(ctx: Context) -> int:
@@ -100,3 +102,32 @@ def test_runs_released_together_warn_once_per_lead(ctx: Context) -> None:
         assert sorted(counts) == [0, 0, 1], lead
     assert warnings_queued(ctx) == {BORIS: 2, CARLA: 2}
     assert warned_events(ctx) == 2
+
+
+def test_a_warning_read_as_due_while_the_licence_is_renewed_waits_for_the_renewal(
+    ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run reads the licence (5 days left) as due; a re-import moves its last day a day on at that
+    moment. The import waits for the run's warning, then clears it: the next run warns of the new day,
+    which a warning queued after the renewal, with the old day, would have kept from going out."""
+    if not ctx.db.is_postgres:
+        pytest.skip("PostgreSQL only: SQLite's writers take turns, so the import cannot run in between")
+    record_lapsing(ctx, days_left=5)
+    today = ctx.clock().date()
+    renewal = tmp_path / "licences.csv"
+    renewal.write_text(
+        "number,authority,kind,holder,models,countries,valid_from,valid_until,conditions\n"
+        f"EX-1,BIS,deemed-export,{BORIS},mythos-5,DE,{today},{today + timedelta(days=6)},\n",
+        encoding="utf-8",
+    )
+    renewed: list[object] = []
+    threads = second_after_first_call(
+        monkeypatch, ctx.db, licence_store, "due_warnings",
+        lambda: renewed.append(licences.import_licences(ctx, renewal, actor=CARLA)),
+    )  # fmt: skip
+    assert licences.warn_lapsing(ctx) == 1
+    threads[0].join(timeout=60)
+    assert renewed, "the renewal was imported"
+    assert warnings_queued(ctx, "in 5 days") == {BORIS: 1, CARLA: 1}
+    assert licences.warn_lapsing(ctx) == 1
+    assert warnings_queued(ctx, "in 6 days") == {BORIS: 1, CARLA: 1}
