@@ -35,6 +35,7 @@ from bot.store.directory import find_person
 from bot.store.entitlement import load_standing
 from bot.store.holds import open_holds
 from bot.store.keys import key_by_digest, mark_checked, mark_key_used
+from bot.store.locks import one_at_a_time
 from bot.store.tables import AuditEvent
 
 log = logging.getLogger(__name__)
@@ -147,8 +148,13 @@ class Gateway:
             with self.ctx.uow() as uow:
                 session = uow.session
                 if not decision.allow and not _recently_audited(session, decision, now):
-                    _audit_denial(session, decision, body)
-                    GATEWAY_DENIALS_AUDITED.inc()
+                    # The same denial from two threads or replicas at once: they take turns and look
+                    # again, so that the window holds one event. A denial already audited in the window
+                    # (a client retrying in a loop) takes no lock.
+                    one_at_a_time(session, _denial_name(decision))
+                    if not _recently_audited(session, decision, now):
+                        _audit_denial(session, decision, body)
+                        GATEWAY_DENIALS_AUDITED.inc()
                 if key_due and key_id is not None:
                     mark_key_used(session, [key_id], now)
                 if grant_due and decision.grant_id is not None:
@@ -181,6 +187,12 @@ def _subject(decision: Decision) -> tuple[str, str]:
     if decision.user is not None:
         return "person", decision.user
     return "gateway", decision.code.value
+
+
+def _denial_name(decision: Decision) -> str:
+    """What two checks of the same denial (whom it is filed under, code, model) share."""
+    subject_type, subject_id = _subject(decision)
+    return f"{DENIED}|{subject_type}|{subject_id}|{decision.code.value}|{decision.model}"
 
 
 def _recently_audited(session: Session, decision: Decision, now: datetime) -> bool:

@@ -1,23 +1,34 @@
-"""Schema migrations (Alembic owns the schema; the app never calls create_all outside tests)."""
+"""Schema migrations (Alembic owns the schema; the app never calls create_all outside tests).
+
+Alembic is imported only to migrate, or to read a version table that is not the usual one row: every CLI
+command checks the schema first, and importing Alembic (with Mako) took a quarter of a command's time.
+"""
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
 from bot.config import PROJECT_ROOT
 from bot.store.db import Database
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+# The newest revision in migrations/versions: what `pending` compares a database with. Kept here rather
+# than found by loading every migration script; tests/integration/test_migrations.py proves it is
+# Alembic's head.
+SCHEMA_REVISION = "0014"
 
 
 def alembic_config(database_url: str, migrations_dir: Path = MIGRATIONS_DIR) -> Config:
+    """Alembic's configuration for the database at `database_url` and the scripts in `migrations_dir`."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
     # ConfigParser treats % as interpolation; URLs may hold %-escapes.
@@ -31,6 +42,8 @@ _MIGRATION_LOCK = 0x4163_6D69_6772  # PostgreSQL advisory lock key shared by eve
 def upgrade(db: Database, revision: str = "head") -> None:
     """Apply pending migrations. Several servers starting at once on PostgreSQL take turns (an advisory
     lock held for the transaction), so each migration runs once."""
+    from alembic import command
+
     config = alembic_config(db.url)
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
@@ -57,6 +70,8 @@ def _revision_of(connection: Connection) -> str | None:
         rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
         if len(rows) == 1:
             return str(rows[0])
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -67,12 +82,11 @@ _VERSION_TABLE_EXISTS = {
 }
 
 
-@functools.cache
-def head_revision() -> str | None:
-    """The newest revision in migrations/. Read once per process: the scripts do not change under a running
-    process, and reading them means importing every one."""
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+def head_revision() -> str:
+    """The newest revision in migrations/ (SCHEMA_REVISION)."""
+    return SCHEMA_REVISION
 
 
 def pending(db: Database) -> bool:
+    """Whether the database at `db` is not at the newest revision (never migrated, or behind)."""
     return current_revision(db) != head_revision()

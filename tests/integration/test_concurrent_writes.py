@@ -13,9 +13,10 @@ import pytest
 from sqlmodel import func, select
 
 from bot.domain.status import OutboxStatus
-from bot.services import keys
+from bot.services import gateway, keys
 from bot.services.context import Context
 from bot.services.directory import import_directory
+from bot.services.gateway import Gateway
 from bot.store import accounts
 from bot.store import audit as audit_store
 from bot.store import outbox as outbox_store
@@ -100,3 +101,23 @@ def test_a_failed_message_requeued_by_two_operators_at_once_is_requeued_once(
     assert sorted(requeued, key=len) == [[], [row_id]]
     with ctx.read() as session:
         assert session.exec(select(func.count()).where(AuditEvent.action == "outbox.requeued")).one() == 1
+
+
+def test_the_same_gateway_denial_from_two_replicas_at_once_is_audited_once(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Boris has no grant of mythos-5: two replicas deny him at the same moment."""
+    replicas = [Gateway(ctx), Gateway(ctx)]
+    answers: list[bool] = []
+
+    def check_on(replica: Gateway) -> None:
+        answers.append(replica.check({"user": BORIS, "model": "mythos-5"}).allow)
+
+    threads = second_after_first_call(
+        monkeypatch, ctx.db, gateway, "_recently_audited", lambda: check_on(replicas[1])
+    )
+    check_on(replicas[0])
+    threads[0].join(timeout=60)
+    assert answers == [False, False]
+    with ctx.read() as session:
+        assert session.exec(select(func.count()).where(AuditEvent.action == "gateway.denied")).one() == 1

@@ -12,6 +12,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import JSON, Integer, column, func, inspect, table, text
 from sqlmodel import SQLModel, col, select
@@ -80,8 +81,8 @@ def test_upgrade_builds_every_table_on_a_fresh_database(fresh_db: Database) -> N
 
     migrate.upgrade(fresh_db)
 
-    head = migrate.head_revision()
-    assert head is not None
+    head = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_current_head()
+    assert migrate.head_revision() == head, "SCHEMA_REVISION must name the newest migration"
     assert migrate.current_revision(fresh_db) == head
     assert not migrate.pending(fresh_db)
     assert tables(fresh_db) >= CORE_TABLES | {"alembic_version"}
