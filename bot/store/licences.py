@@ -312,19 +312,17 @@ def claim_warning(session: Session, licence_id: int, lead: int, leads: Iterable[
     warn again. The rows go in with ON CONFLICT DO NOTHING: two scheduler runs racing over the same
     licence (a forced run beside the timer, two replicas' first ticks) cannot both see the lead as
     due and both warn, as a read followed by an insert allowed."""
-    insert_row = dialect_insert(session)
-    claimed = False
-    for days in sorted({lead, *leads}):
-        statement = (
-            insert_row(LicenceWarning)
-            .values(licence_id=licence_id, days_before=days, queued_at=now)
-            .on_conflict_do_nothing()
-            .returning(col(LicenceWarning.days_before))
-        )
-        # RETURNING says whether the row went in: psycopg does not report an INSERT's row count here.
-        inserted = session.exec(statement).first() is not None  # type: ignore[call-overload]
-        claimed = claimed or (inserted and days == lead)
-    return claimed
+    # In order of lead, so that two runs inserting the same rows wait on each other rather than deadlock.
+    days_before = sorted({lead, *leads})
+    rows = [{"licence_id": licence_id, "days_before": days, "queued_at": now} for days in days_before]
+    statement = (
+        dialect_insert(session)(LicenceWarning)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(col(LicenceWarning.days_before))
+    )
+    # RETURNING names the rows that went in: psycopg does not report an INSERT's row count here.
+    return lead in set(session.exec(statement).scalars())  # type: ignore[call-overload]
 
 
 def link_grants(session: Session, grants: ColumnElement[bool], on: date) -> None:

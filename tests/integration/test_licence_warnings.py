@@ -4,11 +4,9 @@ beside the timer's, two replicas' first ticks) read the same licence as due at t
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlmodel import func, select
@@ -17,7 +15,7 @@ from bot.services import licences
 from bot.services.context import Context
 from bot.store import licences as licence_store
 from bot.store.tables import AuditEvent, OutboxMessage
-from tests.support.concurrency import second_after_first_call
+from tests.support.concurrency import race, second_after_first_call
 
 BORIS, CARLA = "U0BORIS01", "U0CARLA01"  # Carla has the export-compliance role
 
@@ -49,18 +47,8 @@ def warned_events(ctx: Context) -> int:
 
 def warn_at_once(ctx: Context, runs: int) -> list[int]:
     """What each of `runs` scheduler runs of the lapse warnings, released at the same moment, warned."""
-    start = threading.Barrier(runs)
     counts: list[int] = []
-
-    def run() -> None:
-        start.wait()
-        counts.append(licences.warn_lapsing(ctx))
-
-    threads = [threading.Thread(target=run) for _ in range(runs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    race(*[lambda: counts.append(licences.warn_lapsing(ctx))] * runs)
     return counts
 
 
@@ -73,21 +61,13 @@ def test_a_run_that_read_a_warning_as_due_after_another_queued_it_does_not_warn_
     if not ctx.db.is_postgres:
         pytest.skip("PostgreSQL only: SQLite's writers take turns, so two runs cannot read at once")
     record_lapsing(ctx, days_left=5)
-    read_due = licence_store.due_warnings
     second: list[int] = []
-
-    def due_then_let_another_run(*args: Any, **kwargs: Any) -> Any:
-        due = read_due(*args, **kwargs)
-        if not second:
-            monkeypatch.setattr(licence_store, "due_warnings", read_due)
-            other = threading.Thread(target=lambda: second.append(licences.warn_lapsing(ctx)))
-            other.start()
-            other.join(timeout=30)
-            assert second == [1], "the second run warned and committed while the first was between steps"
-        return due
-
-    monkeypatch.setattr(licence_store, "due_warnings", due_then_let_another_run)
+    threads = second_after_first_call(
+        monkeypatch, ctx.db, licence_store, "due_warnings", lambda: second.append(licences.warn_lapsing(ctx))
+    )
     assert licences.warn_lapsing(ctx) == 0
+    threads[0].join(timeout=60)
+    assert second == [1], "the second run warned and committed while the first was between steps"
     assert warnings_queued(ctx) == {BORIS: 1, CARLA: 1}
     assert warned_events(ctx) == 1
 
@@ -98,8 +78,7 @@ def test_runs_released_together_warn_once_per_lead(ctx: Context) -> None:
     clock = ctx.clock
     for advance, lead in ((10, "30 days"), (23, "7 days")):
         clock.advance(timedelta(days=advance))  # type: ignore[attr-defined]
-        counts = warn_at_once(ctx, runs=3)
-        assert sorted(counts) == [0, 0, 1], lead
+        assert sorted(warn_at_once(ctx, runs=3)) == [0, 0, 1], lead
     assert warnings_queued(ctx) == {BORIS: 2, CARLA: 2}
     assert warned_events(ctx) == 2
 

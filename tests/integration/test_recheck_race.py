@@ -4,8 +4,6 @@ moment, again and again; whichever wins, the grant is either never created or su
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlmodel import select
@@ -18,6 +16,7 @@ from bot.store.holds import held_by
 from bot.store.tables import AccessGrant, AccessRequest
 from bot.workflows import load_catalog
 from tests.support.bot_server import FIXTURES
+from tests.support.concurrency import race
 from tests.support.seed import directory_file
 
 ALICE, MARIA, ADMIN = "U0ALICE01", "U0MARIA01", "U0ADMIN01"
@@ -27,27 +26,6 @@ ROUNDS = 6
 
 def directory_with(tmp_path: Path, name: str, **alice: str) -> Path:
     return directory_file(tmp_path, name, **{ALICE: alice})
-
-
-def race(*actions: Callable[[], object]) -> None:
-    """Run the actions in threads released at the same moment; re-raise the first error."""
-    start = threading.Barrier(len(actions))
-    errors: list[BaseException] = []
-
-    def run(action: Callable[[], object]) -> None:
-        try:
-            start.wait()
-            action()
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    if errors:
-        raise errors[0]
 
 
 def approve(ctx: Context, request_id: int) -> None:

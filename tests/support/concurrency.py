@@ -1,5 +1,6 @@
-"""Interleaving two writers on PostgreSQL at a chosen point, without timing: the first is held just after
-a call of its own until the second waits on a lock the first holds, or ends."""
+"""Concurrent writers in tests: released at the same moment (`race`), or interleaved on PostgreSQL at a
+chosen point without timing (`second_after_first_call`: the first is held just after a call of its own
+until the second waits on a lock the first holds, or ends)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,24 @@ def second_after_first_call(
 
     monkeypatch.setattr(owner, name, call_then_let_the_second_in)
     return started
+
+
+def race(*actions: Callable[[], object]) -> None:
+    """Run the actions in threads released at the same moment; re-raise the first error."""
+    start = threading.Barrier(len(actions))
+    errors: list[BaseException] = []
+
+    def run(action: Callable[[], object]) -> None:
+        try:
+            start.wait()
+            action()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    if errors:
+        raise errors[0]
