@@ -5,7 +5,8 @@ about one message per second into one channel (bot/notify/pacing.py keeps that p
 per workspace of "several hundred messages per minute" with short bursts. A sender that posts as fast as
 its workers go learns the second one only from 429s, each of which stalls every post for Retry-After.
 PostRate spaces posts at the stated rate instead (a token bucket of one second's burst, as a schedule of
-reserved send times, so that concurrent workers never share a slot), and adapts when Slack still says
+reserved send times, so that concurrent workers never share a slot; the burst is a second's worth of the
+current pace, so a slowed pace never bursts at the stated one), and adapts when Slack still says
 429: nothing newly reserved goes before Retry-After has passed, and when 429s come again within
 REPEAT_WINDOW (another sender on the same workspace, a lower limit than stated) the pace halves; once
 REPEAT_WINDOW has passed without one it climbs back, by a twentieth of the stated rate a second.
@@ -39,7 +40,6 @@ class PostRate:
             raise ValueError("posts per minute must be positive")
         self.stated = per_minute / 60.0  # posts per second
         self.rate = self.stated
-        self.burst = max(1.0, self.stated)
         self._clock = clock
         self._lock = threading.Lock()
         # The generic cell rate algorithm's schedule: when the bucket would be full again. A post may go
@@ -47,6 +47,11 @@ class PostRate:
         self._full_at = clock()
         self._recovered_at = self._full_at
         self._resumed_at: float | None = None  # when the last 429's pause ended
+
+    @property
+    def burst(self) -> float:
+        """How many posts may go at once after an idle spell: one second's worth at the current pace."""
+        return max(1.0, self.rate)
 
     def reserve(self) -> float:
         """Take the next send slot; returns how many seconds to wait before posting (0: post now)."""

@@ -66,6 +66,17 @@ def test_429s_to_posts_sent_after_the_pause_halve_the_pace_which_recovers_once_t
     assert pace.rate == 20
 
 
+def test_a_slowed_pace_bursts_no_more_than_a_second_of_itself() -> None:
+    clock = Clock()
+    pace = PostRate(1200, clock=clock)  # 20 a second stated
+    pace.limited(1.0)
+    clock.now += 1.5
+    pace.limited(1.0)  # refused again after the pause: the pace halves to 10 a second
+    assert pace.rate == 10
+    clock.now += 5.0  # idle long enough to refill the bucket, too soon for the pace to recover
+    assert waits(pace, 12) == [0.0] * 10 + [0.1, 0.2]
+
+
 def test_the_pace_never_falls_below_a_sixteenth_of_the_stated_rate() -> None:
     clock = Clock()
     pace = PostRate(1200, clock=clock)
