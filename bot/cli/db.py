@@ -25,6 +25,11 @@ def current(settings: Settings, args: argparse.Namespace) -> int:
 
     db = database(settings)
     revision, head = migrate.current_revision(db), migrate.head_revision()
-    state = "up to date" if revision == head else f"behind (latest is {head}; run `accessbot db upgrade`)"
+    if revision == head:
+        state = "up to date"
+    elif revision is None or revision in migrate.known_revisions():
+        state = f"behind (latest is {head}; run `accessbot db upgrade`)"
+    else:
+        state = f"newer than this release of AccessBot (its latest is {head})"
     print(f"{safe(revision or 'empty')}: {safe(state)}")
     return 0

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, ConfigError
 from bot.store.db import Database
 
 if TYPE_CHECKING:
@@ -23,6 +23,11 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 # than found by loading every migration script; tests/integration/test_migrations.py proves it is
 # Alembic's head.
 SCHEMA_REVISION = "0014"
+
+
+class SchemaAhead(ConfigError):
+    """The database was migrated by a newer release: its revision is none of this release's migrations.
+    Nothing this release does can bring it up to date (a rolling upgrade restarted an old replica)."""
 
 
 def alembic_config(database_url: str, migrations_dir: Path = MIGRATIONS_DIR) -> Config:
@@ -48,8 +53,10 @@ def upgrade(db: Database, revision: str = "head") -> None:
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-        if revision == "head" and _revision_of(connection) == head_revision():
+        current = _revision_of(connection)
+        if revision == "head" and current == head_revision():
             return  # nothing pending: Alembic's own run would load every migration script to find that out
+        require_known(current)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
@@ -87,6 +94,27 @@ def head_revision() -> str:
     return SCHEMA_REVISION
 
 
+def known_revisions() -> frozenset[str]:
+    """The revisions of this release's migrations: each script in migrations/versions is named after its
+    revision (`0014_scheduler_runs.py`), which tests/integration/test_migrations.py checks."""
+    return frozenset(path.name.split("_", 1)[0] for path in (MIGRATIONS_DIR / "versions").glob("*_*.py"))
+
+
+def require_known(revision: str | None) -> None:
+    """Raises SchemaAhead when `revision` (a database's, None: never migrated) is not one of this
+    release's migrations."""
+    if revision is not None and revision not in known_revisions():
+        raise SchemaAhead(
+            f"the database schema is at revision {revision}, newer than this release of AccessBot knows "
+            f"(its latest is {head_revision()}): run the release that migrated it, or a later one"
+        )
+
+
 def pending(db: Database) -> bool:
-    """Whether the database at `db` is not at the newest revision (never migrated, or behind)."""
-    return current_revision(db) != head_revision()
+    """Whether the database at `db` is not at the newest revision (never migrated, or behind). Raises
+    SchemaAhead when a newer release migrated it: waiting or `accessbot db upgrade` cannot help."""
+    revision = current_revision(db)
+    if revision == head_revision():
+        return False
+    require_known(revision)
+    return True

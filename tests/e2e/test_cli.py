@@ -17,8 +17,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from tests.support.bot_server import FIXTURES, REPO
+from bot.store.db import Database
+from tests.support.bot_server import BOT_TOKEN, FIXTURES, REPO, SIGNING_SECRET
 from tests.support.cli import Env, listed, run_cli, run_cli_process
 from tests.support.seed import DIRECTORY
 
@@ -68,6 +70,25 @@ def test_commands_refuse_an_old_schema_until_db_upgrade(env: Env) -> None:
     assert run_cli_process(env, "db", "upgrade").returncode == 0
     assert "up to date" in run_cli_process(env, "db", "current").stdout
     assert run_cli_process(env, "requests", "list", "--json").stdout.strip() == "[]"
+
+
+def test_a_release_older_than_the_schema_says_so_instead_of_asking_for_an_upgrade(ready: Env) -> None:
+    """A rolling upgrade: a newer release migrated the database, then an old replica (this one) starts."""
+    db = Database(ready["DATABASE_URL"], pool=False)
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    finally:
+        db.dispose()
+    newer = "the database schema is at revision 9999, newer than this release of AccessBot knows"
+    for command in (["grants", "list"], ["db", "upgrade"]):
+        assert_usage_error(run_cli(ready, *command, check=False), newer)
+    assert "9999: newer than this release of AccessBot" in run_cli(ready, "db", "current").stdout
+    # The long-running processes stop at once with the same line: `serve` would otherwise try to migrate
+    # (Alembic's traceback), and `worker` wait a minute for a server to bring the schema up to date.
+    slack = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+    for command in (["serve"], ["worker"]):
+        assert_usage_error(run_cli_process(ready, *command, env=slack, check=False), newer)
 
 
 def test_bad_database_url(env: Env) -> None:

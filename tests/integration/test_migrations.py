@@ -81,8 +81,11 @@ def test_upgrade_builds_every_table_on_a_fresh_database(fresh_db: Database) -> N
 
     migrate.upgrade(fresh_db)
 
-    head = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_current_head()
+    scripts = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    head = scripts.get_current_head()
     assert migrate.head_revision() == head, "SCHEMA_REVISION must name the newest migration"
+    # known_revisions reads the scripts' file names: each must be named after its revision.
+    assert migrate.known_revisions() == {script.revision for script in scripts.walk_revisions()}
     assert migrate.current_revision(fresh_db) == head
     assert not migrate.pending(fresh_db)
     assert tables(fresh_db) >= CORE_TABLES | {"alembic_version"}
