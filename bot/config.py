@@ -31,7 +31,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("text", "json")
 # A gateway token is a shared secret guarding every model call: at least 24 characters (e.g. the output
 # of `openssl rand -hex 32`), so that it cannot be guessed.
-GATEWAY_TOKEN_MIN_LENGTH = 24
+# The shortest bearer token the gateway decision API and /metrics accept: 24 characters of a random
+# secret (`openssl rand -hex 32` gives 64) are beyond guessing over the network.
+BEARER_TOKEN_MIN_LENGTH = 24
 
 # Values that mean "somebody copied .env.example and did not fill it in".
 _PLACEHOLDER = re.compile(r"(^$|your[-_]|change[-_]?me|placeholder|replace[-_]?me|^x+$|<|>|\.\.\.)", re.I)
@@ -229,19 +231,22 @@ class Settings(BaseSettings):
     @property
     def gateway_token_problem(self) -> str | None:
         """Why the gateway token cannot be used (the decision API is then disabled), or None."""
-        token = (self.gateway_token or "").strip()
-        if not token:
-            return "ACCESSBOT_GATEWAY_TOKEN is not set"
-        if _PLACEHOLDER.search(token):
-            return "ACCESSBOT_GATEWAY_TOKEN still holds a placeholder value"
-        if len(token) < GATEWAY_TOKEN_MIN_LENGTH:
-            return f"ACCESSBOT_GATEWAY_TOKEN is shorter than {GATEWAY_TOKEN_MIN_LENGTH} characters"
-        return None
+        return _bearer_token_problem("ACCESSBOT_GATEWAY_TOKEN", self.gateway_token)
 
     @property
     def gateway_token_in_use(self) -> str | None:
         """The gateway token, stripped, when it can be used; else None (the decision API is off)."""
         return None if self.gateway_token_problem else (self.gateway_token or "").strip()
+
+    @property
+    def metrics_token_problem(self) -> str | None:
+        """Why the metrics token cannot be used (GET /metrics is then off), or None."""
+        return _bearer_token_problem("ACCESSBOT_METRICS_TOKEN", self.metrics_token)
+
+    @property
+    def metrics_token_in_use(self) -> str | None:
+        """The metrics token, stripped, when it can be used; else None (no /metrics)."""
+        return None if self.metrics_token_problem else (self.metrics_token or "").strip()
 
     def require_slack(self, socket_mode: bool = False, bot_token_only: bool = False) -> None:
         """Fail unless the secrets for talking to Slack are set and not placeholders.
@@ -288,6 +293,19 @@ class Settings(BaseSettings):
 VARIABLES: tuple[str, ...] = tuple(
     str(field.validation_alias) for field in Settings.model_fields.values() if field.validation_alias
 )
+
+
+def _bearer_token_problem(variable: str, value: str | None) -> str | None:
+    """Why the bearer token in `variable` cannot be used (unset, a placeholder, shorter than
+    BEARER_TOKEN_MIN_LENGTH characters), or None; never quotes the value."""
+    token = (value or "").strip()
+    if not token:
+        return f"{variable} is not set"
+    if _PLACEHOLDER.search(token):
+        return f"{variable} still holds a placeholder value"
+    if len(token) < BEARER_TOKEN_MIN_LENGTH:
+        return f"{variable} is shorter than {BEARER_TOKEN_MIN_LENGTH} characters"
+    return None
 
 
 def _require_secret(name: str, value: str | None, prefix: str | None = None) -> None:

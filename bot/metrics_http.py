@@ -162,12 +162,14 @@ class MetricsServer:
 
 def metrics_server(settings: Settings, ctx: Context, host: str = "0.0.0.0") -> MetricsServer | None:
     """The metrics port's server (not started) when ACCESSBOT_METRICS_PORT is set, else None. Raises
-    ConfigError when the port is set without ACCESSBOT_METRICS_TOKEN: metrics are never served open."""
+    ConfigError when the port is set without a usable ACCESSBOT_METRICS_TOKEN (unset, a placeholder or
+    too short): metrics are never served open, nor behind a guessable token."""
     if settings.metrics_port is None:
         return None
-    if not (settings.metrics_token or "").strip():
+    token, problem = settings.metrics_token_in_use, settings.metrics_token_problem
+    if token is None:
         raise ConfigError(
-            "ACCESSBOT_METRICS_PORT is set but ACCESSBOT_METRICS_TOKEN is not; set the token Prometheus "
-            "will send, or unset the port"
+            f"ACCESSBOT_METRICS_PORT is set but {problem}; set the token Prometheus will send, or unset "
+            "the port"
         )
-    return MetricsServer(MetricsEndpoint(ctx, settings.metrics_token), host, settings.metrics_port)
+    return MetricsServer(MetricsEndpoint(ctx, token), host, settings.metrics_port)

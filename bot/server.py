@@ -43,7 +43,9 @@ def wsgi_app(runtime: Runtime) -> Callable[..., Iterable[bytes]]:
     api = DecisionApi(Gateway(runtime.ctx), settings.gateway_token_in_use)
     decisions = Measured(api, surface="gateway", outcomes=GATEWAY_OUTCOMES)
     # Off without ACCESSBOT_METRICS_TOKEN; on the metrics port instead when ACCESSBOT_METRICS_PORT is set.
-    metrics = MetricsEndpoint(runtime.ctx, None if settings.metrics_port else settings.metrics_token)
+    metrics = MetricsEndpoint(runtime.ctx, None if settings.metrics_port else settings.metrics_token_in_use)
+    if not settings.metrics_port and settings.metrics_token and settings.metrics_token_problem:
+        log.warning("GET %s disabled: %s", METRICS_PATH, settings.metrics_token_problem)
     if settings.gateway_token_problem is None:
         log.info("gateway decision API enabled on POST %s", CHECK_PATH)
     else:

@@ -332,10 +332,38 @@ def test_a_worker_serves_its_metrics_on_the_metrics_port(
     assert worker.returncode == 0, log.read_text()
 
 
-def test_a_metrics_port_without_a_token_is_refused_at_start(worker_env: dict[str, str]) -> None:
-    result = run_cli({**worker_env, "ACCESSBOT_METRICS_PORT": str(free_port())}, "worker", check=False)
+# Tokens that protect /metrics in name only: copied from an example, or guessable.
+WEAK_TOKENS = [
+    ("changeme", "still holds a placeholder value"),
+    ("your-metrics-token", "still holds a placeholder value"),
+    ("<metrics token>", "still holds a placeholder value"),
+    ("x", "still holds a placeholder value"),
+    ("metrics-0123456789", "is shorter than 24 characters"),
+]
+
+
+@pytest.mark.parametrize(
+    ("token", "problem"), [(None, "is not set"), *WEAK_TOKENS], ids=["unset", *(t for t, _ in WEAK_TOKENS)]
+)
+def test_a_metrics_port_without_a_usable_token_is_refused_at_start(
+    worker_env: dict[str, str], token: str | None, problem: str
+) -> None:
+    env = {**worker_env, "ACCESSBOT_METRICS_PORT": str(free_port())}
+    if token is not None:
+        env["ACCESSBOT_METRICS_TOKEN"] = token
+    result = run_cli(env, "worker", check=False)
     assert result.returncode == 2
-    assert "ACCESSBOT_METRICS_PORT is set but ACCESSBOT_METRICS_TOKEN is not" in result.stderr
+    assert f"ACCESSBOT_METRICS_PORT is set but ACCESSBOT_METRICS_TOKEN {problem}" in result.stderr
+    assert token is None or token not in result.stderr  # the line never quotes the secret
+
+
+@pytest.mark.parametrize(("token", "problem"), WEAK_TOKENS, ids=[t for t, _ in WEAK_TOKENS])
+def test_a_weak_metrics_token_keeps_metrics_off_and_says_why(
+    start_server: Callable[..., InProcessBot], token: str, problem: str
+) -> None:
+    bot = start_server(ACCESSBOT_METRICS_TOKEN=token)
+    assert get(f"{bot.url}/metrics", token=token)[0] == 404
+    assert f"GET /metrics disabled: ACCESSBOT_METRICS_TOKEN {problem}" in bot.log()
 
 
 def test_with_a_metrics_port_serve_answers_metrics_there_only(
