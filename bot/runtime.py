@@ -23,6 +23,7 @@ from bot.notify.webhooks import WebhookSender
 from bot.render import PageRenderer, Renderer
 from bot.scheduler import Scheduler, default_jobs
 from bot.scheduler_ticks import TickClaims
+from bot.services import accounts
 from bot.services.context import Context
 from bot.slack.app import build_app
 from bot.slack.responder import Responder
@@ -159,6 +160,8 @@ def _background(
         clock=ctx.clock,
         composer=Composer(ctx, renderer),
         posts_per_minute=settings.slack_posts_per_minute,
+        # What users.info says before a DM is an input of the entitlement rule like the user_change event.
+        on_account=lambda user_id, deleted: accounts.record_account(ctx, user_id, deleted=deleted),
     )
     scheduler = Scheduler(default_jobs(ctx, settings.scheduler_interval), claim=TickClaims(ctx))
     heartbeat = Heartbeat(ctx.db, ctx.clock, [(OutboxMessage, sender), (WebhookDelivery, webhooks)])

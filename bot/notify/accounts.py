@@ -26,7 +26,17 @@ USER_NOT_FOUND = "user_not_found"
 class AccountChecks:
     """Whether a DM to a person may go; `clock` gives aware UTC datetimes."""
 
-    def __init__(self, db: Database, client: WebClient, clock: Callable[[], datetime]):
+    def __init__(
+        self,
+        db: Database,
+        client: WebClient,
+        clock: Callable[[], datetime],
+        record: Callable[[str, bool], None] | None = None,
+    ):
+        """`record(user_id, deleted)` stores what users.info said; the runtime gives the use case that
+        also re-checks the person's grants in the same transaction (bot/services/accounts.py), and
+        without it only the account's state is stored."""
+        self.record = record or self._record
         self.db = db
         self.client = client
         self.clock = clock
@@ -48,7 +58,7 @@ class AccountChecks:
                     return USER_NOT_FOUND
                 raise
             deleted = bool((response.get("user") or {}).get("deleted"))
-            self._record(user_id, deleted)
+            self.record(user_id, deleted)
             return ACCOUNT_DEACTIVATED if deleted else None
         if known is not None and known.deleted:
             return ACCOUNT_DEACTIVATED

@@ -61,7 +61,8 @@ MAX_BACKOFF = 300.0
 class Sender(Dispatcher):
     """Delivers outbox rows (see the module docstring). `clock` gives aware UTC datetimes and is the only
     source of time for database timestamps and age checks; `composer(row)` renders each row's message
-    (`{"text", "blocks"}`, or `{"view"}` for App Home rows: bot/notify/compose.py)."""
+    (`{"text", "blocks"}`, or `{"view"}` for App Home rows: bot/notify/compose.py); `on_account(user_id,
+    deleted)` records what users.info said about a DM's recipient (see AccountChecks)."""
 
     def __init__(
         self,
@@ -75,6 +76,7 @@ class Sender(Dispatcher):
         timeout: float = 10.0,
         clock: Callable[[], datetime] = utcnow,
         posts_per_minute: float = DEFAULT_POSTS_PER_MINUTE,
+        on_account: Callable[[str, bool], None] | None = None,
     ):
         super().__init__(workers=workers, poll_seconds=poll_seconds, name="outbox")
         self.db = db
@@ -91,7 +93,7 @@ class Sender(Dispatcher):
             clock=clock,
             timeout=timeout,
             history=History(db, client, self.lease),
-            account_checks=AccountChecks(db, client, clock),
+            account_checks=AccountChecks(db, client, clock, record=on_account),
             composer=composer,
             renew=self._renew,
             take_token=self._pace_post,

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+from functools import partial
 from typing import Any
 
 from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
+from bot.notify.slack_errors import error_code
 from bot.services import accounts
 from bot.slack.payloads import HomeOpened, UserChange, parse
 from bot.slack.surfaces import Surfaces
+
+log = logging.getLogger(__name__)
 
 
 class EventListeners:
@@ -26,14 +33,36 @@ class EventListeners:
             user_id = opened.user
             self.responder.later(lambda: accounts.home_opened(self.ctx, user_id), context)
 
-    def user_changed(self, event: dict[str, Any], context: dict[str, Any]) -> None:
-        """`user_change`: records whether the Slack account is deactivated."""
+    def user_changed(self, event: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
+        """`user_change`: records whether the Slack account is deactivated. A deactivation counts at
+        once; an event saying a deactivated account is active again is confirmed with users.info first
+        (it may be a late delivery of an event older than the deactivation)."""
         changed = parse(UserChange, event, "user_change event")
         if changed is not None:
             user = changed.user
-            self.responder.later(
-                lambda: accounts.record_account(self.ctx, user.id, deleted=user.deleted), context
-            )
+
+            def record() -> None:
+                confirm = partial(active_now, client, user.id)
+                accounts.record_account(self.ctx, user.id, deleted=user.deleted, confirm_active=confirm)
+
+            self.responder.later(record, context)
+
+
+def active_now(client: WebClient, user_id: str) -> bool | None:
+    """Whether Slack's users.info says the account is active now: False when deactivated or unknown to
+    Slack (`user_not_found`), None when Slack could not say (an error, a rate limit, an answer without
+    `deleted`)."""
+    try:
+        response = client.users_info(user=user_id)
+    except (SlackApiError, OSError) as error:  # OSError: the network (timeouts, refused connections)
+        code = error_code(error) if isinstance(error, SlackApiError) else type(error).__name__
+        if code == "user_not_found":
+            return False
+        log.warning("users.info failed (%s); a reactivation waits for Slack's next word", code)
+        return None
+    user = response.get("user")
+    deleted = user.get("deleted") if isinstance(user, dict) else None
+    return (not deleted) if isinstance(deleted, bool) else None
 
 
 def register(app: App, surfaces: Surfaces) -> EventListeners:

@@ -274,7 +274,8 @@ class HomeOpened(_Open):
 
 class _ChangedUser(_Open):
     id: UserId
-    deleted: bool = False
+    # Required: an event without it says nothing about the account (and must not reactivate it).
+    deleted: bool
 
 
 class UserChange(_Open):

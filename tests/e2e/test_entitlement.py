@@ -168,6 +168,52 @@ def test_a_slack_deactivation_suspends_and_a_reactivation_reinstates(
     emulator.wait_for(lambda: statuses(server)[grant] == "active")
 
 
+def test_a_late_event_saying_active_never_lets_a_deactivated_person_back_in(
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
+) -> None:
+    """Slack delivers events late, retried and out of order: an event saying "active" that arrives after
+    the deactivation is believed only once users.info confirms it."""
+    grant = grant_through_slack(slack, emulator, server, ALICE, "lumen-3")
+    before = emulator.user_info(ALICE)  # as an earlier profile edit's event carried her
+    emulator.set_user(ALICE, deleted=True)
+    assert slack.user_change(ALICE, event_id="EvGone").status == 200
+    emulator.wait_for(lambda: statuses(server)[grant] == "suspended")
+
+    late = {"type": "user_change", "user": before, "cache_ts": 1, "event_ts": "1.000001"}
+    assert slack.event(late, event_id="EvEarlier", retry_num=2).status == 200
+    server.settle()
+    # Slack cannot answer users.info: the reactivation waits for its word.
+    emulator.set_user(ALICE, deleted=False)
+    emulator.fail_next("users.info", status=500, error="internal_error")
+    assert slack.event(late, event_id="EvUnconfirmed").status == 200
+    server.settle()
+    # An event without `deleted` says nothing about the account.
+    shapeless = {**late, "user": {k: v for k, v in before.items() if k != "deleted"}}
+    assert slack.event(shapeless, event_id="EvShapeless").status == 200
+    server.settle()
+    assert statuses(server)[grant] == "suspended"
+    assert [e["action"] for e in audit_events(server) if e["action"].startswith("account.")] == [
+        "account.deactivated"
+    ]
+
+    assert slack.user_change(ALICE, event_id="EvBack").status == 200  # users.info agrees now
+    emulator.wait_for(lambda: statuses(server)[grant] == "active")
+
+
+def test_a_deactivation_users_info_reports_before_a_dm_suspends_at_once(
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
+) -> None:
+    """The user_change event was missed; the sender asks users.info before DMing Maria (Eve's request
+    goes to her manager) and learns she left: her grant is suspended in the same transaction."""
+    grant = grant_through_slack(slack, emulator, server, MARIA, "lumen-3")
+    emulator.set_user(MARIA, deleted=True)
+    assert "filed" in slack.command(EVE, f"request lumen-3 {WHY}").body
+    emulator.wait_for(lambda: any(e["action"] == "account.deactivated" for e in audit_events(server)))
+    server.settle()
+    assert statuses(server)[grant] == "suspended"  # before any scheduled re-check
+    assert next(g for g in listed(server, "grants") if g["id"] == grant)["held_by"] == ["deactivated"]
+
+
 def changed_workflows(tmp_path: Path, name: str, slug: str, addition: str) -> Path:
     """A copy of the test workflows with `addition` (YAML lines) added to one model's entry."""
     folder = tmp_path / name
