@@ -64,8 +64,11 @@ def default_jobs(ctx: Context, interval: float) -> list[Job]:
         Job("end delegations", lambda: delegations.close_ended(ctx), interval),
         Job("directive progress", lambda: directives.refresh_progress(ctx), min(interval, PROGRESS_INTERVAL)),
         Job("forget old replay keys", lambda: replays.forget_expired(ctx), max(interval, REPLAY_SWEEP)),
-        Job("re-check entitlements", _recheck(ctx), max(interval, RECHECK_INTERVAL), own_first_tick=True),
+        # Licences lapse before the timer's re-check: a grant that depended on a licence past its last day
+        # is suspended by the lapse, which records that access stopped at the start of the next day (the
+        # re-check, finding the licence no longer in effect, would suspend it as of now).
         Job("lapse licences", lambda: licences.lapse_licences(ctx), max(interval, RECHECK_INTERVAL)),
+        Job("re-check entitlements", _recheck(ctx), max(interval, RECHECK_INTERVAL), own_first_tick=True),
         Job("warn of lapsing licences", lambda: licences.warn_lapsing(ctx), max(interval, RECHECK_INTERVAL)),
         Job("seal audit events", lambda: audit_chain.seal_job(ctx), min(interval, SEAL_INTERVAL)),
         Job(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from bot.clock import FileClock
@@ -165,10 +165,23 @@ def test_a_licence_that_lapses_suspends_what_depends_on_it_after_warning_its_hol
     clock.advance(days=7)
     server.run_jobs()  # the last day: still in effect
     assert grants_by_id(server)[boris]["status"] == "active"
-    clock.advance(days=1)
+    clock.advance(days=1)  # the scheduler runs some hours after midnight (the bot was down, say)
     server.run_jobs()
     assert grants_by_id(server)[boris]["status"] == "suspended"
     assert [x["status"] for x in listed(server, "licence")] == ["expired"]
+    # History says access stopped when the licence did, at the start of the day after its last day.
+    midnight = datetime.combine(today(clock), time(0, 0), UTC)
+    suspended = [e for e in audit_events(server) if e["action"] == "grant.suspended"]
+    assert [e["detail"].get("effective_at") for e in suspended] == [midnight.isoformat()]  # type: ignore[union-attr]
+
+    def could_use_at(moment: datetime) -> list[str]:
+        report = run_cli(
+            server, "report", "access", "--model", "mythos-5", "--at", moment.isoformat(), "--json"
+        )
+        return re.findall(r"U0[A-Z0-9]+", report.stdout)
+
+    assert BORIS in could_use_at(midnight - timedelta(hours=1))
+    assert BORIS not in could_use_at(midnight + timedelta(hours=1))
     emulator.wait_for(lambda: dms_saying(emulator, BORIS, "Your access is suspended"))
     assert [e["subject_id"] for e in audit_events(server) if e["action"] == "licence.expired"] == ["1"]
 
