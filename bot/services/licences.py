@@ -23,6 +23,7 @@ from bot.domain.licences import (
     LicenceError,
     LicenceTerms,
     label,
+    number_key,
     parse_terms,
     utc_day,
 )
@@ -190,7 +191,7 @@ def _read_rows(ctx: Context, path: Path) -> tuple[list[tuple[int, LicenceTerms]]
         raise LicenceFileError(error.problems) from None
     found: list[tuple[int, LicenceTerms]] = []
     problems: list[tuple[int, str]] = []
-    first_line: dict[tuple[str, str], int] = {}
+    first_line: dict[str, int] = {}
     for line, row in rows:
         if None in row:  # surplus cells are listed under the key None
             problems.append((line, "more cells than the header has columns"))
@@ -200,7 +201,7 @@ def _read_rows(ctx: Context, path: Path) -> tuple[list[tuple[int, LicenceTerms]]
         except LicenceError as error:
             problems.append((line, str(error)))
             continue
-        key = (terms.authority.lower(), terms.number.lower())
+        key = number_key(terms.authority, terms.number)  # the key the licence is stored under
         if key in first_line:
             problems.append(
                 (line, f"licence {terms.authority} {terms.number} is also on line {first_line[key]}")

@@ -148,6 +148,10 @@ def test_a_licence_is_one_whatever_the_case_of_its_authority_and_number(
     both = [licence_row(clock, "EX-D", EVE, "FR", 90), licence_row(clock, "ex-d", EVE, "FR", 90)]
     code, _, stderr = import_file(server, path, *both, check=False)
     assert code == 2 and ":3: licence BIS ex-d is also on line 2" in stderr
+    # Two numbers that are one once case-folded (ß folds to ss) are one licence in a file too.
+    both = [licence_row(clock, "EX-STRASSE", BORIS, "DE", 90), licence_row(clock, "EX-STRAßE", EVE, "FR", 90)]
+    code, _, stderr = import_file(server, path, *both, check=False)
+    assert code == 2 and ":3: licence BIS EX-STRAßE is also on line 2" in stderr
     # Case is folded beyond ASCII too (SQLite's lower() folds ASCII only).
     import_file(server, path, licence_row(clock, "ÄB-1", EVE, "FR", 90, authority="BÅFA"))
     again = licence_row(clock, "äb-1", EVE, "FR", 90, authority="båfa")
