@@ -12,7 +12,8 @@ from bot.present.records import PersonRecord
 
 def import_file(settings: Settings, args: argparse.Namespace) -> int:
     """Import the CSV, all rows or none (a bad file raises DirectoryError), and print the counts; with
-    --full, who departed and what that ended; with --dry-run, what would happen."""
+    --full, who departed and what that ended; with --dry-run, what would happen (exit code 2 when the
+    import itself would be refused for departing too many people)."""
     from bot.services.directory import import_directory
 
     if args.force and not args.full:
@@ -43,6 +44,8 @@ def import_file(settings: Settings, args: argparse.Namespace) -> int:
             f"re-checked: {change.suspended} grants suspended, {change.reinstated} reinstated, "
             f"{change.requests_stopped} pending requests stopped"
         )
+    if result.refusal:  # a dry run over the departure limit: the import itself would be refused
+        raise UsageError(f"{result.refusal}; without --dry-run nothing would be imported")
     return 0
 
 

@@ -37,6 +37,8 @@ class ImportResult:
     requests_cancelled: int = 0
     recheck: RecheckResult | None = None
     dry_run: bool = False
+    # A dry run over the departure limit: why the import itself would be refused (without --force).
+    refusal: str | None = None
 
 
 class DepartureLimit(DirectoryError):
@@ -77,7 +79,8 @@ def import_directory(
     the file again returns. A full import that would depart more than the policy's
     `max_departure_percent` of the people on record raises DepartureLimit unless `force`.
 
-    With `dry_run`, nothing is written; the result says what would happen. Raises DirectoryError
+    With `dry_run`, nothing is written; the result says what would happen, over the departure limit too
+    (its `refusal` then says why the import itself would be refused). Raises DirectoryError
     (nothing changed) when the file cannot be read or parsed, or an email belongs to someone not in
     the file."""
     people_list = read_people(path)
@@ -109,23 +112,21 @@ def import_directory(
             raise DirectoryError(problems)
         before = people.load_people(session, incoming_ids)
         departing: list[str] = []
+        refusal = None
         if full:
             present = people.present_ids(session)
             departing = sorted(set(present) - incoming_ids)
             limit = ctx.catalog.policy.max_departure_percent
             if departing and not force and len(departing) * 100 > limit * max(len(present), 1):
-                raise DepartureLimit(
-                    [
-                        (
-                            0,
-                            f"this full import would mark {len(departing)} of {len(present)} people "
-                            f"departed, more than the {limit}% the policy allows at once "
-                            "(max_departure_percent); check the file, or pass --force",
-                        )
-                    ]
+                refusal = (
+                    f"this full import would mark {len(departing)} of {len(present)} people "
+                    f"departed, more than the {limit}% the policy allows at once "
+                    "(max_departure_percent); check the file, or pass --force"
                 )
+                if not dry_run:
+                    raise DepartureLimit([(0, refusal)])
         returning = sorted(people.departed_ids(session, incoming_ids))
-        if dry_run:
+        if dry_run:  # over the limit too: who would depart is what the person checking the file needs
             added = sum(1 for p in people_list if p.slack_user_id not in before)
             changed = sum(
                 1 for p in people_list if p.slack_user_id in before and before[p.slack_user_id] != p
@@ -140,6 +141,7 @@ def import_directory(
                 revoked,
                 cancelled,
                 dry_run=True,
+                refusal=refusal,
             )
         try:
             added, changed, unchanged = people.upsert_people(session, people_list, before)

@@ -123,7 +123,14 @@ def test_a_full_import_offboards_whoever_it_no_longer_lists(
     assert "nothing was imported" in refused.stderr
     assert statuses(server)[boris_grant] == "active"
 
-    # A dry run says who and what, and changes nothing.
+    # A dry run says who and what, and changes nothing; without --force it also says the import itself
+    # would be refused.
+    dry_refused = run_cli(server, "directory", "import", "--full", "--dry-run", str(leavers), check=False)
+    assert dry_refused.returncode == 2
+    assert "would depart: 2 (1 grants revoked, 1 pending requests cancelled)" in dry_refused.stdout
+    assert BORIS in dry_refused.stdout and MARIA in dry_refused.stdout
+    assert "would mark 2 of 12 people departed" in dry_refused.stderr
+    assert "without --dry-run nothing would be imported" in dry_refused.stderr
     dry = run_cli(server, "directory", "import", "--full", "--dry-run", "--force", str(leavers)).stdout
     assert "would depart: 2 (1 grants revoked, 1 pending requests cancelled)" in dry
     assert BORIS in dry and MARIA in dry
