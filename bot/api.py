@@ -3,22 +3,36 @@
 The caller authenticates with `Authorization: Bearer <ACCESSBOT_GATEWAY_TOKEN>`. Without a usable token
 in the settings the endpoint answers 503 and says it is disabled. A wrong or missing token is 401. Past
 that, every request gets HTTP 200 and a decision: a body that is not a check is denied with the reason,
-never answered with an error page, so that a gateway has one thing to read. Responses are never cached.
+never answered with an error page, so that a gateway has one thing to read. Only when the database does
+not answer is it 503, still with a denial in JSON (`unavailable`). Responses are never cached.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.request_metrics import OUTCOME
 from bot.services.gateway import Gateway
 from bot.slack.edge import Refused, json_object, read_body
+
+log = logging.getLogger(__name__)
 
 CHECK_PATH = "/v1/access/check"
 MAX_CHECK_BYTES = 16 * 1024  # a check is a key and a model name; anything near this is not one
 DISABLED = "The decision API is disabled: ACCESSBOT_GATEWAY_TOKEN is not set to a usable secret."
+# The denial when the database does not answer: nothing can be decided, so nothing is allowed.
+UNAVAILABLE = {
+    "allow": False,
+    "code": "unavailable",
+    "reason": "AccessBot cannot reach its records right now; try again shortly.",
+    "cache_seconds": 0,
+}
 
 
 class DecisionApi:
@@ -46,6 +60,11 @@ class DecisionApi:
             decision = self.gateway.malformed(_problem(refused.reason))
         except UnicodeDecodeError:
             decision = self.gateway.malformed("the body is not UTF-8 text")
+        except SQLAlchemyError as error:
+            log.warning("gateway check: the database did not answer (%s)", type(error).__name__)
+            environ[OUTCOME] = "unavailable"
+            retry = [("Retry-After", "1")]
+            return json_response(start_response, "503 Service Unavailable", UNAVAILABLE, retry)
         return json_response(start_response, "200 OK", decision.as_json())
 
     def _authorised(self, header: str) -> bool:

@@ -3,7 +3,8 @@ WSGI middleware around its handler.
 
 The surface is what the handler found the request to be (it sets `environ[SURFACE]` once it has read
 it; Slack's edge does, after the signature); a request refused before that is `unknown`, or the
-family's own name. The outcome follows from the HTTP status the handler answered with. The time runs
+family's own name. The outcome follows from the HTTP status the handler answered with, unless the
+handler names it (`environ[OUTCOME]`: one status, two meanings). The time runs
 from the request reaching the middleware to the handler returning its answer: for Slack, the ack.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from bot import metrics
 
 SURFACE = "accessbot.surface"
+OUTCOME = "accessbot.outcome"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -43,7 +45,8 @@ class Measured:
         finally:
             status = answered[-1] if answered else 500
             surface = str(environ.get(SURFACE) or self.surface)
-            record(surface, self.outcomes.get(status, f"http_{status}"), time.perf_counter() - started)
+            outcome = str(environ.get(OUTCOME) or self.outcomes.get(status, f"http_{status}"))
+            record(surface, outcome, time.perf_counter() - started)
 
 
 def record(surface: str, outcome: str, seconds: float) -> None:

@@ -422,3 +422,45 @@ def test_metrics_need_their_token_and_are_off_without_one(
     assert status(gateway, METRICS_TOKEN) == 200
     assert status(gateway, None) == 401 and status(gateway, TOKEN) == 401
     assert status(start_server(), METRICS_TOKEN) == 404
+
+
+def test_a_database_that_does_not_answer_denies_with_a_readable_503(tmp_path: Path) -> None:
+    """No decision can be worked out: the gateway still gets JSON it can read, a denial, and when to ask
+    again; never a server error page. The request is counted as `unavailable`."""
+    import io
+
+    from bot import metrics
+    from bot.api import DecisionApi
+    from bot.request_metrics import GATEWAY_OUTCOMES, Measured
+    from bot.services.context import Context
+    from bot.services.gateway import Gateway
+    from bot.store.db import Database
+    from bot.workflows import load_catalog
+    from tests.support.bot_server import FIXTURES
+
+    down = Database(f"sqlite:///{tmp_path}/no/such/folder/accessbot.db")
+    ctx = Context(db=down, catalog=load_catalog(FIXTURES / "workflows"))
+    api = Measured(DecisionApi(Gateway(ctx), TOKEN), surface="gateway", outcomes=GATEWAY_OUTCOMES)
+
+    def counted() -> float:
+        labels = {"surface": "gateway", "outcome": "unavailable"}
+        return metrics.REGISTRY.get_sample_value("accessbot_requests_total", labels) or 0.0
+
+    before = counted()
+    body = json.dumps({"user": "U0ALICE01", "model": "mythos-5"}).encode()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "HTTP_AUTHORIZATION": f"Bearer {TOKEN}",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    answered: list[tuple[str, dict[str, str]]] = []
+    text = b"".join(api(environ, lambda status, headers: answered.append((status, dict(headers)))))
+    status, headers = answered[0]
+    assert status == "503 Service Unavailable"
+    assert headers["Content-Type"] == "application/json" and headers["Cache-Control"] == "no-store"
+    assert headers["Retry-After"] == "1"
+    answer = json.loads(text)
+    assert (answer["allow"], answer["code"]) == (False, "unavailable")
+    assert counted() == before + 1
+    down.dispose()
