@@ -13,10 +13,11 @@ import hmac
 import json
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.config import ConfigError
 from bot.request_metrics import OUTCOME
 from bot.services.gateway import Gateway
 from bot.slack.edge import Refused, json_object, read_body
@@ -113,3 +114,19 @@ def not_found(start_response: Callable[..., Any]) -> Iterable[bytes]:
     """404, for any path or method nothing here answers."""
     start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
     return [b"Not Found"]
+
+
+Server = TypeVar("Server")
+
+
+def listening(create: Callable[[], Server], host: str, port: int, setting: str) -> Server:
+    """`create()`, a server that binds `host`:`port` at once (waitress's create_server). Raises
+    ConfigError naming `setting`, the variable that chose the port, when it cannot bind (the port is
+    taken, or the address is not this machine's): one line for the operator, not a traceback."""
+    try:
+        return create()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ({reason}); is another process using it? Change {setting}"
+        ) from None

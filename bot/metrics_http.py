@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from bot.api import bearer_matches, json_response, not_found
+from bot.api import bearer_matches, json_response, listening, not_found
 from bot.config import ConfigError, Settings
 from bot.domain.status import OutboxKind
 from bot.metrics import REGISTRY
@@ -133,7 +133,12 @@ class MetricsServer:
                 return endpoint(environ, start_response)
             return not_found(start_response)
 
-        self._server = create_server(application, host=host, port=port, threads=2, ident="accessbot")
+        self._server = listening(
+            lambda: create_server(application, host=host, port=port, threads=2, ident="accessbot"),
+            host,
+            port,
+            "ACCESSBOT_METRICS_PORT",
+        )
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="metrics-http", daemon=True)
 

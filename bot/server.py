@@ -17,7 +17,7 @@ from typing import Any
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
-from bot.api import CHECK_PATH, DecisionApi, json_response, not_found
+from bot.api import CHECK_PATH, DecisionApi, json_response, listening, not_found
 from bot.metrics_http import METRICS_PATH, MetricsEndpoint
 from bot.request_metrics import GATEWAY_OUTCOMES, SLACK_OUTCOMES, Measured
 from bot.runtime import Runtime
@@ -79,18 +79,25 @@ def _health(runtime: Runtime, start_response: Callable[..., Any]) -> Iterable[by
     return json_response(start_response, status, body)
 
 
-def http_server(runtime: Runtime, host: str, port: int, threads: int) -> Any:
-    """The waitress server `serve` runs (port 0: any free port, see `.effective_port`); not started."""
+def http_server(runtime: Runtime, host: str, port: int, threads: int, setting: str = "PORT") -> Any:
+    """The waitress server `serve` runs (port 0: any free port, see `.effective_port`); not started.
+    Raises ConfigError naming `setting` when the port cannot be bound (taken by another process)."""
     from waitress import create_server
 
-    return create_server(
-        wsgi_app(runtime),
-        host=host,
-        port=port,
-        threads=threads,
-        ident="accessbot",
-        # waitress buffers a body before the app sees it (1 GB by default): refuse large ones up front.
-        max_request_body_size=MAX_BODY_BYTES,
+    app = wsgi_app(runtime)
+    return listening(
+        lambda: create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="accessbot",
+            # waitress buffers a body before the app sees it (1 GB by default): refuse large ones up front.
+            max_request_body_size=MAX_BODY_BYTES,
+        ),
+        host,
+        port,
+        setting,
     )
 
 
@@ -100,9 +107,10 @@ def finish_requests(server: Any, timeout: float = 5.0) -> None:
     server.task_dispatcher.shutdown(timeout=timeout)
 
 
-def serve(runtime: Runtime, host: str, port: int, threads: int) -> None:
-    """Serve Slack over HTTP until SIGTERM or Ctrl-C, with the worker running beside it."""
-    server = http_server(runtime, host, port, threads)
+def serve(runtime: Runtime, host: str, port: int, threads: int, setting: str = "PORT") -> None:
+    """Serve Slack over HTTP until SIGTERM or Ctrl-C, with the worker running beside it. Raises
+    ConfigError naming `setting` when the port cannot be bound."""
+    server = http_server(runtime, host, port, threads, setting)
 
     def shutdown(signum: int, _frame: Any) -> None:
         log.info("signal %s: shutting down", signum)

@@ -48,7 +48,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     runtime = build_runtime(settings)
     freeze_startup_objects()
     with metrics_port(settings, runtime.ctx, args.host):
-        serve_http(runtime, args.host, args.port or settings.port, settings.http_threads)
+        setting = "serve --port" if args.port else "PORT"
+        serve_http(runtime, args.host, args.port or settings.port, settings.http_threads, setting)
     return 0
 
 

@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,23 @@ def test_a_release_older_than_the_schema_says_so_instead_of_asking_for_an_upgrad
     slack = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
     for command in (["serve"], ["worker"]):
         assert_usage_error(run_cli_process(ready, *command, env=slack, check=False), newer)
+
+
+def test_a_port_already_taken_stops_serve_with_one_line(ready: Env) -> None:
+    slack = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",  # nobody there: auth.test fails, serve goes on
+    }
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        serve = ("serve", "--host", "127.0.0.1")
+        by_variable = run_cli_process(ready, *serve, env={**slack, "PORT": port}, check=False)
+        by_option = run_cli_process(ready, *serve, "--port", port, env=slack, check=False)
+    assert_usage_error(by_variable, f"cannot listen on 127.0.0.1:{port}", "Change PORT")
+    assert_usage_error(by_option, f"cannot listen on 127.0.0.1:{port}", "Change serve --port")
 
 
 def test_bad_database_url(env: Env) -> None:

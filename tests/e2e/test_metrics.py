@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -355,6 +356,18 @@ def test_a_metrics_port_without_a_usable_token_is_refused_at_start(
     assert result.returncode == 2
     assert f"ACCESSBOT_METRICS_PORT is set but ACCESSBOT_METRICS_TOKEN {problem}" in result.stderr
     assert token is None or token not in result.stderr  # the line never quotes the secret
+
+
+def test_a_metrics_port_already_taken_stops_the_worker_with_one_line(worker_env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**worker_env, "ACCESSBOT_METRICS_PORT": str(port), "ACCESSBOT_METRICS_TOKEN": TOKEN}
+        result = run_cli(env, "worker", check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"cannot listen on 0.0.0.0:{port}" in result.stderr
+    assert "Change ACCESSBOT_METRICS_PORT" in result.stderr
 
 
 @pytest.mark.parametrize(("token", "problem"), WEAK_TOKENS, ids=[t for t, _ in WEAK_TOKENS])
