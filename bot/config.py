@@ -121,7 +121,7 @@ def _optional(parse: Callable[[str], Any]) -> BeforeValidator:
 
 
 _OPTIONAL_PORT = _optional(lambda text: int(_PORT.func(text)))  # type: ignore[call-arg]
-_OPTIONAL_LEASE = _optional(lambda text: float(_number(1.0).func(text)))  # type: ignore[call-arg]
+_OPTIONAL_LEASE = _optional(lambda text: float(_number(1.0, 3600).func(text)))  # type: ignore[call-arg]
 _OPTIONAL_PATH = _optional(lambda text: Path(text).expanduser())
 
 
@@ -188,23 +188,26 @@ class Settings(BaseSettings):
     log_format: Annotated[str, BeforeValidator(_log_format)] = Field(
         "text", validation_alias="ACCESSBOT_LOG_FORMAT"
     )
-    scheduler_interval: Annotated[float, _number(0.05)] = Field(
+    # Upper bounds keep each setting where it still does its job: the jobs (expiry, scheduled directives,
+    # reminders) run at least hourly, threads stay a number a process can start, a Slack call or a lease
+    # is counted in minutes at most, and the post pace is one Slack could grant.
+    scheduler_interval: Annotated[float, _number(0.05, 3600)] = Field(
         15.0, validation_alias="ACCESSBOT_SCHEDULER_INTERVAL"
     )
-    outbox_workers: Annotated[int, _number(1, whole=True)] = Field(
+    outbox_workers: Annotated[int, _number(1, 256, whole=True)] = Field(
         8, validation_alias="ACCESSBOT_OUTBOX_WORKERS"
     )
     # Unset: outbox_lease_seconds() picks the database's default.
     outbox_lease: Annotated[float | None, _OPTIONAL_LEASE] = Field(
         None, validation_alias="ACCESSBOT_OUTBOX_LEASE"
     )
-    slack_timeout: Annotated[float, _number(1.0)] = Field(10.0, validation_alias="ACCESSBOT_SLACK_TIMEOUT")
+    slack_timeout: Annotated[float, _number(1.0, 300)] = Field(10.0, validation_alias="ACCESSBOT_SLACK_TIMEOUT")
     # chat.postMessage calls a minute the workspace allows (bot/notify/post_rate.py): posts are spaced
     # to it rather than sent until Slack answers 429.
-    slack_posts_per_minute: Annotated[float, _number(1.0)] = Field(
+    slack_posts_per_minute: Annotated[float, _number(1.0, 60_000)] = Field(
         DEFAULT_POSTS_PER_MINUTE, validation_alias="ACCESSBOT_SLACK_POSTS_PER_MINUTE"
     )
-    http_threads: Annotated[int, _number(2, whole=True)] = Field(
+    http_threads: Annotated[int, _number(2, 1024, whole=True)] = Field(
         32, validation_alias="ACCESSBOT_HTTP_THREADS"
     )
     # A file holding an ISO-8601 UTC instant: the test clock every process of one test shares

@@ -264,6 +264,25 @@ def test_port_extremes_are_allowed() -> None:
         ("ACCESSBOT_METRICS_PORT", "prometheus", "ACCESSBOT_METRICS_PORT must be a number, not 'prometheus'"),
         ("ACCESSBOT_METRICS_PORT", "70000", "ACCESSBOT_METRICS_PORT must be at most 65535, not 70000"),
         ("ACCESSBOT_LOG_FORMAT", "logfmt", "ACCESSBOT_LOG_FORMAT must be text or json, not 'logfmt'"),
+        # Values that would quietly stop a job or exhaust the process.
+        (
+            "ACCESSBOT_SCHEDULER_INTERVAL",
+            "1e308",
+            "ACCESSBOT_SCHEDULER_INTERVAL must be at most 3600, not 1e+308",
+        ),
+        (
+            "ACCESSBOT_OUTBOX_WORKERS",
+            "9" * 23,
+            f"ACCESSBOT_OUTBOX_WORKERS must be at most 256, not {'9' * 23}",
+        ),
+        ("ACCESSBOT_OUTBOX_LEASE", "86400", "ACCESSBOT_OUTBOX_LEASE must be at most 3600, not 86400.0"),
+        ("ACCESSBOT_SLACK_TIMEOUT", "1e308", "ACCESSBOT_SLACK_TIMEOUT must be at most 300, not 1e+308"),
+        (
+            "ACCESSBOT_SLACK_POSTS_PER_MINUTE",
+            "1e308",
+            "ACCESSBOT_SLACK_POSTS_PER_MINUTE must be at most 60000, not 1e+308",
+        ),
+        ("ACCESSBOT_HTTP_THREADS", "100000", "ACCESSBOT_HTTP_THREADS must be at most 1024, not 100000"),
     ],
 )
 def test_bad_numbers_name_the_variable(name: str, value: str, message: str) -> None:
