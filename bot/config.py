@@ -201,7 +201,9 @@ class Settings(BaseSettings):
     outbox_lease: Annotated[float | None, _OPTIONAL_LEASE] = Field(
         None, validation_alias="ACCESSBOT_OUTBOX_LEASE"
     )
-    slack_timeout: Annotated[float, _number(1.0, 300)] = Field(10.0, validation_alias="ACCESSBOT_SLACK_TIMEOUT")
+    slack_timeout: Annotated[float, _number(1.0, 300)] = Field(
+        10.0, validation_alias="ACCESSBOT_SLACK_TIMEOUT"
+    )
     # chat.postMessage calls a minute the workspace allows (bot/notify/post_rate.py): posts are spaced
     # to it rather than sent until Slack answers 429.
     slack_posts_per_minute: Annotated[float, _number(1.0, 60_000)] = Field(

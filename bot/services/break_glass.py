@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.domain.entitlement import describe, refusal_reasons
+from bot.domain.entitlement import describe, exempting_licences, refusal_reasons
 from bot.domain.licences import utc_day
 from bot.domain.status import HELD_GRANT_STATUSES, GrantStatus, RequestStatus
 from bot.domain.webhooks import GRANT_ACTIVATED
@@ -27,6 +27,7 @@ from bot.store import break_glass as store
 from bot.store import directory as people
 from bot.store import requests as queries
 from bot.store.entitlement import load_standing
+from bot.store.licences import link_grant
 from bot.store.locks import directive_barrier
 from bot.store.tables import AccessGrant, BreakGlass
 
@@ -80,10 +81,9 @@ def _use(ctx: Context, *, user_id: str, model_slug: str, reason: str) -> Used:
         if existing.grant_id is not None:
             raise Refusal(f"You already hold G{existing.grant_id} for {model.name}.")
         standing = load_standing(session, user_id)
-        restrictions = restrictions_for(session, model, now)
+        rules = [r.rule for r in restrictions_for(session, model, now)]
         reasons = refusal_reasons(
-            standing, model, embargoed=catalog.policy.embargoed_countries,
-            directives=[r.rule for r in restrictions], on=utc_day(now),
+            standing, model, embargoed=catalog.policy.embargoed_countries, directives=rules, on=utc_day(now),
         )  # fmt: skip
         if reasons:
             why = "; ".join(describe(r, model.name) for r in reasons)
@@ -107,6 +107,10 @@ def _use(ctx: Context, *, user_id: str, model_slug: str, reason: str) -> Used:
         )  # fmt: skip
         session.add(grant)
         session.flush()
+        # Under a require-licence directive the grant depends on the licences that let its holder past
+        # it, as an approved request's grant does: revoking or lapsing one suspends it.
+        licensed = exempting_licences(standing, model, rules, utc_day(now))
+        link_grant(session, grant.id or 0, [licence.licence_id for licence in licensed])
         use = store.add(session, grant, reason, now)
         audit.record(
             session, actor=user_id, action="grant.created", subject_type="grant", subject_id=grant.id or 0,

@@ -4,9 +4,12 @@ review messages, Revoke… with its reason form ending the grant, and a refusal 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from pathlib import Path
 
+from bot.clock import FileClock
 from tests.support.app import InProcessBot
-from tests.support.cli import listed
+from tests.support.cli import listed, run_cli
 from tests.support.slack import SlackDriver, SlackEmulator
 
 OWEN, ALICE, ADMIN = "U0OWEN001", "U0ALICE01", "U0ADMIN01"
@@ -43,3 +46,29 @@ def test_break_glass_is_announced_reviewed_and_revoked(
             in json.dumps(next(m for m in emulator.messages(ADMIN) if m["ts"] == review["ts"])["blocks"])
         )
     )
+
+
+def test_break_glass_under_a_require_licence_directive_depends_on_the_licence_that_allowed_it(
+    slack: SlackDriver, server: InProcessBot, tmp_path: Path, clock: FileClock
+) -> None:
+    """A require-licence directive covers everyone on Mythos 5; Owen's licence lets him past it, so his
+    break-glass grant depends on that licence (listed both ways) as an approved request's would."""
+    notice = tmp_path / "order.txt"
+    notice.write_text("Mythos 5 needs an export licence from today.", encoding="utf-8")
+    run_cli(
+        server, "directive", "issue", "--title", "Licence required", "--authority", "BIS",
+        "--reference", "EO-1", "--notice-file", str(notice), "--models", "mythos-5",
+        "--population", "everyone", "--action", "require-licence",
+    )  # fmt: skip
+    start = clock().date()
+    run_cli(
+        server, "licence", "add", "--number", "EX-BG-1", "--authority", "BIS", "--kind", "export",
+        "--holder", OWEN, "--models", "mythos-5", "--countries", "DE",
+        "--valid-from", start.isoformat(), "--valid-until", (start + timedelta(days=90)).isoformat(),
+    )  # fmt: skip
+    used = slack.command(OWEN, f"breakglass mythos-5 {WHY}")
+    assert "Break-glass access to Mythos 5 until" in json.dumps(used.json), used.body
+    (grant,) = listed(server, "grants")
+    (licence,) = listed(server, "licence")
+    assert grant["status"] == "active" and grant["licences"] == [licence["id"]]
+    assert licence["grants"] == [grant["id"]]
