@@ -60,7 +60,13 @@ def _stop_extension_of(ctx: Context, session: Session, grant: AccessGrant, statu
     pending = queries.pending_extension_of(session, grant.id or 0)
     if pending is None:
         return
-    why = f"G{grant.id} was {status}, so there is nothing to extend."
+    if status == GrantStatus.EXPIRED:
+        ended = "expired"
+    elif actor == grant.user_id:  # relinquish_grant: nobody revoked it
+        ended = "was given up by its holder"
+    else:
+        ended = "was revoked"
+    why = f"G{grant.id} {ended}, so there is nothing to extend."
     approvals.stop_request(
         ctx, session, pending, RequestStatus.CANCELLED, reason=why, actor=actor, closing_note=why
     )

@@ -16,7 +16,7 @@ from bot.services.context import Context, Refusal
 from bot.store.tables import AccessGrant, AccessRequest, AuditEvent, OutboxMessage
 from tests.support.history import Clock, approve_fully, issue
 
-ALICE, BORIS, UMA, MARIA = "U0ALICE01", "U0BORIS01", "U0UMA0001", "U0MARIA01"
+ALICE, BORIS, UMA, MARIA, ADMIN = "U0ALICE01", "U0BORIS01", "U0UMA0001", "U0MARIA01", "U0ADMIN01"
 WHY = "Evaluating summarisation quality for the quarterly research report"
 DAY = timedelta(days=1)
 
@@ -227,9 +227,27 @@ def test_ending_a_grant_cancels_its_waiting_extension(ctx: Context) -> None:
     with ctx.read() as session:
         request = session.get(AccessRequest, filed.subject_id)
     assert request is not None and request.status == "cancelled"
-    assert request.outcome_reason == f"G{g.id} was expired, so there is nothing to extend."
+    assert request.outcome_reason == f"G{g.id} expired, so there is nothing to extend."
     # Nothing waits any more: the holder may ask for the model afresh.
     again = requests.submit_request(
         ctx, requester_id=UMA, model_slug="lumen-3", duration=None, justification=WHY
     )
     assert again.status == "pending"
+
+
+def test_a_grant_given_up_or_revoked_says_which_when_it_cancels_its_extension(ctx: Context) -> None:
+    """The approvers' copies and the request's reason say what ended the grant: its holder giving it up
+    is not a revocation."""
+    for end, ended in (("relinquish", "was given up by its holder"), ("revoke", "was revoked")):
+        g = grant(ctx, UMA, "lumen-3", timedelta(days=10))
+        filed = extensions.submit_extension(
+            ctx, holder_id=UMA, grant_id=g.id or 0, duration=DAY, justification=WHY
+        )
+        if end == "relinquish":
+            grants.relinquish_grant(ctx, holder_id=UMA, grant_id=g.id or 0)
+        else:
+            grants.revoke_grant(ctx, admin_id=ADMIN, grant_id=g.id or 0, reason="Audit finding 7")
+        with ctx.read() as session:
+            request = session.get(AccessRequest, filed.subject_id)
+        assert request is not None and request.status == "cancelled"
+        assert request.outcome_reason == f"G{g.id} {ended}, so there is nothing to extend."
