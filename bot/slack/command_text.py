@@ -220,6 +220,43 @@ def _delegation_end(text: str) -> datetime:
         ) from None
 
 
+_FRACTION = re.compile(r"^\d+[.,]\d+")
+
+
+def _leading_duration(text: str, usage: str) -> tuple[timedelta | None, str]:
+    """The duration `/access request`'s text starts with, if any, and the rest (the justification).
+
+    A first word like "7d" or "2weeks", or a number and a unit apart ("2 weeks"), is the duration;
+    "7x" is a mistyped one, and "1.5d" or "1.5 days" a fraction nobody can be granted (CommandError
+    for both). Capitals mean a word of the justification ("3D rendering", "2FA rollout").
+    """
+    words = text.split(None, 2)
+    if not words:
+        return None, text
+    apart = (
+        len(words) > 1
+        and (words[0].isdigit() or _FRACTION.fullmatch(words[0]) is not None)
+        and words[1].islower()
+        and looks_like_duration(f"1 {words[1]}")
+    )
+    if apart:
+        written, rest = f"{words[0]} {words[1]}", words[2:]  # "2 weeks", "1.5 days"
+    else:
+        written, rest = words[0], [" ".join(words[1:])]
+        if not written.islower():
+            return None, text
+    if _FRACTION.match(written) and looks_like_duration(_FRACTION.sub("1", written)):
+        raise CommandError(f"'{written}' is not a duration: use whole numbers, like 36h. Usage: `{usage}`")
+    if not (apart or looks_like_duration(written) or re.match(r"^\d+[a-z]$", written)):
+        return None, text
+    if not looks_like_duration(written):
+        raise CommandError(f"'{written}' is not a duration; write 30m, 8h, 7d or 2w. Usage: `{usage}`")
+    try:
+        return parse_duration(written), " ".join(rest).strip()
+    except DurationError as error:
+        raise CommandError(f"{error}. Usage: `{usage}`") from None
+
+
 def _parse_request(rest: str) -> AccessCommand:
     usage = "/access request <model> [duration] <why you need it>"
     parts = rest.split(None, 1)
@@ -227,22 +264,7 @@ def _parse_request(rest: str) -> AccessCommand:
         raise CommandError(f"Which model? Usage: `{usage}` (`/access models` lists them).")
     model = parts[0].lower()
     remainder = parts[1].strip() if len(parts) > 1 else ""
-    duration = None
-    pieces = remainder.split(None, 1)
-    # A first word like "7d" or "2weeks" is the duration, and "7x" a mistyped one. Capitals mean a word
-    # of the justification ("3D rendering", "2FA rollout").
-    if (
-        pieces
-        and (looks_like_duration(pieces[0]) or re.match(r"^\d+[a-z]$", pieces[0]))
-        and pieces[0].islower()
-    ):
-        if not looks_like_duration(pieces[0]):
-            raise CommandError(f"'{pieces[0]}' is not a duration; write 30m, 8h, 7d or 2w. Usage: `{usage}`")
-        try:
-            duration = parse_duration(pieces[0])
-        except DurationError as error:
-            raise CommandError(f"{error}. Usage: `{usage}`") from None
-        remainder = pieces[1].strip() if len(pieces) > 1 else ""
+    duration, remainder = _leading_duration(remainder, usage)
     return AccessCommand("request", model=model, duration=duration, justification=_free_text([remainder]))
 
 

@@ -72,6 +72,12 @@ def test_request_model_is_lower_cased_but_justification_is_kept_as_typed() -> No
         ("2weeks", timedelta(weeks=2)),
         ("7days", timedelta(days=7)),
         ("30m", timedelta(minutes=30)),
+        # A number and a unit typed apart, as people write them.
+        ("2 weeks", timedelta(weeks=2)),
+        ("14 days", timedelta(days=14)),
+        ("12 hours", timedelta(hours=12)),
+        ("1 day", timedelta(days=1)),
+        ("30 min", timedelta(minutes=30)),
     ],
 )
 def test_request_with_a_duration(token: str, expected: timedelta) -> None:
@@ -102,7 +108,7 @@ def test_a_number_alone_is_part_of_the_justification() -> None:
     assert command.justification == "3 experiments need it"
 
 
-@pytest.mark.parametrize("word", ["3D", "2FA", "12mo", "3rd", "2W"])
+@pytest.mark.parametrize("word", ["3D", "2FA", "12mo", "3rd", "2W", "2 Weeks", "12H", "3 people"])
 def test_number_words_that_are_not_durations_start_the_justification(word: str) -> None:
     command = parse_access(f"request mythos-5 {word} rendering benchmarks for the launch")
     assert command.duration is None
@@ -113,6 +119,19 @@ def test_number_words_that_are_not_durations_start_the_justification(word: str) 
 def test_a_mistyped_duration_is_an_error_not_a_justification(token: str) -> None:
     assert error_for(f"request mythos-5 {token} Evaluating it for the tooling project").startswith(
         f"'{token}' is not a duration; write 30m, 8h, 7d or 2w. Usage: `/access request "
+    )
+
+
+@pytest.mark.parametrize("token", ["1.5d", "1.5 days", "0,5w", "2.5 hours"])
+def test_a_fraction_of_a_unit_is_an_error_not_a_justification(token: str) -> None:
+    assert error_for(f"request mythos-5 {token} Evaluating it for the tooling project").startswith(
+        f"'{token}' is not a duration: use whole numbers, like 36h. Usage: `/access request "
+    )
+
+
+def test_a_number_and_a_unit_apart_too_long_to_grant_is_an_error() -> None:
+    assert error_for("request mythos-5 1234567 days Evaluating it").startswith(
+        "'1234567 days' is not a duration; write 30m, 8h, 7d or 2w."
     )
 
 
