@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from tests.support.app import InProcessBot
@@ -206,6 +206,45 @@ def test_scheduled_directive_warns_now_and_applies_on_time(
     assert grant_status(server, boris_grant) == "suspended"
     assert listed(server, "directive")[0]["status"] == "active"
     emulator.wait_for(lambda: any("is in effect" in m["text"] for m in emulator.messages(BORIS)))
+
+
+def test_a_directive_lifted_after_its_time_but_before_the_scheduler_applied_it_took_effect(
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, tmp_path: Path
+) -> None:
+    """Its time came while the scheduler was not running: request policy (and gateways) enforced it from
+    then, so lifting it is a lift, not a withdrawal: the record says it took effect, and when."""
+    boris_grant = grant_through_slack(slack, emulator, server, BORIS, "lumen-3")
+    notice = tmp_path / "notice.txt"
+    notice.write_text("Lumen 3 is withdrawn for non-US persons from the effective time.")
+    start = server.clock()
+    effective = start + timedelta(minutes=10)
+    run_cli(
+        server,
+        "directive", "issue", "--title", "Lumen withdrawal", "--authority", "Board", "--reference", "BR-9",
+        "--models", "lumen-3", "--population", "non-us-persons", "--action", "suspend",
+        "--notice-file", str(notice), "--effective-at", effective.isoformat(),
+    )  # fmt: skip
+    server.clock.advance(minutes=30)  # no scheduler run in between
+    assert "Directive D1" in slack.command(EVE, f"request lumen-3 {WHY}").body  # enforced already
+    run_cli(server, "directive", "lift", "D1", "--reason", "Rescinded")
+    server.settle()
+    assert grant_status(server, boris_grant) == "active"
+    report = json.loads(run_cli(server, "directive", "report", "D1", "--json").stdout)
+    assert report["directive"]["activated_at"] is not None
+    actions = [e["action"] for e in audit_events(server) if e["subject_type"] == "directive"]
+    assert actions[-2:] == ["directive.activated", "directive.lifted"]
+    told = " ".join(json.dumps(m) for m in emulator.messages(BORIS))
+    assert "will not take effect" not in told
+
+    # Point in time: from its effective time Boris could not use the model, and after the lift he can.
+    def could_use_at(moment: datetime) -> list[str]:
+        out = run_cli(server, "report", "access", "--model", "lumen-3", "--at", moment.isoformat(), "--json")
+        return [str(p["slack_user_id"]) for p in json.loads(out.stdout)]
+
+    assert BORIS in could_use_at(start + timedelta(minutes=5))
+    assert BORIS not in could_use_at(effective + timedelta(minutes=10))
+    server.clock.advance(minutes=1)
+    assert BORIS in could_use_at(server.clock())
 
 
 def test_overlapping_directives_keep_a_grant_suspended_until_both_are_lifted(

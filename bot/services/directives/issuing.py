@@ -4,6 +4,9 @@ force when their time comes."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlmodel import Session
 
 from bot.domain.directives import Draft
 from bot.domain.status import DirectivePhase, DirectiveStatus
@@ -108,24 +111,38 @@ def activate_due(ctx: Context, *, limit: int = 10) -> int:
             directive = rows.claim_due_directive(session, now)
             if directive is None:
                 return activated
-            draft = rows.draft_of(session, directive)
-            impact = measure(ctx, session, draft)
-            directive.status = DirectiveStatus.ACTIVE
-            directive.updated_at = now
-            audit.record(
-                session,
-                actor=audit.SYSTEM,
-                action="directive.activated",
-                subject_type="directive",
-                subject_id=directive.id or 0,
-                before={"status": DirectiveStatus.SCHEDULED},
-                after={"status": DirectiveStatus.ACTIVE},
-                detail={"impact": impact.as_dict()},
-            )
-            put_in_force(ctx, session, directive, draft, now)
-            directive_event(session, DIRECTIVE_ACTIVATED, directive, draft.models, actor=audit.SYSTEM)
-            follow_phase(directive, DirectivePhase.ACTIVATION, impact.as_dict())
-            session.add(directive)
+            activate(ctx, session, directive, now)
             uow.commit()
             activated += 1
     return activated
+
+
+def is_due(directive: Directive, now: datetime) -> bool:
+    """Whether a scheduled directive's time has come (gateways and request policy enforce it from then,
+    rows.in_force, even before activate_due has applied it)."""
+    effective_at = directive.effective_at
+    return directive.status == DirectiveStatus.SCHEDULED and effective_at is not None and effective_at <= now
+
+
+def activate(ctx: Context, session: Session, directive: Directive, now: datetime) -> None:
+    """Put a scheduled directive whose time has come in force, in the caller's transaction (which holds
+    the directive barrier exclusively and the directive's row): audited as `directive.activated` with
+    its impact, its effects applied as of its effective time, receivers and the admin's progress told."""
+    draft = rows.draft_of(session, directive)
+    impact = measure(ctx, session, draft)
+    directive.status = DirectiveStatus.ACTIVE
+    directive.updated_at = now
+    audit.record(
+        session,
+        actor=audit.SYSTEM,
+        action="directive.activated",
+        subject_type="directive",
+        subject_id=directive.id or 0,
+        before={"status": DirectiveStatus.SCHEDULED},
+        after={"status": DirectiveStatus.ACTIVE},
+        detail={"impact": impact.as_dict()},
+    )
+    put_in_force(ctx, session, directive, draft, now)
+    directive_event(session, DIRECTIVE_ACTIVATED, directive, draft.models, actor=audit.SYSTEM)
+    follow_phase(directive, DirectivePhase.ACTIVATION, impact.as_dict())
+    session.add(directive)

@@ -10,6 +10,7 @@ from bot.services.context import Context, Refusal
 from bot.services.directives.access import require_admin
 from bot.services.directives.broadcast import broadcast
 from bot.services.directives.effects import actor_of
+from bot.services.directives.issuing import activate, is_due
 from bot.services.webhook_events import directive_event
 from bot.store import audit
 from bot.store import directive_effects as effects
@@ -30,7 +31,8 @@ class Lifted:
 def lift(ctx: Context, *, actor: str, directive_id: int, reason: str | None = None) -> Lifted:
     """Lift a directive: grants it suspended come back unless they expired meanwhile or another
     directive in force still covers them; requests it stopped stay stopped. Everyone it touched is told.
-    A scheduled directive is withdrawn: nothing changed yet, and the people it warned are told.
+    A scheduled directive is withdrawn: nothing changed yet, and the people it warned are told; one
+    whose time has come took effect (see is_due) and is put in force first, then lifted.
     Raises Refusal when `actor` may not lift directives, the reason is too long, or there is no such
     directive in force or scheduled."""
     require_admin(ctx, actor, "lift directives")
@@ -46,6 +48,10 @@ def lift(ctx: Context, *, actor: str, directive_id: int, reason: str | None = No
         if directive.status == DirectiveStatus.LIFTED:
             raise Refusal(f"D{directive_id} was already lifted.")
         now = ctx.clock()
+        if is_due(directive, now):
+            # Its time came before the scheduler applied it, and gateways and request policy have
+            # enforced it since: it took effect, and the record says so before it is lifted.
+            activate(ctx, session, directive, now)
         draft = rows.draft_of(session, directive)
         was_in_force = directive.status == DirectiveStatus.ACTIVE
         before = directive.status
