@@ -21,6 +21,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.config import ConfigError
+
 Clock = Callable[[], datetime]
 
 
@@ -29,8 +31,9 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-class ClockFileError(ValueError):
-    """The clock file is missing or does not hold an ISO-8601 instant with a time zone."""
+class ClockFileError(ConfigError):
+    """The clock file is missing or does not hold an ISO-8601 instant with a time zone (a setting at
+    fault: ACCESSBOT_CLOCK_FILE)."""
 
 
 class FileClock:

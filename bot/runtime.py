@@ -13,7 +13,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.clock import ClockFileError, clock_for
+from bot.clock import clock_for
 from bot.config import ConfigError, Settings
 from bot.domain.webhooks import routes
 from bot.notify.compose import Composer
@@ -40,10 +40,7 @@ SCHEMA_WAIT = 60.0  # seconds a worker waits at start for the servers to migrate
 def build_context(settings: Settings, db: Database | None = None) -> Context:
     """What every use case needs, from Settings: the database, the catalog and the clock (real time,
     or the test clock of ACCESSBOT_CLOCK_FILE). Raises ConfigError naming the setting."""
-    try:
-        clock = clock_for(settings.clock_file)
-    except ClockFileError as error:
-        raise ConfigError(str(error)) from None
+    clock = clock_for(settings.clock_file)  # ClockFileError is a ConfigError
     if settings.clock_file is not None:
         log.warning("running on the test clock of ACCESSBOT_CLOCK_FILE (%s)", settings.clock_file)
     catalog = load_catalog(settings.workflows_dir)

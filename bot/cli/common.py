@@ -26,10 +26,13 @@ class UsageError(Exception):
 
 
 def database(settings: Settings) -> Database:
-    """The database of DATABASE_URL, whatever its schema revision (for `accessbot db`)."""
+    """The database of DATABASE_URL, whatever its schema revision (for `accessbot db`), on the program's
+    clock (ACCESSBOT_CLOCK_FILE, else real time): what a command stamps or checks against now follows
+    it. Raises ConfigError when the clock file cannot be read."""
+    from bot.clock import clock_for
     from bot.store.db import Database
 
-    return Database(settings.database_url)
+    return Database(settings.database_url, clock=clock_for(settings.clock_file))
 
 
 def require_schema(db: Database) -> None:

@@ -35,8 +35,17 @@ HASHED = (
 )
 # An event may be this much older than the newest one sealed before it: the transaction that wrote it
 # was still open while later ones committed and were sealed (a directive over 100,000 grants takes
-# seconds). An event older than that, sealed or not, was put in behind the chain's back.
+# seconds). An event older than that, sealed or not, was put in behind the chain's back. Nor is any
+# event dated further than this ahead of the clock that seals or checks it (replicas' clocks differ by
+# seconds): it was written with a date chosen to make later, honest events look inserted out of order.
 LATE_COMMIT_TOLERANCE = timedelta(minutes=10)
+
+
+def dated_ahead(at: datetime, now: datetime) -> bool:
+    """Whether an event dated `at` is dated ahead of `now` by more than LATE_COMMIT_TOLERANCE: no
+    transaction of AccessBot's wrote it."""
+    return at > now + LATE_COMMIT_TOLERANCE
+
 
 Problem = Literal["changed", "removed", "inserted", "reordered", "rewritten"]
 
@@ -96,10 +105,12 @@ class ChainWalk:
     recorded checkpoint; each must agree with the chain at its seq. `dated_after`: the seq of the last
     event the migration that started the chain sealed (`audit.chain_started`); events up to it were
     sealed in id order as history found them, so only later ones must be in date order (within
-    LATE_COMMIT_TOLERANCE)."""
+    LATE_COMMIT_TOLERANCE). `now`: the time of the check; an event dated ahead of it (dated_ahead) was
+    put in behind the chain's back."""
 
     checkpoints: Iterable[Checkpoint] = ()
     dated_after: int = 0
+    now: datetime | None = None
     count: int = 0
     head_hash: str = GENESIS
     head_id: int | None = None
@@ -144,6 +155,12 @@ class ChainWalk:
                 "changed", seq, event_id,
                 f"{_named(event_id, seq)} does not match its hash: it was changed (or swapped with another "
                 "event, or inserted)",
+            )  # fmt: skip
+        if self.now is not None and dated_ahead(event["at"], self.now):
+            return self._found(
+                "inserted", seq, event_id,
+                f"{_named(event_id, seq)} is dated {iso_at(event['at'])}, after this check "
+                f"({iso_at(self.now)}): it was put in behind the chain's back",
             )  # fmt: skip
         dated = seq > self.dated_after
         if dated and self.latest_at is not None and event["at"] < self.latest_at - LATE_COMMIT_TOLERANCE:
@@ -192,6 +209,19 @@ class ChainWalk:
             "inserted", self.count + 1, event_id,
             f"event {event_id} is not sealed and is dated {iso_at(at)}, before the sealed chain's newest "
             f"event ({iso_at(self.latest_at)}): it was inserted out of order",
+        )  # fmt: skip
+
+    def future_insertion(self, event_id: int, at: datetime) -> Finding | None:
+        """An event not sealed yet, dated `at`: put in behind the chain's back when dated ahead of the
+        check (dated_ahead; the sealer leaves such an event unsealed). Returns the first finding."""
+        if self.finding is not None:
+            return self.finding
+        if self.now is None or not dated_ahead(at, self.now):
+            return None
+        return self._found(
+            "inserted", self.count + 1, event_id,
+            f"event {event_id} is not sealed and is dated {iso_at(at)}, after this check "
+            f"({iso_at(self.now)}): it was put in behind the chain's back",
         )  # fmt: skip
 
     def _found(self, problem: Problem, seq: int, event_id: int | None, message: str) -> Finding:

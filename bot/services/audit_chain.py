@@ -16,7 +16,7 @@ from bot.present.audit import checkpoint_message
 from bot.services.context import Context
 from bot.store import audit
 from bot.store import audit_chain as chain
-from bot.store.db import Database
+from bot.store.db import Database, now_of
 
 # Batches one run of the scheduler's sealing job seals at most (then it yields to the other jobs).
 SEAL_JOB_BATCHES = 50
@@ -118,18 +118,21 @@ class Verdict:
 
 def verify(db: Database) -> Verdict:
     """Walk the whole chain in seq order (streamed in batches) and check every event's link and hash,
-    every checkpoint, that the chain reaches the last seq sealed, and that no unsealed event is dated
-    well before the chain's newest (inserted out of order). Reads only."""
+    every checkpoint, that the chain reaches the last seq sealed, that no unsealed event is dated
+    well before the chain's newest (inserted out of order), and that no event is dated ahead of now
+    (dated_ahead in bot/domain/audit_chain.py). Reads only."""
     with db.read() as session:
         # The head and the checkpoints first: every event they count is then in the walk below.
         recorded_head, _ = chain.head(session)
         checkpoints = chain.checkpoints(session)
-        walk = ChainWalk(checkpoints, dated_after=chain.chain_start(session))
+        walk = ChainWalk(checkpoints, dated_after=chain.chain_start(session), now=now_of(session))
         for event in chain.sealed_events(session):
             if walk.feed(event) is not None:
                 break
         walk.finish(recorded_head)
-        waiting, oldest = chain.unsealed(session)
+        waiting, oldest, newest = chain.unsealed(session)
     if oldest is not None:
         walk.late_insertion(*oldest)
+    if newest is not None:
+        walk.future_insertion(*newest)
     return Verdict(walk.count, walk.head_hash, len(checkpoints), waiting, walk.finding)

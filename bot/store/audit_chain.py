@@ -10,6 +10,7 @@ at once take turns, and an event whose transaction commits late, with a lower id
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -17,9 +18,11 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from bot.domain.audit_chain import GENESIS, HASHED, Checkpoint, event_hash
-from bot.store.db import dialect_insert
+from bot.domain.audit_chain import GENESIS, HASHED, Checkpoint, dated_ahead, event_hash
+from bot.store.db import dialect_insert, now_of
 from bot.store.tables import AuditChain, AuditCheckpoint, AuditEvent
+
+log = logging.getLogger(__name__)
 
 HEAD_ID = 1
 CHAIN_STARTED = "audit.chain_started"  # the event migration 0011 records (migrations/versions/0011_…)
@@ -68,11 +71,20 @@ def seal_batch(session: Session, limit: int = SEAL_BATCH) -> int:
         return 0
     seq, previous = head.seq, head.hash
     sealed: list[dict[str, Any]] = []
+    now = now_of(session)
     for row in rows:
+        if dated_ahead(row.at, now):
+            # Dated ahead of any clock of ours: no transaction of ours wrote it. Sealed, it would make
+            # every honest event after it look inserted out of order; left unsealed (with those after
+            # it), `audit verify` names it.
+            log.warning("audit event %s is dated in the future; sealing stops before it", row.id)
+            break
         seq += 1
         event = {**row._mapping, "seq": seq, "prev_hash": previous}
         previous = event_hash(event)
         sealed.append({"id": row.id, "seq": seq, "prev_hash": event["prev_hash"], "hash": previous})
+    if not sealed:
+        return 0
     # One executemany UPDATE by primary key for the whole batch.
     session.exec(update(AuditEvent), params=sealed)  # type: ignore[call-overload]
     head.seq, head.hash = seq, previous
@@ -130,15 +142,12 @@ def sealed_events(session: Session) -> Iterator[dict[str, Any]]:
         yield dict(row._mapping)
 
 
-def unsealed(session: Session) -> tuple[int, tuple[int, datetime] | None]:
-    """How many events are not sealed yet, and the oldest-dated of them (id, at), if any."""
+def unsealed(session: Session) -> tuple[int, tuple[int, datetime] | None, tuple[int, datetime] | None]:
+    """How many events are not sealed yet, and the oldest- and the newest-dated of them (id, at), if any."""
     count = session.exec(select(func.count()).where(col(AuditEvent.seq).is_(None))).one()
     if not count:
-        return 0, None
-    oldest = session.exec(
-        select(AuditEvent.id, AuditEvent.at)
-        .where(col(AuditEvent.seq).is_(None))
-        .order_by(col(AuditEvent.at), col(AuditEvent.id))
-        .limit(1)
-    ).one()
-    return count, (oldest[0], oldest[1])
+        return 0, None, None
+    waiting = select(AuditEvent.id, AuditEvent.at).where(col(AuditEvent.seq).is_(None)).limit(1)
+    oldest = session.exec(waiting.order_by(col(AuditEvent.at), col(AuditEvent.id))).one()
+    newest = session.exec(waiting.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id))).one()
+    return count, (oldest[0], oldest[1]), (newest[0], newest[1])

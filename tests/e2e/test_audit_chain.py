@@ -250,10 +250,29 @@ def slipped_in_unsealed(history: InProcessBot, raw: Database, clock: FileClock) 
     return [f"event {forged} ", "inserted out of order"]
 
 
-# The last two move the clock or add checkpoints: they come after the others.
+def dated_in_the_future(history: InProcessBot, raw: Database, clock: FileClock) -> list[str]:
+    execute(
+        raw,
+        (
+            "INSERT INTO audit_event (at, actor, action, subject_type, subject_id) "
+            "VALUES (:at, 'U0ADMIN01', 'grant.revoked', 'grant', '1')",
+            {"at": (clock() + timedelta(days=30)).replace(tzinfo=None)},
+        ),
+    )
+    with raw.engine.connect() as connection:
+        forged = connection.execute(text("SELECT max(id) FROM audit_event")).scalar_one()
+    # Sealing stops before it, so honest events after it (the checkpoint's) never look out of order.
+    assert run_cli(history, "audit", "verify", "--seal", check=False).returncode == 1
+    run_cli(history, "audit", "checkpoint")
+    with raw.engine.connect() as connection:
+        assert connection.execute(text(f"SELECT seq FROM audit_event WHERE id = {forged}")).scalar() is None
+    return [f"event {forged} ", "after this check", "put in behind the chain's back"]
+
+
+# The last three move the clock or add checkpoints: they come after the others.
 CASES: list[Case] = [
     edited, edited_json, deleted, last_deleted, sealed_fake_inserted, swapped, contents_swapped, rewritten,
-    slipped_in_unsealed,
+    slipped_in_unsealed, dated_in_the_future,
 ]  # fmt: skip
 CHAIN_TABLES = (AuditEvent.__table__, AuditChain.__table__, AuditCheckpoint.__table__)
 
