@@ -11,12 +11,14 @@ on: every value they show (names, notice text, Slack's error strings) is user da
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.domain.durations import format_duration
+from bot.domain.text import BIDI_CONTROLS
 from bot.present.mrkdwn import (
     channel_link,
     clip,
@@ -91,17 +93,17 @@ class Renderer:
         return self.render(screen.template, **screen.data)
 
 
-# Characters that reorder the text around them (Unicode bidirectional overrides and isolates, and the
-# marks): a name holding one could make a handed-over page read differently from what was recorded.
-_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C])
+# A name holding a bidirectional control could make a handed-over page read differently from what was
+# recorded (bot/domain/text.py BIDI_CONTROLS).
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
 
 
 def visible_controls(value: Any) -> Any:
     """A value shown on a page with each bidirectional control character written out (`[U+202E]`), so
     that it can neither reorder what the reader sees nor hide; other values unchanged."""
-    if not isinstance(value, str) or not any(ord(c) in _BIDI_CONTROLS for c in value):
-        return value
-    return "".join(f"[U+{ord(c):04X}]" if ord(c) in _BIDI_CONTROLS else c for c in value)
+    if not isinstance(value, str) or not _BIDI.search(value):
+        return value  # unchanged, markup included
+    return _BIDI.sub(lambda found: f"[U+{ord(found.group()):04X}]", value)
 
 
 class PageRenderer:

@@ -24,11 +24,14 @@ _ASCII_DIGITS = re.compile(r"[0-9]{1,10}")
 # PostgreSQL cannot store them) and the two non-characters U+FFFE and U+FFFF. A NUL is refused by
 # PostgreSQL and kept by SQLite, so dropping it makes both behave alike.
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Characters that reorder the text around them ("Trojan Source", CVE-2021-42574): the bidirectional
+# embeddings and overrides (U+202A-U+202E), isolates (U+2066-U+2069) and marks (LRM, RLM, ALM), as a
+# character class. The terminal and pages built for people both show them instead of acting on them.
+BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
 # What a terminal would act on in data printed to it: every control character, line breaks included
 # (they would let a value forge a line of output), lone surrogates (they cannot be written to a UTF-8
-# terminal at all), and the bidirectional embedding, override and isolate characters, which reorder
-# the rest of the printed line ("Trojan Source", CVE-2021-42574).
-_TERMINAL_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+# terminal at all), and the bidirectional controls, which reorder the rest of the printed line.
+_TERMINAL_CONTROLS = re.compile(f"[\x00-\x1f\x7f-\x9f\ud800-\udfff{BIDI_CONTROLS}]")
 # First characters that make a spreadsheet treat a cell as a formula, or that a spreadsheet may skip
 # before one: OWASP's CSV injection list (= + - @ tab CR), LF for the same reason as CR, and NUL,
 # which OWASP ASVS 5.0 V1.2.10 adds.

@@ -103,6 +103,10 @@ def test_cleaned_text_encodes_as_utf8() -> None:
         ("a\rb\tc\x00d\x7f", "a\ufffdb\ufffdc\ufffdd\ufffd"),
         ("safe\u202etxt.exe", "safe\ufffdtxt.exe"),  # RIGHT-TO-LEFT OVERRIDE reorders the line
         ("\u2066isolate\u2069", "\ufffdisolate\ufffd"),
+        (
+            "D1\u200f \u061cOrder\u200e",
+            "D1\ufffd \ufffdOrder\ufffd",
+        ),  # right-to-left, Arabic, left-to-right marks
         ("\udcff", "\ufffd"),  # an undecodable byte, as Python reads it from argv or a file name
         ("Zoë 李 \U0001f600 عربى", "Zoë 李 \U0001f600 عربى"),
     ],
