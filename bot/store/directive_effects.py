@@ -67,12 +67,18 @@ def suspend_grants(
     """Hold every grant the population has on these models under this directive: active ones become
     suspended, and those another directive suspended already stay so, held by both. `effective_at`: when
     the directive took effect, if before `now` (a scheduled directive put in force late): recorded with
-    each suspension, since gateways refused the grants from then on (bot/domain/access_history.py)."""
+    each suspension (its `suspended_at`, and its audit event), since gateways refused the grants from
+    then on (bot/domain/access_history.py), so that the directive's report and point-in-time reports
+    agree."""
+    took_effect = effective_at if effective_at is not None and effective_at < now else now
     session.exec(  # type: ignore[call-overload]
         insert(GrantSuspension).from_select(
             ["grant_id", "directive_id", "user_id", "suspended_at"],
             select(
-                AccessGrant.id, literal(directive_id, Integer), AccessGrant.user_id, literal(now, UTCDateTime)
+                AccessGrant.id,
+                literal(directive_id, Integer),
+                AccessGrant.user_id,
+                literal(took_effect, UTCDateTime),
             ).where(held_grants(reach)),
         )
     )

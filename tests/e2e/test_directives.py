@@ -231,6 +231,9 @@ def test_a_directive_lifted_after_its_time_but_before_the_scheduler_applied_it_t
     assert grant_status(server, boris_grant) == "active"
     report = json.loads(run_cli(server, "directive", "report", "D1", "--json").stdout)
     assert report["directive"]["activated_at"] is not None
+    # Suspended as of its effective time, as the point-in-time report below says too.
+    (suspension,) = report["people"][0]["grants"]
+    assert suspension["suspended_at"] == effective.isoformat()
     actions = [e["action"] for e in audit_events(server) if e["subject_type"] == "directive"]
     assert actions[-2:] == ["directive.activated", "directive.lifted"]
     told = " ".join(json.dumps(m) for m in emulator.messages(BORIS))
