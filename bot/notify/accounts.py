@@ -5,6 +5,7 @@ that answer is missing or older than ACCOUNT_CHECK_MAX_AGE."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -14,6 +15,8 @@ from slack_sdk.errors import SlackApiError
 from bot.notify.slack_errors import error_code
 from bot.store import accounts, slack_state
 from bot.store.db import Database
+
+log = logging.getLogger(__name__)
 
 # How long what users.info said about an account is trusted before a `check_account` row asks again.
 ACCOUNT_CHECK_MAX_AGE = timedelta(minutes=10)
@@ -57,9 +60,14 @@ class AccountChecks:
                 if error_code(error) == USER_NOT_FOUND:
                     return USER_NOT_FOUND
                 raise
-            deleted = bool((response.get("user") or {}).get("deleted"))
-            self.record(user_id, deleted)
-            return ACCOUNT_DEACTIVATED if deleted else None
+            user = response.get("user")
+            deleted = user.get("deleted") if isinstance(user, dict) else None
+            if isinstance(deleted, bool):
+                self.record(user_id, deleted)
+                return ACCOUNT_DEACTIVATED if deleted else None
+            # An answer that does not say (no `deleted`, or not true or false) changes nothing we knew:
+            # it never lets a deactivated person back in.
+            log.warning("users.info did not say whether an account is deactivated; keeping what was known")
         if known is not None and known.deleted:
             return ACCOUNT_DEACTIVATED
         return None

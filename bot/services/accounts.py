@@ -43,9 +43,11 @@ def record_account(
     records the deactivation again (nothing changes), None (Slack could not say) records nothing and
     the account stays deactivated until Slack says otherwise.
     """
+    confirmed_since = None
     if not deleted and confirm_active is not None:
         with ctx.read() as session:
             known_deactivated = bool(accounts.deactivated(session, [user_id]))
+            confirmed_since = accounts.checked_at(session, user_id) if known_deactivated else None
         if known_deactivated:
             confirmed = confirm_active()  # outside any transaction: a Slack call holds no lock
             if confirmed is None:
@@ -55,7 +57,11 @@ def record_account(
     with ctx.uow() as uow:
         # A deactivation is an input of the entitlement rule: re-check in the same transaction.
         directive_barrier(uow.session, exclusive=True)
-        changed = accounts.record(uow.session, user_id, deleted=deleted, now=ctx.clock())
+        # A confirmed reactivation stands only if no other report came while Slack was asked: which of
+        # the two is newer cannot be told, and the account stays deactivated (fail closed).
+        changed = accounts.record(
+            uow.session, user_id, deleted=deleted, now=ctx.clock(), unchanged_since=confirmed_since
+        )
         if changed:
             recheck(ctx, uow.session, trigger="slack account", actor="slack")
         uow.commit()

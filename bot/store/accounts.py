@@ -25,12 +25,21 @@ def deactivated(session: Session, user_ids: Collection[str]) -> set[str]:
     return set(found.all())
 
 
-def record(session: Session, user_id: str, *, deleted: bool, now: datetime) -> bool:
+def checked_at(session: Session, user_id: str) -> datetime | None:
+    """When Slack last said anything about the account (None: never)."""
+    return session.exec(select(SlackAccount.checked_at).where(SlackAccount.user_id == user_id)).first()
+
+
+def record(
+    session: Session, user_id: str, *, deleted: bool, now: datetime, unchanged_since: datetime | None = None
+) -> bool:
     """Store what Slack said about an account (users.info or the `user_change` event): `checked_at` is
     now, `changed_at` moves only when `deleted` changes. Safe when two replicas record at once: the
     second waits for the first and sees what it recorded. Returns whether this changes what we knew: a
     deactivation or reactivation (a first report of an active account changes nothing); a change is
-    audited in the same transaction."""
+    audited in the same transaction. `unchanged_since`: record nothing (False) if Slack said anything
+    about the account after that moment (`checked_at`: another report came while this one was being
+    confirmed, and which is newer cannot be told)."""
     table = SlackAccount.__table__  # type: ignore[attr-defined]
     # A first report inserts the row as an active account, so that there is a row to lock: two reports
     # at once then take turns, and the second reads what the first recorded (a lock on a row that does
@@ -40,9 +49,13 @@ def record(session: Session, user_id: str, *, deleted: bool, now: datetime) -> b
         .values(user_id=user_id, deleted=False, checked_at=now, changed_at=now)
         .on_conflict_do_nothing(index_elements=[table.c.user_id])
     )
-    known = session.exec(
-        select(SlackAccount.deleted).where(SlackAccount.user_id == user_id).with_for_update()
+    known, last_report = session.exec(
+        select(SlackAccount.deleted, SlackAccount.checked_at)
+        .where(SlackAccount.user_id == user_id)
+        .with_for_update()
     ).one()
+    if unchanged_since is not None and last_report != unchanged_since:
+        return False
     session.exec(  # type: ignore[call-overload]
         update(table)
         .where(table.c.user_id == user_id)
