@@ -43,8 +43,22 @@ LATE_COMMIT_TOLERANCE = timedelta(minutes=10)
 
 def dated_ahead(at: datetime, now: datetime) -> bool:
     """Whether an event dated `at` is dated ahead of `now` by more than LATE_COMMIT_TOLERANCE: no
-    transaction of AccessBot's wrote it."""
+    transaction of AccessBot's wrote it. `now` is the clock's time, or the date of an event written
+    after it (a later id): ids are handed out as events are written, so an event dated well after one
+    written later was dated ahead when it was written, whatever the clock says by now."""
     return at > now + LATE_COMMIT_TOLERANCE
+
+
+def first_dated_ahead(events: Iterable[tuple[int, datetime]], now: datetime) -> tuple[int, datetime] | None:
+    """Of unsealed events (id, at) given newest id first, the oldest by id that is dated ahead (see
+    dated_ahead) of the clock `now` or of an event written after it; None when there is none."""
+    found: tuple[int, datetime] | None = None
+    earliest_later: datetime | None = None
+    for event_id, at in events:
+        if dated_ahead(at, now) or (earliest_later is not None and dated_ahead(at, earliest_later)):
+            found = (event_id, at)
+        earliest_later = at if earliest_later is None else min(earliest_later, at)
+    return found
 
 
 Problem = Literal["changed", "removed", "inserted", "reordered", "rewritten"]
@@ -211,17 +225,17 @@ class ChainWalk:
             f"event ({iso_at(self.latest_at)}): it was inserted out of order",
         )  # fmt: skip
 
-    def future_insertion(self, event_id: int, at: datetime) -> Finding | None:
-        """An event not sealed yet, dated `at`: put in behind the chain's back when dated ahead of the
-        check (dated_ahead; the sealer leaves such an event unsealed). Returns the first finding."""
-        if self.finding is not None:
+    def future_insertion(self, found: tuple[int, datetime] | None) -> Finding | None:
+        """An event not sealed yet (id, at) that first_dated_ahead found: put in behind the chain's
+        back (the sealer leaves such an event unsealed). Returns the first finding, if any."""
+        if self.finding is not None or found is None:
             return self.finding
-        if self.now is None or not dated_ahead(at, self.now):
-            return None
+        event_id, at = found
         return self._found(
             "inserted", self.count + 1, event_id,
             f"event {event_id} is not sealed and is dated {iso_at(at)}, after this check "
-            f"({iso_at(self.now)}): it was put in behind the chain's back",
+            f"({iso_at(self.now or at)}) or after events written after it: it was put in behind the "
+            "chain's back",
         )  # fmt: skip
 
     def _found(self, problem: Problem, seq: int, event_id: int | None, message: str) -> Finding:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from bot.domain.audit_chain import ChainWalk, Finding
+from bot.domain.audit_chain import ChainWalk, Finding, first_dated_ahead
 from bot.notify import outbox
 from bot.present.audit import checkpoint_message
 from bot.services.context import Context
@@ -125,14 +125,15 @@ def verify(db: Database) -> Verdict:
         # The head and the checkpoints first: every event they count is then in the walk below.
         recorded_head, _ = chain.head(session)
         checkpoints = chain.checkpoints(session)
-        walk = ChainWalk(checkpoints, dated_after=chain.chain_start(session), now=now_of(session))
+        now = now_of(session)
+        walk = ChainWalk(checkpoints, dated_after=chain.chain_start(session), now=now)
         for event in chain.sealed_events(session):
             if walk.feed(event) is not None:
                 break
         walk.finish(recorded_head)
-        waiting, oldest, newest = chain.unsealed(session)
+        waiting, oldest = chain.unsealed(session)
+        ahead = first_dated_ahead(chain.unsealed_newest_first(session), now) if waiting else None
     if oldest is not None:
         walk.late_insertion(*oldest)
-    if newest is not None:
-        walk.future_insertion(*newest)
+    walk.future_insertion(ahead)
     return Verdict(walk.count, walk.head_hash, len(checkpoints), waiting, walk.finding)

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from bot.domain.audit_chain import GENESIS, HASHED, Checkpoint, dated_ahead, event_hash
+from bot.domain.audit_chain import GENESIS, HASHED, Checkpoint, event_hash, first_dated_ahead
 from bot.store.db import dialect_insert, now_of
 from bot.store.tables import AuditChain, AuditCheckpoint, AuditEvent
 
@@ -64,20 +64,21 @@ def seal_batch(session: Session, limit: int = SEAL_BATCH) -> int:
     head = lock_head(session)
     # Read after the lock: on PostgreSQL each statement sees what committed before it, so events another
     # sealer sealed while this one waited are not sealed twice.
+    # One more than the batch: each event is compared with those written after it.
     rows = session.exec(  # type: ignore[call-overload]
-        select(*_COLUMNS).where(col(AuditEvent.seq).is_(None)).order_by(col(AuditEvent.id)).limit(limit)
+        select(*_COLUMNS).where(col(AuditEvent.seq).is_(None)).order_by(col(AuditEvent.id)).limit(limit + 1)
     ).all()
     if not rows:
         return 0
     seq, previous = head.seq, head.hash
     sealed: list[dict[str, Any]] = []
-    now = now_of(session)
-    for row in rows:
-        if dated_ahead(row.at, now):
-            # Dated ahead of any clock of ours: no transaction of ours wrote it. Sealed, it would make
-            # every honest event after it look inserted out of order; left unsealed (with those after
-            # it), `audit verify` names it.
-            log.warning("audit event %s is dated in the future; sealing stops before it", row.id)
+    # Dated ahead of the clock, or of an event written after it: no transaction of ours wrote it. Sealed,
+    # it would make every honest event after it look inserted out of order; left unsealed (with those
+    # after it), `audit verify` names it.
+    ahead = first_dated_ahead(((row.id, row.at) for row in reversed(rows)), now_of(session))
+    for row in rows[:limit]:
+        if ahead is not None and row.id == ahead[0]:
+            log.warning("audit event %s is dated ahead of its time; sealing stops before it", row.id)
             break
         seq += 1
         event = {**row._mapping, "seq": seq, "prev_hash": previous}
@@ -142,12 +143,26 @@ def sealed_events(session: Session) -> Iterator[dict[str, Any]]:
         yield dict(row._mapping)
 
 
-def unsealed(session: Session) -> tuple[int, tuple[int, datetime] | None, tuple[int, datetime] | None]:
-    """How many events are not sealed yet, and the oldest- and the newest-dated of them (id, at), if any."""
+def unsealed(session: Session) -> tuple[int, tuple[int, datetime] | None]:
+    """How many events are not sealed yet, and the oldest-dated of them (id, at), if any."""
     count = session.exec(select(func.count()).where(col(AuditEvent.seq).is_(None))).one()
     if not count:
-        return 0, None, None
-    waiting = select(AuditEvent.id, AuditEvent.at).where(col(AuditEvent.seq).is_(None)).limit(1)
-    oldest = session.exec(waiting.order_by(col(AuditEvent.at), col(AuditEvent.id))).one()
-    newest = session.exec(waiting.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id))).one()
-    return count, (oldest[0], oldest[1]), (newest[0], newest[1])
+        return 0, None
+    oldest = session.exec(
+        select(AuditEvent.id, AuditEvent.at)
+        .where(col(AuditEvent.seq).is_(None))
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))
+        .limit(1)
+    ).one()
+    return count, (oldest[0], oldest[1])
+
+
+def unsealed_newest_first(session: Session) -> Iterator[tuple[int, datetime]]:
+    """(id, at) of every event not sealed yet, newest id first, streamed (first_dated_ahead reads them)."""
+    rows = session.exec(
+        select(AuditEvent.id, AuditEvent.at)
+        .where(col(AuditEvent.seq).is_(None))
+        .order_by(col(AuditEvent.id).desc())
+        .execution_options(yield_per=1000)
+    )
+    yield from ((event_id, at) for event_id, at in rows)

@@ -264,9 +264,13 @@ def dated_in_the_future(history: InProcessBot, raw: Database, clock: FileClock) 
     # Sealing stops before it, so honest events after it (the checkpoint's) never look out of order.
     assert run_cli(history, "audit", "verify", "--seal", check=False).returncode == 1
     run_cli(history, "audit", "checkpoint")
+    # Nor once the clock has caught up with its date: honest events written after it are dated before it.
+    clock.advance(days=31)
+    run_cli(history, "audit", "checkpoint")
+    assert run_cli(history, "audit", "verify", "--seal", check=False).returncode == 1
     with raw.engine.connect() as connection:
         assert connection.execute(text(f"SELECT seq FROM audit_event WHERE id = {forged}")).scalar() is None
-    return [f"event {forged} ", "after this check", "put in behind the chain's back"]
+    return [f"event {forged} ", "after events written after it", "put in behind the chain's back"]
 
 
 # The last three move the clock or add checkpoints: they come after the others.

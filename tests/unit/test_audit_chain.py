@@ -16,6 +16,7 @@ from bot.domain.audit_chain import (
     Checkpoint,
     canonical,
     event_hash,
+    first_dated_ahead,
 )
 
 START = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
@@ -216,3 +217,22 @@ def test_history_sealed_by_the_migration_is_not_held_to_date_order() -> None:
     for row in [*rows, older]:
         assert checker.feed(row) is None
     assert checker.latest_at == older["at"]  # later events are dated against the chain's start
+
+
+def test_an_event_dated_ahead_of_the_clock_or_of_a_later_event_is_found() -> None:
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    minute = timedelta(minutes=1)
+    honest = [(3, now), (2, now - minute), (1, now - 2 * minute)]  # newest id first
+    assert first_dated_ahead(honest, now) is None
+    # A late commit: dated a little before an event written earlier, within the tolerance.
+    assert first_dated_ahead([(3, now - 5 * minute), (2, now), (1, now - minute)], now) is None
+    forged = (2, now + timedelta(days=30))
+    assert first_dated_ahead([(3, now), forged, (1, now - minute)], now) == forged
+    # Once the clock has passed its date, the honest event written after it still gives it away.
+    later = now + timedelta(days=31)
+    assert first_dated_ahead([(3, now), forged, (1, now - minute)], later) == forged
+    # The oldest such event by id is the one named.
+    assert first_dated_ahead([(3, now), (2, now + timedelta(days=2)), (1, now + timedelta(days=9))], now) == (
+        1,
+        now + timedelta(days=9),
+    )
