@@ -220,36 +220,47 @@ def _delegation_end(text: str) -> datetime:
         ) from None
 
 
-_FRACTION = re.compile(r"^\d+[.,]\d+")
+# A number with a fractional part: "1.5", ",5", "1½".
+_FRACTION = re.compile(r"^\d*([.,]\d+|[½¼¾⅓⅔⅛])")
+# What may follow a duration before the reason: "2 weeks, for the launch".
+_TRAILING = ",;:.!"
 
 
 def _leading_duration(text: str, usage: str) -> tuple[timedelta | None, str]:
     """The duration `/access request`'s text starts with, if any, and the rest (the justification).
 
-    A first word like "7d" or "2weeks", or a number and a unit apart ("2 weeks"), is the duration;
-    "7x" is a mistyped one, and "1.5d" or "1.5 days" a fraction nobody can be granted (CommandError
-    for both). Capitals mean a word of the justification ("3D rendering", "2FA rollout").
+    A first word like "7d" or "2weeks", or a number and a unit word apart ("2 weeks", "30 min"), is the
+    duration, punctuation after it aside ("2 weeks, for…"); "7x" is a mistyped one, and "1.5d" or
+    "1.5 days" a fraction nobody can be granted (CommandError for both). Capitals mean a word of the
+    justification ("3D rendering", "2FA rollout"), and so does a number before a one-letter word ("3 m
+    tokens").
     """
     words = text.split(None, 2)
     if not words:
         return None, text
+    number = words[0]
+    unit = words[1].rstrip(_TRAILING) if len(words) > 1 else ""
+    fraction = _FRACTION.match(number) is not None
     apart = (
-        len(words) > 1
-        and (words[0].isdigit() or _FRACTION.fullmatch(words[0]) is not None)
-        and words[1].islower()
-        and looks_like_duration(f"1 {words[1]}")
+        len(unit) > 1
+        and looks_like_duration(f"1 {unit}")
+        and (
+            (number.isascii() and number.isdigit() and unit.islower())
+            or _FRACTION.fullmatch(number) is not None
+        )
     )
     if apart:
-        written, rest = f"{words[0]} {words[1]}", words[2:]  # "2 weeks", "1.5 days"
+        written, rest = f"{number} {unit}", words[2:]  # "2 weeks", "1.5 days"
     else:
-        written, rest = words[0], [" ".join(words[1:])]
-        if not written.islower():
+        written, rest = words[0].rstrip(_TRAILING), [" ".join(words[1:])]
+        fraction = fraction and looks_like_duration(_FRACTION.sub("1", written))
+        if not (written.islower() or fraction):
             return None, text
-    if _FRACTION.match(written) and looks_like_duration(_FRACTION.sub("1", written)):
+    if fraction and looks_like_duration(_FRACTION.sub("1", written)):
         raise CommandError(f"'{written}' is not a duration: use whole numbers, like 36h. Usage: `{usage}`")
     if not (apart or looks_like_duration(written) or re.match(r"^\d+[a-z]$", written)):
         return None, text
-    if not looks_like_duration(written):
+    if not (written.isascii() and looks_like_duration(written)):
         raise CommandError(f"'{written}' is not a duration; write 30m, 8h, 7d or 2w. Usage: `{usage}`")
     try:
         return parse_duration(written), " ".join(rest).strip()

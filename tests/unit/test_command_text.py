@@ -108,7 +108,9 @@ def test_a_number_alone_is_part_of_the_justification() -> None:
     assert command.justification == "3 experiments need it"
 
 
-@pytest.mark.parametrize("word", ["3D", "2FA", "12mo", "3rd", "2W", "2 Weeks", "12H", "3 people"])
+@pytest.mark.parametrize(
+    "word", ["3D", "2FA", "12mo", "3rd", "2W", "2 Weeks", "12H", "3 people", "3 m", "3.5 million", "٢ weeks"]
+)
 def test_number_words_that_are_not_durations_start_the_justification(word: str) -> None:
     command = parse_access(f"request mythos-5 {word} rendering benchmarks for the launch")
     assert command.duration is None
@@ -122,11 +124,18 @@ def test_a_mistyped_duration_is_an_error_not_a_justification(token: str) -> None
     )
 
 
-@pytest.mark.parametrize("token", ["1.5d", "1.5 days", "0,5w", "2.5 hours"])
+@pytest.mark.parametrize("token", ["1.5d", "1.5 days", "0,5w", "2.5 hours", ".5d", "1.5 Days", "1½ days"])
 def test_a_fraction_of_a_unit_is_an_error_not_a_justification(token: str) -> None:
     assert error_for(f"request mythos-5 {token} Evaluating it for the tooling project").startswith(
         f"'{token}' is not a duration: use whole numbers, like 36h. Usage: `/access request "
     )
+
+
+@pytest.mark.parametrize("written", ["2 weeks,", "2 weeks:", "14 days.", "2weeks,", "7d;"])
+def test_punctuation_after_the_duration_is_not_part_of_it(written: str) -> None:
+    command = parse_access(f"request mythos-5 {written} for the Q3 launch review")
+    assert command.duration in (timedelta(weeks=2), timedelta(days=7))
+    assert command.justification == "for the Q3 launch review"
 
 
 def test_a_number_and_a_unit_apart_too_long_to_grant_is_an_error() -> None:
