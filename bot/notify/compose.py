@@ -29,11 +29,12 @@ from bot.render import Renderer
 from bot.store import holds as hold_state
 from bot.store import notice_state
 from bot.store import requests as queries
+from bot.store.directive_notices import NOTICE_COMPOSER
 from bot.store.directives import draft_of, find_directive
 from bot.store.tables import AccessRequest, OutboxMessage
 
-# What a `{"compose": ...}` payload may name.
-DIRECTIVE_NOTICE = "directive_notice"
+# What a `{"compose": ...}` payload may name (a directive's notice is named where its rows are queued).
+DIRECTIVE_NOTICE = NOTICE_COMPOSER
 APPROVAL_COPY = "approval_copy"
 HOME = "home"
 ACCESS_CHANGE = "access_change"

@@ -42,6 +42,8 @@ from bot.store.tables import (
 )
 
 People = Select[Any] | CompoundSelect
+# The composer of a person's notice of an announcement (bot/notify/compose.py), named in its payload.
+NOTICE_COMPOSER = "directive_notice"
 
 
 def group_key(directive_id: int, phase: DirectivePhase) -> str:
@@ -79,6 +81,16 @@ def touched_people(directive_id: int) -> CompoundSelect:
     """A SELECT of `user_id`: everyone whose grant the directive suspended or whose request it stopped
     or denied; those its lifting speaks to."""
     return union(_suspended_people(directive_id), _refused_requesters(directive_id))
+
+
+def warned_people(directive_id: int) -> Select[Any]:
+    """A SELECT of `user_id`: the people the directive's advance warning was queued for (the DMs of its
+    WARNING announcement, not its channel posts); those its withdrawal speaks to."""
+    return select(col(OutboxMessage.address).label("user_id")).where(
+        OutboxMessage.group_key == group_key(directive_id, DirectivePhase.WARNING),
+        OutboxMessage.kind == OutboxKind.POST,
+        OutboxMessage.payload["compose"].as_string() == NOTICE_COMPOSER,
+    )
 
 
 def notice_rows(people: People, *, ask_slack_about_strangers: bool) -> Select[Any]:

@@ -208,6 +208,28 @@ def test_scheduled_directive_warns_now_and_applies_on_time(
     emulator.wait_for(lambda: any("is in effect" in m["text"] for m in emulator.messages(BORIS)))
 
 
+def test_a_withdrawal_speaks_to_the_people_who_were_warned(
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, tmp_path: Path
+) -> None:
+    boris_grant = grant_through_slack(slack, emulator, server, BORIS, "lumen-3")
+    notice = tmp_path / "notice.txt"
+    notice.write_text("Lumen 3 is withdrawn for non-US persons from the effective time.")
+    run_cli(
+        server,
+        "directive", "issue", "--title", "Lumen withdrawal", "--authority", "Board", "--reference", "BR-9",
+        "--models", "lumen-3", "--population", "non-us-persons", "--action", "suspend",
+        "--notice-file", str(notice), "--effective-at", (server.clock() + timedelta(hours=1)).isoformat(),
+    )  # fmt: skip
+    emulator.wait_for(lambda: [m for m in emulator.messages(BORIS) if "takes effect" in m["text"]])
+    # Eve is given access after the warning went out: she was never told of the order.
+    eve_grant = grant_through_slack(slack, emulator, server, EVE, "lumen-3")
+    run_cli(server, "directive", "lift", "D1", "--reason", "Withdrawn by the board")
+    server.settle()
+    emulator.wait_for(lambda: [m for m in emulator.messages(BORIS) if "will not take effect" in m["text"]])
+    assert not [m for m in emulator.messages(EVE) if "take effect" in m["text"]]
+    assert {grant_status(server, g) for g in (boris_grant, eve_grant)} == {"active"}
+
+
 def test_a_directive_lifted_after_its_time_but_before_the_scheduler_applied_it_took_effect(
     slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, tmp_path: Path
 ) -> None:

@@ -28,11 +28,15 @@ def broadcast(
 ) -> None:
     """Record the announcement of `phase` and queue it for every affected person (composed per person
     at send time) and for each affected model's announcement channels. A lifting speaks to the people
-    the directive touched; the other phases to the people it covers now."""
+    the directive touched, a withdrawal to the people its advance warning went to; the other phases to
+    the people it covers now."""
     directive_id = directive.id or 0
     group = notices.record_broadcast(session, directive_id, phase, now)
+    people: notices.People
     if phase == DirectivePhase.LIFTING:
         people = notices.touched_people(directive_id)
+    elif phase == DirectivePhase.WITHDRAWAL:
+        people = notices.warned_people(directive_id)
     else:
         people = affected_people(Reach.of_draft(draft, now), directive_id)
     outbox.queue_selected(
@@ -41,7 +45,7 @@ def broadcast(
         # Someone a `users:` population names may not exist at all; other populations come from grants
         # and requests.
         notices.notice_rows(people, ask_slack_about_strangers=draft.population.kind == USERS),
-        {"compose": "directive_notice", "directive_id": directive_id, "phase": phase},
+        {"compose": notices.NOTICE_COMPOSER, "directive_id": directive_id, "phase": phase},
         now=now,
         group_key=group,
     )
