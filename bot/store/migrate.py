@@ -25,6 +25,10 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 SCHEMA_REVISION = "0014"
 
 
+class SchemaUnclear(ConfigError):
+    """The version table names no single revision (several rows): Alembic cannot tell the schema's."""
+
+
 class SchemaAhead(ConfigError):
     """The database was migrated by a newer release: its revision is none of this release's migrations.
     Nothing this release does can bring it up to date (a rolling upgrade restarted an old replica)."""
@@ -70,16 +74,23 @@ def current_revision(db: Database) -> str | None:
 def _revision_of(connection: Connection) -> str | None:
     """The database's one current revision (None: never migrated). Read straight from Alembic's version
     table, one short query, when the table exists and holds one row; anything else (a database with
-    several heads, say) is left to Alembic, which reports it. Alembic's own look-up reflects the table
-    first, at every start-up and every CLI command."""
+    several heads, say) is left to Alembic, and raises SchemaUnclear when Alembic cannot name one.
+    Alembic's own look-up reflects the table first, at every start-up and every CLI command."""
     exists = _VERSION_TABLE_EXISTS.get(connection.dialect.name)
     if exists is not None and connection.execute(text(exists)).scalar():
         rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
         if len(rows) == 1:
             return str(rows[0])
     from alembic.runtime.migration import MigrationContext
+    from alembic.util import CommandError
 
-    return MigrationContext.configure(connection).get_current_revision()
+    try:
+        return MigrationContext.configure(connection).get_current_revision()
+    except CommandError as error:  # several rows: "more than one head"
+        raise SchemaUnclear(
+            f"the database's {VERSION_TABLE} table names more than one revision, so its schema cannot be "
+            f"told ({error}); have it name the one the schema is at"
+        ) from None
 
 
 VERSION_TABLE = "alembic_version"  # Alembic's default, in the connection's default schema

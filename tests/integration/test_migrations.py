@@ -13,11 +13,11 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import JSON, Integer, column, func, inspect, table, text
 from sqlmodel import SQLModel, col, select
 
 import bot.store.tables  # noqa: F401  (registers every table on SQLModel.metadata)
+from bot.config import ConfigError
 from bot.services import audit_chain
 from bot.store import licences, migrate
 from bot.store.db import Database
@@ -334,8 +334,10 @@ def test_the_revision_read_at_start_up_is_alembics_at_every_step(fresh_db: Datab
 
     with fresh_db.engine.begin() as connection:
         connection.execute(text("INSERT INTO alembic_version (version_num) VALUES ('0001')"))
-    with pytest.raises(CommandError, match="more than one head"):
+    # Alembic refuses ("more than one head"); every command says so in one line (a ConfigError).
+    with pytest.raises(migrate.SchemaUnclear, match="more than one revision") as refused:
         migrate.current_revision(fresh_db)
+    assert isinstance(refused.value, ConfigError) and "more than one head" in str(refused.value)
 
     with fresh_db.engine.begin() as connection:
         connection.execute(text("DELETE FROM alembic_version"))
