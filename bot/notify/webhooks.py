@@ -20,11 +20,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import logging
 import os
 import socket
-import urllib.error
-import urllib.request
+import threading
+import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -66,29 +68,46 @@ class Answer:
         return self.status is not None and 200 <= self.status < 300
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect is an answer like any other non-2xx: a signed body is never sent on to another URL.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
+# Statuses whose Retry-After is honoured: 429 (RFC 6585 §4) and 503 (RFC 9110 §15.6.4). On any other
+# answer it is not a request to wait, and the usual backoff applies.
+_WAIT_STATUSES = (429, 503)
 
 
 def post(url: str, data: bytes, headers: Mapping[str, str], timeout: float) -> Answer:
-    """POST `data` to `url`; never raises for what the network or the receiver does."""
-    request = urllib.request.Request(url, data=data, headers=dict(headers), method="POST")
+    """POST `data` to `url`, the whole exchange (connecting, sending and the answer) within `timeout`
+    seconds: the socket's own timeout limits each read, so a receiver answering a byte at a time would
+    otherwise hold the sender for as long as it likes; a watchdog cuts the connection at the deadline.
+    A redirect is an answer like any other: a signed body is never sent on to another URL. Never raises
+    for what the network or the receiver does."""
+    parts = urllib.parse.urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parts.hostname or "", parts.port, timeout=timeout)
+    deadline = threading.Event()
+
+    def cut_off() -> None:
+        deadline.set()
+        if connection.sock is not None:
+            with contextlib.suppress(OSError):
+                connection.sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(timeout, cut_off)
+    watchdog.daemon = True
+    watchdog.start()
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            return Answer(response.status)
-    except urllib.error.HTTPError as error:
-        error.close()
-        return Answer(error.code, f"HTTP {error.code}", _retry_after(error.headers.get("Retry-After")))
-    except TimeoutError:
-        return Answer(None, "timed out")
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        return Answer(None, f"no answer ({type(reason).__name__})")
+        connection.request("POST", target, body=data, headers=dict(headers))
+        response = connection.getresponse()
+        status, wait = response.status, response.getheader("Retry-After")
+    except (OSError, http.client.HTTPException) as error:
+        if deadline.is_set() or isinstance(error, TimeoutError):
+            return Answer(None, "timed out")
+        return Answer(None, f"no answer ({type(error).__name__})")
+    finally:
+        watchdog.cancel()
+        connection.close()
+    if 200 <= status < 300:
+        return Answer(status)
+    return Answer(status, f"HTTP {status}", _retry_after(wait) if status in _WAIT_STATUSES else None)
 
 
 def _retry_after(value: str | None) -> float | None:
