@@ -177,20 +177,25 @@ def test_non_admins_are_refused_and_audited(
     assert listed(server, "directive") == []
 
 
+def schedule_lumen_withdrawal(server: InProcessBot, tmp_path: Path, effective: datetime) -> str:
+    """Issue, through the CLI, a directive suspending Lumen 3 for non-US persons from `effective`; the
+    CLI's output."""
+    notice = tmp_path / "notice.txt"
+    notice.write_text("Lumen 3 is withdrawn for non-US persons from the effective time.")
+    return run_cli(
+        server,
+        "directive", "issue", "--title", "Lumen withdrawal", "--authority", "Board", "--reference", "BR-9",
+        "--models", "lumen-3", "--population", "non-us-persons", "--action", "suspend",
+        "--notice-file", str(notice), "--effective-at", effective.isoformat(),
+    ).stdout  # fmt: skip
+
+
 def test_scheduled_directive_warns_now_and_applies_on_time(
     slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, tmp_path: Path
 ) -> None:
     boris_grant = grant_through_slack(slack, emulator, server, BORIS, "lumen-3")
-    notice = tmp_path / "notice.txt"
-    notice.write_text("Lumen 3 is withdrawn for non-US persons from the effective time.")
-    effective = (server.clock() + timedelta(hours=1)).isoformat()
-    issued = run_cli(
-        server,
-        "directive", "issue", "--title", "Lumen withdrawal", "--authority", "Board", "--reference", "BR-9",
-        "--models", "lumen-3", "--population", "non-us-persons", "--action", "suspend",
-        "--notice-file", str(notice), "--effective-at", effective,
-    )  # fmt: skip
-    assert "D1 issued: scheduled for" in issued.stdout
+    issued = schedule_lumen_withdrawal(server, tmp_path, server.clock() + timedelta(hours=1))
+    assert "D1 issued: scheduled for" in issued
     assert listed(server, "directive")[0]["status"] == "scheduled"
     warning = emulator.wait_for(lambda: [m for m in emulator.messages(BORIS) if "takes effect" in m["text"]])[
         -1
@@ -212,14 +217,7 @@ def test_a_withdrawal_speaks_to_the_people_who_were_warned(
     slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, tmp_path: Path
 ) -> None:
     boris_grant = grant_through_slack(slack, emulator, server, BORIS, "lumen-3")
-    notice = tmp_path / "notice.txt"
-    notice.write_text("Lumen 3 is withdrawn for non-US persons from the effective time.")
-    run_cli(
-        server,
-        "directive", "issue", "--title", "Lumen withdrawal", "--authority", "Board", "--reference", "BR-9",
-        "--models", "lumen-3", "--population", "non-us-persons", "--action", "suspend",
-        "--notice-file", str(notice), "--effective-at", (server.clock() + timedelta(hours=1)).isoformat(),
-    )  # fmt: skip
+    schedule_lumen_withdrawal(server, tmp_path, server.clock() + timedelta(hours=1))
     emulator.wait_for(lambda: [m for m in emulator.messages(BORIS) if "takes effect" in m["text"]])
     # Eve is given access after the warning went out: she was never told of the order.
     eve_grant = grant_through_slack(slack, emulator, server, EVE, "lumen-3")
@@ -236,16 +234,9 @@ def test_a_directive_lifted_after_its_time_but_before_the_scheduler_applied_it_t
     """Its time came while the scheduler was not running: request policy (and gateways) enforced it from
     then, so lifting it is a lift, not a withdrawal: the record says it took effect, and when."""
     boris_grant = grant_through_slack(slack, emulator, server, BORIS, "lumen-3")
-    notice = tmp_path / "notice.txt"
-    notice.write_text("Lumen 3 is withdrawn for non-US persons from the effective time.")
     start = server.clock()
     effective = start + timedelta(minutes=10)
-    run_cli(
-        server,
-        "directive", "issue", "--title", "Lumen withdrawal", "--authority", "Board", "--reference", "BR-9",
-        "--models", "lumen-3", "--population", "non-us-persons", "--action", "suspend",
-        "--notice-file", str(notice), "--effective-at", effective.isoformat(),
-    )  # fmt: skip
+    schedule_lumen_withdrawal(server, tmp_path, effective)
     server.clock.advance(minutes=30)  # no scheduler run in between
     assert "Directive D1" in slack.command(EVE, f"request lumen-3 {WHY}").body  # enforced already
     run_cli(server, "directive", "lift", "D1", "--reason", "Rescinded")
