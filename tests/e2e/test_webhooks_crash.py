@@ -49,6 +49,17 @@ def deliveries(database_url: str) -> list[DeliveryRecord]:
         db.dispose()
 
 
+def all_sent(database_url: str, but_lanes: frozenset[str] | set[str] = frozenset()) -> bool:
+    """True once every delivery outside `but_lanes` is sent; else AssertionError listing the others, so
+    that a wait that runs out says where each delivery stood."""
+    unsent = [d for d in deliveries(database_url) if d.subject not in but_lanes and d.status != "sent"]
+    assert not unsent, "unsent: " + ", ".join(
+        f"{d.id} {d.subject} v{d.version} {d.status} after {d.attempts} ({d.response_status}, {d.last_error})"
+        for d in unsent
+    )
+    return True
+
+
 def directive(server: BotServer, tmp_path: Path, reference: str) -> None:
     """Issue a directive suspending every non-US person's Mythos 5 grant (the CLI in this process, with
     the server's settings: the command, not its process, is what this test is about)."""
@@ -111,19 +122,13 @@ def test_kill_9_mid_delivery_loses_no_event_and_keeps_each_grants_order(
     # The new sender delivers every lane but those the dead one left claimed: their leases have not run
     # out.
     held_lanes = {d.subject for d in in_flight.values()}
-    emulator.wait_for(
-        lambda: all(d.status == "sent" for d in deliveries(database_url) if d.subject not in held_lanes),
-        timeout=60,
-        interval=0.1,
-    )
+    emulator.wait_for(lambda: all_sent(database_url, but_lanes=held_lanes), timeout=60, interval=0.1)
     still = [d for d in deliveries(database_url) if d.webhook_id in in_flight]
     assert {(d.status, d.attempts) for d in still} == {("sending", 1)}
 
     # Once their lease runs out on the test clock, it takes them over, and their lanes follow.
     clock.advance(seconds=LEASE_SECONDS + 1)
-    emulator.wait_for(
-        lambda: all(d.status == "sent" for d in deliveries(database_url)), timeout=60, interval=0.1
-    )
+    emulator.wait_for(lambda: all_sent(database_url), timeout=60, interval=0.1)
     final = deliveries(database_url)
 
     # Signed, nothing lost: every recorded event reached the receiver, and the receiver saw no bad
