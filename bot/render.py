@@ -10,6 +10,7 @@ on: every value they show (names, notice text, Slack's error strings) is user da
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -53,24 +54,43 @@ def _environment(
     )
 
 
+# Compiling a template costs far more than rendering it. Every renderer of one templates folder in a
+# process shares one environment, so that each template is compiled once per process (the CLI, a replica
+# and its sender, the tests' many bots), however many renderers there are; an environment is safe to share
+# between threads, and reloads a template whose file changed.
+@functools.lru_cache(maxsize=16)
+def _slack_environment(templates_dir: Path) -> Environment:
+    env = _environment(templates_dir, autoescape=False, extensions=["jinja2.ext.do"])
+    env.filters.update(
+        tojson=lambda value: json.dumps(value, ensure_ascii=False),
+        mrkdwn=mrkdwn,
+        quote=quote,
+        clip=clip,
+        cut=cut,
+        date=slack_date,
+        plain_date=plain_date,
+        duration=format_duration,
+        mention=mention,
+        channel=channel_link,
+        recipient=recipient,
+    )
+    env.globals["ids"] = ids
+    return env
+
+
+@functools.lru_cache(maxsize=16)
+def _page_environment(templates_dir: Path) -> Environment:
+    env = _environment(templates_dir, autoescape=True)
+    env.finalize = visible_controls
+    return env
+
+
 class Renderer:
+    """Slack messages and views from templates/<name>.json.j2 (see the module's docstring)."""
+
     def __init__(self, templates_dir: Path):
         self.templates_dir = templates_dir
-        self.env = _environment(templates_dir, autoescape=False, extensions=["jinja2.ext.do"])
-        self.env.filters.update(
-            tojson=lambda value: json.dumps(value, ensure_ascii=False),
-            mrkdwn=mrkdwn,
-            quote=quote,
-            clip=clip,
-            cut=cut,
-            date=slack_date,
-            plain_date=plain_date,
-            duration=format_duration,
-            mention=mention,
-            channel=channel_link,
-            recipient=recipient,
-        )
-        self.env.globals["ids"] = ids
+        self.env = _slack_environment(templates_dir)
 
     def template_names(self) -> list[str]:
         return sorted(self.env.list_templates(extensions=["j2"]))
@@ -111,8 +131,7 @@ class PageRenderer:
     control characters written out (visible_controls)."""
 
     def __init__(self, templates_dir: Path):
-        self.env = _environment(templates_dir, autoescape=True)
-        self.env.finalize = visible_controls
+        self.env = _page_environment(templates_dir)
 
     def render(self, name: str, **data: Any) -> str:
         """The page templates/<name>.html with `data`. Raises jinja2.TemplateNotFound when the templates
