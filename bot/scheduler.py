@@ -119,10 +119,10 @@ def _observed(job: Job) -> Job:
 
 class Scheduler:
     """Runs `jobs` on their intervals in a thread of its own, each run counted and timed in the metrics.
-    `claim(job)`, when given, says whether this process runs the job's current tick (False: another
-    replica does; bot/scheduler_ticks.py)."""
+    `claim(jobs)`, when given, names those of the due `jobs` whose current tick this process runs (the
+    others: another replica does; bot/scheduler_ticks.py)."""
 
-    def __init__(self, jobs: list[Job], claim: Callable[[Job], bool] | None = None):
+    def __init__(self, jobs: list[Job], claim: Callable[[list[Job]], set[str]] | None = None):
         self.jobs = [_observed(job) for job in jobs]
         self.claim = claim
         self._ran: set[str] = set()  # jobs this process has run
@@ -142,14 +142,16 @@ class Scheduler:
         """Run the jobs whose interval has passed and whose tick this process claims (every job, without
         claiming, with `force`); returns job name -> how many things it did. A failing job is logged and
         runs again at its next interval."""
+        started = time.monotonic()
+        due = [job for job in self.jobs if force or started >= job.due]
+        for job in due:
+            job.due = started + job.interval
+        takes = {job.name for job in due} if force else self._takes_ticks(due)
         done = {}
-        for job in self.jobs:
-            if not force and time.monotonic() < job.due:
+        for job in due:
+            if job.name not in takes:
                 continue
-            job.due = time.monotonic() + job.interval
             try:
-                if not force and not self._takes_tick(job):
-                    continue
                 self._ran.add(job.name)
                 count = job.run()
                 done[job.name] = count
@@ -159,11 +161,18 @@ class Scheduler:
                 log.exception("scheduled job %r failed; it will run again", job.name, extra={"job": job.name})
         return done
 
-    def _takes_tick(self, job: Job) -> bool:
-        if self.claim is None:
-            return True
-        claimed = self.claim(job)  # recorded even when this process would run the tick anyway
-        return claimed or (job.own_first_tick and job.name not in self._ran)
+    def _takes_ticks(self, jobs: list[Job]) -> set[str]:
+        """The names of `jobs` whose current tick this process runs: those it claims (claims are recorded
+        even for a tick this process would run anyway), and a job's first tick in this process when the
+        job asks for it. None of them when claiming fails (they run again at their next interval)."""
+        if not jobs or self.claim is None:
+            return {job.name for job in jobs}
+        try:
+            claimed = self.claim(jobs)
+        except Exception:
+            log.exception("claiming the scheduled jobs' ticks failed; they will run again")
+            return set()
+        return claimed | {job.name for job in jobs if job.own_first_tick and job.name not in self._ran}
 
     def _run(self) -> None:
         while not self._stop.is_set():

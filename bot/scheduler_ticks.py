@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -20,23 +21,27 @@ KEEP_RUNS = timedelta(days=1)
 
 
 class TickClaims:
-    """`claims(job)`: whether this process runs `job`'s current tick on `ctx`'s clock. Replicas must run
-    with the same ACCESSBOT_SCHEDULER_INTERVAL, as a job's ticks are cut from its interval."""
+    """`claims(jobs)`: the names of those of `jobs` whose current tick (on `ctx`'s clock) this process
+    runs. Replicas must run with the same ACCESSBOT_SCHEDULER_INTERVAL, as a job's ticks are cut from its
+    interval."""
 
     def __init__(self, ctx: Context, runner: str | None = None):
         self.ctx = ctx
         self.runner = runner or f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
-    def __call__(self, job: Job) -> bool:
+    def __call__(self, jobs: Sequence[Job]) -> set[str]:
         now = self.ctx.clock()
-        tick_at = scheduler_runs.tick_of(now, job.interval)
+        ticks = {job.name: scheduler_runs.tick_of(now, job.interval) for job in jobs}
         # Most claims are lost to a replica that got there first: looking before writing makes a lost
-        # claim cost a read, not a write (on SQLite, no turn at the database's single write lock).
+        # claim cost a read, not a write (on SQLite, no turn at the database's single write lock). The
+        # jobs due together are claimed together: one read and at most one write per round of ticks.
         with self.ctx.read() as session:
-            if scheduler_runs.recorded(session, job.name, tick_at):
-                return False
+            taken = scheduler_runs.recorded(session, ticks.items())
+        open_ticks = [(name, tick_at) for name, tick_at in ticks.items() if name not in taken]
+        if not open_ticks:
+            return set()
         with self.ctx.uow() as uow:
-            mine = scheduler_runs.claim_tick(uow.session, job.name, tick_at, self.runner, now)
+            mine = scheduler_runs.claim_ticks(uow.session, open_ticks, self.runner, now)
             uow.commit()
         return mine
 

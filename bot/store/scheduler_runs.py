@@ -8,9 +8,10 @@ a tick runs it; a process that finds it recorded skips it.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from datetime import UTC, datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, tuple_
 from sqlmodel import Session, col, select
 
 from bot.store.db import dialect_insert
@@ -22,19 +23,28 @@ def tick_of(now: datetime, interval: float) -> datetime:
     return datetime.fromtimestamp(math.floor(now.timestamp() / interval) * interval, UTC)
 
 
-def recorded(session: Session, job: str, tick_at: datetime) -> bool:
-    """Whether a process has recorded `job`'s tick starting `tick_at`."""
-    query = select(SchedulerRun.runner).where(SchedulerRun.job == job, SchedulerRun.tick_at == tick_at)
-    return session.exec(query).first() is not None
+def recorded(session: Session, ticks: Collection[tuple[str, datetime]]) -> set[str]:
+    """The jobs among `ticks` (job name, start of its tick) whose tick a process has recorded."""
+    if not ticks:
+        return set()
+    query = select(SchedulerRun.job).where(
+        tuple_(col(SchedulerRun.job), col(SchedulerRun.tick_at)).in_(list(ticks))
+    )
+    return set(session.exec(query))
 
 
-def claim_tick(session: Session, job: str, tick_at: datetime, runner: str, now: datetime) -> bool:
-    """Record that `runner` runs `job`'s tick starting `tick_at`; False when another process recorded
-    it first (the insert does nothing then). The caller commits."""
-    values = {"job": job, "tick_at": tick_at, "runner": runner, "started_at": now}
-    insert = dialect_insert(session)(SchedulerRun).values(**values).on_conflict_do_nothing()
-    # RETURNING says whether the row went in: an INSERT's row count is not reported through psycopg here.
-    return session.exec(insert.returning(col(SchedulerRun.runner))).first() is not None  # type: ignore[call-overload]
+def claim_ticks(
+    session: Session, ticks: Collection[tuple[str, datetime]], runner: str, now: datetime
+) -> set[str]:
+    """Record that `runner` runs each of `ticks` (job name, start of its tick), in one statement; the
+    jobs whose record went in (another process recorded the others first: the insert skips them). The
+    caller commits."""
+    if not ticks:
+        return set()
+    rows = [{"job": job, "tick_at": tick_at, "runner": runner, "started_at": now} for job, tick_at in ticks]
+    insert = dialect_insert(session)(SchedulerRun).values(rows).on_conflict_do_nothing()
+    # RETURNING says which rows went in: an INSERT's row count is not reported through psycopg here.
+    return set(session.exec(insert.returning(col(SchedulerRun.job))).scalars())  # type: ignore[call-overload]
 
 
 def forget_runs_before(session: Session, before: datetime) -> int:

@@ -5,7 +5,7 @@ tests/e2e/test_scale_out.py.)"""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.notify import outbox
 from bot.notify.heartbeat import Heartbeat
@@ -119,14 +119,33 @@ def test_a_forced_run_and_a_processs_own_first_tick_run_whatever_the_record_says
     assert calls == ["a", "b", "b"]
 
 
+def test_jobs_due_together_are_claimed_together_each_tick_by_whoever_records_it_first(ctx: Context) -> None:
+    clock = Clock(datetime(2026, 12, 3, 10, 15, 30, tzinfo=UTC))
+    ctx.clock = clock
+    minute, hour = Job("minutely", lambda: 0, 60.0), Job("hourly", lambda: 0, 3600.0)
+    assert TickClaims(ctx, "replica-b")([hour]) == {"hourly"}
+    claims = TickClaims(ctx, "replica-a")
+    assert claims([minute, hour]) == {"minutely"}  # this hour's tick is replica-b's
+    assert claims([minute, hour]) == set()  # both ticks recorded already
+    clock.advance(timedelta(seconds=60))
+    assert claims([minute, hour]) == {"minutely"}  # a new minute, the same hour
+    with ctx.read() as session:
+        recorded = [(f"{run.tick_at:%H:%M}", run.job, run.runner) for run in scheduler_runs.runs(session)]
+    assert recorded == [
+        ("10:00", "hourly", "replica-b"),
+        ("10:15", "minutely", "replica-a"),
+        ("10:16", "minutely", "replica-a"),
+    ]
+
+
 def test_records_of_runs_are_kept_for_a_day(ctx: Context) -> None:
     clock = Clock(utcnow())
     ctx.clock = clock
     claims = TickClaims(ctx, "replica-a")
     job = Job("count", lambda: 0, 60.0)
-    assert claims(job)
+    assert claims([job]) == {"count"}
     clock.advance(timedelta(hours=23))
-    assert claims(job)
+    assert claims([job]) == {"count"}
     clock.advance(timedelta(hours=2))
     assert forget_old_runs(ctx) == 1
     with ctx.read() as session:
