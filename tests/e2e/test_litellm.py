@@ -29,6 +29,10 @@ from tests.support.cli import run_cli
 from tests.support.flows import grant_through_slack
 from tests.support.slack import SlackDriver, SlackEmulator
 
+# The proxy's wiring to AccessBot; the decisions it asks for are tested on both databases by
+# tests/e2e/test_gateway.py.
+pytestmark = pytest.mark.any_database("the LiteLLM proxy's wiring")
+
 if importlib.util.find_spec("litellm") is None:
     pytest.skip("needs the LiteLLM proxy: pip install -e '.[litellm]'", allow_module_level=True)
 

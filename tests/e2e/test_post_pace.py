@@ -7,10 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.test_broadcast import issue_directive
 from tests.support.app import InProcessBot
 from tests.support.seed import add_grants
 from tests.support.slack import SlackEmulator
+
+# The pace is the sender's, whichever database its outbox is on; claiming from the outbox is tested on both.
+pytestmark = pytest.mark.any_database("the pace of posts to Slack")
 
 PEOPLE = [f"U0PACE{n:04d}" for n in range(80)]
 

@@ -23,6 +23,9 @@ from bot.slack.socket_mode import CheckedSocketModeHandler
 from tests.support.app import InProcessBot
 from tests.support.slack import SlackDriver, SlackEmulator
 
+# The transport; replays and the edge's checks are tested on both databases by tests/e2e/test_edge.py.
+pytestmark = pytest.mark.any_database("the Socket Mode transport")
+
 ALICE = "U0ALICE01"
 
 
