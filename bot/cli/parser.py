@@ -4,6 +4,7 @@ its family; parsing errors are one line (UsageError), not argparse's usage dump.
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -41,6 +42,9 @@ def _actions(parser: argparse.ArgumentParser, dest: str) -> Any:
     return actions
 
 
+# Built once per process: the parser holds no state of a parse, and `main` may run many commands in one
+# process (an embedding program, the tests), each of which would otherwise build every subcommand again.
+@functools.cache
 def build_parser() -> argparse.ArgumentParser:
     """Every command; a parsed command carries its handler as `run` (a bot.cli.common.Command). Its
     `parse_args` raises UsageError for bad arguments (exits only for --help and --version)."""
