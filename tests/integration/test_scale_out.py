@@ -130,6 +130,11 @@ def test_jobs_due_together_are_claimed_together_each_tick_by_whoever_records_it_
     clock.advance(timedelta(seconds=60))
     assert claims([minute, hour]) == {"minutely"}  # a new minute, the same hour
     with ctx.read() as session:
+        # What a replica looks up before it writes: the ticks already recorded, by whoever.
+        ticks = [("minutely", clock.now.replace(second=0)), ("hourly", clock.now.replace(minute=0, second=0))]
+        assert scheduler_runs.recorded(session, ticks) == {"minutely", "hourly"}
+        unrecorded = [("minutely", clock.now.replace(minute=17, second=0))]
+        assert scheduler_runs.recorded(session, unrecorded) == set()
         recorded = [(f"{run.tick_at:%H:%M}", run.job, run.runner) for run in scheduler_runs.runs(session)]
     assert recorded == [
         ("10:00", "hourly", "replica-b"),
