@@ -3,7 +3,7 @@ is one) into a Catalog.
 
 Every problem is reported as `<file>: <key path>: <what is wrong>`, all at once, so an admin can fix the
 files in one go. `accessbot workflows check` prints them; `serve` refuses to start while any remain.
-The files' shape is declared in bot/workflow_specs.py; this module reads them, turns pydantic's errors
+The files' shape is declared in bot/workflow_specs/; this module reads them, turns pydantic's errors
 into those lines and builds the Catalog.
 
 `slack_warnings` names, in the same form, valid settings that run into a Slack limit (a menu holds 100
@@ -25,13 +25,13 @@ from bot.domain.catalog import Catalog
 from bot.domain.durations import compact_duration
 from bot.present.mrkdwn import clip
 from bot.slack import ids
-from bot.webhook_specs import WebhooksFile
 from bot.workflow_specs import (
     MISSING,
     WORKFLOW_ERROR,
     ChainsFile,
     ModelsFile,
     PolicyFile,
+    WebhooksFile,
     defined_chains,
     kind,
 )

@@ -2,7 +2,7 @@
 
 A receiver is an enforcement point or provisioner (a SCIM bridge, a vendor's admin API, a ticketing
 system) that AccessBot tells about grants, licences and directives over HTTP, signed per the Standard
-Webhooks specification. Receivers are configured in workflows/webhooks.yaml (bot/workflow_specs.py);
+Webhooks specification. Receivers are configured in workflows/webhooks.yaml (bot/workflow_specs/webhooks.py);
 their signing secrets are settings (bot/config.py), never in workflows/.
 """
 

@@ -30,7 +30,7 @@ from bot.notify import outbox
 from bot.present.rows import model_name
 from bot.services.approvals import stop_request
 from bot.services.context import Context
-from bot.store import audit
+from bot.store import audit, recheck_holds
 from bot.store import directive_notices as notices
 from bot.store import holds as hold_state
 from bot.store import recheck as store
@@ -88,7 +88,7 @@ def recheck(
     now = ctx.clock()
     inputs = rule_inputs(ctx, session)
     recheck_id = store.open_recheck(session, trigger, actor, now)
-    holds = store.update_holds(session, inputs, now, recheck_id, actor)
+    holds = recheck_holds.update_holds(session, inputs, now, recheck_id, actor)
     suspended, reinstated = store.follow_holds(session, now, recheck_id, actor, effective_at)
     store.link_licences(session, inputs, now)
     stopped = _stop_refused_requests(ctx, session, inputs, recheck_id)

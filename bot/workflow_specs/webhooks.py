@@ -1,6 +1,6 @@
 """The declared form of workflows/webhooks.yaml (optional): the receivers of AccessBot's signed webhooks.
 
-Checked like the other workflow files (bot/workflow_specs.py): every problem names the file and key.
+Checked like the other workflow files (bot/workflow_specs/): every problem names the file and key.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 
 from bot.domain.webhooks import EVENT_TYPES, FAMILIES, RECEIVER_NAME, Receiver, expand
-from bot.workflow_specs import Spec, kind, listed, problem, text
+from bot.workflow_specs.values import Spec, kind, listed, problem, text
 
 # Plain http reaches only this machine; anything further must be https.
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
