@@ -119,9 +119,18 @@ def _store_terms(
 ) -> tuple[str, int]:
     """Add the licence, or bring the one with its authority and number (whatever their case) in line
     with `terms`; audited. Returns ("added", "updated" or "unchanged", its id). Raises LicenceError for
-    a holder not in the directory, a new or changed licence for a departed holder, or a change to a
-    licence that has ended. A licence whose last day has passed is recorded expired."""
+    a holder not in the directory, a holder who is the actor, a new or changed licence for a departed
+    holder, or a change to a licence that has ended. A licence whose last day has passed is recorded
+    expired."""
     holder_id, departed = _holder(session, terms.holder)
+    if holder_id == actor:
+        # Separation of duties: a licence lets its holder past a require-licence directive, so whoever
+        # records or changes it must be someone else (the command line's actor is never a Slack user).
+        raise LicenceError(
+            "you hold this licence yourself: another export-compliance officer or access admin must "
+            "record it",
+            "holder",
+        )
     now = ctx.clock()
     expired = terms.valid_until < utc_day(now)
     existing = store.by_number(session, terms.authority, terms.number)
@@ -165,8 +174,9 @@ def _store_terms(
 
 def record_licence(ctx: Context, fields: Mapping[str, str | None], *, actor: str) -> LicenceChange:
     """Record one licence from its fields as typed (see parse_terms), then re-check in the same
-    transaction. Raises LicenceError (nothing recorded) for a bad field, a holder not in the directory,
-    or a licence whose authority and number are already on record."""
+    transaction. Raises LicenceError (nothing recorded) for a bad field, a holder not in the directory
+    or who is `actor` (nobody records their own licence), or a licence whose authority and number are
+    already on record."""
     terms = parse_terms(fields, ctx.catalog.models)
     with ctx.uow() as uow:
         session = uow.session

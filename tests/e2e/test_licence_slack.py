@@ -250,6 +250,24 @@ def test_a_licence_already_on_record_is_refused_on_the_number(
     assert len(licences(server)) == 1
 
 
+def test_nobody_records_a_licence_they_hold_themselves(
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
+) -> None:
+    # Carla (export compliance) names herself as the holder: refused on the holder, nothing recorded.
+    form = open_form(slack, emulator)
+    refused = slack.submit_view(CARLA, form["id"], values(server, **{ids.LICENCE_HOLDER_BLOCK: CARLA}))
+    assert refused.json and refused.json["response_action"] == "errors", refused.body
+    assert set(refused.json["errors"]) == {ids.LICENCE_HOLDER_BLOCK}
+    assert "You hold this licence yourself" in refused.json["errors"][ids.LICENCE_HOLDER_BLOCK]
+    assert licences(server) == []
+    # An access admin may record it for her.
+    form = open_form(slack, emulator, ADMIN)
+    done = slack.submit_view(ADMIN, form["id"], values(server, **{ids.LICENCE_HOLDER_BLOCK: CARLA}))
+    assert not (done.json or {}).get("errors"), done.body
+    server.settle()
+    assert [(licence["number"], licence["holder"]) for licence in licences(server)] == [("D1234567", CARLA)]
+
+
 # -- who may -------------------------------------------------------------------------------------------
 
 
