@@ -76,7 +76,10 @@ def _number(minimum: float, maximum: float = math.inf, whole: bool = False) -> B
             number = int(raw) if whole else float(raw)
         except ValueError:
             raise _problem(f"must be a number, not '{raw}'") from None
-        if not minimum <= number < math.inf:  # also refuses nan and inf
+        if not math.isfinite(number):  # nan, inf, or a float too large to hold (1e999)
+            limits = f"from {minimum} to {maximum}" if math.isfinite(maximum) else f"of at least {minimum}"
+            raise _problem(f"must be a finite number {limits}, not {raw}")
+        if number < minimum:
             raise _problem(f"must be at least {minimum}, not {raw}")
         if number > maximum:
             raise _problem(f"must be at most {maximum}, not {number}")
@@ -252,6 +255,28 @@ class Settings(BaseSettings):
     def metrics_token_in_use(self) -> str | None:
         """The metrics token, stripped, when it can be used; else None (no /metrics)."""
         return None if self.metrics_token_problem else (self.metrics_token or "").strip()
+
+    def require_metrics(self, http_port: int | None = None, http_setting: str = "PORT") -> str | None:
+        """The token GET /metrics asks for when ACCESSBOT_METRICS_PORT is set, else None. Called before a
+        long-running process migrates the database or calls Slack, so that a wrong setting stops it
+        with nothing done. Raises ConfigError when the port is set without a usable
+        ACCESSBOT_METRICS_TOKEN (unset, a placeholder or too short: metrics are never served open, nor
+        behind a guessable token), or is `http_port`, the port the Slack app listens on (named by
+        `http_setting`)."""
+        if self.metrics_port is None:
+            return None
+        token, problem = self.metrics_token_in_use, self.metrics_token_problem
+        if token is None:
+            raise ConfigError(
+                f"ACCESSBOT_METRICS_PORT is set but {problem}; set the token Prometheus will send, or "
+                "unset the port"
+            )
+        if self.metrics_port == http_port:
+            raise ConfigError(
+                f"ACCESSBOT_METRICS_PORT must differ from {http_setting} (both are {http_port}): the "
+                "metrics and the Slack app each need a port of their own"
+            )
+        return token
 
     def require_slack(self, socket_mode: bool = False, bot_token_only: bool = False) -> None:
         """Fail unless the secrets for talking to Slack are set and not placeholders.

@@ -19,7 +19,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from bot.api import bearer_matches, json_response, listening, not_found
-from bot.config import ConfigError, Settings
+from bot.config import Settings
 from bot.domain.status import OutboxKind
 from bot.metrics import REGISTRY
 from bot.services.context import Context
@@ -167,14 +167,8 @@ class MetricsServer:
 
 def metrics_server(settings: Settings, ctx: Context, host: str = "0.0.0.0") -> MetricsServer | None:
     """The metrics port's server (not started) when ACCESSBOT_METRICS_PORT is set, else None. Raises
-    ConfigError when the port is set without a usable ACCESSBOT_METRICS_TOKEN (unset, a placeholder or
-    too short): metrics are never served open, nor behind a guessable token."""
-    if settings.metrics_port is None:
+    ConfigError as Settings.require_metrics does."""
+    token = settings.require_metrics()
+    if token is None or settings.metrics_port is None:
         return None
-    token, problem = settings.metrics_token_in_use, settings.metrics_token_problem
-    if token is None:
-        raise ConfigError(
-            f"ACCESSBOT_METRICS_PORT is set but {problem}; set the token Prometheus will send, or unset "
-            "the port"
-        )
     return MetricsServer(MetricsEndpoint(ctx, token), host, settings.metrics_port)

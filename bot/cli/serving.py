@@ -45,11 +45,13 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime import build_runtime
     from bot.server import serve as serve_http
 
+    setting = "serve --port" if args.port else "PORT"
+    port = args.port or settings.port
+    settings.require_metrics(port, setting)
     runtime = build_runtime(settings)
     freeze_startup_objects()
     with metrics_port(settings, runtime.ctx, args.host):
-        setting = "serve --port" if args.port else "PORT"
-        serve_http(runtime, args.host, args.port or settings.port, settings.http_threads, setting)
+        serve_http(runtime, args.host, port, settings.http_threads, setting)
     return 0
 
 
@@ -60,6 +62,7 @@ def socket(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime import build_runtime
     from bot.slack.socket_mode import CheckedSocketModeHandler
 
+    settings.require_metrics()
     runtime = build_runtime(settings, socket_mode=True)
     freeze_startup_objects()
     with metrics_port(settings, runtime.ctx):
@@ -85,6 +88,7 @@ def worker(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.runtime import build_worker
 
+    settings.require_metrics()
     runtime = build_worker(settings)
     freeze_startup_objects()
     stopped = threading.Event()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from functools import partial
 from typing import Any
 
@@ -70,4 +71,18 @@ def register(app: App, surfaces: Surfaces) -> EventListeners:
     listeners = EventListeners(surfaces)
     app.event("app_home_opened")(listeners.home_opened)
     app.event("user_change")(listeners.user_changed)
+    # Last, so that it only takes what the listeners above do not: an event of any other type (one the
+    # app's subscription gained before this release handles it) is acknowledged and left alone. Bolt
+    # would answer it 404, and Slack retries a delivery that fails up to 3 times (Slack's Events API
+    # documentation, "Retries"), so one unhandled event would arrive four times, each a failure.
+    app.event(ANY_EVENT)(ignore_event)
     return listeners
+
+
+# Bolt matches an event listener's pattern against the event's `type` (re.search).
+ANY_EVENT = re.compile(".")
+
+
+def ignore_event() -> None:
+    """An event AccessBot does not act on: Bolt has acknowledged it (HTTP 200); nothing else happens, and
+    nothing from it is logged (its type is whatever the request says)."""

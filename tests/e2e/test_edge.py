@@ -229,6 +229,30 @@ def test_slack_retries_of_an_event_are_not_handled_again(
     assert len(emulator.calls("views.publish")) == 2
 
 
+def test_an_event_of_a_type_it_does_not_handle_is_acknowledged_and_left_alone(
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
+) -> None:
+    # A subscription may gain an event type before a release handles it: answered anything but 200,
+    # Slack would deliver it three more times, each a failure on the app's record.
+    server.settle()
+    emulator.reset_calls()
+    unknown = {"type": "reaction_added", "user": ALICE, "reaction": "<!channel> hi", "event_ts": "1.2"}
+    statuses: list[int] = []
+    added = log_growth(
+        server,
+        lambda: statuses.extend(
+            slack.event(unknown, event_id="Ev0UNKNOWN1", retry_num=retry).status for retry in (None, 1)
+        ),
+    )
+    assert statuses == [200, 200]
+    assert ALICE not in added and "channel" not in added  # nothing from the event is logged
+    server.settle()
+    assert emulator.calls() == []
+    # The events it does handle still reach their listeners.
+    slack.app_home_opened(ALICE)
+    emulator.wait_for(lambda: emulator.home(ALICE))
+
+
 def test_a_command_containing_the_word_payload_still_works(slack: SlackDriver) -> None:
     # Bolt reads any form body containing "payload" as an interaction; the edge hands it JSON instead.
     reply = slack.command(ALICE, "request lumen-3 Testing the payload parser of our evaluation harness")

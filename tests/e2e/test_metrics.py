@@ -343,19 +343,40 @@ WEAK_TOKENS = [
 ]
 
 
+@pytest.mark.parametrize("command", ["worker", "serve", "socket"])
 @pytest.mark.parametrize(
     ("token", "problem"), [(None, "is not set"), *WEAK_TOKENS], ids=["unset", *(t for t, _ in WEAK_TOKENS)]
 )
 def test_a_metrics_port_without_a_usable_token_is_refused_at_start(
-    worker_env: dict[str, str], token: str | None, problem: str
+    worker_env: dict[str, str], emulator: SlackEmulator, command: str, token: str | None, problem: str
 ) -> None:
-    env = {**worker_env, "ACCESSBOT_METRICS_PORT": str(free_port())}
+    env = {**worker_env, "ACCESSBOT_METRICS_PORT": str(free_port()), "SLACK_APP_TOKEN": "xapp-1-A0-1-test"}
     if token is not None:
         env["ACCESSBOT_METRICS_TOKEN"] = token
-    result = run_cli(env, "worker", check=False)
+    result = run_cli(env, command, check=False)
     assert result.returncode == 2
-    assert f"ACCESSBOT_METRICS_PORT is set but ACCESSBOT_METRICS_TOKEN {problem}" in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"accessbot: ACCESSBOT_METRICS_PORT is set but ACCESSBOT_METRICS_TOKEN {problem}; set the token "
+        "Prometheus will send, or unset the port"
+    ]
     assert token is None or token not in result.stderr  # the line never quotes the secret
+    # Refused before start-up did anything: no call to Slack (a replica's start checks its token there).
+    assert emulator.calls() == []
+
+
+def test_a_metrics_port_that_is_the_slack_port_is_refused_at_start(
+    worker_env: dict[str, str], emulator: SlackEmulator
+) -> None:
+    port = free_port()
+    env = {**worker_env, "ACCESSBOT_METRICS_PORT": str(port), "ACCESSBOT_METRICS_TOKEN": TOKEN}
+    result = run_cli({**env, "PORT": str(port)}, "serve", check=False)
+    assert result.returncode == 2
+    assert f"ACCESSBOT_METRICS_PORT must differ from PORT (both are {port})" in result.stderr
+    result = run_cli(env, "serve", "--port", str(port), check=False)
+    assert result.returncode == 2
+    assert f"ACCESSBOT_METRICS_PORT must differ from serve --port (both are {port})" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert emulator.calls() == []
 
 
 def test_a_metrics_port_already_taken_stops_the_worker_with_one_line(worker_env: dict[str, str]) -> None:

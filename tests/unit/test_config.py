@@ -289,10 +289,19 @@ def test_bad_numbers_name_the_variable(name: str, value: str, message: str) -> N
     assert config_error(**{name: value}) == message
 
 
-@pytest.mark.parametrize("value", ["nan", "inf"])
-def test_numbers_must_be_finite(value: str) -> None:
-    with pytest.raises(ConfigError, match="ACCESSBOT_SLACK_TIMEOUT"):
-        settings(ACCESSBOT_SLACK_TIMEOUT=value)
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e999", "NaN", "Infinity"])
+@pytest.mark.parametrize(
+    ("name", "limits"),
+    [
+        ("ACCESSBOT_SLACK_TIMEOUT", "from 1.0 to 300"),
+        ("ACCESSBOT_SCHEDULER_INTERVAL", "from 0.05 to 3600"),
+        ("ACCESSBOT_SLACK_POSTS_PER_MINUTE", "from 1.0 to 60000"),
+        ("ACCESSBOT_OUTBOX_LEASE", "from 1.0 to 3600"),  # optional: unset means the database's default
+    ],
+)
+def test_numbers_must_be_finite(name: str, limits: str, value: str) -> None:
+    # Neither "at least" (inf is not too small) nor "at most" (nan is not too large): the range.
+    assert config_error(**{name: value}) == f"{name} must be a finite number {limits}, not {value}"
 
 
 def test_bad_log_level() -> None:

@@ -109,6 +109,8 @@ def code_uses() -> tuple[set[str], set[str], set[str], list[str]]:
                     argument = node.args[0] if node.args else None
                     if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                         events.add(argument.value)
+                    elif isinstance(argument, ast.Name) and argument.id == "ANY_EVENT":
+                        pass  # bot/slack/events.py's catch-all: it takes what arrives, subscribes to nothing
                     else:
                         unreadable.append(f"{path.relative_to(ROOT)}:{node.lineno} app.event")
     return methods, events, surfaces, unreadable
