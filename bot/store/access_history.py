@@ -16,8 +16,11 @@ from sqlalchemy import ColumnElement, String, and_, cast, or_
 from sqlmodel import Session, col, select
 
 from bot.domain.access_history import ApprovalRecord, GrantSpan, LicenceBasis, StatusChange
-from bot.domain.directives import REQUIRE_LICENCE
+from bot.domain.directives import REQUIRE_LICENCE, Population, parse_population
+from bot.domain.licences import Licence, covering, utc_day
+from bot.domain.people import Person
 from bot.domain.status import LicenceStatus
+from bot.store.directory import chunks, load_people
 from bot.store.tables import (
     AccessGrant,
     AuditEvent,
@@ -32,6 +35,8 @@ from bot.store.tables import Person as PersonRow
 # grant is active from its start (bot/domain/access_history.py). Named so that the action index narrows
 # the scan.
 STATUS_ACTIONS = ("grant.suspended", "grant.reinstated", "grant.revoked", "grant.expired")
+# The audit events that record a person's directory entry whole (`after`).
+PERSON_ACTIONS = ("person.added", "person.updated")
 STREAM_BATCH = 1000
 
 
@@ -139,41 +144,64 @@ LICENCE_ACTIONS = ("licence.recorded", "licence.updated", "licence.revoked", "li
 
 def licences_at(session: Session, spans: Sequence[GrantSpan], at: datetime) -> dict[int, list[LicenceBasis]]:
     """Grant id -> the export licences each grant relied on at `at`: while a require-licence directive
-    naming its model was in force, the licences that, as the audit trail recorded them by then, were
-    held by the grant's holder, named the model, were active and had `at`'s day (UTC) within their
-    validity. Terms are read from the audit trail, so a later re-import (new dates, a new holder) does
-    not change the answer."""
+    naming its model was in force and covered the grant's holder, the licences that covered the holder
+    then by the entitlement rule's own test (bot/domain/licences.py `covering`: held by them, naming the
+    model, active, `at`'s day (UTC) within their validity, and naming every country their access was an
+    export to). Terms and the holder's directory entry are read from the audit trail as it stood at
+    `at`, so a later re-import (new dates, a new holder, a corrected citizenship) does not change the
+    answer; someone the trail has no entry for is read from today's directory."""
     models = {span.model for span in spans}
     required = _licence_required_at(session, models, at)
     wanted = [span for span in spans if span.model in required]
     if not wanted:
         return {}
     terms = _licence_terms_at(session, at)
-    day = at.date()
+    recorded = [
+        lic for licence_id, t in sorted(terms.items()) if (lic := _licence(licence_id, t)) is not None
+    ]
+    entries = _people_at(session, {span.user_id for span in wanted}, at)
     found: dict[int, list[LicenceBasis]] = {}
     for span in wanted:
+        person = entries.get(span.user_id)
+        if not any(population.covers(span.user_id, person) for population in required[span.model]):
+            continue  # the directive did not reach them: they relied on no licence
         relied = [
-            LicenceBasis(
-                licence_id, t["authority"], t["number"], t["kind"], t["valid_from"], t["valid_until"]
-            )
-            for licence_id, t in sorted(terms.items())
-            if t["holder"] == span.user_id
-            and span.model in t["models"]
-            and t["status"] == LicenceStatus.ACTIVE
-            and t["valid_from"] <= day <= t["valid_until"]
+            LicenceBasis(lic.licence_id, lic.authority, lic.number, lic.kind, lic.valid_from, lic.valid_until)
+            for lic in covering(recorded, span.user_id, person, span.model, utc_day(at))
         ]
         if relied:
             found[span.id] = relied
     return found
 
 
-def _licence_required_at(session: Session, models: set[str], at: datetime) -> set[str]:
-    """The models among `models` that a require-licence directive in force at `at` named (issued, its
-    effective time reached, not lifted or withdrawn by then)."""
+def _licence(licence_id: int, terms: dict[str, Any]) -> Licence | None:
+    """A licence as the rule reads it, from its terms as `_licence_terms_at` gives them; None for terms
+    of another shape (not written by this version: relied on by nobody)."""
+    try:
+        return Licence(
+            licence_id,
+            str(terms["holder"]),
+            frozenset(terms["models"]),
+            frozenset(terms["countries"]),
+            terms["valid_from"],
+            terms["valid_until"],
+            LicenceStatus(terms["status"]),
+            number=str(terms["number"]),
+            authority=str(terms["authority"]),
+            kind=str(terms["kind"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _licence_required_at(session: Session, models: set[str], at: datetime) -> dict[str, list[Population]]:
+    """Model -> the populations of the require-licence directives in force at `at` (issued, their
+    effective time reached, not lifted or withdrawn by then) that name it, for the models among
+    `models` that any names."""
     if not models:
-        return set()
+        return {}
     rows = session.exec(
-        select(DirectiveModel.model)
+        select(DirectiveModel.model, Directive.population)
         .join(Directive, col(Directive.id) == col(DirectiveModel.directive_id))
         .where(
             col(DirectiveModel.model).in_(sorted(models)),
@@ -183,7 +211,60 @@ def _licence_required_at(session: Session, models: set[str], at: datetime) -> se
             or_(col(Directive.lifted_at).is_(None), col(Directive.lifted_at) > at),
         )
     )
-    return set(rows)
+    required: dict[str, list[Population]] = defaultdict(list)
+    for model, population in rows:
+        required[model].append(parse_population(population))
+    return required
+
+
+def _people_at(session: Session, user_ids: set[str], at: datetime) -> dict[str, Person]:
+    """User id -> their directory entry as the audit trail recorded it by `at` (the last `person.added`
+    or `person.updated` event then); today's entry for those the trail has none for by then but the
+    directory lists. Someone in neither is absent (unknown facts: covered by every directive, covered
+    by no licence)."""
+    entries: dict[str, Person] = {}
+    for part in chunks(sorted(user_ids)):
+        for subject_id, after in session.exec(
+            select(AuditEvent.subject_id, AuditEvent.after)
+            .where(
+                AuditEvent.subject_type == "person",
+                col(AuditEvent.action).in_(PERSON_ACTIONS),
+                col(AuditEvent.subject_id).in_(part),
+                col(AuditEvent.at) <= at,
+            )
+            .order_by(col(AuditEvent.id))
+        ):
+            entry = _recorded_person(subject_id, after)
+            if entry is not None:
+                entries[subject_id] = entry
+    missing = user_ids - entries.keys()
+    return {**load_people(session, missing), **entries} if missing else entries
+
+
+def _recorded_person(user_id: str, after: Any) -> Person | None:
+    """A directory entry as bot/services/directory.py audits it; None for a record of another shape."""
+    if not isinstance(after, dict):
+        return None
+    citizenships, country, us_person = (
+        after.get("citizenships"),
+        after.get("work_country"),
+        after.get("us_person"),
+    )
+    if (
+        not isinstance(citizenships, list)
+        or not all(isinstance(code, str) for code in citizenships)
+        or not isinstance(country, str | None)
+        or not isinstance(us_person, bool | None)
+    ):
+        return None
+    return Person(
+        slack_user_id=user_id,
+        email=str(after.get("email") or ""),
+        name=str(after.get("name") or ""),
+        work_country=country,
+        citizenships=frozenset(citizenships),
+        us_person=us_person,
+    )
 
 
 def _licence_terms_at(session: Session, at: datetime) -> dict[int, dict[str, Any]]:

@@ -344,6 +344,41 @@ def test_licence_terms_are_as_recorded_then_and_only_while_a_directive_required_
     assert relied(clock.advance(timedelta(hours=1))) == []  # lifted: no licence is needed
 
 
+def test_only_licences_that_covered_the_holder_then_are_their_basis(ctx: Context, tmp_path: Path) -> None:
+    clock = ctx.clock
+    assert isinstance(clock, Clock)
+    grant_to(ctx, BORIS, "mythos-5", timedelta(days=20))  # a citizen of Germany, working there
+    grant_to(ctx, ALICE, "mythos-5", timedelta(days=20))  # a US person
+    today, until = clock().date().isoformat(), (clock().date() + timedelta(days=300)).isoformat()
+    # Boris holds one licence naming France only (not an export his access would be) and one naming
+    # Germany; Alice holds one too, but a directive on non-US persons never reached her.
+    record_licence(ctx, {**lic_fields(BORIS, today, until, "EX-FR"), "countries": "FR"}, actor=CARLA)
+    record_licence(ctx, lic_fields(BORIS, today, until, "EX-DE"), actor=CARLA)
+    record_licence(ctx, lic_fields(ALICE, today, until, "EX-US"), actor=CARLA)
+    issue(ctx, "require-licence", "non-us-persons")
+    during = clock.advance(timedelta(hours=1))
+
+    def basis(at: datetime) -> dict[str, list[str]]:
+        holders = access_reports.access_at(ctx, "mythos-5", at).holders
+        return {h.grant.user_id: [lc.number for lc in h.licences] for h in holders}
+
+    assert basis(during) == {BORIS: ["EX-DE"], ALICE: []}
+    # The directory later says Boris is a French citizen: France and Germany both, which neither
+    # licence names alone, so the re-check suspends him. What he relied on before stays as it was then.
+    corrected = tmp_path / "corrected.csv"
+    corrected.write_text(
+        DIRECTORY.read_text(encoding="utf-8").replace(
+            "U0BORIS01,boris@example.com,Boris Ivanov,maria@example.com,Research,DE,DE,no,",
+            "U0BORIS01,boris@example.com,Boris Ivanov,maria@example.com,Research,DE,FR,no,",
+        ),
+        encoding="utf-8",
+    )
+    clock.advance(timedelta(hours=1))
+    import_directory(ctx, corrected)
+    assert basis(clock.advance(timedelta(hours=1))) == {ALICE: []}
+    assert basis(during) == {BORIS: ["EX-DE"], ALICE: []}
+
+
 def test_a_grant_of_a_model_taken_out_of_the_catalog_is_no_longer_usable(ctx: Context) -> None:
     clock = ctx.clock
     assert isinstance(clock, Clock)
