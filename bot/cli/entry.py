@@ -4,6 +4,7 @@ person can cause into one line on stderr and an exit code (0 done, 1 failed, 2 b
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -19,6 +20,10 @@ from bot.domain.text import terminal_safe
 from bot.logs import configure_logging
 from bot.workflows import WorkflowError
 
+# How many of a file's problems are listed: the first ones show what is wrong with a file that is wrong
+# on every line (another file chosen by mistake) without burying the summary under 100,000 lines.
+PROBLEMS_LISTED = 100
+
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Run `accessbot ARGV` and return its exit code (0 done, 1 failed, 2 bad input or settings).
@@ -30,7 +35,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         settings = load_settings() if environ is None else load_settings(environ, env_file=None)
         configure_logging(settings.log_level, settings.log_format)
         run: Command = args.run
-        return run(settings, args)
+        code = run(settings, args)
+        sys.stdout.flush()  # a reader that went away is found here, not by the flush at exit
+        return code
     except UsageError as error:
         return fail(EXIT_USAGE, str(error))
     except ConfigError as error:
@@ -41,10 +48,13 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return fail(EXIT_USAGE, f"workflows are not valid ({len(error.problems)} problem(s))")
     except FileProblems as error:
         source = getattr(args, "file", "directory")
-        for line, message in error.problems:
+        for line, message in error.problems[:PROBLEMS_LISTED]:
             # The messages quote the file's cells: one printable line each.
             shown = f"{source}:{line}: {message}" if line else f"{source}: {message}"
             print(terminal_safe(shown), file=sys.stderr)
+        more = len(error.problems) - PROBLEMS_LISTED
+        if more > 0:
+            print(terminal_safe(f"{source}: … and {more} more problem(s)"), file=sys.stderr)
         return fail(EXIT_USAGE, f"nothing was imported ({len(error.problems)} problem(s))")
     except LicenceError as error:
         return fail(EXIT_USAGE, str(error))
@@ -55,6 +65,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return fail(EXIT_USAGE, "DATABASE_URL is not a database URL I can use (e.g. sqlite:///accessbot.db)")
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`accessbot grants list | head -1`): nobody is left to tell, so stop
+        # quietly, as other Unix tools do, and point stdout at nothing so that the flush at exit does not
+        # fail again (docs.python.org/3/library/signal.html#note-on-sigpipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
 
 
 def _readable(argv: Sequence[str]) -> list[str]:

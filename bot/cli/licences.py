@@ -102,8 +102,9 @@ def revoke(settings: Settings, args: argparse.Namespace) -> int:
     """Revoke a licence with a reason; prints what the re-check changed."""
     from bot.services.licences import revoke_licence
 
+    licence_id = _licence_id(args.id)  # before the database: a bad ID is bad input whatever its state
     ctx = ready_context(settings)
-    change = revoke_licence(ctx, _licence_id(args.id), args.reason, actor=actor())
+    change = revoke_licence(ctx, licence_id, args.reason, actor=actor())
     print(f"revoked L{change.licence_id}")
     _recheck_line(change.recheck)
     return 0

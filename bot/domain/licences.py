@@ -49,7 +49,7 @@ MAX_NUMBER = 64
 MAX_AUTHORITY = 100
 MAX_CONDITIONS = 2000
 MAX_REASON = 500
-_LABEL = re.compile(r"[Ll]?(\d{1,10})")
+_LABEL = re.compile(r"[Ll]?(\d{1,10})", re.ASCII)  # ASCII digits only: a fullwidth 1 is not an ID
 
 
 def number_key(authority: str, number: str) -> str:

@@ -13,8 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,7 @@ from sqlalchemy import text
 from bot.store.db import Database
 from tests.support.bot_server import BOT_TOKEN, FIXTURES, REPO, SIGNING_SECRET
 from tests.support.cli import Env, listed, run_cli, run_cli_process
+from tests.support.databases import materialise
 from tests.support.seed import DIRECTORY
 
 HEADER = "slack_user_id,email,name,manager_email,department,work_country,citizenships,us_person,roles\n"
@@ -64,6 +68,38 @@ def test_commands_without_slack_need_no_secrets(ready: Env) -> None:
     assert run_cli(ready, "workflows", "check").returncode == 0
     assert run_cli(ready, "requests", "list", "--json").stdout.strip() == "[]"
     assert "up to date" in run_cli(ready, "db", "current").stdout
+
+
+def test_output_into_a_pipe_whose_reader_has_gone_ends_quietly(ready: Env) -> None:
+    # `accessbot requests list --json | head -0`: the reader is gone before anything is written.
+    materialise(ready["DATABASE_URL"])
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "requests", "list", "--json"],
+            env=ready,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(writer)
+    assert (done.returncode, done.stderr) == (1, "")
+
+
+def test_a_file_wrong_on_every_line_lists_its_first_hundred_problems(ready: Env, tmp_path: Path) -> None:
+    wrong = tmp_path / "people.csv"
+    header = DIRECTORY.read_text(encoding="utf-8").splitlines()[0]
+    rows = [f"U0BAD{n:05d},not-an-email,Someone,,,,,," for n in range(150)]
+    wrong.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    result = run_cli(ready, "directory", "import", str(wrong), check=False)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2
+    assert len(lines) == 102 and all(line.startswith(f"{wrong}:") for line in lines[:101])
+    assert lines[-2] == f"{wrong}: … and 50 more problem(s)"
+    assert lines[-1] == "accessbot: nothing was imported (150 problem(s))"
 
 
 def test_commands_refuse_an_old_schema_until_db_upgrade(env: Env) -> None:

@@ -65,6 +65,8 @@ def assert_printable(text: str) -> None:
         (["directive", "report", "2147483648"], "'2147483648' is not a directive ID"),
         (["directive", "report", "D1234567890123456789"], "is not a directive ID"),  # 19 digits
         (["directive", "report", "G3"], "'G3' is not a directive ID"),
+        (["licence", "show", "\uff11"], "'\uff11' is not a licence ID (like L3)"),  # fullwidth 1
+        (["licence", "revoke", "L\u0661", "--reason", "x"], "'L\u0661' is not a licence ID"),
         (["outbox", "retry", "\u0661"], "is not a message ID"),
         (["outbox", "retry", "1", "+2"], "'+2' is not a message ID"),
         (["outbox", "retry", "1234567890123456789"], "is not a message ID"),
