@@ -26,7 +26,7 @@ def _recheck_line(result: object) -> None:
 
 def add(settings: Settings, args: argparse.Namespace) -> int:
     """Record one licence from the options; prints its label and what the re-check changed."""
-    from bot.services.licences import record_licence
+    from bot.services.licences import COMMAND_LINE, record_licence
 
     ctx = ready_context(settings)
     fields = {
@@ -40,7 +40,7 @@ def add(settings: Settings, args: argparse.Namespace) -> int:
         "valid_until": args.valid_until,
         "conditions": args.conditions or "",
     }
-    change = record_licence(ctx, fields, actor=actor())
+    change = record_licence(ctx, fields, actor=actor(), source=COMMAND_LINE)
     expired = f" as expired: its last day, {args.valid_until}, has passed" if change.expired else ""
     print(f"recorded L{change.licence_id}{expired}")
     _recheck_line(change.recheck)

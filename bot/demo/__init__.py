@@ -24,7 +24,7 @@ from bot.runtime import build_runtime
 from bot.server import SLACK_PATH, wsgi_app
 from bot.services.context import Context
 from bot.services.directory import import_directory
-from bot.services.licences import record_licence, revoke_licence
+from bot.services.licences import COMMAND_LINE, record_licence, revoke_licence
 from bot.store import migrate
 
 DIRECTORY = Path(__file__).with_name("directory.csv")
@@ -233,6 +233,7 @@ def play_licences(demo: Demo, slack: SlackDriver, emu: SlackEmulator, ctx: Conte
             "valid_until": until.isoformat(),
         },
         actor=carla,
+        source=COMMAND_LINE,  # as the command the demo shows
     )  # fmt: skip
     say(f"    recorded L{recorded.licence_id}")
     say()

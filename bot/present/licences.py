@@ -159,10 +159,16 @@ def lapse_warning(row: LicenceRow, today: date, to_holder: bool) -> Notice:
     when = "today" if left == 0 else ("tomorrow" if left == 1 else f"in {left} days")
     whose = "Your export licence" if to_holder else "Export licence"
     held = "" if to_holder else " held by {holder}"
+    # The holder cannot record a licence (export compliance or an access admin does, never for
+    # themselves): they are told whom to send the renewal to, the officers how to record it.
+    renewal = (
+        "export compliance records a renewal: send them the renewed licence"
+        if to_holder
+        else "a renewal is recorded (`/licence` or `accessbot licence add`)"
+    )
     return Notice(
         f"{whose} {{label}} ({{authority}} {{number}}){held} ends after {{until}}, {when}. Access that "
-        "depends on it will be suspended when it lapses unless a renewal is recorded "
-        "(`/licence` or `accessbot licence add`).",
+        f"depends on it will be suspended when it lapses unless {renewal}.",
         title="Licence about to lapse",
         tone="warning",
         values={

@@ -172,11 +172,18 @@ def _store_terms(
     return "updated", existing.row.id or 0
 
 
-def record_licence(ctx: Context, fields: Mapping[str, str | None], *, actor: str) -> LicenceChange:
-    """Record one licence from its fields as typed (see parse_terms), then re-check in the same
-    transaction. Raises LicenceError (nothing recorded) for a bad field, a holder not in the directory
-    or who is `actor` (nobody records their own licence), or a licence whose authority and number are
-    already on record."""
+# Where a licence recorded one at a time was typed, for the audit trail (`detail.source` of
+# `licence.recorded`; an import records its file's name).
+FORM, COMMAND_LINE = "form", "command line"
+
+
+def record_licence(
+    ctx: Context, fields: Mapping[str, str | None], *, actor: str, source: str = FORM
+) -> LicenceChange:
+    """Record one licence from its fields as typed (see parse_terms) where `source` says (FORM or
+    COMMAND_LINE, audited), then re-check in the same transaction. Raises LicenceError (nothing
+    recorded) for a bad field, a holder not in the directory or who is `actor` (nobody records their
+    own licence), or a licence whose authority and number are already on record."""
     terms = parse_terms(fields, ctx.catalog.models)
     with ctx.uow() as uow:
         session = uow.session
@@ -186,7 +193,7 @@ def record_licence(ctx: Context, fields: Mapping[str, str | None], *, actor: str
             raise LicenceError(
                 f"licence {terms.authority} {terms.number} is already on record as {known}", "number"
             )
-        _, licence_id = _store_terms(ctx, session, terms, actor, {"source": "form"})
+        _, licence_id = _store_terms(ctx, session, terms, actor, {"source": source})
         result = recheck(ctx, session, trigger="licence recorded", actor=actor)
         uow.commit()
     return LicenceChange(licence_id, result, expired=terms.valid_until < utc_day(ctx.clock()))

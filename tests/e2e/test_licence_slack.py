@@ -248,6 +248,9 @@ def test_a_licence_already_on_record_is_refused_on_the_number(
     assert refused.json and refused.json["response_action"] == "errors"
     assert "is already on record as L1" in refused.json["errors"][ids.LICENCE_NUMBER_BLOCK]
     assert len(licences(server)) == 1
+    # The audit trail says where the one on record was typed.
+    recorded = [e["detail"] for e in audit_events(server) if e["action"] == "licence.recorded"]
+    assert recorded == [{"source": "command line"}]
 
 
 def test_nobody_records_a_licence_they_hold_themselves(
@@ -266,6 +269,8 @@ def test_nobody_records_a_licence_they_hold_themselves(
     assert not (done.json or {}).get("errors"), done.body
     server.settle()
     assert [(licence["number"], licence["holder"]) for licence in licences(server)] == [("D1234567", CARLA)]
+    recorded = [e["detail"] for e in audit_events(server) if e["action"] == "licence.recorded"]
+    assert recorded == [{"source": "form"}]
 
 
 # -- who may -------------------------------------------------------------------------------------------

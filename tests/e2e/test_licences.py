@@ -149,6 +149,12 @@ def test_a_licence_that_lapses_suspends_what_depends_on_it_after_warning_its_hol
     for user in (BORIS, CARLA):
         warned = emulator.wait_for(lambda user=user: dms_saying(emulator, user, "Licence about to lapse"))
         assert len(warned) == 1 and "in 8 days" in json.dumps(warned, ensure_ascii=False)
+    # The holder cannot record a renewal: told to send it to export compliance, who are told how.
+    (to_holder,) = dms_saying(emulator, BORIS, "Licence about to lapse")
+    (to_officer,) = dms_saying(emulator, CARLA, "Licence about to lapse")
+    holder_text = json.dumps(to_holder, ensure_ascii=False)
+    assert "send them the renewed licence" in holder_text and "/licence" not in holder_text
+    assert "`/licence` or `accessbot licence add`" in json.dumps(to_officer, ensure_ascii=False)
     assert not dms_saying(emulator, ALICE, "Licence about to lapse")
 
     clock.advance(days=1)
