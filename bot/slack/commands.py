@@ -309,12 +309,27 @@ class RoleCommandListeners(Generic[Sub]):
         """A reply that reads nothing (help), given in the ack itself; None for everything else."""
         return None
 
+    def usable(self, user_id: str) -> None:
+        """Raises Refusal (audited) unless `user_id` holds a role that may use the command at all."""
+        raise NotImplementedError
+
     def command(self, ack: Ack, command: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
-        """The slash command's listener."""
-        read = read_command(self.responder, ack, command, self.slash, self.parse_text)
-        if read is None:
+        """The slash command's listener. Text it cannot read is answered with how to write it, but only
+        to someone with the role: anyone else is refused (and audited), as a well-formed attempt is, so
+        that probing the command tells them nothing more than `help` does."""
+        got = parse(Command, command, f"{self.slash} command")
+        if got is None:
+            self.responder.ack(ack, Notice(UNREADABLE_COMMAND, tone="warning"))
             return
-        got, parsed = read
+        try:
+            parsed = self.parse_text(got.text)
+        except CommandError as error:
+            checked = self.responder.wait(
+                self.responder.run(lambda: self.usable(got.user_id), context, acts=False), context
+            )
+            refused = checked is not None and checked.refusal is not None and checked.reply is not None
+            self.responder.ack(ack, checked.reply if refused else Notice(str(error), tone="warning"))
+            return
         if parsed.action == "form":
             self.open_form(ack, client, got, context)
             return

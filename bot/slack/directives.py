@@ -95,6 +95,9 @@ class DirectiveListeners(RoleCommandListeners[DirectiveCommand]):
     def allowed(self, user_id: str) -> None:
         directives.require_admin(self.ctx, user_id, "issue directives")
 
+    def usable(self, user_id: str) -> None:
+        directives.require_admin(self.ctx, user_id, f"use {self.slash}")
+
     def form_view(self) -> dict[str, Any]:
         with self.ctx.read() as session:
             return self.responder.render(

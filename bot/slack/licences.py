@@ -121,6 +121,9 @@ class LicenceListeners(RoleCommandListeners[LicenceCommand]):
     def allowed(self, user_id: str) -> None:
         require_licence_officer(self.ctx, user_id, "record licences", subject="form")
 
+    def usable(self, user_id: str) -> None:
+        require_licence_officer(self.ctx, user_id, f"use {self.slash}", subject="command")
+
     def form_view(self) -> dict[str, Any]:
         return self.responder.render(Screen("licence_modal", licence_form_data(self.ctx.catalog)))
 

@@ -280,7 +280,8 @@ def test_people_without_either_role_are_refused_and_audited(
     slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot
 ) -> None:
     add_by_cli(server, "D1", BORIS)
-    for text in ("", "list", f"list <@{BORIS}|boris>", "revoke L1 I do not like it"):
+    # Text the command cannot read too: probing it teaches nothing but the refusal.
+    for text in ("", "list", f"list <@{BORIS}|boris>", "revoke L1 I do not like it", "revoke L1"):
         reply = slack.command(EVE, text, command=ids.LICENCE_COMMAND)
         assert f"{REFUSED} " in shown_text(reply), text
     assert emulator.views_opened(EVE) == []
@@ -294,7 +295,7 @@ def test_people_without_either_role_are_refused_and_audited(
     assert forged.json and REFUSED in json.dumps(forged.json["errors"])
     assert len(licences(server)) == 1
     refused = refused_attempts(server)
-    assert len(refused) == 6 and {e["actor"] for e in refused} == {EVE}
+    assert len(refused) == 7 and {e["actor"] for e in refused} == {EVE}
     # Help says what the command is and who may use it, to anyone.
     help_reply = slack.command(EVE, "help", command=ids.LICENCE_COMMAND)
     assert "/licence revoke L3 &lt;reason&gt;" in shown_text(help_reply)
@@ -405,6 +406,9 @@ def test_help_and_unknown_subcommands(slack: SlackDriver) -> None:
     assert "`/licence list [@person]`" in typo
     hostile = shown_text(slack.command(CARLA, "<!channel>", command=ids.LICENCE_COMMAND))
     assert "<!channel>" not in hostile and "&lt;!channel&gt;" in hostile
+    # Someone with the role who leaves out the reason is told how to write it.
+    unreasoned = shown_text(slack.command(CARLA, "revoke L1", command=ids.LICENCE_COMMAND))
+    assert "Say why L1 is revoked" in unreasoned and REFUSED not in unreasoned
 
 
 @pytest.mark.parametrize(
