@@ -145,7 +145,14 @@ def _held(reasons: tuple[Reason, ...], hold: Hold) -> Reason | None:
 def check_directory(reasons: tuple[Reason, ...], contact: str) -> CheckResult:
     """The requester is in the directory and has not departed from it; Slack does not report their
     account deactivated."""
-    if _held(reasons, Hold.NOT_IN_DIRECTORY) or _held(reasons, Hold.DEPARTED):
+    if _held(reasons, Hold.DEPARTED):
+        return CheckResult(
+            "directory",
+            REFUSE,
+            f"The AccessBot directory records you as having left, so nobody can approve a request from "
+            f"you. If that is a mistake, ask {contact} to list you again, then try again.",
+        )
+    if _held(reasons, Hold.NOT_IN_DIRECTORY):
         return CheckResult(
             "directory",
             REFUSE,

@@ -152,8 +152,10 @@ def test_a_full_import_offboards_whoever_it_no_longer_lists(
             if EVE in json.dumps(m) and "approval_approve" in json.dumps(m)
         ]
     )
-    # Boris can no longer ask for anything.
-    assert "not in the AccessBot directory" in slack.command(BORIS, f"request lumen-3 {WHY}").body
+    # Boris can no longer ask for anything, and is told the directory records him as having left.
+    asked = slack.command(BORIS, f"request lumen-3 {WHY}").body
+    assert "The AccessBot directory records you as having left" in asked
+    assert "not in the AccessBot directory yet" not in asked
 
     # Listed again, Boris returns (his old grant stays revoked).
     back = run_cli(server, "directory", "import", "--full", str(DIRECTORY)).stdout

@@ -142,10 +142,11 @@ def test_requester_in_directory_passes() -> None:
     assert check_directory(reasons(ALICE), "#ai-access-help").outcome == PASS
 
 
-def test_a_departed_requester_is_refused_like_one_not_in_the_directory() -> None:
+def test_a_departed_requester_is_refused_and_told_the_directory_says_they_left() -> None:
     result = check_directory(reasons(ALICE, departed=True), "#ai-access-help")
     assert result.outcome == REFUSE
-    assert "not in the AccessBot directory" in result.reason
+    assert "records you as having left" in result.reason and "#ai-access-help" in result.reason
+    assert "not in the AccessBot directory yet" not in result.reason
 
 
 def test_a_deactivated_account_is_denied() -> None:
