@@ -28,7 +28,7 @@ from bot.domain.directives import (
 )
 from bot.domain.licences import utc_day
 from bot.domain.status import HELD_GRANT_STATUSES, DirectiveStatus, RequestStatus
-from bot.store.licences import covered, link_grants
+from bot.store.licences import covered, covered_pairs, record_links
 from bot.store.tables import (
     AccessGrant,
     AccessRequest,
@@ -100,15 +100,12 @@ def link_licensed_grants(session: Session, reach: Reach) -> None:
     people in its population outside it, as the licences those grants depend on."""
     if reach.licensed_on is None:
         return
-    link_grants(
-        session,
-        and_(
-            col(AccessGrant.status).in_(HELD_GRANT_STATUSES),
-            col(AccessGrant.model).in_(list(reach.models)),
-            covers(col(AccessGrant.user_id), reach.population),
-        ),
-        reach.licensed_on,
+    held = and_(
+        col(AccessGrant.status).in_(HELD_GRANT_STATUSES),
+        col(AccessGrant.model).in_(list(reach.models)),
+        covers(col(AccessGrant.user_id), reach.population),
     )
+    record_links(session, [covered_pairs(held, reach.licensed_on)])
 
 
 def held_grants(reach: Reach) -> ColumnElement[bool]:

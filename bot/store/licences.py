@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, insert, literal, or_, tuple_
+from sqlalchemy import ColumnElement, Select, and_, delete, insert, literal, or_, tuple_, union
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -325,27 +325,42 @@ def claim_warning(session: Session, licence_id: int, lead: int, leads: Iterable[
     return lead in set(session.exec(statement).scalars())  # type: ignore[call-overload]
 
 
-def link_grants(session: Session, grants: ColumnElement[bool], on: date) -> None:
-    """Record, for each grant matching `grants` (SQL over AccessGrant: grants a require-licence directive
-    in force covers), the licences that cover its holder for its model on the day `on`, unless already
-    recorded: the licences the grant depends on."""
-    session.exec(  # type: ignore[call-overload]
-        insert(GrantLicence).from_select(
-            ["grant_id", "licence_id"],
-            select(AccessGrant.id, LicenceRow.id)
-            .select_from(AccessGrant)
-            .join(LicenceRow, col(LicenceRow.holder_id) == col(AccessGrant.user_id))
-            .where(
-                grants,
-                covering_licence(col(AccessGrant.user_id), col(AccessGrant.model), on),
-                # Uncorrelated, so that PostgreSQL reads the links once rather than once per row
-                # (rescanning the rows this statement inserts).
-                tuple_(AccessGrant.id, LicenceRow.id).not_in(
-                    select(GrantLicence.grant_id, GrantLicence.licence_id)
-                ),
-            ),
-        )
+def covered_pairs(grants: ColumnElement[bool], on: date) -> Select[tuple[int, int]]:
+    """(grant id, licence id) for each grant matching `grants` (SQL over AccessGrant: grants a
+    require-licence directive in force covers) and each licence that covers its holder for its model
+    on the day `on`: the licences the grant depends on."""
+    return (
+        select(col(AccessGrant.id), col(LicenceRow.id))
+        .select_from(AccessGrant)
+        .join(LicenceRow, col(LicenceRow.holder_id) == col(AccessGrant.user_id))
+        .where(grants, covering_licence(col(AccessGrant.user_id), col(AccessGrant.model), on))
     )
+
+
+def link_grants(
+    session: Session, pairs: Sequence[Select[tuple[int, int]]], held: ColumnElement[bool]
+) -> None:
+    """Make the recorded dependencies of the grants matching `held` (SQL over AccessGrant) exactly
+    `pairs` (each a `covered_pairs` query): record those not yet recorded, and forget those no longer
+    among them (a licence revoked or lapsed, a directive lifted, a fact corrected). Ended grants keep the
+    licences they last depended on; what each relied on at any moment is in the audit trail."""
+    current = union(*pairs) if len(pairs) > 1 else pairs[0] if pairs else None
+    stale = col(GrantLicence.grant_id).in_(select(AccessGrant.id).where(held))
+    if current is not None:
+        # Uncorrelated NOT IN, so that PostgreSQL reads each side once rather than once per row.
+        stale = and_(stale, tuple_(GrantLicence.grant_id, GrantLicence.licence_id).not_in(current))
+    session.exec(delete(GrantLicence).where(stale))  # type: ignore[call-overload]
+    record_links(session, pairs)
+
+
+def record_links(session: Session, pairs: Sequence[Select[tuple[int, int]]]) -> None:
+    """Record the dependencies among `pairs` (each a `covered_pairs` query) not yet recorded."""
+    recorded = select(GrantLicence.grant_id, GrantLicence.licence_id)
+    for pair in pairs:
+        # Uncorrelated, so that PostgreSQL reads the links once rather than once per row (rescanning
+        # the rows this statement inserts).
+        fresh = pair.where(tuple_(AccessGrant.id, LicenceRow.id).not_in(recorded))
+        session.exec(insert(GrantLicence).from_select(["grant_id", "licence_id"], fresh))  # type: ignore[call-overload]
 
 
 def link_grant(session: Session, grant_id: int, licence_ids: Iterable[int]) -> None:

@@ -38,7 +38,7 @@ from bot.domain.webhooks import GRANT_REINSTATED, GRANT_SUSPENDED
 from bot.store import audit, webhooks
 from bot.store.directives import covers
 from bot.store.entitlement import RuleInputs, reason_rows
-from bot.store.licences import link_grants
+from bot.store.licences import covered_pairs, link_grants
 from bot.store.tables import (
     AccessGrant,
     AccessRequest,
@@ -103,18 +103,20 @@ def forget_recheck(session: Session, recheck_id: int) -> None:
 
 def link_licences(session: Session, inputs: RuleInputs, now: datetime) -> None:
     """Record, for every held grant a require-licence directive in force covers, the licences that
-    keep it active (those it depends on), unless already recorded."""
-    for rule in inputs.directives:
-        if rule.action == REQUIRE_LICENCE:
-            link_grants(
-                session,
-                and_(
-                    held(now),
-                    col(AccessGrant.model).in_(sorted(rule.models)),
-                    covers(col(AccessGrant.user_id), rule.population),
-                ),
-                inputs.on,
-            )
+    keep it active (those it depends on), and forget those a held grant no longer depends on."""
+    pairs = [
+        covered_pairs(
+            and_(
+                held(now),
+                col(AccessGrant.model).in_(sorted(rule.models)),
+                covers(col(AccessGrant.user_id), rule.population),
+            ),
+            inputs.on,
+        )
+        for rule in inputs.directives
+        if rule.action == REQUIRE_LICENCE
+    ]
+    link_grants(session, pairs, held(now))
 
 
 def any_open_hold(grant_id: Any) -> ColumnElement[bool]:

@@ -87,7 +87,9 @@ def test_a_licence_keeps_access_under_a_require_licence_directive_and_its_revoca
     assert "revoked L1" in out and "re-checked: 1 grants suspended, 0 reinstated" in out
     grants = grants_by_id(server)
     assert grants[boris]["status"] == "suspended" and grants[boris]["held_by"] == ["directive:D1"]
-    assert grants[boris]["licences"] == [1]  # it depended on L1, which is why it is held now
+    # It depends on no licence now (held_by says why it is held); L1 no longer keeps any grant.
+    assert grants[boris]["licences"] == []
+    assert next(x for x in listed(server, "licence") if x["id"] == 1)["grants"] == []
     told = emulator.wait_for(lambda: dms_saying(emulator, BORIS, "Your access is suspended"))[-1]
     assert "requires an export licence for Mythos 5" in json.dumps(told, ensure_ascii=False)
     revoked = [e for e in audit_events(server) if e["action"] == "licence.revoked"]
@@ -99,13 +101,16 @@ def test_a_licence_keeps_access_under_a_require_licence_directive_and_its_revoca
     out = add_licence(server, clock, BORIS, "DE;FR", number="EX-2026-0003")
     assert "recorded L3" in out and "re-checked: 0 grants suspended, 1 reinstated" in out
     grants = grants_by_id(server)
-    assert grants[boris]["status"] == "active" and grants[boris]["licences"] == [1, 3]
+    assert grants[boris]["status"] == "active" and grants[boris]["licences"] == [3]
     emulator.wait_for(lambda: dms_saying(emulator, BORIS, "Your access is back"))
     assert grants[eve]["status"] == "suspended"
 
-    # Lifting the directive gives Eve her access back; licences no longer matter.
+    # Lifting the directive gives Eve her access back; licences no longer matter, and no grant depends
+    # on one any more.
     run_cli(server, "directive", "lift", "D1", "--reason", "Order withdrawn")
-    assert grants_by_id(server)[eve]["status"] == "active"
+    grants = grants_by_id(server)
+    assert grants[eve]["status"] == "active"
+    assert grants[boris]["status"] == "active" and grants[boris]["licences"] == []
 
 
 def test_requests_under_a_require_licence_directive_need_a_covering_licence(

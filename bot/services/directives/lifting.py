@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.domain.directives import REQUIRE_LICENCE
 from bot.domain.status import DirectivePhase, DirectiveStatus
 from bot.domain.webhooks import DIRECTIVE_LIFTED
 from bot.services.context import Context, Refusal
@@ -11,11 +12,13 @@ from bot.services.directives.access import require_admin
 from bot.services.directives.broadcast import broadcast
 from bot.services.directives.effects import actor_of
 from bot.services.directives.issuing import activate, is_due
+from bot.services.recheck import rule_inputs
 from bot.services.webhook_events import directive_event
 from bot.store import audit
 from bot.store import directive_effects as effects
 from bot.store import directives as rows
 from bot.store.locks import directive_barrier
+from bot.store.recheck import link_licences
 from bot.store.tables import Directive
 
 MAX_REASON = 3000
@@ -64,6 +67,9 @@ def lift(ctx: Context, *, actor: str, directive_id: int, reason: str | None = No
         reinstated = still = 0
         if was_in_force:
             reinstated, still = effects.release_grants(session, directive_id, now, actor_of(directive_id))
+            if draft.action == REQUIRE_LICENCE:
+                # Grants it held to licences depend on those only while a directive requires them.
+                link_licences(session, rule_inputs(ctx, session), now)
         audit.record(
             session,
             actor=actor,
