@@ -28,7 +28,7 @@ from enum import StrEnum
 from bot.domain.countries import country_problem
 from bot.domain.people import Person, is_email, is_slack_user_id
 from bot.domain.status import LicenceStatus
-from bot.domain.text import clean_text
+from bot.domain.text import clean_text, line_problem
 
 UNITED_STATES = "US"
 
@@ -210,8 +210,15 @@ def parse_terms(fields: Mapping[str, str | None], known_models: Iterable[str]) -
             raise LicenceError(f"{field} is longer than {limit} characters", field)
         return value
 
-    number = required("number", MAX_NUMBER)
-    authority = required("authority", MAX_AUTHORITY)
+    def one_line(field: str, limit: int) -> str:
+        value = required(field, limit)
+        problem = line_problem(value)
+        if problem:
+            raise LicenceError(f"{field} {problem}: write it on one line as the authority issued it", field)
+        return value
+
+    number = one_line("number", MAX_NUMBER)
+    authority = one_line("authority", MAX_AUTHORITY)
     kind_text = required("kind", 32)
     try:
         kind = LicenceKind(kind_text.lower())

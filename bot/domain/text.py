@@ -67,6 +67,27 @@ def clean_text(text: str) -> str:
     return _UNSTORABLE.sub("", text)
 
 
+# What a value shown as one line (an identifier, a name) must not hold: line breaks, tabs and the other
+# whitespace controls clean_text keeps, and the bidirectional controls, which would make it read as
+# something else wherever it is shown.
+_NOT_ONE_LINE = re.compile(f"[\t\n\r\x0b\x0c\x85\u2028\u2029{BIDI_CONTROLS}]")
+
+
+def line_problem(text: str) -> str | None:
+    """Why `text` cannot stand as one line of text (None when it can): a line break or tab, or a
+    character that reverses the direction of the text around it.
+
+    "EX-1" -> None; "EX\n1" -> "holds a line break or tab"; "EX\u202e1" -> "holds a text-direction
+    control (U+202E)".
+    """
+    found = _NOT_ONE_LINE.search(text)
+    if found is None:
+        return None
+    if found.group() in "\t\n\r\x0b\x0c\x85\u2028\u2029":
+        return "holds a line break or tab"
+    return f"holds a text-direction control (U+{ord(found.group()):04X})"
+
+
 def terminal_safe(text: str) -> str:
     """A value from stored data, safe to print on one line of a terminal: control characters (escape
     sequences, line breaks, tabs), lone surrogates and bidirectional overrides are shown as U+FFFD

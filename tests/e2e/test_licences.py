@@ -212,7 +212,10 @@ def test_the_licence_file_is_imported_whole_or_not_at_all(
         f"EX-4,BIS,export,{EVE},mythos-5,XX,{start},{end},\n"
         f"EX-5,BIS,export,{EVE},mythos-5,FR,{end},{start},\n"
         f"EX-6,BIS,export,nobody@example.com,mythos-5,FR,{start},{end},\n"
-        f"EX-1,BIS,export,{EVE},mythos-5,FR,{start},{end},\n",
+        f"EX-1,BIS,export,{EVE},mythos-5,FR,{start},{end},\n"
+        # A number quoted across two lines, and an authority whose direction is reversed halfway.
+        f'"EX\n7",BIS,export,{EVE},mythos-5,FR,{start},{end},\n'
+        f"EX-8,BIS\u202eGRO,export,{EVE},mythos-5,FR,{start},{end},\n",
         encoding="utf-8",
     )
     failed = run_cli(server, "licence", "import", str(bad), check=False)
@@ -223,6 +226,8 @@ def test_the_licence_file_is_imported_whole_or_not_at_all(
     assert any(":5: countries 'XX' is not an ISO 3166-1 alpha-2" in line for line in lines)
     assert any(":6: valid_until" in line and "is before valid_from" in line for line in lines)
     assert any(":8: licence BIS EX-1 is also on line 2" in line for line in lines)
+    assert any(":9: number holds a line break or tab" in line for line in lines)
+    assert any(":11: authority holds a text-direction control (U+202E)" in line for line in lines)
     # Lines that read well are checked against the directory in the same run.
     assert any(":7: holder nobody@example.com is not in the directory" in line for line in lines)
     assert "nothing was imported" in lines[-1]

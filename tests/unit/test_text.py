@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from bot.domain.text import MAX_DB_ID, clean_text, csv_safe, parse_db_id, terminal_safe
+from bot.domain.text import MAX_DB_ID, clean_text, csv_safe, line_problem, parse_db_id, terminal_safe
 
 # --- parse_db_id ---------------------------------------------------------------------------------
 
@@ -149,3 +149,27 @@ def test_a_neutralised_cell_survives_csv_quoting() -> None:
     out = io.StringIO()
     csv.writer(out).writerow([csv_safe('=1+1,"x"'), csv_safe("plain")])
     assert next(csv.reader(io.StringIO(out.getvalue()))) == ['\'=1+1,"x"', "plain"]
+
+
+# --- line_problem -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["EX-2026-0117", "US Department of Commerce, BIS", "Ünïcode ok", ""])
+def test_text_on_one_line_has_no_line_problem(text: str) -> None:
+    assert line_problem(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("EX\n1", "holds a line break or tab"),
+        ("EX\r1", "holds a line break or tab"),
+        ("A\tB", "holds a line break or tab"),
+        ("A\u2028B", "holds a line break or tab"),  # Unicode's line separator
+        ("Q8\u202e", "holds a text-direction control (U+202E)"),
+        ("x\u2066y", "holds a text-direction control (U+2066)"),
+        ("x\u200fy", "holds a text-direction control (U+200F)"),
+    ],
+)
+def test_line_breaks_tabs_and_direction_controls_are_named(text: str, problem: str) -> None:
+    assert line_problem(text) == problem
