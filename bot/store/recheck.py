@@ -151,13 +151,12 @@ def follow_holds(
             "after": {"status": target},
             "detail": {"recheck_id": recheck_id, **(took_effect if change == SUSPENDED else {})},
         }
-        changed = col(AccessGrant.id).in_(
-            select(RecheckChange.subject_id).where(
-                RecheckChange.recheck_id == recheck_id,
-                RecheckChange.subject_type == GRANT,
-                RecheckChange.change == change,
-            )
+        recorded = select(RecheckChange.subject_id).where(
+            RecheckChange.recheck_id == recheck_id,
+            RecheckChange.subject_type == GRANT,
+            RecheckChange.change == change,
         )
+        changed = col(AccessGrant.id).in_(recorded)
         # PostgreSQL changes, records and audits the grants in one statement; SQLite, which has no
         # data-modifying WITH, records them first, then audits and updates the grants recorded.
         at_once = session.get_bind().dialect.name == "postgresql"
@@ -179,6 +178,20 @@ def follow_holds(
                 update(AccessGrant)
                 .where(changed)
                 .values(status=target, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        if change == REINSTATED:
+            # A directive's suspension released by this re-check (a licence now lets the holder past it,
+            # or their directory entry no longer falls under it) whose grant came back here is that
+            # directive's reinstatement, as lifting it would have been: its report counts it.
+            session.exec(  # type: ignore[call-overload]
+                update(GrantSuspension)
+                .where(
+                    GrantSuspension.released_at == now,
+                    col(GrantSuspension.reinstated).is_(False),
+                    col(GrantSuspension.grant_id).in_(recorded),
+                )
+                .values(reinstated=True)
                 .execution_options(synchronize_session=False)
             )
         webhooks.grant_events(

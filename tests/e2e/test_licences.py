@@ -103,6 +103,11 @@ def test_a_licence_keeps_access_under_a_require_licence_directive_and_its_revoca
     grants = grants_by_id(server)
     assert grants[boris]["status"] == "active" and grants[boris]["licences"] == [3]
     emulator.wait_for(lambda: dms_saying(emulator, BORIS, "Your access is back"))
+    # The directive's report counts it as reinstated: the licence let Boris past the directive.
+    report = json.loads(run_cli(server, "directive", "report", "D1", "--json").stdout)
+    back = [g for p in report["people"] for g in p["grants"] if g["grant_id"] == boris]
+    assert [g["reinstated"] for g in back] == [True]
+    assert report["summary"]["grants_reinstated"] == 1
     assert grants[eve]["status"] == "suspended"
 
     # Lifting the directive gives Eve her access back; licences no longer matter, and no grant depends
