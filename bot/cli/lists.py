@@ -56,7 +56,13 @@ def grant_records(session: Session, found: Sequence[AccessGrant]) -> list[GrantR
     from bot.store.webhooks import last_deliveries
 
     ids = [g.id or 0 for g in found]
-    holds, licences, checks = held_by(session, ids), grant_licences(session, ids), last_checks(session, ids)
+    # Only a suspended grant is held: an ended one keeps the holds it ended under, which hold nothing.
+    suspended = [g.id or 0 for g in found if g.status == GrantStatus.SUSPENDED]
+    holds, licences, checks = (
+        held_by(session, suspended),
+        grant_licences(session, ids),
+        last_checks(session, ids),
+    )
     sent = last_deliveries(session, ids)
     return [
         GrantRecord.of(

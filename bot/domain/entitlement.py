@@ -64,6 +64,10 @@ class DirectiveRule:
     action: str
 
 
+# What `held_by` adds to a hold whose fact is missing rather than refusing (Reason.label).
+NOT_ON_FILE = ":not_on_file"
+
+
 @dataclass(frozen=True, order=True)
 class Reason:
     """One reason access is refused. `unknown` when the fact behind it is missing rather than refusing;
@@ -77,8 +81,12 @@ class Reason:
 
     @property
     def label(self) -> str:
-        """How `held_by` names it: the hold, or `directive:D3` for a directive."""
-        return f"directive:D{self.directive_id}" if self.hold == Hold.DIRECTIVE else str(self.hold)
+        """How `held_by` names it: the hold (`embargo`), with `:not_on_file` when the fact behind it is
+        missing rather than refusing (`embargo:not_on_file`: the directory must say, nobody is barred
+        yet), or `directive:D3` for a directive."""
+        if self.hold == Hold.DIRECTIVE:
+            return f"directive:D{self.directive_id}"
+        return f"{self.hold}{NOT_ON_FILE}" if self.unknown else str(self.hold)
 
 
 def refusal_reasons(

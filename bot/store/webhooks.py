@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ColumnElement, Integer, String, cast, func, insert, literal, null
+from sqlalchemy import JSON, Boolean, ColumnElement, Integer, String, case, cast, func, insert, literal, null
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from bot.domain.entitlement import NOT_ON_FILE
 from bot.domain.status import OutboxStatus
 from bot.domain.webhooks import GRANT_SUSPENDED, Routes
 from bot.store import claims
@@ -47,8 +48,10 @@ def _agg_joined(session: Session, column: Any) -> Any:
 def _holds_of(session: Session, grant_id: Any) -> Any:
     """SQL for what holds the grant now, `;`-joined labels as in `grants list --json` held_by (rule holds
     by name, `directive:D3`), or an empty text; read back sorted by bot/present/webhooks.py."""
+    # As Reason.label names them: `embargo`, or `embargo:not_on_file` when the fact is missing.
+    rule_label = GrantHold.hold + case((col(GrantHold.unknown), literal(NOT_ON_FILE, String)), else_="")
     rule = (
-        select(_agg_joined(session, GrantHold.hold))
+        select(_agg_joined(session, rule_label))
         .where(GrantHold.grant_id == grant_id, col(GrantHold.released_at).is_(None))
         .scalar_subquery()
     )

@@ -93,6 +93,25 @@ def test_a_directory_correction_suspends_and_reinstates_at_once(
     )
 
 
+def test_a_missing_fact_is_named_as_missing_and_an_ended_grant_is_held_by_nothing(
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, tmp_path: Path
+) -> None:
+    """HR's export leaves Alice's US-person status blank: her US-persons-only grant is held because the
+    fact is missing, which `held_by` says (`us_person:not_on_file`: the directory must say, she is not
+    barred). Once the grant is revoked it is held by nothing, though the hold it ended under stays."""
+    fable = grant_through_slack(slack, emulator, server, ALICE, "fable-5")
+    blank = directory_file(tmp_path, "blank.csv", **{ALICE: {"us_person": ""}})
+    run_cli(server, "directory", "import", str(blank))
+    grant = {int(str(g["id"])): g for g in listed(server, "grants")}[fable]
+    assert (grant["status"], grant["held_by"]) == ("suspended", ["us_person:not_on_file"])
+    notice = emulator.wait_for(lambda: dms_saying(emulator, ALICE, "Your access is suspended"))[-1]
+    assert "your US-person status is not on file" in json.dumps(notice)
+
+    assert "Revoked" in slack.command(ADMIN, f"revoke G{fable} Leaving the project").body
+    grant = {int(str(g["id"])): g for g in listed(server, "grants")}[fable]
+    assert (grant["status"], grant["held_by"]) == ("revoked", [])
+
+
 def test_a_pending_request_the_rule_now_refuses_is_stopped_with_the_reason(
     slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, tmp_path: Path
 ) -> None:

@@ -13,6 +13,7 @@ import pytest
 from tests.support.app import InProcessBot
 from tests.support.cli import listed, run_cli
 from tests.support.flows import grant_through_slack
+from tests.support.seed import directory_file
 from tests.support.slack import SlackDriver, SlackEmulator
 from tests.support.webhook_receiver import WebhookReceiver, workflows_with
 
@@ -41,6 +42,27 @@ def delivered(bot: InProcessBot) -> None:
     """Wait until every webhook delivery is done (the sender is woken by each commit)."""
     assert bot.runtime is not None
     assert bot.runtime.worker.webhooks.drain(timeout=30)
+
+
+def test_a_hold_whose_fact_is_missing_is_named_so_in_the_event(
+    hooked: InProcessBot, emulator: SlackEmulator, receiver: WebhookReceiver, tmp_path: Path
+) -> None:
+    slack: SlackDriver = hooked.driver(emulator)
+    fable = grant_through_slack(slack, emulator, hooked, ALICE, "fable-5")  # US persons only
+    run_cli(
+        hooked,
+        "directory",
+        "import",
+        str(directory_file(tmp_path, "blank.csv", **{ALICE: {"us_person": ""}})),
+    )
+    delivered(hooked)
+    suspended = [e for e in receiver.events if e.type == "grant.suspended"]
+    assert [e.data["grant"]["id"] for e in suspended] == [fable]
+    # The same label as `grants list --json` gives: the status is missing, not refusing.
+    assert suspended[0].data["grant"]["held_by"] == ["us_person:not_on_file"]
+    assert {int(str(g["id"])): g["held_by"] for g in listed(hooked, "grants")}[fable] == [
+        "us_person:not_on_file"
+    ]
 
 
 def test_grant_lifecycle_reaches_the_receiver_signed_and_in_order(
