@@ -41,10 +41,17 @@ def require_still_qualified(
 ) -> None:
     """Whoever decides must qualify *now*: still an access admin if asked as one, else still the
     requester's manager or a holder of the step's role; a delegate, while the delegation is in effect and
-    covers the step, for an approver who still qualifies. Raises an audited Refusal otherwise."""
+    covers the step, for an approver who still qualifies; and never someone the step was taken from when
+    it went to the access admins. Raises an audited Refusal otherwise."""
     if task.on_behalf_of is not None:
         _require_delegation(ctx, session, step, task, requester, label)
         return
+    if task.withdrawn_at is not None:
+        # Taken from them when the step went to the access admins (bot/services/approvals/stranded.py).
+        raise Refusal(
+            f"You cannot decide {label}: the step went to the access admins. Nothing was changed.",
+            audited=True,
+        )
     approver = task.approver_id
     if task.via_admin:
         # Asked as an access admin, or as a holder of the role an unanswered step escalates to.

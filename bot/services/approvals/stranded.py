@@ -6,6 +6,8 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.domain.status import RequestStatus, StepStatus
+from bot.notify import outbox
+from bot.present.approvals import approval_message
 from bot.present.rows import step_data
 from bot.services.approvals.finishing import finish_request
 from bot.services.approvals.notices import tell_requester
@@ -16,7 +18,7 @@ from bot.store import accounts, audit
 from bot.store import approvals as tasks
 from bot.store import directory as people
 from bot.store import requests as queries
-from bot.store.tables import AccessRequest
+from bot.store.tables import AccessRequest, ApprovalTask, RequestStep
 
 STRANDED = (
     "Nobody asked for this step can decide it any more (Slack reports their account deactivated or "
@@ -63,7 +65,14 @@ def _reroute(ctx: Context, session: Session, request: AccessRequest) -> None:
         return
     step.routed_reason = STRANDED
     session.add(step)
+    decided = {d.approver_id for d in decisions}
+    left_behind = [
+        t
+        for t in queries.tasks_at(session, request.id or 0, position)
+        if t.withdrawn_at is None and t.approver_id not in decided
+    ]
     ask(ctx, session, request, step, admins, via_admin=admins)
+    _withdraw(ctx, session, request, step, left_behind)
     audit.record(
         session,
         actor=audit.SYSTEM,
@@ -76,3 +85,26 @@ def _reroute(ctx: Context, session: Session, request: AccessRequest) -> None:
     tell_requester(
         ctx, session, request, "rerouted", next_step={**step_data(step, decisions), "waiting_on": admins}
     )
+
+
+def _withdraw(
+    ctx: Context, session: Session, request: AccessRequest, step: RequestStep, left: list[ApprovalTask]
+) -> None:
+    """Take the step from those it asked and no longer waits on: their copies lose the buttons and say
+    where the step went (a click on one was refused anyway, but the copy should not invite it)."""
+    if not left:
+        return
+    now = ctx.clock()
+    for task in left:
+        task.withdrawn_at = now
+        session.add(task)
+    decisions = queries.decisions_of(session, request.id or 0)
+    note = (
+        f"Step {step.position + 1} went to the access admins: Slack or the directory no longer lets you "
+        "decide it."
+    )
+    posts = tasks.task_posts(session, left)
+    for task in left:
+        post = posts.get(task.outbox_id or 0)
+        if post is not None:
+            outbox.update(session, post, approval_message(ctx, request, step, decisions, task, note))
