@@ -16,7 +16,7 @@ from bot.present.audit import checkpoint_message
 from bot.services.context import Context
 from bot.store import audit
 from bot.store import audit_chain as chain
-from bot.store.db import Database, now_of
+from bot.store.db import Database, now_of, one_snapshot
 
 # Batches one run of the scheduler's sealing job seals at most (then it yields to the other jobs).
 SEAL_JOB_BATCHES = 50
@@ -122,6 +122,8 @@ def verify(db: Database) -> Verdict:
     well before the chain's newest (inserted out of order), and that no event is dated ahead of now
     (dated_ahead in bot/domain/audit_chain.py). Reads only."""
     with db.read() as session:
+        # One snapshot: an event sealed while this reads is then either among the sealed or the unsealed.
+        one_snapshot(session)
         # The head and the checkpoints first: every event they count is then in the walk below.
         recorded_head, _ = chain.head(session)
         checkpoints = chain.checkpoints(session)

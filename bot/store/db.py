@@ -102,6 +102,17 @@ def _configure_sqlite(engine: Engine) -> None:
 Clock = Callable[[], datetime]
 
 
+def one_snapshot(session: Session) -> None:
+    """Make every statement of this read session see the database as of one instant, whatever commits
+    meanwhile: a check that reads in several statements must not see a row in neither (an event sealed
+    between reading the sealed ones and the unsealed ones). Call it before the session's first query.
+    SQLite's read transaction is one snapshot already (write-ahead log, BEGIN before the first read);
+    PostgreSQL's default, READ COMMITTED, takes a new one per statement, so it reads at REPEATABLE
+    READ (postgresql.org/docs/current/transaction-iso.html)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def now_of(session: Session) -> datetime:
     """The time by the clock of the transaction's owner (Database, or the Context that opened it), so that
     every timestamp a transaction writes comes from one injected clock; real UTC time without one."""

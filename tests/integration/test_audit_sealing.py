@@ -5,9 +5,10 @@ thousands of events in one statement."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlmodel import col, func, select
+import pytest
+from sqlmodel import Session, col, func, select
 
 from bot.services import audit_chain
 from bot.store import audit
@@ -101,7 +102,8 @@ def test_thousands_of_events_written_in_one_statement_are_sealed_in_batches(db: 
     assert (verdict.finding, verdict.events, verdict.unsealed) == (None, 5001, 0)
 
 
-def test_an_unsealed_event_dated_before_the_chain_is_an_insertion(db: Database) -> None:
+def sealed_chain_then_an_old_event(db: Database) -> AuditEvent:
+    """A sealed chain of a few events, then an event dated three days before them, not sealed."""
     write_events(db, "w", 2)
     audit_chain.seal(db)
     with db.uow() as uow:
@@ -110,7 +112,34 @@ def test_an_unsealed_event_dated_before_the_chain_is_an_insertion(db: Database) 
         )
         forged.at = utcnow() - timedelta(days=3)
         uow.commit()
+    return forged
+
+
+def test_an_unsealed_event_dated_before_the_chain_is_an_insertion(db: Database) -> None:
+    forged = sealed_chain_then_an_old_event(db)
 
     finding = audit_chain.verify(db).finding
     assert finding is not None
     assert (finding.problem, finding.event_id) == ("inserted", forged.id)
+
+
+def test_an_insertion_sealed_while_the_check_reads_is_still_found(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check reads the sealed events, then the unsealed ones. A sealer that seals the inserted event
+    in between (another replica's timer) must not hide it in neither: the check reads one snapshot."""
+    forged = sealed_chain_then_an_old_event(db)
+    read_unsealed = audit_chain.chain.unsealed
+
+    def sealed_meanwhile(session: Session) -> tuple[int, tuple[int, datetime] | None]:
+        audit_chain.seal(db)  # in a transaction of its own, committed before the check reads on
+        return read_unsealed(session)
+
+    monkeypatch.setattr(audit_chain.chain, "unsealed", sealed_meanwhile)
+    finding = audit_chain.verify(db).finding
+    assert finding is not None
+    assert (finding.problem, finding.event_id) == ("inserted", forged.id)
+    # Sealed now: the next check finds it in the chain instead.
+    monkeypatch.setattr(audit_chain.chain, "unsealed", read_unsealed)
+    assert audit_chain.verify(db).unsealed == 0
+    assert audit_chain.verify(db).finding is not None
