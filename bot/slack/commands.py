@@ -68,10 +68,12 @@ def read_command(
     command: dict[str, Any],
     name: str,
     parse_text: Callable[[str], Parsed],
+    explain: Callable[[Command, CommandError], Reply] | None = None,
 ) -> tuple[Command, Parsed] | None:
     """A slash command payload as Bolt passes it (`name` is the command, for the log) and its text parsed
     by `parse_text`, which raises CommandError for text it cannot read. None when either fails: the
-    person has already been told why in the ack."""
+    person has already been told why in the ack (for unreadable text, `explain`'s reply when given,
+    else the error's own words)."""
     got = parse(Command, command, f"{name} command")
     if got is None:
         responder.ack(ack, Notice(UNREADABLE_COMMAND, tone="warning"))
@@ -79,7 +81,7 @@ def read_command(
     try:
         return got, parse_text(got.text)
     except CommandError as error:
-        responder.ack(ack, Notice(str(error), tone="warning"))
+        responder.ack(ack, explain(got, error) if explain else Notice(str(error), tone="warning"))
         return None
 
 
@@ -317,19 +319,19 @@ class RoleCommandListeners(Generic[Sub]):
         """The slash command's listener. Text it cannot read is answered with how to write it, but only
         to someone with the role: anyone else is refused (and audited), as a well-formed attempt is, so
         that probing the command tells them nothing more than `help` does."""
-        got = parse(Command, command, f"{self.slash} command")
-        if got is None:
-            self.responder.ack(ack, Notice(UNREADABLE_COMMAND, tone="warning"))
-            return
-        try:
-            parsed = self.parse_text(got.text)
-        except CommandError as error:
+
+        def explain(got: Command, error: CommandError) -> Reply:
             checked = self.responder.wait(
                 self.responder.run(lambda: self.usable(got.user_id), context, acts=False), context
             )
-            refused = checked is not None and checked.refusal is not None and checked.reply is not None
-            self.responder.ack(ack, checked.reply if refused else Notice(str(error), tone="warning"))
+            if checked is not None and checked.refusal is not None and checked.reply is not None:
+                return checked.reply
+            return Notice(str(error), tone="warning")
+
+        read = read_command(self.responder, ack, command, self.slash, self.parse_text, explain)
+        if read is None:
             return
+        got, parsed = read
         if parsed.action == "form":
             self.open_form(ack, client, got, context)
             return

@@ -18,7 +18,7 @@ from bot.store import accounts, audit
 from bot.store import approvals as tasks
 from bot.store import directory as people
 from bot.store import requests as queries
-from bot.store.tables import AccessRequest, ApprovalTask, RequestStep
+from bot.store.tables import AccessRequest, ApprovalTask, Decision, RequestStep
 
 STRANDED = (
     "Nobody asked for this step can decide it any more (Slack reports their account deactivated or "
@@ -48,8 +48,9 @@ def _reroute(ctx: Context, session: Session, request: AccessRequest) -> None:
     step = queries.step_at(session, request.id or 0, position)
     assert step is not None, "steps are created with the request"
     decisions = queries.decisions_of(session, request.id or 0)
-    asked = {t.approver_id for t in queries.tasks_at(session, request.id or 0, position)}
-    excluded = asked | {d.approver_id for d in decisions} | {request.requester_id}
+    at_step = queries.tasks_at(session, request.id or 0, position)
+    decided = {d.approver_id for d in decisions}
+    excluded = {t.approver_id for t in at_step} | decided | {request.requester_id}
     admins = sorted(set(people.holders_of_role(session, ctx.catalog.policy.admin_role)) - excluded)
     gone = accounts.deactivated(session, admins)
     admins = [a for a in admins if a not in gone]
@@ -65,14 +66,9 @@ def _reroute(ctx: Context, session: Session, request: AccessRequest) -> None:
         return
     step.routed_reason = STRANDED
     session.add(step)
-    decided = {d.approver_id for d in decisions}
-    left_behind = [
-        t
-        for t in queries.tasks_at(session, request.id or 0, position)
-        if t.withdrawn_at is None and t.approver_id not in decided
-    ]
+    left_behind = [t for t in at_step if t.withdrawn_at is None and t.approver_id not in decided]
     ask(ctx, session, request, step, admins, via_admin=admins)
-    _withdraw(ctx, session, request, step, left_behind)
+    _withdraw(ctx, session, request, step, decisions, left_behind)
     audit.record(
         session,
         actor=audit.SYSTEM,
@@ -88,7 +84,12 @@ def _reroute(ctx: Context, session: Session, request: AccessRequest) -> None:
 
 
 def _withdraw(
-    ctx: Context, session: Session, request: AccessRequest, step: RequestStep, left: list[ApprovalTask]
+    ctx: Context,
+    session: Session,
+    request: AccessRequest,
+    step: RequestStep,
+    decisions: list[Decision],
+    left: list[ApprovalTask],
 ) -> None:
     """Take the step from those it asked and no longer waits on: their copies lose the buttons and say
     where the step went (a click on one was refused anyway, but the copy should not invite it)."""
@@ -98,7 +99,6 @@ def _withdraw(
     for task in left:
         task.withdrawn_at = now
         session.add(task)
-    decisions = queries.decisions_of(session, request.id or 0)
     note = (
         f"Step {step.position + 1} went to the access admins: Slack or the directory no longer lets you "
         "decide it."
