@@ -67,6 +67,10 @@ def test_a_directory_correction_suspends_and_reinstates_at_once(
     assert "Fable 5 is for US persons only and the directory says you are not one" in body
     assert "directive D1 restricts Mythos 5 for you" in body
     assert "#ai-access-help" in body
+    # `/access status` names what holds each suspended grant, in the same words.
+    shown = slack.command(ALICE, "status").body
+    assert "Fable 5 is for US persons only and the directory says you are not one" in shown
+    assert "directive D1 restricts Mythos 5 for you" in shown
 
     # Nothing waits for a scheduler run, and a later run changes nothing more.
     server.run_jobs()
@@ -91,6 +95,24 @@ def test_a_directory_correction_suspends_and_reinstates_at_once(
         for action in ("grant.held", "grant.hold_released")
         for grant, hold in ((fable, "us_person"), (mythos, "directive"))
     )
+
+
+def test_lifting_a_directive_leaves_a_grant_another_reason_still_holds(
+    slack: SlackDriver, emulator: SlackEmulator, server: InProcessBot, tmp_path: Path
+) -> None:
+    """Fable 5 is for US persons only; a directive bars non-US persons from it too. Once the directory
+    says Alice is not a US person she is held by both; lifting the directive leaves her held by the
+    rule alone."""
+    fable = grant_through_slack(slack, emulator, server, ALICE, "fable-5")
+    issue_non_us_directive(server, tmp_path, model="fable-5")
+    run_cli(
+        server, "directory", "import", str(directory_file(tmp_path, "no.csv", **{ALICE: {"us_person": "no"}}))
+    )
+    held = {int(str(g["id"])): g["held_by"] for g in listed(server, "grants")}
+    assert held[fable] == ["directive:D1", "us_person"]  # in the rule's order
+    run_cli(server, "directive", "lift", "D1", "--reason", "Order withdrawn")
+    grant = {int(str(g["id"])): g for g in listed(server, "grants")}[fable]
+    assert (grant["status"], grant["held_by"]) == ("suspended", ["us_person"])
 
 
 def test_a_missing_fact_is_named_as_missing_and_an_ended_grant_is_held_by_nothing(
@@ -175,6 +197,10 @@ def test_a_full_import_offboards_whoever_it_no_longer_lists(
     asked = slack.command(BORIS, f"request lumen-3 {WHY}").body
     assert "The AccessBot directory records you as having left" in asked
     assert "not in the AccessBot directory yet" not in asked
+
+    # Maria's roles count no more: she is kept, but as departed and holding none.
+    maria = json.loads(run_cli(server, "directory", "show", MARIA, "--json").stdout)
+    assert (maria["status"], maria["roles"]) == ("departed", [])
 
     # Listed again, Boris returns (his old grant stays revoked).
     back = run_cli(server, "directory", "import", "--full", str(DIRECTORY)).stdout

@@ -102,6 +102,12 @@ def test_a_licence_keeps_access_under_a_require_licence_directive_and_its_revoca
     assert "recorded L3" in out and "re-checked: 0 grants suspended, 1 reinstated" in out
     grants = grants_by_id(server)
     assert grants[boris]["status"] == "active" and grants[boris]["licences"] == [3]
+
+    def with_status(status: str) -> list[int]:
+        found = run_cli(server, "licence", "list", "--status", status, "--json").stdout
+        return [x["id"] for x in json.loads(found)]
+
+    assert (with_status("revoked"), with_status("active"), with_status("expired")) == ([1], [2, 3], [])
     emulator.wait_for(lambda: dms_saying(emulator, BORIS, "Your access is back"))
     # The directive's report counts it as reinstated: the licence let Boris past the directive.
     report = json.loads(run_cli(server, "directive", "report", "D1", "--json").stdout)
