@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from bot.services.context import Context
 from bot.store import licences as licence_store
 from bot.store.tables import AuditEvent, OutboxMessage
 from tests.support.concurrency import race, second_after_first_call
+from tests.support.history import Clock
 
 BORIS, CARLA = "U0BORIS01", "U0CARLA01"  # Carla has the export-compliance role
 
@@ -110,3 +112,21 @@ def test_a_warning_read_as_due_while_the_licence_is_renewed_waits_for_the_renewa
     assert warnings_queued(ctx, "in 5 days") == {BORIS: 1, CARLA: 1}
     assert licences.warn_lapsing(ctx) == 1
     assert warnings_queued(ctx, "in 6 days") == {BORIS: 1, CARLA: 1}
+
+
+def test_the_lead_times_are_the_ones_policy_yaml_sets(ctx: Context) -> None:
+    # licence_warning_days: [14, 3] instead of the default [30, 7].
+    policy = replace(ctx.catalog.policy, licence_warning_days=(14, 3))
+    ctx.catalog = replace(ctx.catalog, policy=policy)
+    clock = ctx.clock
+    assert isinstance(clock, Clock)
+    record_lapsing(ctx, days_left=20)
+    assert licences.warn_lapsing(ctx) == 0  # 30 days is not a lead time here
+    clock.advance(timedelta(days=6))  # 14 days left
+    assert licences.warn_lapsing(ctx) == 1
+    assert warnings_queued(ctx, "in 14 days") == {BORIS: 1, CARLA: 1}
+    clock.advance(timedelta(days=7))  # 7 days left: not a lead time either
+    assert licences.warn_lapsing(ctx) == 0
+    clock.advance(timedelta(days=4))  # 3 days left
+    assert licences.warn_lapsing(ctx) == 1
+    assert warnings_queued(ctx, "in 3 days") == {BORIS: 1, CARLA: 1}
